@@ -1,0 +1,85 @@
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { SecurityError, ValidationError } from './errors';
+
+/** The terminal dictates a zero IV; the key is the only secret. */
+const ZERO_IV = Buffer.alloc(16);
+const ALGORITHM = 'aes-256-cbc';
+const PAIRING_CODE = /^[0-9A-Za-z]{6}$/;
+
+export function validatePairingCode(code: unknown, field = 'pairingCode'): string {
+  if (typeof code !== 'string' || code.length === 0) {
+    throw new ValidationError(field, 'the pairing code is required (the 6-character code shown on the terminal)');
+  }
+  if (!PAIRING_CODE.test(code)) {
+    // Never echo the value: it is a secret.
+    throw new ValidationError(field, 'the pairing code must be exactly 6 letters or digits, as shown on the terminal');
+  }
+  return code;
+}
+
+/** AES-256 key: SHA-256 of the pairing code's ASCII text. */
+export function deriveKey(pairingCode: string): Buffer {
+  return createHash('sha256').update(pairingCode, 'ascii').digest();
+}
+
+export function encryptWithKey(key: Uint8Array, plaintext: string | Uint8Array): string {
+  const cipher = createCipheriv(ALGORITHM, key, ZERO_IV);
+  return Buffer.concat([cipher.update(plaintext), cipher.final()]).toString('base64');
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function decryptWithKey(key: Uint8Array, data: string): Buffer {
+  if (data.length === 0 || data.length % 4 !== 0 || !BASE64.test(data)) {
+    throw new SecurityError('encrypted data is not valid base64');
+  }
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length === 0 || bytes.length % 16 !== 0) {
+    throw new SecurityError('encrypted data is not a whole number of AES blocks');
+  }
+  try {
+    const decipher = createDecipheriv(ALGORITHM, key, ZERO_IV);
+    return Buffer.concat([decipher.update(bytes), decipher.final()]);
+  } catch (cause) {
+    throw new SecurityError('data does not decrypt with the paired key (wrong pairing code, or tampered data)', { cause });
+  }
+}
+
+/**
+ * Holds the key derived once from a pairing code. The key lives in a private
+ * field, so it does not show in JSON, util.inspect or a debug dump.
+ */
+export class WonderCipher {
+  readonly #key: Buffer;
+
+  constructor(pairingCode: string) {
+    this.#key = deriveKey(validatePairingCode(pairingCode));
+  }
+
+  encrypt(plaintext: string | Uint8Array): string {
+    return encryptWithKey(this.#key, plaintext);
+  }
+
+  decrypt(data: string): Buffer {
+    return decryptWithKey(this.#key, data);
+  }
+
+  /** Decrypts and parses the JSON plaintext; anything that fails is a security error. */
+  decryptJson(data: string): unknown {
+    const plain = this.decrypt(data);
+    try {
+      return JSON.parse(plain.toString('utf8'));
+    } catch (cause) {
+      throw new SecurityError('data decrypts to something that is not JSON (wrong pairing code, or tampered data)', { cause });
+    }
+  }
+
+  /** Compares keys without exposing them. */
+  sameKeyAs(other: WonderCipher): boolean {
+    return this.#key.equals(other.#key);
+  }
+
+  toJSON(): Record<string, never> {
+    return {};
+  }
+}

@@ -1,0 +1,97 @@
+import { ValidationError } from './errors';
+
+/** Up to 12 integer digits and at most two decimals; no sign, exponent or spaces. */
+const AMOUNT = /^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$/;
+const CURRENCY = /^[A-Z]{3}$/;
+/** References: what a till system uses as an id (UUIDs, order numbers). */
+const REFERENCE = /^[A-Za-z0-9._:\-]{1,64}$/;
+/** Free text ids: printable ASCII. */
+const PRINTABLE = /^[\x20-\x7e]{1,64}$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** A short, safe rendering of a rejected value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    if (value.length === 0) return 'an empty string';
+    const shown = value.length > 24 ? `${value.slice(0, 24)}…` : value;
+    return `"${shown.replace(/[^\x20-\x7e]/g, '?')}"${value.length > 24 ? ` (${value.length} characters)` : ''}`;
+  }
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/**
+ * Amount as the terminal wants it: a string, a positive decimal with at most
+ * two places. A finite number with at most two places is accepted and written
+ * with two decimals.
+ */
+export function validateAmount(value: unknown, field = 'amount'): string {
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value <= 0 || Math.round(value * 100) / 100 !== value || value >= 1e12) {
+      throw new ValidationError(field, `must be a positive amount with at most two decimals, got ${describeValue(value)}`);
+    }
+    text = value.toFixed(2);
+  } else if (typeof value === 'string') {
+    text = value;
+  } else {
+    throw new ValidationError(field, `must be a positive decimal string such as "10.20", got ${describeValue(value)}`);
+  }
+  if (!AMOUNT.test(text) || !/[1-9]/.test(text)) {
+    throw new ValidationError(field, `must be a positive decimal with at most two places, such as "10.20", got ${describeValue(value)}`);
+  }
+  return text;
+}
+
+export function validateCurrency(value: unknown, field = 'currency'): string {
+  if (typeof value !== 'string' || !CURRENCY.test(value)) {
+    throw new ValidationError(field, `must be a three-letter ISO 4217 code in capitals, such as "HKD", got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+export function validateReference(value: unknown, field: string): string {
+  if (value === undefined || value === null || value === '') {
+    throw new ValidationError(field, 'is required');
+  }
+  if (typeof value !== 'string' || !REFERENCE.test(value)) {
+    throw new ValidationError(
+      field,
+      `must be 1 to 64 characters of letters, digits, ".", "_", ":" or "-", got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+export function validateOptionalReference(value: unknown, field: string): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : validateReference(value, field);
+}
+
+export function validateText(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !PRINTABLE.test(value)) {
+    throw new ValidationError(field, `must be 1 to 64 printable ASCII characters, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+export function validateOptionalText(value: unknown, field: string): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : validateText(value, field);
+}
+
+export function validateUuid(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new ValidationError(field, `must be a UUID, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+export function validateTimeoutSeconds(value: unknown, field = 'timeout'): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 3600) {
+    throw new ValidationError(field, `must be a number of seconds above 0 and at most 3600, got ${describeValue(value)}`);
+  }
+  return n;
+}
