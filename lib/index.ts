@@ -6,3 +6,4 @@ export * from './crypto';
 export * from './envelope';
 export * from './messages';
 export * from './validate';
+export * from './transport';
