@@ -1,0 +1,258 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { validatePairingCode } from './crypto';
+import { isWonderError, ValidationError } from './errors';
+import { buildBody, type Action } from './messages';
+import { PendingError, TerminalSession, type Outcome } from './session';
+import { attachSimulator, serveLan } from './simulator-server';
+import { SimulatedTerminal } from './simulator';
+import type { Transport } from './transport';
+import { CloudTransport } from './transport-cloud';
+import { LanTransport } from './transport-lan';
+import { SerialTransport } from './transport-serial';
+
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  noAnswer: 3,
+  pending: 4,
+  security: 5,
+} as const;
+
+const USAGE = `usage:
+  wonder-ecr <pair|info|sale|refund|void|abort|status>
+      (--serial PATH [--baud N] | --lan HOST:PORT [--ca FILE] | --cloud staging|production|URL --business-id ID --device-sn SN)
+      --pin CODE            (or the environment variable WONDER_PIN)
+      [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
+      [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN]
+  wonder-ecr simulate (--serial PATH | --lan PORT) [--pin CODE] [--host ADDR] [--card-delay MS]
+exit status: 0 answered (Success), 1 Failed, 2 bad input, 3 no answer or transport error,
+             4 still Pending, 5 security error (wrong pairing code or tampered data)`;
+
+const COMMANDS: Record<string, Action> = {
+  pair: 'Pair',
+  info: 'DeviceInfo',
+  sale: 'Sale',
+  refund: 'Refund',
+  void: 'Void',
+  abort: 'Abort',
+  status: 'TransactionStatus',
+};
+
+const OPTIONS = {
+  serial: { type: 'string' },
+  baud: { type: 'string' },
+  lan: { type: 'string' },
+  ca: { type: 'string' },
+  cloud: { type: 'string' },
+  'business-id': { type: 'string' },
+  'device-sn': { type: 'string' },
+  pin: { type: 'string' },
+  amount: { type: 'string' },
+  currency: { type: 'string' },
+  order: { type: 'string' },
+  reference: { type: 'string' },
+  'org-reference': { type: 'string' },
+  'target-reference': { type: 'string' },
+  timeout: { type: 'string' },
+  'resolve-timeout': { type: 'string' },
+  'client-sn': { type: 'string' },
+  host: { type: 'string' },
+  'card-delay': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+export interface CliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: CliIo = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+function seconds(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 3600) {
+    throw new ValidationError(field, 'must be a number of seconds above 0 and at most 3600');
+  }
+  return n * 1000;
+}
+
+function integer(value: string | undefined, field: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < min || n > max) throw new ValidationError(field, `must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function hostPort(value: string): { host: string; port: number; https: boolean } {
+  const match = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::([0-9]{1,5}))?\/?$/.exec(value);
+  const port = match?.[3] === undefined ? 8443 : Number(match[3]);
+  if (match === null || port < 1 || port > 65535) throw new ValidationError('--lan', 'must be HOST:PORT, for example 192.168.1.20:8443');
+  return { host: match[2]!.replace(/^\[|\]$/g, ''), port, https: match[1] === 'https' };
+}
+
+function transportFrom(v: Values): Transport {
+  const chosen = [v.serial, v.lan, v.cloud].filter((x) => x !== undefined).length;
+  if (chosen !== 1) throw new ValidationError('transport', 'give exactly one of --serial, --lan or --cloud');
+  if (v.serial !== undefined) {
+    const baudRate = integer(v.baud, '--baud', 300, 4_000_000) ?? 115_200;
+    return new SerialTransport({ path: v.serial, baudRate, reconnect: { initialDelayMs: 200, maxDelayMs: 2_000 } });
+  }
+  if (v.lan !== undefined) {
+    const { host, port, https } = hostPort(v.lan);
+    const ca = v.ca === undefined ? undefined : readFileSync(v.ca);
+    return new LanTransport(ca === undefined ? { host, port, https } : { host, port, https: true, ca });
+  }
+  const cloud = v.cloud!;
+  if (v['business-id'] === undefined) throw new ValidationError('--business-id', 'is required with --cloud');
+  const env = cloud === 'staging' || cloud === 'production' ? cloud : 'custom';
+  if (env === 'custom' && !/^https:\/\//.test(cloud)) throw new ValidationError('--cloud', 'must be staging, production or an https:// URL');
+  return new CloudTransport({
+    env,
+    businessId: v['business-id'],
+    ...(v['device-sn'] === undefined ? {} : { deviceSn: v['device-sn'] }),
+    ...(env === 'custom' ? { commandUrl: cloud } : {}),
+    ...(v.ca === undefined ? {} : { ca: readFileSync(v.ca) }),
+  });
+}
+
+function paramsFor(action: Action, v: Values): Record<string, unknown> {
+  switch (action) {
+    case 'Sale':
+      return { amount: v.amount, currency: v.currency, customerOrderID: v.order, referenceID: v.reference };
+    case 'Refund':
+      return { amount: v.amount, currency: v.currency, orgReferenceID: v['org-reference'], referenceID: v.reference };
+    case 'Void':
+      return { orgReferenceID: v['org-reference'] };
+    case 'TransactionStatus':
+      return { targetReferenceID: v['target-reference'] };
+    default:
+      return {};
+  }
+}
+
+function exitFor(outcome: Outcome): number {
+  const body = outcome.body as { status?: string };
+  const result = outcome.result ?? body.status;
+  return result === undefined || result === 'Success' ? EXIT.ok : result === 'Pending' ? EXIT.pending : EXIT.failed;
+}
+
+function exitForError(err: unknown): number {
+  if (err instanceof PendingError) return EXIT.pending;
+  if (isWonderError(err)) {
+    if (err.code === 'E_VALIDATION') return EXIT.usage;
+    if (err.code === 'E_SECURITY') return EXIT.security;
+  }
+  return EXIT.noAnswer;
+}
+
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return `wonder-ecr: ${text.replace(/\s+/g, ' ')}`;
+}
+
+async function runAction(action: Action, v: Values, io: CliIo): Promise<number> {
+  // Everything is checked before a port is opened: bad input sends nothing.
+  const pin = validatePairingCode(v.pin ?? io.env.WONDER_PIN, '--pin');
+  const params = paramsFor(action, v);
+  buildBody(action, params as never);
+  const timeoutMs = seconds(v.timeout, '--timeout');
+  const resolveTimeoutMs = seconds(v['resolve-timeout'], '--resolve-timeout');
+  const transport = transportFrom(v);
+  const session = new TerminalSession({
+    transport,
+    pairingCode: pin,
+    ...(v['client-sn'] === undefined ? {} : { clientDeviceSN: v['client-sn'] }),
+    ...(timeoutMs === undefined ? {} : { paymentTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs }),
+    resolveTimeoutMs: resolveTimeoutMs ?? 60_000,
+  });
+  try {
+    await session.open();
+    let outcome: Outcome;
+    if (action === 'Pair') {
+      const pair = await session.request('Pair', {});
+      const ackUuid = (pair.body as { ackUuid: string }).ackUuid;
+      const pinCode2 = (pair.body as { pinCode2?: unknown }).pinCode2;
+      // Cloud: later commands use the second pin code the terminal handed back.
+      if (typeof pinCode2 === 'string' && pinCode2 !== '') session.rekey(pinCode2);
+      outcome = await session.request('Ack', { ackUuid });
+    } else {
+      outcome = await session.request(action, params as never);
+    }
+    const line: Record<string, unknown> = { header: outcome.header, body: outcome.body };
+    if (action === 'Sale' || action === 'Refund') line.referenceID = outcome.referenceID;
+    if (outcome.resolvedBy !== undefined) {
+      line.resolvedBy = outcome.resolvedBy;
+      line.result = outcome.result;
+    }
+    io.stdout(JSON.stringify(line));
+    return exitFor(outcome);
+  } finally {
+    await session.close();
+  }
+}
+
+async function runSimulator(v: Values, io: CliIo): Promise<number> {
+  const pin = validatePairingCode(v.pin ?? io.env.WONDER_PIN ?? '260880', '--pin');
+  const cardDelayMs = integer(v['card-delay'], '--card-delay', 0, 600_000);
+  const terminal = new SimulatedTerminal({ pairingCode: pin, ...(cardDelayMs === undefined ? {} : { cardDelayMs }) });
+  let stop: () => Promise<void>;
+  if ((v.serial === undefined) === (v.lan === undefined)) throw new ValidationError('transport', 'simulate needs exactly one of --serial PATH or --lan PORT');
+  if (v.serial !== undefined) {
+    const transport = new SerialTransport({ path: v.serial, baudRate: integer(v.baud, '--baud', 300, 4_000_000) ?? 115_200 });
+    const detach = attachSimulator(terminal, transport);
+    await transport.open();
+    io.stderr(`wonder-ecr: simulated terminal ${terminal.serverDeviceSN} on ${v.serial}`);
+    stop = async () => {
+      detach();
+      await transport.close();
+    };
+  } else {
+    const port = integer(v.lan, '--lan', 0, 65535)!;
+    const server = await serveLan(terminal, { port, host: v.host ?? '127.0.0.1' });
+    io.stderr(`wonder-ecr: simulated terminal ${terminal.serverDeviceSN} at ${server.url}`);
+    stop = () => server.close();
+  }
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  terminal.stop();
+  await stop();
+  return EXIT.ok;
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    io.stderr(oneLine(err));
+    return EXIT.usage;
+  }
+  const [command, ...extra] = parsed.positionals;
+  if (parsed.values.help === true || command === undefined) {
+    io.stderr(USAGE);
+    return command === undefined && parsed.values.help !== true ? EXIT.usage : EXIT.ok;
+  }
+  try {
+    if (extra.length > 0) throw new ValidationError('arguments', `unexpected ${JSON.stringify(extra[0])}`);
+    if (command === 'simulate') return await runSimulator(parsed.values, io);
+    const action = COMMANDS[command];
+    if (action === undefined) throw new ValidationError('command', `unknown command ${JSON.stringify(command.slice(0, 20))}; see --help`);
+    return await runAction(action, parsed.values, io);
+  } catch (err) {
+    io.stderr(oneLine(err));
+    return exitForError(err);
+  }
+}

@@ -1,0 +1,497 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { WonderCipher } from './crypto';
+import type { Envelope } from './envelope';
+import { BusyError, SecurityError, TimeoutError, TransportError, WonderError, isWonderError } from './errors';
+import {
+  buildBody,
+  buildRequest,
+  encodeRequest,
+  parseResponse,
+  responseHeaderOf,
+  type Action,
+  type RequestBodies,
+  type RequestParams,
+  type Response,
+  type ResponseBodies,
+  type ResponseHeader,
+  type TransactionBody,
+} from './messages';
+import type { Transport, TransportState } from './transport';
+
+export type BusyPolicy = 'queue' | 'reject';
+
+export interface SessionOptions {
+  transport: Transport;
+  /** The 6-character code shown on the terminal; the key is derived once and the code is not kept. */
+  pairingCode: string;
+  /** The ECR's own serial number, sent in every request header. Defaults to this host's name. */
+  clientDeviceSN?: string;
+  /** How long a Sale or Refund may wait for the cardholder (default 120 s). */
+  paymentTimeoutMs?: number;
+  /** Time-out of every other action (default 10 s). */
+  commandTimeoutMs?: number;
+  /** Requests that may wait behind the one in flight (default 32). */
+  maxQueue?: number;
+  /** While a request is in flight: queue the next one (default) or refuse it as busy. */
+  busyPolicy?: BusyPolicy;
+  /** Interval between TransactionStatus queries while an outcome is unknown (default 2 s). */
+  statusPollIntervalMs?: number;
+  /** How long to keep asking TransactionStatus before reporting the outcome as still pending (default 120 s). */
+  resolveTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  /** Overrides the action's time-out for this request. */
+  timeoutMs?: number;
+  /** Cancels the request while it waits in the queue. Once sent, a payment is always resolved. */
+  signal?: AbortSignal;
+  /** Called once the request is validated and queued, before anything is sent. */
+  onQueued?: (info: { requestID: string; referenceID?: string }) => void;
+}
+
+/** What a request ended with. */
+export interface Outcome<A extends Action = Action> {
+  action: A;
+  requestID: string;
+  /** The reference of the transaction (Sale, Refund) or of the one acted on (Void). */
+  referenceID?: string;
+  header: ResponseHeader;
+  /** The decrypted response body as the terminal sent it. */
+  body: ResponseBodies[A] | TransactionBody;
+  /**
+   * Success or Failed: the settled result. For an outcome read back with
+   * TransactionStatus, `body` is that query's body and `result` what it says
+   * of the transaction.
+   */
+  result?: 'Success' | 'Failed';
+  /** Set when the outcome was learnt by TransactionStatus, not from the payment's own answer. */
+  resolvedBy?: 'TransactionStatus';
+  /** TransactionStatus requests made to settle this outcome. */
+  statusQueries: number;
+  elapsedMs: number;
+}
+
+/** A payment whose outcome was still unknown when the session stopped asking. */
+export class PendingError extends WonderError {
+  readonly referenceID: string;
+  readonly lastBody?: unknown;
+  constructor(action: Action, referenceID: string, lastBody: unknown, cause?: unknown) {
+    super('E_PENDING', `${action} ${referenceID}: outcome still pending; check it later with TransactionStatus`, { cause });
+    this.name = 'PendingError';
+    this.referenceID = referenceID;
+    if (lastBody !== undefined) this.lastBody = lastBody;
+  }
+}
+
+export type SessionActivity =
+  | { kind: 'sending'; action: Action; requestID: string }
+  | { kind: 'waiting-card'; action: Action; requestID: string; referenceID?: string }
+  | { kind: 'resolving'; action: Action; requestID: string; referenceID: string }
+  | { kind: 'done'; action: Action; requestID: string; result?: string }
+  | { kind: 'failed'; action: Action; requestID: string; code: string };
+
+const WAITS_FOR_CARDHOLDER: readonly Action[] = ['Sale', 'Refund'];
+const SETTLED_BY_STATUS: readonly Action[] = ['Sale', 'Refund', 'Void'];
+const BUSY_TEXT = /busy|being traded|in progress|ongoing/i;
+
+interface Waiter {
+  requestID: string;
+  onResponse(plain: unknown): void;
+  onSecurityError(err: SecurityError): void;
+}
+
+interface Job {
+  action: Action;
+  body: unknown;
+  requestID: string;
+  options: RequestOptions;
+  start: () => void;
+  reject: (err: unknown) => void;
+  queueTimer?: NodeJS.Timeout;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function defaultClientSN(): string {
+  const name = hostname().replace(/[^\x20-\x7e]/g, '').slice(0, 64);
+  return name.length > 0 ? name : 'node-red-ecr';
+}
+
+/**
+ * One session per terminal, shared by every caller. One request is in flight
+ * at a time, the others wait in order in a bounded queue; Abort goes out at
+ * once, beside the request it aborts. Responses are matched to requests by
+ * responseID; anything else is dropped. A payment whose answer is Pending or
+ * missing is settled by TransactionStatus on the same referenceID, never sent
+ * again.
+ *
+ * Events: `state` (TransportState), `activity` (SessionActivity),
+ * `stray` ({responseID, reason}) for dropped responses.
+ */
+export class TerminalSession extends EventEmitter {
+  readonly transport: Transport;
+  readonly clientDeviceSN: string;
+  private cipher: WonderCipher;
+  private readonly opts: Required<Omit<SessionOptions, 'transport' | 'pairingCode' | 'clientDeviceSN'>>;
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly queue: Job[] = [];
+  private busy = false;
+  private closed = false;
+  private readonly closing = new AbortController();
+  private readonly onMessage = (env: Envelope) => this.dispatch(env);
+  private readonly onState = (state: TransportState, err?: Error) => this.emit('state', state, err);
+
+  constructor(options: SessionOptions) {
+    super();
+    this.transport = options.transport;
+    this.cipher = new WonderCipher(options.pairingCode);
+    this.clientDeviceSN = options.clientDeviceSN ?? defaultClientSN();
+    this.opts = {
+      paymentTimeoutMs: options.paymentTimeoutMs ?? 120_000,
+      commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
+      maxQueue: options.maxQueue ?? 32,
+      busyPolicy: options.busyPolicy ?? 'queue',
+      statusPollIntervalMs: options.statusPollIntervalMs ?? 2_000,
+      resolveTimeoutMs: options.resolveTimeoutMs ?? 120_000,
+    };
+    this.transport.on('message', this.onMessage);
+    this.transport.on('state', this.onState);
+  }
+
+  get state(): TransportState {
+    return this.transport.state;
+  }
+
+  /** Requests waiting behind the one in flight. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get inFlight(): boolean {
+    return this.busy;
+  }
+
+  open(): Promise<void> {
+    return this.transport.open();
+  }
+
+  /** Switches to a new pin code (the cloud's pinCode2 after Pair). */
+  rekey(pairingCode: string): void {
+    this.cipher = new WonderCipher(pairingCode);
+  }
+
+  /**
+   * Validates, queues and sends one request and waits for its outcome.
+   * Validation errors are thrown before anything is queued or sent.
+   */
+  request<A extends Action>(action: A, params?: RequestParams[A], options: RequestOptions = {}): Promise<Outcome<A>> {
+    let body: RequestBodies[A];
+    try {
+      body = buildBody(action, params);
+      // Checks the clientDeviceSN too, before anything is queued.
+      buildRequest(action, body as never, { clientDeviceSN: this.clientDeviceSN });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.closed) return Promise.reject(new TransportError('the terminal session is closed', { code: 'E_CLOSED' }));
+    const requestID = randomUUID();
+    const referenceID = (body as { referenceID?: string; orgReferenceID?: string } | undefined)?.referenceID;
+
+    return new Promise<Outcome<A>>((resolve, reject) => {
+      const job: Job = {
+        action,
+        body,
+        requestID,
+        options,
+        reject,
+        start: () => {
+          this.run(action, body, requestID, options).then(resolve, reject);
+        },
+      };
+      if (action === 'Abort') {
+        // Abort must reach the terminal while the sale it aborts is in flight.
+        options.onQueued?.({ requestID });
+        job.start();
+        return;
+      }
+      if (this.busy && this.opts.busyPolicy === 'reject') {
+        reject(new BusyError(`the terminal is busy with another request; ${action} refused`));
+        return;
+      }
+      if (this.busy && this.queue.length >= this.opts.maxQueue) {
+        reject(new BusyError(`the request queue is full (${this.opts.maxQueue} waiting); ${action} refused`, { code: 'E_QUEUE_FULL' }));
+        return;
+      }
+      options.onQueued?.(referenceID === undefined ? { requestID } : { requestID, referenceID });
+      if (options.signal?.aborted) {
+        reject(options.signal.reason);
+        return;
+      }
+      if (!this.busy) {
+        this.busy = true;
+        job.start();
+        return;
+      }
+      this.enqueue(job);
+    });
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+    const release = (err: unknown) => {
+      const at = this.queue.indexOf(job);
+      if (at < 0) return;
+      this.queue.splice(at, 1);
+      clearTimeout(job.queueTimer);
+      job.reject(err);
+    };
+    const wait = job.options.timeoutMs ?? this.timeoutFor(job.action);
+    job.queueTimer = setTimeout(
+      () => release(new TimeoutError(`${job.action} waited ${Math.round(wait / 1000)} s in the queue behind other requests and was not sent`)),
+      wait,
+    );
+    job.options.signal?.addEventListener('abort', () => release(job.options.signal!.reason), { once: true });
+  }
+
+  private next(): void {
+    const job = this.queue.shift();
+    if (job === undefined) {
+      this.busy = false;
+      return;
+    }
+    clearTimeout(job.queueTimer);
+    job.start();
+  }
+
+  private timeoutFor(action: Action): number {
+    return WAITS_FOR_CARDHOLDER.includes(action) ? this.opts.paymentTimeoutMs : this.opts.commandTimeoutMs;
+  }
+
+  private async run<A extends Action>(action: A, body: unknown, requestID: string, options: RequestOptions): Promise<Outcome<A>> {
+    const started = Date.now();
+    try {
+      const outcome = SETTLED_BY_STATUS.includes(action)
+        ? await this.runPayment(action, body, requestID, options, started)
+        : await this.runCommand(action, body, requestID, options, started);
+      this.emit('activity', { kind: 'done', action, requestID, result: outcome.result ?? (outcome.body as { status?: string }).status });
+      return outcome;
+    } catch (err) {
+      this.emit('activity', { kind: 'failed', action, requestID, code: isWonderError(err) ? err.code : 'E_UNKNOWN' });
+      throw err;
+    } finally {
+      if (action !== 'Abort') this.next();
+    }
+  }
+
+  private async runCommand<A extends Action>(action: A, body: unknown, requestID: string, options: RequestOptions, started: number): Promise<Outcome<A>> {
+    this.emit('activity', { kind: 'sending', action, requestID });
+    const res = await this.exchange(action, body, requestID, options.timeoutMs ?? this.timeoutFor(action));
+    const outcome: Outcome<A> = { action, requestID, header: res.header, body: res.body, statusQueries: 0, elapsedMs: Date.now() - started };
+    const status = (res.body as { status?: string }).status;
+    if (status === 'Success' || status === 'Failed') outcome.result = status;
+    return outcome;
+  }
+
+  private async runPayment<A extends Action>(action: A, body: unknown, requestID: string, options: RequestOptions, started: number): Promise<Outcome<A>> {
+    const b = body as { referenceID?: string; orgReferenceID?: string };
+    // Void has no reference of its own: its effect shows on the transaction it voids.
+    const target = (action === 'Void' ? b.orgReferenceID : b.referenceID)!;
+    const referenceID = action === 'Void' ? b.orgReferenceID! : b.referenceID!;
+    this.emit('activity', WAITS_FOR_CARDHOLDER.includes(action)
+      ? { kind: 'waiting-card', action, requestID, referenceID }
+      : { kind: 'sending', action, requestID });
+    let first: Response<A> | undefined;
+    let firstError: unknown;
+    try {
+      first = await this.exchange(action, body, requestID, options.timeoutMs ?? this.timeoutFor(action));
+    } catch (err) {
+      // Not connected: nothing left this host, so nothing can have happened.
+      if (isWonderError(err) && (err.code === 'E_CLOSED' || err.code === 'E_SECURITY' || err.code === 'E_VALIDATION')) throw err;
+      firstError = err;
+    }
+    if (first !== undefined) {
+      const status = (first.body as { status: string }).status;
+      if (status === 'Success' || status === 'Failed') {
+        return { action, requestID, referenceID, header: first.header, body: first.body, result: status, statusQueries: 0, elapsedMs: Date.now() - started };
+      }
+    }
+    return this.settle(action, requestID, referenceID, target, started, first?.body ?? undefined, firstError);
+  }
+
+  /** Asks TransactionStatus for `target` until the outcome is final or the resolve time-out passes. */
+  private async settle<A extends Action>(
+    action: A,
+    requestID: string,
+    referenceID: string,
+    target: string,
+    started: number,
+    lastBody: unknown,
+    cause: unknown,
+  ): Promise<Outcome<A>> {
+    this.emit('activity', { kind: 'resolving', action, requestID, referenceID });
+    const deadline = Date.now() + this.opts.resolveTimeoutMs;
+    let queries = 0;
+    let late: Response<A> | undefined;
+    // A late answer to the payment itself settles it too.
+    const stop = new AbortController();
+    const lateWaiter: Waiter = {
+      requestID,
+      onResponse: (plain) => {
+        try {
+          const res = parseResponse(action, plain);
+          const status = (res.body as { status?: string }).status;
+          if (status === 'Success' || status === 'Failed') {
+            late = res;
+            stop.abort();
+          }
+        } catch {
+          // A malformed late answer settles nothing; TransactionStatus will.
+        }
+      },
+      onSecurityError: () => undefined,
+    };
+    this.waiters.set(requestID, lateWaiter);
+    try {
+      while (Date.now() < deadline && !this.closing.signal.aborted) {
+        await sleep(Math.min(this.opts.statusPollIntervalMs, Math.max(0, deadline - Date.now())), AbortSignal.any([stop.signal, this.closing.signal]));
+        if (late !== undefined) break;
+        if (this.closing.signal.aborted || Date.now() >= deadline) break;
+        queries++;
+        const statusBody = { targetReferenceID: target };
+        const statusID = randomUUID();
+        let res: Response<'TransactionStatus'>;
+        try {
+          res = await this.exchange('TransactionStatus', statusBody, statusID, Math.min(this.opts.commandTimeoutMs, Math.max(1, deadline - Date.now())));
+        } catch (err) {
+          if (isWonderError(err) && err.code === 'E_SECURITY') throw err;
+          cause = err;
+          if (late !== undefined) break;
+          continue;
+        }
+        lastBody = res.body;
+        const result = settledResult(action, res.body);
+        if (result !== undefined) {
+          return { action, requestID, referenceID, header: res.header, body: res.body, result, resolvedBy: 'TransactionStatus', statusQueries: queries, elapsedMs: Date.now() - started };
+        }
+        if (late !== undefined) break;
+      }
+    } finally {
+      if (this.waiters.get(requestID) === lateWaiter) this.waiters.delete(requestID);
+    }
+    if (late !== undefined) {
+      const status = (late.body as { status: 'Success' | 'Failed' }).status;
+      return { action, requestID, referenceID, header: late.header, body: late.body, result: status, statusQueries: queries, elapsedMs: Date.now() - started };
+    }
+    throw new PendingError(action, referenceID, lastBody, cause);
+  }
+
+  /** Sends one request and waits for the response with its requestID. */
+  private exchange<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number): Promise<Response<A>> {
+    const request = buildRequest(action, body as never, { clientDeviceSN: this.clientDeviceSN, requestID });
+    const envelope = encodeRequest(this.cipher, request);
+    const controller = new AbortController();
+    return new Promise<Response<A>>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: unknown, res?: Response<A>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.closing.signal.removeEventListener('abort', onClose);
+        if (this.waiters.get(requestID) === waiter) this.waiters.delete(requestID);
+        controller.abort();
+        if (err !== undefined) reject(err);
+        else resolve(res!);
+      };
+      const waiter: Waiter = {
+        requestID,
+        onResponse: (plain) => {
+          try {
+            finish(undefined, parseResponse(action, plain));
+          } catch (err) {
+            finish(err);
+          }
+        },
+        onSecurityError: (err) => finish(err),
+      };
+      const timer = setTimeout(
+        () => finish(new TimeoutError(`${action}: no answer from the terminal within ${Math.round(timeoutMs / 100) / 10} s`)),
+        timeoutMs,
+      );
+      const onClose = () => finish(new TransportError(`${action}: the terminal session was closed`, { code: 'E_CLOSED' }));
+      this.closing.signal.addEventListener('abort', onClose, { once: true });
+      this.waiters.set(requestID, waiter);
+      this.transport.send(envelope, { signal: controller.signal, action, requestID }).catch((err: unknown) => {
+        if (!controller.signal.aborted) finish(err);
+      });
+    });
+  }
+
+  /** Routes a received envelope to the request it answers; anything else is dropped. */
+  private dispatch(envelope: Envelope): void {
+    let plain: unknown;
+    try {
+      plain = this.cipher.decryptJson(envelope.data);
+    } catch (err) {
+      // Only the paired terminal talks on this link: a message that does not
+      // decrypt answers what is in flight, with a key that is not ours.
+      const security = err instanceof SecurityError ? err : new SecurityError('response could not be decrypted', { cause: err });
+      const waiting = [...this.waiters.values()];
+      if (waiting.length === 0) this.emit('stray', { reason: 'undecryptable' });
+      for (const w of waiting) w.onSecurityError(security);
+      return;
+    }
+    let header: ResponseHeader;
+    try {
+      header = responseHeaderOf(plain);
+    } catch {
+      this.emit('stray', { reason: 'no responseID' });
+      return;
+    }
+    const waiter = this.waiters.get(header.responseID);
+    if (waiter === undefined) {
+      this.emit('stray', { responseID: header.responseID, reason: 'no request waiting for it' });
+      return;
+    }
+    waiter.onResponse(plain);
+  }
+
+  /** Rejects what waits, stops settling, closes the transport. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    for (const job of this.queue.splice(0)) {
+      clearTimeout(job.queueTimer);
+      job.reject(new TransportError(`${job.action} was not sent: the terminal session was closed`, { code: 'E_CLOSED' }));
+    }
+    this.transport.off('message', this.onMessage);
+    await this.transport.close();
+    this.transport.off('state', this.onState);
+  }
+}
+
+/** What a TransactionStatus body says of the transaction, or undefined while it is not final. */
+export function settledResult(action: Action, body: TransactionBody): 'Success' | 'Failed' | undefined {
+  const state = typeof body.transactionStatus === 'string' && body.transactionStatus !== '' ? body.transactionStatus : body.status;
+  if (state === 'Pending') return undefined;
+  if (body.status === 'Failed' && BUSY_TEXT.test(`${body.errorCode} ${body.errorMessage}`)) return undefined;
+  if (action === 'Void') {
+    if (state === 'Voided') return 'Success';
+    return state === 'Success' || state === 'Failed' ? 'Failed' : undefined;
+  }
+  if (state === 'Voided') return 'Failed';
+  return state === 'Success' || state === 'Failed' ? state : undefined;
+}
