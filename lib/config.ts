@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { ValidationError } from './errors';
+import type { SimulatedTerminal } from './simulator';
+import type { Transport, TransportKind } from './transport';
+import { CloudTransport } from './transport-cloud';
+import { LanTransport } from './transport-lan';
+import { SerialTransport } from './transport-serial';
+import { SimulatorTransport } from './transport-simulator';
+
+/** How to reach a terminal: what a config node or the CLI gives. */
+export interface TerminalConfig {
+  transport: TransportKind | string;
+  serialPort?: string;
+  baudRate?: number | string;
+  host?: string;
+  port?: number | string;
+  /** LAN: use https:// (with an optional CA file for a self-signed certificate). */
+  https?: boolean;
+  caFile?: string;
+  cloudEnv?: 'staging' | 'production' | 'custom' | string;
+  cloudUrl?: string;
+  businessId?: string;
+  deviceSn?: string;
+  /** Simulator: an existing simulated terminal to talk to (tests). */
+  simulator?: SimulatedTerminal;
+  /** Simulator: its card delay in ms. */
+  simulatorCardDelayMs?: number;
+}
+
+function integerIn(value: unknown, field: string, min: number, max: number, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'string' ? Number(value.trim()) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ValidationError(field, `must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function required(value: unknown, field: string, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(field, `is required for ${what}`);
+  return value.trim();
+}
+
+const HOST = /^(\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]+|[A-Za-z0-9.\-]{1,253})$/;
+
+/** Checks a terminal config and names the first bad field. Throws ValidationError. */
+export function checkTerminalConfig(config: TerminalConfig): void {
+  switch (config.transport) {
+    case 'serial':
+      required(config.serialPort, 'serialPort', 'a serial terminal');
+      integerIn(config.baudRate, 'baudRate', 300, 4_000_000, 115_200);
+      return;
+    case 'lan': {
+      const host = required(config.host, 'host', 'a LAN terminal');
+      if (!HOST.test(host)) throw new ValidationError('host', 'must be an IP address or a host name, without http:// or a port');
+      integerIn(config.port, 'port', 1, 65_535, 8443);
+      return;
+    }
+    case 'cloud':
+      required(config.businessId, 'businessId', 'a cloud terminal');
+      if (config.cloudEnv === 'custom' || (config.cloudEnv !== 'staging' && config.cloudEnv !== 'production')) {
+        const url = required(config.cloudUrl, 'cloudUrl', 'a custom cloud endpoint');
+        if (!/^https:\/\/[^\s]+$/.test(url)) throw new ValidationError('cloudUrl', 'must be an https:// URL');
+      }
+      return;
+    case 'simulator':
+      return;
+    default:
+      throw new ValidationError('transport', 'must be serial, lan, cloud or simulator');
+  }
+}
+
+/** Builds the transport a config describes (after checking it). */
+export function createTransport(config: TerminalConfig): Transport {
+  checkTerminalConfig(config);
+  switch (config.transport) {
+    case 'serial':
+      return new SerialTransport({ path: config.serialPort!.trim(), baudRate: integerIn(config.baudRate, 'baudRate', 300, 4_000_000, 115_200) });
+    case 'lan': {
+      const port = integerIn(config.port, 'port', 1, 65_535, 8443);
+      const host = config.host!.trim().replace(/^\[|\]$/g, '');
+      if (config.caFile !== undefined && config.caFile !== '') {
+        return new LanTransport({ host, port, https: true, ca: readFileSync(config.caFile) });
+      }
+      return new LanTransport({ host, port, https: config.https === true });
+    }
+    case 'cloud': {
+      const env = config.cloudEnv === 'staging' || config.cloudEnv === 'production' ? config.cloudEnv : 'custom';
+      return new CloudTransport({
+        env,
+        businessId: config.businessId!.trim(),
+        ...(config.deviceSn ? { deviceSn: config.deviceSn.trim() } : {}),
+        ...(env === 'custom' ? { commandUrl: config.cloudUrl!.trim() } : {}),
+      });
+    }
+    default:
+      return new SimulatorTransport(
+        config.simulator !== undefined
+          ? { terminal: config.simulator }
+          : config.simulatorCardDelayMs !== undefined
+            ? { cardDelayMs: config.simulatorCardDelayMs }
+            : {},
+      );
+  }
+}

@@ -1,0 +1,152 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { isWonderError } from '../../lib/errors';
+import type { Action } from '../../lib/messages';
+import { PendingError, type Outcome, type SessionActivity } from '../../lib/session';
+import { t, translatedError } from './i18n';
+import { activityStatus, connectionStatus, type ActivityKind } from './status';
+import type { TerminalHandle } from './terminal-handle';
+
+export interface ActionNodeDef extends NodeDef {
+  terminal: string;
+  [property: string]: unknown;
+}
+
+/** What a wonder-terminal config node exposes to the action nodes. */
+export interface TerminalConfigNode extends Node {
+  wonder: TerminalHandle;
+}
+
+type Msg = NodeMessageInFlow & { wonder?: Record<string, unknown> };
+type Send = (msg: Msg | Msg[]) => void;
+type Done = (err?: Error) => void;
+
+export interface ActionSpec {
+  type: string;
+  /** The protocol action, or 'Pair' for Pair followed by Ack. */
+  action: Action;
+  /** Reads the request's parameters from the message (and the node's own settings). */
+  params?: (RED: NodeAPI, node: Node, config: ActionNodeDef, msg: Msg) => Promise<Record<string, unknown>>;
+}
+
+function evaluate(RED: NodeAPI, node: Node, value: unknown, type: unknown, msg: Msg): Promise<unknown> {
+  if (typeof value !== 'string' || value === '') return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    RED.util.evaluateNodeProperty(value, typeof type === 'string' ? type : 'str', node, msg, (err: Error | null, result: unknown) =>
+      err ? reject(err) : resolve(result),
+    );
+  });
+}
+
+/** msg.payload as an object of request fields ({} when it is not one). */
+export function payloadObject(msg: Msg): Record<string, unknown> {
+  const p = msg.payload;
+  return typeof p === 'object' && p !== null && !Array.isArray(p) && !Buffer.isBuffer(p) ? (p as Record<string, unknown>) : {};
+}
+
+/**
+ * Amount and currency: the payload wins; otherwise the node's typed inputs
+ * (msg, flow, global, env or a fixed string).
+ */
+export async function amountAndCurrency(RED: NodeAPI, node: Node, config: ActionNodeDef, msg: Msg): Promise<{ amount: unknown; currency: unknown }> {
+  const p = payloadObject(msg);
+  const amount = p.amount !== undefined ? p.amount : await evaluate(RED, node, config.amount, config.amountType, msg);
+  const currency = p.currency !== undefined ? p.currency : await evaluate(RED, node, config.currency, config.currencyType, msg);
+  return { amount, currency };
+}
+
+/**
+ * Registers a thin action node: input → validate → await the terminal's
+ * session → send → done. Every failure goes through one handler.
+ */
+export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
+  function ActionNode(this: Node, config: ActionNodeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const terminal = RED.nodes.getNode(config.terminal) as TerminalConfigNode | null;
+    const handle = terminal?.wonder;
+    let active = 0;
+    let lastActivity: ActivityKind | undefined;
+
+    const show = (kind: ActivityKind) => {
+      lastActivity = kind;
+      node.status(activityStatus(kind));
+    };
+    if (handle === undefined) {
+      node.status({ fill: 'red', shape: 'dot', text: 'node-red-contrib-wonder-ecr/wonder-terminal:status.noTerminal' });
+    } else {
+      handle.register(node.id, (state) => {
+        // A connection change always shows; otherwise keep the last result.
+        if (active === 0 || state !== 'connected') node.status(connectionStatus(state));
+        else if (lastActivity !== undefined) node.status(activityStatus(lastActivity));
+      });
+    }
+
+    const fail = (err: unknown, done: Done) => {
+      show(isWonderError(err) && err.code === 'E_BUSY' ? 'busy' : 'error');
+      done(translatedError(RED, err));
+    };
+
+    node.on('input', (msg: Msg, send: Send, done: Done) => {
+      void (async () => {
+        if (handle === undefined) throw new Error(t(RED, 'errors.noTerminal'));
+        if (handle.session === undefined) throw handle.configError;
+        const params = spec.params ? await spec.params(RED, node, config, msg) : {};
+        active++;
+        let requestID: string | undefined;
+        let referenceID: string | undefined;
+        const onActivity = (a: SessionActivity) => {
+          if (a.requestID !== requestID) return;
+          if (a.kind === 'waiting-card') show('waiting-card');
+          else if (a.kind === 'resolving') show('resolving');
+          else if (a.kind === 'sending') show('sending');
+        };
+        handle.session.on('activity', onActivity);
+        msg.wonder = { action: spec.action };
+        try {
+          const options = {
+            onQueued: (info: { requestID: string; referenceID?: string }) => {
+              requestID = info.requestID;
+              referenceID = info.referenceID;
+              Object.assign(msg.wonder!, info);
+            },
+          };
+          let outcome: Outcome;
+          if (spec.action === 'Pair') {
+            const { pair, ack } = await handle.pair(options);
+            outcome = ack;
+            msg.wonder.pairRequestID = pair.requestID;
+          } else {
+            outcome = await handle.request(spec.action, params as never, options);
+          }
+          const status = outcome.result ?? (outcome.body as { status?: string }).status;
+          show(status === 'Failed' ? 'failed' : 'success');
+          msg.payload = outcome.body;
+          msg.wonder = {
+            action: spec.action,
+            requestID: outcome.requestID,
+            referenceID: outcome.referenceID ?? referenceID,
+            responseHeader: outcome.header,
+            elapsedMs: outcome.elapsedMs,
+            result: outcome.result ?? status,
+            ...(outcome.resolvedBy !== undefined ? { resolvedBy: outcome.resolvedBy, statusQueries: outcome.statusQueries } : {}),
+          };
+          send(msg);
+          done();
+        } catch (err) {
+          if (err instanceof PendingError) msg.wonder = { ...msg.wonder, referenceID: err.referenceID, result: 'Pending' };
+          if (isWonderError(err)) msg.wonder = { ...msg.wonder, code: err.code };
+          throw err;
+        } finally {
+          active--;
+          handle.session.off('activity', onActivity);
+        }
+      })().catch((err: unknown) => fail(err, done));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      handle?.deregister(node.id);
+      done();
+    });
+  }
+  RED.nodes.registerType(spec.type, ActionNode as never);
+}

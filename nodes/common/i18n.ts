@@ -1,0 +1,36 @@
+import type { NodeAPI } from 'node-red';
+import { isWonderError } from '../../lib/errors';
+
+/** Shared message catalog: the wonder-terminal set's. */
+export const NS = 'node-red-contrib-wonder-ecr/wonder-terminal';
+
+export function t(RED: NodeAPI, key: string, params?: Record<string, string | number>): string {
+  return RED._(`${NS}:${key}`, params);
+}
+
+function has(RED: NodeAPI, key: string): boolean {
+  return RED._(`${NS}:${key}`) !== key && RED._(`${NS}:${key}`) !== `${NS}:${key}`;
+}
+
+/**
+ * Turns a library error into translated text. The library's own English
+ * detail is kept after it (it never holds a secret).
+ */
+export function describeError(RED: NodeAPI, err: unknown): string {
+  if (!isWonderError(err)) return err instanceof Error ? err.message : String(err);
+  if (err.code === 'E_VALIDATION' && err.field !== undefined && has(RED, `errors.field.${err.field}`)) {
+    return `${t(RED, `errors.field.${err.field}`)} (${err.message})`;
+  }
+  return has(RED, `errors.${err.code}`) ? `${t(RED, `errors.${err.code}`)}: ${err.message}` : err.message;
+}
+
+/** An Error carrying translated text and the library error's code, field and cause. */
+export function translatedError(RED: NodeAPI, err: unknown): Error & { code?: string; field?: string } {
+  const out = new Error(describeError(RED, err), { cause: err }) as Error & { code?: string; field?: string };
+  if (isWonderError(err)) {
+    out.name = err.name;
+    out.code = err.code;
+    if (err.field !== undefined) out.field = err.field;
+  }
+  return out;
+}

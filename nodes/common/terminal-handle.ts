@@ -1,0 +1,145 @@
+import { EventEmitter } from 'node:events';
+import { createTransport, type TerminalConfig } from '../../lib/config';
+import { validatePairingCode } from '../../lib/crypto';
+import type { WonderError } from '../../lib/errors';
+import type { Action, RequestParams } from '../../lib/messages';
+import { TerminalSession, type BusyPolicy, type Outcome, type RequestOptions } from '../../lib/session';
+import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../../lib/simulator';
+import type { TransportState } from '../../lib/transport';
+
+/** Connection state as the nodes show it. */
+export type ConnectionState = 'unconfigured' | 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+export interface HandleOptions {
+  config: TerminalConfig;
+  pairingCode: string | undefined;
+  clientDeviceSN?: string;
+  paymentTimeoutMs: number;
+  busyPolicy: BusyPolicy;
+}
+
+export type StateListener = (state: ConnectionState) => void;
+
+const CLOSE_GRACE_MS = 5_000;
+
+function fromTransport(state: TransportState): ConnectionState {
+  switch (state) {
+    case 'connected':
+      return 'connected';
+    case 'connecting':
+      return 'connecting';
+    case 'reconnecting':
+      return 'disconnected';
+    default:
+      return 'closed';
+  }
+}
+
+/**
+ * What a wonder-terminal config node owns: the transport, the one session in
+ * front of it (with its request queue), the connection state and the nodes
+ * that use it, registered and deregistered by node id.
+ */
+export class TerminalHandle extends EventEmitter {
+  readonly session: TerminalSession | undefined;
+  /** Why the config is unusable, when it is. */
+  readonly configError: WonderError | undefined;
+  private current: ConnectionState;
+  private readonly users = new Map<string, StateListener>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options: HandleOptions) {
+    super();
+    let session: TerminalSession | undefined;
+    let configError: WonderError | undefined;
+    try {
+      const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
+      const pairingCode = validatePairingCode(code);
+      const transport = createTransport(options.config);
+      session = new TerminalSession({
+        transport,
+        pairingCode,
+        paymentTimeoutMs: options.paymentTimeoutMs,
+        busyPolicy: options.busyPolicy,
+        resolveTimeoutMs: Math.max(60_000, options.paymentTimeoutMs),
+        ...(options.clientDeviceSN ? { clientDeviceSN: options.clientDeviceSN } : {}),
+      });
+    } catch (err) {
+      configError = err as WonderError;
+    }
+    this.session = session;
+    this.configError = configError;
+    this.current = session === undefined ? 'unconfigured' : 'connecting';
+    session?.on('state', (state: TransportState, err?: Error) => this.setState(fromTransport(state), err));
+  }
+
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** Starts connecting. Serial keeps retrying by itself; state events tell the outcome. */
+  open(): Promise<void> {
+    if (this.session === undefined) return Promise.resolve();
+    return this.session.open();
+  }
+
+  register(id: string, listener: StateListener): void {
+    this.users.set(id, listener);
+    listener(this.current);
+  }
+
+  deregister(id: string): void {
+    this.users.delete(id);
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  request<A extends Action>(action: A, params?: RequestParams[A], options?: RequestOptions): Promise<Outcome<A>> {
+    if (this.session === undefined) return Promise.reject(this.configError);
+    return this.session.request(action, params, options);
+  }
+
+  /** Pair, then Ack with the ackUuid the terminal hands back. */
+  async pair(options: RequestOptions = {}): Promise<{ pair: Outcome<'Pair'>; ack: Outcome<'Ack'> }> {
+    if (this.session === undefined) throw this.configError;
+    const pair = await this.session.request('Pair', {}, options);
+    const pinCode2 = (pair.body as { pinCode2?: unknown }).pinCode2;
+    // Cloud: later commands use the second pin code (held in memory only).
+    if (typeof pinCode2 === 'string' && pinCode2 !== '') this.session.rekey(pinCode2);
+    const ack = await this.session.request('Ack', { ackUuid: (pair.body as { ackUuid: string }).ackUuid }, options);
+    return { pair, ack };
+  }
+
+  /** Closes the session and its port, within a bounded time. */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    const session = this.session;
+    this.closing = new Promise<void>((resolve) => {
+      if (session === undefined) return resolve();
+      const guard = setTimeout(resolve, CLOSE_GRACE_MS);
+      session.close().then(
+        () => {
+          clearTimeout(guard);
+          resolve();
+        },
+        () => {
+          clearTimeout(guard);
+          resolve();
+        },
+      );
+    });
+    return this.closing.then(() => {
+      this.setState('closed');
+      this.users.clear();
+    });
+  }
+
+  private setState(state: ConnectionState, err?: Error): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.emit('state', state, err);
+    for (const listener of this.users.values()) listener(state);
+  }
+}

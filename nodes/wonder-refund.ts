@@ -1,0 +1,13 @@
+import type { NodeAPI } from 'node-red';
+import { amountAndCurrency, payloadObject, registerActionNode } from './common/action-node';
+
+export = function register(RED: NodeAPI): void {
+  registerActionNode(RED, {
+    type: 'wonder-refund',
+    action: 'Refund',
+    params: async (RED, node, config, msg) => {
+      const p = payloadObject(msg);
+      return { ...(await amountAndCurrency(RED, node, config, msg)), orgReferenceID: p.orgReferenceID, referenceID: p.referenceID };
+    },
+  });
+};

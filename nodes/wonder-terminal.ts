@@ -1,0 +1,156 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { Request, Response } from 'express';
+import { checkTerminalConfig, type TerminalConfig } from '../lib/config';
+import { isWonderError, ValidationError } from '../lib/errors';
+import { validateTimeoutSeconds } from '../lib/validate';
+import type { BusyPolicy } from '../lib/session';
+import { describeError, t } from './common/i18n';
+import { TerminalHandle } from './common/terminal-handle';
+import type { TerminalConfigNode } from './common/action-node';
+
+interface TerminalDef extends NodeDef {
+  transport: string;
+  serialPort?: string;
+  baudRate?: string | number;
+  host?: string;
+  port?: string | number;
+  cloudEnv?: string;
+  cloudUrl?: string;
+  businessId?: string;
+  deviceSn?: string;
+  clientDeviceSN?: string;
+  timeout?: string | number;
+  busyPolicy?: string;
+}
+
+interface TerminalCredentials {
+  pairingCode?: string;
+}
+
+/** The placeholder the editor sends for a stored password it does not show. */
+const STORED = '__PWRD__';
+const PAIR_TIMEOUT_MS = 15_000;
+
+function configOf(def: Partial<TerminalDef>): TerminalConfig {
+  const config: TerminalConfig = { transport: def.transport ?? '' };
+  for (const key of ['serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn'] as const) {
+    const value = def[key];
+    if (value !== undefined && value !== '') (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  return config;
+}
+
+function sameConfig(a: TerminalConfig, b: TerminalConfig): boolean {
+  const keys = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn'] as const;
+  return keys.every((k) => String(a[k] ?? '') === String(b[k] ?? ''));
+}
+
+export = function register(RED: NodeAPI): void {
+  function WonderTerminalNode(this: TerminalConfigNode & Node<TerminalCredentials>, def: TerminalDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    let paymentTimeoutMs = 120_000;
+    let timeoutError: unknown;
+    try {
+      if (def.timeout !== undefined && def.timeout !== '') paymentTimeoutMs = validateTimeoutSeconds(def.timeout) * 1000;
+    } catch (err) {
+      timeoutError = err;
+    }
+    const busyPolicy: BusyPolicy = def.busyPolicy === 'reject' ? 'reject' : 'queue';
+    node.wonder = new TerminalHandle({
+      config: configOf(def),
+      pairingCode: node.credentials?.pairingCode,
+      ...(def.clientDeviceSN ? { clientDeviceSN: def.clientDeviceSN } : {}),
+      paymentTimeoutMs,
+      busyPolicy,
+    });
+    const handle = node.wonder;
+    const problem = timeoutError ?? handle.configError;
+    if (problem !== undefined) {
+      node.error(t(RED, 'errors.config', { detail: describeError(RED, problem) }));
+    } else {
+      handle.on('state', (state: string, err?: Error) => {
+        // The port path or host is not secret; error texts from the transports carry no secrets.
+        if (state === 'disconnected') node.warn(t(RED, 'log.disconnected', { detail: err?.message ?? '' }));
+        else if (state === 'connected') node.log(t(RED, 'log.connected'));
+      });
+      handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
+    }
+    node.on('close', (_removed: boolean, done: () => void) => {
+      handle.close().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType('wonder-terminal', WonderTerminalNode as never, {
+    credentials: {
+      pairingCode: { type: 'password' },
+    },
+  });
+
+  // ---- editor endpoints (behind the editor's own authentication and permissions) ----
+
+  RED.httpAdmin.get('/wonder-ecr/serialports', RED.auth.needsPermission('wonder-terminal.read'), (_req: Request, res: Response) => {
+    import('serialport')
+      .then(({ SerialPort }) => SerialPort.list())
+      .then(
+        (ports) => res.json({ ports: ports.map((p) => ({ path: p.path, manufacturer: p.manufacturer ?? '' })) }),
+        // Listing needs udev; a path can still be typed in.
+        (err: unknown) => res.json({ ports: [], error: err instanceof Error ? err.message : String(err) }),
+      );
+  });
+
+  RED.httpAdmin.post('/wonder-ecr/pair', RED.auth.needsPermission('wonder-terminal.write'), (req: Request, res: Response) => {
+    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as {
+      id?: unknown;
+      config?: Partial<TerminalDef>;
+      pairingCode?: unknown;
+    };
+    const id = typeof body.id === 'string' ? body.id : '';
+    const config = configOf(typeof body.config === 'object' && body.config !== null ? body.config : {});
+    let code = typeof body.pairingCode === 'string' ? body.pairingCode : '';
+    if (code === STORED || code === '') {
+      const stored = id === '' ? undefined : (RED.nodes.getCredentials(id) as TerminalCredentials | undefined);
+      code = stored?.pairingCode ?? '';
+    }
+    const deployed = id === '' ? null : (RED.nodes.getNode(id) as (TerminalConfigNode & Node<TerminalCredentials>) | null);
+    const reuse =
+      deployed !== null &&
+      deployed.wonder !== undefined &&
+      deployed.wonder.session !== undefined &&
+      sameConfig(configOf(deployed as unknown as TerminalDef), config) &&
+      (deployed.credentials?.pairingCode ?? '') === code;
+
+    const run = async () => {
+      checkTerminalConfig(config);
+      if (reuse) return deployed.wonder.pair({ timeoutMs: PAIR_TIMEOUT_MS });
+      // A terminal not deployed yet (or changed in the dialog): pair over a temporary session.
+      const temporary = new TerminalHandle({ config, pairingCode: code, paymentTimeoutMs: 120_000, busyPolicy: 'reject' });
+      if (temporary.session === undefined) throw temporary.configError ?? new ValidationError('transport', 'is not usable');
+      try {
+        await temporary.open().catch(() => undefined);
+        return await temporary.pair({ timeoutMs: PAIR_TIMEOUT_MS });
+      } finally {
+        await temporary.close();
+      }
+    };
+    run().then(
+      ({ ack }) => {
+        const info = ack.body as { deviceStatus?: string; networkStatus?: string; softwareVersion?: string; businessID?: string };
+        res.json({
+          ok: true,
+          deviceSn: ack.header.serverDeviceSN,
+          softwareVersion: info.softwareVersion ?? '',
+          deviceStatus: info.deviceStatus ?? '',
+          networkStatus: info.networkStatus ?? '',
+          businessID: info.businessID ?? '',
+        });
+      },
+      (err: unknown) => {
+        const code = isWonderError(err) ? err.code : 'E_UNKNOWN';
+        const status = code === 'E_VALIDATION' ? 400 : code === 'E_SECURITY' ? 403 : 502;
+        const message = code === 'E_SECURITY' ? t(RED, 'errors.wrongPairingCode') : describeError(RED, err);
+        res.status(status).json({ ok: false, code, field: isWonderError(err) ? err.field : undefined, message });
+      },
+    );
+  });
+};

@@ -1,0 +1,424 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { SerialPort } from 'serialport';
+import { serializeEnvelope, type Envelope } from '../lib/envelope';
+import { TransportError } from '../lib/errors';
+import { encodeFrame } from '../lib/frame';
+import type { SendOptions, TransportState } from '../lib/transport';
+import { SerialTransport, type SerialTransportOptions } from '../lib/transport-serial';
+import { startPtyPair, type PtyPair } from './helpers/pty';
+
+const FAST_RECONNECT = { initialDelayMs: 30, maxDelayMs: 150 };
+
+function envelope(action: string, body: object): string {
+  return serializeEnvelope(action, Buffer.from(JSON.stringify(body)).toString('base64'));
+}
+
+function sendOptions(signal: AbortSignal = new AbortController().signal): SendOptions {
+  return { signal, action: 'Sale', requestID: 'req-1' };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Everything a transport emits, in order. */
+interface Recorder {
+  messages: Envelope[];
+  discards: string[];
+  states: Array<{ state: TransportState; error?: Error }>;
+}
+
+function record(transport: SerialTransport): Recorder {
+  const rec: Recorder = { messages: [], discards: [], states: [] };
+  transport.on('message', (env: Envelope) => rec.messages.push(env));
+  transport.on('discard', (reason: string) => rec.discards.push(reason));
+  transport.on('state', (state: TransportState, error?: Error) =>
+    rec.states.push(error === undefined ? { state } : { state, error }),
+  );
+  return rec;
+}
+
+/** The other end of the cable: a raw SerialPort on the peer link. */
+interface Peer {
+  port: SerialPort;
+  received(): Buffer;
+  write(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+function openPeer(path: string): Promise<Peer> {
+  const chunks: Buffer[] = [];
+  const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+  port.on('data', (chunk: Buffer) => chunks.push(chunk));
+  port.on('error', () => undefined);
+  const peer: Peer = {
+    port,
+    received: () => Buffer.concat(chunks),
+    write: (bytes) =>
+      new Promise((resolve, reject) => {
+        port.write(Buffer.from(bytes), (err) => {
+          if (err) return reject(err);
+          port.drain((drainErr) => (drainErr ? reject(drainErr) : resolve()));
+        });
+      }),
+    close: () => new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+  };
+  return new Promise((resolve, reject) => port.open((err) => (err ? reject(err) : resolve(peer))));
+}
+
+describe('SerialTransport over real pty pairs', function () {
+  this.timeout(10000);
+
+  let cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    // Last made, first undone: transports, then peers, then socat.
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups = [];
+  });
+
+  async function pair(): Promise<PtyPair> {
+    const p = await startPtyPair();
+    cleanups.push(() => p.stop());
+    return p;
+  }
+  async function peer(path: string): Promise<Peer> {
+    const p = await openPeer(path);
+    cleanups.push(() => p.close());
+    return p;
+  }
+  function transport(options: SerialTransportOptions): SerialTransport {
+    const t = new SerialTransport({ reconnect: FAST_RECONNECT, ...options });
+    cleanups.push(() => t.close());
+    return t;
+  }
+
+  it('sends a frame that arrives byte-exact on the other side', async () => {
+    const { a, b } = await pair();
+    const other = await peer(b);
+    const t = transport({ path: a });
+    const rec = record(t);
+    await t.open();
+    assert.equal(t.state, 'connected');
+    assert.deepEqual(
+      rec.states.map((s) => s.state),
+      ['connecting', 'connected'],
+    );
+
+    const env = envelope('Sale', { amount: 1234, note: 'ünïcode ✓' });
+    await t.send(env, sendOptions());
+    const expected = encodeFrame(Buffer.from(env, 'utf8'));
+    await waitFor('the frame on the peer', () => other.received().length >= expected.length);
+    await sleep(50); // nothing more may follow
+    assert.deepEqual(other.received(), expected);
+  });
+
+  it('emits a response fed in one-byte pieces exactly once', async () => {
+    const { a, b } = await pair();
+    const other = await peer(b);
+    const t = transport({ path: a });
+    const rec = record(t);
+    await t.open();
+
+    const env = envelope('Sale', { status: 'Success', amount: 500 });
+    const frame = encodeFrame(Buffer.from(env));
+    for (const byte of frame) {
+      await other.write(Uint8Array.of(byte));
+      await sleep(1);
+    }
+    await waitFor('the message', () => rec.messages.length > 0);
+    await sleep(100);
+    assert.equal(rec.messages.length, 1);
+    assert.deepEqual(rec.messages[0], JSON.parse(env));
+    assert.deepEqual(rec.discards, []);
+  });
+
+  it('discards noise before a frame and emits the frame', async () => {
+    const { a, b } = await pair();
+    const other = await peer(b);
+    const t = transport({ path: a });
+    const rec = record(t);
+    await t.open();
+
+    const env = envelope('DeviceInfo', { serial: 'T-1' });
+    // Noise including start bytes and a header-looking run that fails its CRC.
+    const noise = Buffer.from([0x00, 0xff, 0x55, 0x13, 0x55, 0x00, 0x06, 0x00, 0x10, 0x02, 0xde, 0xad, 0xbe, 0xef, 0x41]);
+    await other.write(Buffer.concat([noise, encodeFrame(Buffer.from(env))]));
+    await waitFor('the message', () => rec.messages.length > 0);
+    await sleep(50);
+    assert.equal(rec.messages.length, 1);
+    assert.deepEqual(rec.messages[0], JSON.parse(env));
+    assert.ok(rec.discards.length >= 1, 'the noise is reported');
+    const skipped = rec.discards
+      .map((reason) => /^skipped (\d+) byte/.exec(reason))
+      .reduce((sum, m) => sum + (m ? Number(m[1]) : 0), 0);
+    assert.equal(skipped, noise.length);
+  });
+
+  it('drops a corrupt frame and emits only the good one after it', async () => {
+    const { a, b } = await pair();
+    const other = await peer(b);
+    const t = transport({ path: a });
+    const rec = record(t);
+    await t.open();
+
+    const badEnv = envelope('Sale', { amount: 999999, secret: 'must-not-leak' });
+    const bad = encodeFrame(Buffer.from(badEnv));
+    bad[20] = bad[20]! ^ 0x01; // a data byte: the header CRC still checks
+    const goodEnv = envelope('Refund', { amount: 1 });
+    await other.write(Buffer.concat([bad, encodeFrame(Buffer.from(goodEnv))]));
+    await waitFor('the message', () => rec.messages.length > 0);
+    await sleep(50);
+    assert.deepEqual(rec.messages, [JSON.parse(goodEnv)]);
+    assert.ok(rec.discards.includes('frame data CRC mismatch'), `discards: ${rec.discards.join('; ')}`);
+    for (const reason of rec.discards) {
+      assert.ok(!reason.includes('must-not-leak') && !reason.includes(badEnv.slice(30, 50)), 'no payload in a discard reason');
+    }
+  });
+
+  it('discards a frame that is not a valid envelope', async () => {
+    const { a, b } = await pair();
+    const other = await peer(b);
+    const t = transport({ path: a });
+    const rec = record(t);
+    await t.open();
+
+    const goodEnv = envelope('Ack', { ok: true });
+    await other.write(Buffer.concat([encodeFrame(Buffer.from('{"version":"2.0"}')), encodeFrame(Buffer.from(goodEnv))]));
+    await waitFor('the message', () => rec.messages.length > 0);
+    await sleep(50);
+    assert.deepEqual(rec.messages, [JSON.parse(goodEnv)]);
+    assert.deepEqual(rec.discards, ['frame data is not a valid envelope']);
+  });
+
+  // A truncated frame that announced more data than the good frame after it
+  // holds: without the inter-frame timeout the decoder would keep waiting.
+  const longEnv = envelope('Sale', { filler: 'x'.repeat(2000) });
+  const truncated = encodeFrame(Buffer.from(longEnv)).subarray(0, 40);
+  const shortEnv = envelope('Ack', { ok: true });
+
+  it('recovers from a truncated frame through the inter-frame timeout', async () => {
+    const { a, b } = await pair();
+    const other = await peer(b);
+    const t = transport({ path: a, interFrameTimeoutMs: 150 });
+    const rec = record(t);
+    await t.open();
+
+    await other.write(truncated);
+    await waitFor('the truncation to be reported', () => rec.discards.some((r) => r.startsWith('truncated frame')), 2000);
+    await other.write(encodeFrame(Buffer.from(shortEnv)));
+    await waitFor('the message', () => rec.messages.length > 0);
+    assert.deepEqual(rec.messages, [JSON.parse(shortEnv)]);
+  });
+
+  it('holds the good frame while a truncated frame waits (timeout not yet reached)', async () => {
+    const { a, b } = await pair();
+    const other = await peer(b);
+    const t = transport({ path: a, interFrameTimeoutMs: 60000 });
+    const rec = record(t);
+    await t.open();
+
+    await other.write(truncated);
+    await sleep(50);
+    await other.write(encodeFrame(Buffer.from(shortEnv)));
+    await sleep(400);
+    assert.deepEqual(rec.messages, []);
+    assert.ok(!rec.discards.some((r) => r.startsWith('truncated frame')));
+  });
+
+  it('reconnects by itself after the port vanishes and comes back', async () => {
+    const first = await startPtyPair();
+    let current: PtyPair = first;
+    cleanups.push(() => current.stop());
+    const { a, b } = first;
+    const firstPeer = await openPeer(b);
+    const t = transport({ path: a });
+    const rec = record(t);
+    await t.open();
+
+    await first.stop('SIGKILL'); // the adapter is pulled out
+    await waitFor('state reconnecting', () => t.state === 'reconnecting');
+    await firstPeer.close();
+    const lost = rec.states.at(-1);
+    assert.equal(lost?.state, 'reconnecting');
+    assert.ok(lost?.error instanceof TransportError, 'reconnecting carries the error');
+    assert.ok(lost.error.message.includes(a), 'the error names the path');
+
+    await assert.rejects(t.send(envelope('Sale', { amount: 1 }), sendOptions()), (err: unknown) => {
+      assert.ok(err instanceof TransportError);
+      assert.equal(err.code, 'E_CLOSED');
+      return true;
+    });
+    await sleep(300); // several failed attempts while the device is gone
+    assert.equal(t.state, 'reconnecting');
+
+    current = await startPtyPair({ a, b }); // the adapter is plugged back in
+    await waitFor('state connected', () => t.state === 'connected', 3000);
+    const other = await peer(b);
+    const env = envelope('Sale', { amount: 2 });
+    await t.send(env, sendOptions());
+    const expected = encodeFrame(Buffer.from(env));
+    await waitFor('the frame on the new peer', () => other.received().length >= expected.length);
+    assert.deepEqual(other.received(), expected);
+
+    const reply = envelope('Sale', { status: 'Success' });
+    await other.write(encodeFrame(Buffer.from(reply)));
+    await waitFor('the reply', () => rec.messages.length > 0);
+    assert.deepEqual(rec.messages, [JSON.parse(reply)]);
+    assert.deepEqual(
+      rec.states.map((s) => s.state),
+      ['connecting', 'connected', 'reconnecting', 'connected'],
+    );
+  });
+
+  it('rejects open() of a missing port naming the path, then connects once it appears', async () => {
+    const probe = await startPtyPair();
+    const { a, b } = probe;
+    await probe.stop(); // leaves two paths that do not exist (yet)
+    let current: PtyPair | undefined;
+    cleanups.push(async () => current?.stop());
+    const t = transport({ path: a });
+    const rec = record(t);
+
+    await assert.rejects(t.open(), (err: unknown) => {
+      assert.ok(err instanceof TransportError);
+      assert.equal(err.code, 'E_TRANSPORT');
+      assert.ok(err.message.includes(a), err.message);
+      return true;
+    });
+    assert.equal(t.state, 'reconnecting');
+
+    current = await startPtyPair({ a, b });
+    await waitFor('state connected', () => t.state === 'connected');
+    assert.deepEqual(
+      rec.states.map((s) => s.state),
+      ['connecting', 'reconnecting', 'connected'],
+    );
+  });
+
+  it('reports a clear error naming the path when the port is locked by another process, and retries', async () => {
+    const { a } = await pair();
+    const blocker = await openPeer(a);
+    let blockerOpen = true;
+    cleanups.push(async () => {
+      if (blockerOpen) await blocker.close();
+    });
+
+    // Confirm the platform behaviour first: a second SerialPort cannot lock it.
+    await assert.rejects(openPeer(a), /Cannot lock port/);
+
+    const t = transport({ path: a });
+    await assert.rejects(t.open(), (err: unknown) => {
+      assert.ok(err instanceof TransportError);
+      assert.equal(err.code, 'E_TRANSPORT');
+      assert.ok(err.message.includes(a), err.message);
+      assert.match(err.message, /Cannot lock port/);
+      return true;
+    });
+    assert.equal(t.state, 'reconnecting');
+
+    await blocker.close();
+    blockerOpen = false;
+    await waitFor('state connected', () => t.state === 'connected');
+  });
+
+  it('rejects send() with E_CLOSED when not open and with the reason when aborted', async () => {
+    const { a } = await pair();
+    const t = transport({ path: a });
+    await assert.rejects(t.send(envelope('Sale', { amount: 1 }), sendOptions()), (err: unknown) => {
+      assert.ok(err instanceof TransportError);
+      assert.equal(err.code, 'E_CLOSED');
+      return true;
+    });
+    await t.open();
+    const controller = new AbortController();
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    await assert.rejects(t.send(envelope('Sale', { amount: 1 }), sendOptions(controller.signal)), (err: unknown) => {
+      assert.equal(err, reason);
+      return true;
+    });
+  });
+
+  it('close() stops reconnecting, is idempotent and emits closed once', async () => {
+    const probe = await startPtyPair();
+    await probe.stop(); // a path that does not exist
+    const t = transport({ path: probe.a, reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
+    const rec = record(t);
+    await assert.rejects(t.open());
+    await sleep(80); // a few retries
+    const started = Date.now();
+    await t.close();
+    await t.close();
+    assert.ok(Date.now() - started < 1100, 'close resolves promptly');
+    assert.equal(t.state, 'closed');
+    const seen = rec.states.length;
+    await sleep(200); // any retry would have fired by now
+    assert.equal(rec.states.length, seen);
+    assert.deepEqual(
+      rec.states.map((s) => s.state),
+      ['connecting', 'reconnecting', 'closed'],
+    );
+  });
+
+  it('close() leaves nothing that keeps the process alive', async function () {
+    // In a child process without mocha: it must exit on its own after close().
+    const { a, b } = await pair();
+    const missing = `${a}-missing`;
+    const lib = join(__dirname, '..', 'lib', 'transport-serial.js');
+    const frame = encodeFrame(Buffer.from(longEnv)).subarray(0, 40).toString('hex');
+    const script = `
+      const { SerialPort } = require(${JSON.stringify(require.resolve('serialport'))});
+      const { SerialTransport } = require(${JSON.stringify(lib)});
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      (async () => {
+        // 1. connected, mid-frame (inter-frame timer armed), then closed
+        const t = new SerialTransport({ path: ${JSON.stringify(a)}, interFrameTimeoutMs: 60000 });
+        await t.open();
+        const peer = new SerialPort({ path: ${JSON.stringify(b)}, baudRate: 115200, autoOpen: false });
+        await new Promise((r, j) => peer.open((e) => (e ? j(e) : r())));
+        await new Promise((r) => peer.write(Buffer.from(${JSON.stringify(frame)}, 'hex'), () => peer.drain(r)));
+        await sleep(100);
+        await t.send(${JSON.stringify(shortEnv)}, { signal: new AbortController().signal, action: 'Ack', requestID: 'x' });
+        await new Promise((r) => peer.close(r));
+        await t.close();
+        // 2. never connected, retrying, then closed
+        const m = new SerialTransport({ path: ${JSON.stringify(missing)}, reconnect: { initialDelayMs: 20, maxDelayMs: 40 } });
+        await m.open().catch(() => undefined);
+        await sleep(100);
+        await m.close();
+        process.stdout.write(t.state + ' ' + m.state);
+      })().catch((e) => { process.stderr.write(String(e && e.stack)); process.exitCode = 2; });
+    `;
+    const child = spawn(process.execPath, ['-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+      }, 6000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(err, '');
+    assert.equal(out, 'closed closed');
+    assert.equal(code, 0, 'the child exited by itself');
+    assert.ok(Date.now() - started < 5000);
+  });
+});
