@@ -1,5 +1,4 @@
 import type { EventEmitter } from 'node:events';
-import type { Envelope } from './envelope';
 import type { Action } from './messages';
 
 export type TransportKind = 'serial' | 'lan' | 'cloud' | 'simulator';
@@ -24,7 +23,7 @@ export interface SendOptions {
  * One interface for every way of reaching a terminal.
  *
  * Events:
- * - `message` (envelope: Envelope): every envelope received, whatever it
+ * - `message` (envelope: Envelope): every envelope (see envelope.ts) received, whatever it
  *   answers. The session matches it to its request by responseID.
  * - `state` (state: TransportState, error?: Error): connection state changes.
  * - `discard` (reason: string): bytes or messages that were dropped (noise,

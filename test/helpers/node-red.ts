@@ -1,0 +1,51 @@
+import helper from 'node-red-node-test-helper';
+import * as path from 'node:path';
+
+helper.init(require.resolve('node-red'));
+
+/** The compiled node modules, and core nodes tests wire them to. */
+const dist = path.join(__dirname, '..', '..', 'nodes');
+export const nodes = {
+  terminal: require(path.join(dist, 'wonder-terminal.js')),
+  pair: require(path.join(dist, 'wonder-pair.js')),
+  deviceInfo: require(path.join(dist, 'wonder-device-info.js')),
+  sale: require(path.join(dist, 'wonder-sale.js')),
+  refund: require(path.join(dist, 'wonder-refund.js')),
+  void: require(path.join(dist, 'wonder-void.js')),
+  abort: require(path.join(dist, 'wonder-abort.js')),
+  status: require(path.join(dist, 'wonder-status.js')),
+  catch: require('@node-red/nodes/core/common/25-catch.js'),
+};
+export const allNodes = Object.values(nodes);
+
+export { helper };
+
+export type Msg = Record<string, any>;
+
+/** Resolves with the next message a helper node receives. */
+export function nextMessage(id: string, timeoutMs = 10_000): Promise<Msg> {
+  const node = helper.getNode(id);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no message at ${id} within ${timeoutMs} ms`)), timeoutMs);
+    node.once('input', (msg: Msg) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** Collects `count` messages arriving at a helper node. */
+export function messages(id: string, count: number, timeoutMs = 20_000): Promise<Msg[]> {
+  const node = helper.getNode(id);
+  const out: Msg[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${out.length} of ${count} messages at ${id}`)), timeoutMs);
+    node.on('input', (msg: Msg) => {
+      out.push(msg);
+      if (out.length === count) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+  });
+}

@@ -1,0 +1,204 @@
+import { strict as assert } from 'node:assert';
+import { allNodes, helper, messages, nextMessage, type Msg } from './helpers/node-red';
+import type { SimulatedTerminal } from '../lib/simulator';
+
+const T = 'term1';
+
+function terminal(id = T, extra: Record<string, unknown> = {}) {
+  return { id, type: 'wonder-terminal', name: id, transport: 'simulator', timeout: '30', ...extra };
+}
+
+function action(id: string, type: string, extra: Record<string, unknown> = {}, terminalId = T) {
+  return { id, type, terminal: terminalId, wires: [['out']], ...extra };
+}
+
+const sinks = [
+  { id: 'out', type: 'helper' },
+  { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper' },
+];
+
+function simulatorOf(id = T): SimulatedTerminal {
+  const node = helper.getNode(id) as unknown as { wonder: { session: { transport: { terminal: SimulatedTerminal } } } };
+  return node.wonder.session.transport.terminal;
+}
+
+describe('Node-RED nodes on the simulator transport', function () {
+  this.timeout(20_000);
+  before((done) => helper.startServer(done));
+  after((done) => helper.stopServer(done));
+  afterEach(() => helper.unload());
+
+  it('registers every node type', async () => {
+    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);
+    const RED = helper._RED as { nodes: { getType(t: string): unknown } };
+    for (const type of ['wonder-terminal', 'wonder-pair', 'wonder-device-info', 'wonder-sale', 'wonder-refund', 'wonder-void', 'wonder-abort', 'wonder-status']) {
+      assert.equal(typeof RED.nodes.getType(type), 'function', type);
+    }
+  });
+
+  it('sale: payload in, decrypted body and msg.wonder out', async () => {
+    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);
+    const out = nextMessage('out');
+    helper.getNode('s').receive({ payload: { amount: '10.20', currency: 'HKD', customerOrderID: 'ORD-1' }, keep: 'me' });
+    const msg = await out;
+    assert.equal(msg.payload.status, 'Success');
+    assert.equal(msg.payload.amount, '10.20');
+    assert.equal(msg.payload.customerOrderID, 'ORD-1');
+    assert.equal(msg.keep, 'me');
+    assert.equal(msg.wonder.action, 'Sale');
+    assert.equal(msg.wonder.result, 'Success');
+    assert.match(msg.wonder.requestID, /^[0-9a-f-]{36}$/);
+    assert.equal(msg.wonder.responseHeader.responseID, msg.wonder.requestID);
+    assert.equal(typeof msg.wonder.elapsedMs, 'number');
+    assert.equal(simulatorOf().transactions.get(msg.wonder.referenceID)!.state, 'Success');
+  });
+
+  it('sale: amount and currency from the node typed inputs; the payload wins', async () => {
+    await helper.load(allNodes, [
+      terminal(),
+      action('s', 'wonder-sale', { amount: 'price', amountType: 'flow', currency: 'HKD', currencyType: 'str' }),
+      ...sinks,
+    ]);
+    (helper.getNode('s') as unknown as { context(): { flow: { set(k: string, v: unknown): void } } }).context().flow.set('price', '3.50');
+    const first = nextMessage('out');
+    helper.getNode('s').receive({ payload: {} });
+    assert.equal((await first).payload.amount, '3.50');
+    const second = nextMessage('out');
+    helper.getNode('s').receive({ payload: { amount: '4.00', currency: 'USD' } });
+    const msg = await second;
+    assert.equal(msg.payload.amount, '4.00');
+    assert.equal(msg.payload.currency, 'USD');
+  });
+
+  it('refund, void and status against earlier sales; abort and device info', async () => {
+    await helper.load(allNodes, [
+      terminal(),
+      action('sale', 'wonder-sale'),
+      action('refund', 'wonder-refund'),
+      action('void', 'wonder-void'),
+      action('status', 'wonder-status'),
+      action('abort', 'wonder-abort'),
+      action('info', 'wonder-device-info'),
+      action('pair', 'wonder-pair'),
+      ...sinks,
+    ]);
+    const send = async (id: string, payload: unknown) => {
+      const out = nextMessage('out');
+      helper.getNode(id).receive({ payload });
+      return out;
+    };
+    const sale1 = await send('sale', { amount: '20.00', currency: 'HKD' });
+    const refund = await send('refund', { amount: '5.00', currency: 'HKD', orgReferenceID: sale1.wonder.referenceID });
+    assert.equal(refund.wonder.result, 'Success');
+    assert.notEqual(refund.wonder.referenceID, sale1.wonder.referenceID);
+    const sale2 = await send('sale', { amount: '7.00', currency: 'HKD' });
+    const voided = await send('void', { orgReferenceID: sale2.wonder.referenceID });
+    assert.equal(voided.wonder.result, 'Success');
+    const status = await send('status', { targetReferenceID: sale2.wonder.referenceID });
+    assert.equal(status.payload.transactionStatus, 'Voided');
+    const abort = await send('abort', {});
+    assert.equal(abort.payload.status, 'Failed'); // nothing to abort
+    const info = await send('info', {});
+    assert.equal(info.payload.deviceStatus, 'Free');
+    const pair = await send('pair', {});
+    assert.equal(pair.wonder.action, 'Pair');
+    assert.equal(pair.wonder.responseHeader.serverDeviceSN, 'SIM-WONDER-0001');
+    assert.equal(pair.payload.softwareVersion, '1.0.0(sim)');
+  });
+
+  it('a pending sale is settled by TransactionStatus and flagged resolvedBy', async () => {
+    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);
+    const out = nextMessage('out', 15_000);
+    helper.getNode('s').receive({ payload: { amount: '900.02', currency: 'HKD', referenceID: 'kiosk-900-02' } });
+    const msg = await out;
+    assert.equal(msg.wonder.result, 'Success');
+    assert.equal(msg.wonder.resolvedBy, 'TransactionStatus');
+    assert.equal(msg.wonder.referenceID, 'kiosk-900-02');
+    assert.equal(simulatorOf().count('Sale', 'kiosk-900-02'), 1);
+  });
+
+  it('validation errors reach a Catch node, name the field, and nothing is sent', async () => {
+    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), action('v', 'wonder-void'), ...sinks]);
+    const bad: Array<[string, unknown, string]> = [
+      ['s', { amount: '10.205', currency: 'HKD' }, 'amount'],
+      ['s', { amount: '10', currency: 'hk' }, 'currency'],
+      ['s', { amount: 1e309, currency: 'HKD' }, 'amount'],
+      ['s', { currency: 'HKD' }, 'amount'],
+      ['v', {}, 'orgReferenceID'],
+    ];
+    for (const [id, payload, field] of bad) {
+      const caught = nextMessage('caught');
+      helper.getNode(id).receive({ payload });
+      const msg = await caught;
+      assert.equal(msg.error.source.id, id);
+      assert.ok(msg.error.message.includes(field), msg.error.message);
+    }
+    assert.equal(simulatorOf().received.length, 0);
+  });
+
+  it('credentials stay out of the exported flow', async () => {
+    await helper.load(allNodes, [terminal(T, { transport: 'simulator' }), action('s', 'wonder-sale'), ...sinks], {
+      [T]: { pairingCode: '260880' },
+    });
+    const res = await helper.request().get('/flows').set('Node-RED-API-Version', 'v2').expect(200);
+    assert.ok(!res.text.includes('260880'), 'pairing code in exported flow');
+    assert.ok(res.text.includes('wonder-terminal'));
+    const out = nextMessage('out');
+    helper.getNode('s').receive({ payload: { amount: '1.00', currency: 'HKD' } });
+    const msg = await out;
+    assert.ok(!JSON.stringify(msg).includes('260880'));
+  });
+
+  it('two terminals in one flow never answer each other', async () => {
+    await helper.load(allNodes, [
+      terminal('A'),
+      terminal('B'),
+      { id: 'sa', type: 'wonder-sale', terminal: 'A', wires: [['outA']] },
+      { id: 'sb', type: 'wonder-sale', terminal: 'B', wires: [['outB']] },
+      { id: 'outA', type: 'helper' },
+      { id: 'outB', type: 'helper' },
+    ]);
+    const a = messages('outA', 5);
+    const b = messages('outB', 5);
+    for (let i = 0; i < 5; i++) {
+      helper.getNode('sa').receive({ payload: { amount: '1.00', currency: 'HKD', referenceID: `A-${i}` } });
+      helper.getNode('sb').receive({ payload: { amount: '2.00', currency: 'HKD', referenceID: `B-${i}` } });
+    }
+    const [ma, mb] = await Promise.all([a, b]);
+    assert.deepEqual(ma.map((m) => m.wonder.referenceID), [0, 1, 2, 3, 4].map((i) => `A-${i}`));
+    assert.deepEqual(mb.map((m) => m.wonder.referenceID), [0, 1, 2, 3, 4].map((i) => `B-${i}`));
+    assert.ok(ma.every((m) => m.payload.amount === '1.00'));
+    assert.ok(mb.every((m) => m.payload.amount === '2.00'));
+    assert.equal(simulatorOf('A').transactions.size, 5);
+    assert.equal(simulatorOf('B').transactions.size, 5);
+    assert.ok([...simulatorOf('A').transactions.keys()].every((k) => k.startsWith('A-')));
+  });
+
+  it('a bad terminal config shows in the node status and fails inputs with the field named', async () => {
+    await helper.load(allNodes, [terminal(T, { transport: 'lan', host: '' }), action('s', 'wonder-sale'), ...sinks]);
+    const caught = nextMessage('caught');
+    helper.getNode('s').receive({ payload: { amount: '1.00', currency: 'HKD' } });
+    const msg = await caught;
+    assert.ok(msg.error.message.includes('host'), msg.error.message);
+  });
+
+  it('the Pair endpoint pairs against the simulator and reports a wrong code clearly', async () => {
+    await helper.load(allNodes, [terminal()]);
+    const ok = await helper.request().post('/wonder-ecr/pair').send({ id: 'new-node', config: { transport: 'simulator' }, pairingCode: '260880' }).expect(200);
+    assert.equal(ok.body.ok, true);
+    assert.equal(ok.body.deviceSn, 'SIM-WONDER-0001');
+    assert.equal(ok.body.softwareVersion, '1.0.0(sim)');
+    const wrong = await helper.request().post('/wonder-ecr/pair').send({ id: 'new-node', config: { transport: 'simulator' }, pairingCode: '123456' });
+    assert.equal(wrong.status, 403);
+    assert.equal(wrong.body.code, 'E_SECURITY');
+    assert.ok(!JSON.stringify(wrong.body).includes('123456'));
+    const invalid = await helper.request().post('/wonder-ecr/pair').send({ config: { transport: 'simulator' }, pairingCode: '12' });
+    assert.equal(invalid.status, 400);
+    assert.equal(invalid.body.field, 'pairingCode');
+    const ports = await helper.request().get('/wonder-ecr/serialports').expect(200);
+    assert.ok(Array.isArray(ports.body.ports));
+  });
+});
+
+export type { Msg };
