@@ -6,7 +6,7 @@ const root = path.resolve(__dirname, '..');
 
 module.exports = {
     uiHost: process.env.WONDER_DEMO_HOST || '127.0.0.1',
-    uiPort: Number(process.env.WONDER_DEMO_PORT) || 1880,
+    uiPort: process.env.WONDER_DEMO_PORT !== undefined ? Number(process.env.WONDER_DEMO_PORT) : 1880,
     userDir: process.env.WONDER_DEMO_USERDIR || path.join(root, '.node-red-demo'),
     flowFile: 'flows.json',
     flowFilePretty: true,

@@ -4,7 +4,7 @@ import { validatePairingCode } from './crypto';
 import { isWonderError, ValidationError } from './errors';
 import { buildBody, type Action } from './messages';
 import { PendingError, TerminalSession, type Outcome } from './session';
-import { attachSimulator, serveLan } from './simulator-server';
+import { serveLan, serveSerial } from './simulator-server';
 import { SimulatedTerminal } from './simulator';
 import type { Transport } from './transport';
 import { CloudTransport } from './transport-cloud';
@@ -26,7 +26,7 @@ const USAGE = `usage:
       --pin CODE            (or the environment variable WONDER_PIN)
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
       [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN]
-  wonder-ecr simulate (--serial PATH | --lan PORT) [--pin CODE] [--host ADDR] [--card-delay MS]
+  wonder-ecr simulate (--serial PATH | --lan PORT) [--pin CODE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
 exit status: 0 answered (Success), 1 Failed, 2 bad input, 3 no answer or transport error,
              4 still Pending, 5 security error (wrong pairing code or tampered data)`;
 
@@ -60,6 +60,8 @@ const OPTIONS = {
   'client-sn': { type: 'string' },
   host: { type: 'string' },
   'card-delay': { type: 'string' },
+  'pending-ms': { type: 'string' },
+  'slow-card-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -203,19 +205,18 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
 
 async function runSimulator(v: Values, io: CliIo): Promise<number> {
   const pin = validatePairingCode(v.pin ?? io.env.WONDER_PIN ?? '260880', '--pin');
-  const cardDelayMs = integer(v['card-delay'], '--card-delay', 0, 600_000);
-  const terminal = new SimulatedTerminal({ pairingCode: pin, ...(cardDelayMs === undefined ? {} : { cardDelayMs }) });
+  const timing: Record<string, number> = {};
+  for (const [flag, key] of [['card-delay', 'cardDelayMs'], ['pending-ms', 'pendingMs'], ['slow-card-ms', 'slowCardMs']] as const) {
+    const value = integer(v[flag], `--${flag}`, 0, 3_600_000);
+    if (value !== undefined) timing[key] = value;
+  }
+  const terminal = new SimulatedTerminal({ pairingCode: pin, ...timing });
   let stop: () => Promise<void>;
   if ((v.serial === undefined) === (v.lan === undefined)) throw new ValidationError('transport', 'simulate needs exactly one of --serial PATH or --lan PORT');
   if (v.serial !== undefined) {
-    const transport = new SerialTransport({ path: v.serial, baudRate: integer(v.baud, '--baud', 300, 4_000_000) ?? 115_200 });
-    const detach = attachSimulator(terminal, transport);
-    await transport.open();
+    const server = await serveSerial(terminal, { path: v.serial, baudRate: integer(v.baud, '--baud', 300, 4_000_000) ?? 115_200 });
     io.stderr(`wonder-ecr: simulated terminal ${terminal.serverDeviceSN} on ${v.serial}`);
-    stop = async () => {
-      detach();
-      await transport.close();
-    };
+    stop = () => server.close();
   } else {
     const port = integer(v.lan, '--lan', 0, 65535)!;
     const server = await serveLan(terminal, { port, host: v.host ?? '127.0.0.1' });

@@ -3,28 +3,93 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Envelope } from './envelope';
 import { MAX_ENVELOPE_BYTES } from './envelope';
+import { encodeFrame } from './frame';
 import { SimulatedTerminal } from './simulator';
-import type { Transport } from './transport';
+import { SerialTransport } from './transport-serial';
 
 export const LAN_PATH = '/v2/wonder/payment/ecr';
 
+/** A faulty line, for tests and the soak: each a probability from 0 to 1 per response. */
+export interface LineFaults {
+  /** Random bytes before the frame. */
+  noise?: number;
+  /** The frame written one byte at a time. */
+  drip?: number;
+  /** A corrupted copy of the frame (bad data CRC) before the good one. */
+  corrupt?: number;
+}
+
+export interface SerialServerOptions {
+  path: string;
+  baudRate?: number;
+  faults?: LineFaults;
+  /** Holds each write for the time its bytes take on an 8N1 line at this baud rate (a pty has no baud rate). */
+  paceBaud?: number;
+  /** Random source for the faults (seed it for a repeatable run). */
+  random?: () => number;
+}
+
+export interface SerialServer {
+  readonly transport: SerialTransport;
+  close(): Promise<void>;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /**
- * Puts a simulated terminal behind a stream transport (a serial port): every
- * envelope received is answered on the same transport.
+ * Serves a simulated terminal on a serial port, optionally as a faulty line
+ * (noise, drip-fed bytes, corrupt frames) and paced like a real baud rate.
  */
-export function attachSimulator(terminal: SimulatedTerminal, transport: Transport): () => void {
+export async function serveSerial(terminal: SimulatedTerminal, options: SerialServerOptions): Promise<SerialServer> {
+  const transport = new SerialTransport({ path: options.path, baudRate: options.baudRate ?? 115_200, reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 } });
+  const random = options.random ?? Math.random;
+  const faults = options.faults ?? {};
+  const hit = (p: number | undefined) => p !== undefined && p > 0 && random() < p;
+  const write = async (bytes: Buffer) => {
+    if (options.paceBaud !== undefined) await pause((bytes.length * 10 * 1000) / options.paceBaud);
+    await transport.writeRaw(bytes);
+  };
+  // One response at a time on the wire, in the order they are ready.
+  let line: Promise<void> = Promise.resolve();
   const onMessage = (env: Envelope) => {
-    void terminal.handle(JSON.stringify(env)).then(async (answer) => {
-      if (answer === null || transport.state !== 'connected') return;
-      try {
-        await transport.send(answer, { signal: new AbortController().signal, action: 'DeviceInfo', requestID: '' });
-      } catch {
-        // The line went away; the ECR will ask TransactionStatus.
-      }
+    void terminal.handle(JSON.stringify(env)).then((answer) => {
+      if (answer === null) return;
+      const frame = encodeFrame(Buffer.from(answer, 'utf8'));
+      line = line.then(async () => {
+        try {
+          if (hit(faults.noise)) {
+            const noise = Buffer.alloc(1 + Math.floor(random() * 24));
+            for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(random() * 256);
+            await write(noise);
+          }
+          if (hit(faults.corrupt)) {
+            const bad = Buffer.from(frame);
+            bad[10 + Math.floor(random() * (bad.length - 14))]! ^= 0x5a;
+            await write(bad);
+          }
+          if (hit(faults.drip)) {
+            for (const byte of frame) await write(Buffer.from([byte]));
+          } else {
+            await write(frame);
+          }
+        } catch {
+          // The line went away; the ECR settles the outcome with TransactionStatus.
+        }
+      });
     });
   };
   transport.on('message', onMessage);
-  return () => transport.off('message', onMessage);
+  await transport.open().catch(() => undefined);
+  return {
+    transport,
+    close: async () => {
+      transport.off('message', onMessage);
+      terminal.stop();
+      await transport.close();
+    },
+  };
 }
 
 export interface LanServerOptions {

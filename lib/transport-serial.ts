@@ -133,13 +133,19 @@ export class SerialTransport extends EventEmitter implements Transport {
   }
 
   async send(envelope: string, options: SendOptions): Promise<void> {
-    const signal = options?.signal;
+    await this.writeRaw(encodeFrame(Buffer.from(envelope, 'utf8')), options?.signal);
+  }
+
+  /**
+   * Writes bytes as they are (a frame, or deliberate noise): the simulator
+   * uses it to play a faulty line. Resolves once written and drained.
+   */
+  async writeRaw(bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw signal.reason;
     const port = this.port;
     if (this.current !== 'connected' || !port) {
       throw new TransportError(`serial port ${this.path} is not connected`, { code: 'E_CLOSED' });
     }
-    const bytes = encodeFrame(Buffer.from(envelope, 'utf8'));
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (err?: unknown): void => {

@@ -1,0 +1,83 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
+
+const root = path.resolve(__dirname, '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('editor in a real browser (Debian chromium)', function () {
+  this.timeout(90_000);
+  let red: NodeRedProcess;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    const flows = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'http-checkout.json'), 'utf8')) as unknown[];
+    red = await startNodeRed({ flows });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+    await page.goto(red.url, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.red-ui-palette-node', { timeout: 45_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    const code = await red?.stop();
+    assert.ok(code === 0 || code === null, `Node-RED exit ${code}`);
+  });
+
+  it('the palette shows every Wonder node in the payments category', async () => {
+    for (const type of ['wonder-sale', 'wonder-refund', 'wonder-void', 'wonder-status', 'wonder-abort', 'wonder-device-info', 'wonder-pair']) {
+      const entry = page.locator(`#red-ui-palette-payments .red-ui-palette-node[data-palette-type="${type}"]`);
+      assert.equal(await entry.count(), 1, `${type} in the palette`);
+    }
+    const label = await page.locator('.red-ui-palette-node[data-palette-type="wonder-sale"] .red-ui-palette-label').innerText();
+    assert.equal(label.trim(), 'sale');
+  });
+
+  it('the flow is drawn and the screenshot is taken for the README', async () => {
+    await page.waitForSelector('.red-ui-flow-node-group', { timeout: 20_000 });
+    const shot = path.join(os.tmpdir(), 'wonder-editor.png');
+    await page.screenshot({ path: shot });
+    assert.ok(fs.statSync(shot).size > 10_000);
+    if (process.env.WONDER_SCREENSHOT) fs.copyFileSync(shot, process.env.WONDER_SCREENSHOT);
+  });
+
+  it('the terminal dialog opens from the sale node, and Pair against the simulator shows the device SN', async () => {
+    await page.evaluate(() => {
+      const RED = (globalThis as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
+      RED.editor.edit(RED.nodes.node('wonder_checkout_sale'));
+    });
+    await page.waitForSelector('#node-input-terminal', { state: 'attached' });
+    await page.click('#node-input-lookup-terminal');
+    await page.waitForSelector('#node-config-input-transport', { state: 'visible' });
+    assert.equal(await page.inputValue('#node-config-input-transport'), 'simulator');
+    await page.fill('#node-config-input-pairingCode', '260880');
+    await page.click('#wonder-pair-button');
+    await page.waitForFunction(() => /SIM-WONDER-0001/.test(document.querySelector('#wonder-pair-result')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    const text = await page.innerText('#wonder-pair-result');
+    assert.match(text, /SIM-WONDER-0001/);
+    assert.match(text, /1\.0\.0\(sim\)/);
+  });
+
+  it('a wrong pairing code gives a clear message, not a spinner', async () => {
+    await page.fill('#node-config-input-pairingCode', '111111');
+    await page.click('#wonder-pair-button');
+    await page.waitForFunction(() => document.querySelector('#wonder-pair-result')?.classList.contains('wonder-error') === true, undefined, { timeout: 20_000 });
+    const text = await page.innerText('#wonder-pair-result');
+    assert.match(text, /pairing code/i);
+    assert.doesNotMatch(text, /111111/);
+  });
+
+  it('a pairing code of the wrong length is flagged in the dialog', async () => {
+    await page.fill('#node-config-input-pairingCode', '12');
+    await page.locator('#node-config-input-pairingCode').blur();
+    await page.waitForFunction(() => document.querySelector('#node-config-input-pairingCode')?.classList.contains('input-error') === true, undefined, { timeout: 5_000 });
+  });
+});
