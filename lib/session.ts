@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { WonderCipher } from './crypto';
 import type { Envelope } from './envelope';
-import { BusyError, SecurityError, TimeoutError, TransportError, WonderError, isWonderError } from './errors';
+import { BusyError, SecurityError, TimeoutError, TransportError, ValidationError, WonderError, isWonderError } from './errors';
 import {
   buildBody,
   buildRequest,
@@ -18,6 +18,7 @@ import {
   type ResponseHeader,
   type TransactionBody,
 } from './messages';
+import { Journal, journalKey, journalOutcome, type JournalAction, type JournalEntry } from './journal';
 import type { Transport, TransportState } from './transport';
 
 export type BusyPolicy = 'queue' | 'reject';
@@ -40,6 +41,10 @@ export interface SessionOptions {
   statusPollIntervalMs?: number;
   /** How long to keep asking TransactionStatus before reporting the outcome as still pending (default 120 s). */
   resolveTimeoutMs?: number;
+  /** Transaction journal: payments are recorded before they leave and never sent twice. */
+  journal?: Journal;
+  /** This terminal's name in the journal (default "terminal"). */
+  terminalId?: string;
 }
 
 export interface RequestOptions {
@@ -49,6 +54,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Called once the request is validated and queued, before anything is sent. */
   onQueued?: (info: { requestID: string; referenceID?: string }) => void;
+  /** Who asked (a node id): kept in the journal, to emit a recovered outcome from. */
+  origin?: string;
 }
 
 /** What a request ended with. */
@@ -71,6 +78,17 @@ export interface Outcome<A extends Action = Action> {
   /** TransactionStatus requests made to settle this outcome. */
   statusQueries: number;
   elapsedMs: number;
+  /** The referenceID was handled before: this is its recorded (or settled) outcome; nothing was sent again. */
+  duplicate?: boolean;
+  /** An Abort was sent while this payment waited, and the payment was approved anyway. */
+  approvedDespiteAbort?: boolean;
+}
+
+/** An open journal entry settled after the fact (at start, or before the next payment). */
+export interface Recovery {
+  entry: JournalEntry;
+  outcome?: Outcome;
+  error?: unknown;
 }
 
 /** A payment whose outcome was still unknown when the session stopped asking. */
@@ -104,7 +122,6 @@ interface Waiter {
 
 interface Job {
   action: Action;
-  body: unknown;
   requestID: string;
   options: RequestOptions;
   start: () => void;
@@ -145,7 +162,13 @@ export class TerminalSession extends EventEmitter {
   readonly transport: Transport;
   readonly clientDeviceSN: string;
   private cipher: WonderCipher;
-  private readonly opts: Required<Omit<SessionOptions, 'transport' | 'pairingCode' | 'clientDeviceSN'>>;
+  private readonly opts: Required<Omit<SessionOptions, 'transport' | 'pairingCode' | 'clientDeviceSN' | 'journal' | 'terminalId'>>;
+  private readonly journal: Journal | undefined;
+  private readonly terminalId: string;
+  /** Payments queued or in flight, by journal key: a duplicate joins the first. */
+  private readonly payments = new Map<string, Promise<Outcome>>();
+  private currentPayment: string | undefined;
+  private readonly abortRequested = new Set<string>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly queue: Job[] = [];
   private busy = false;
@@ -167,6 +190,8 @@ export class TerminalSession extends EventEmitter {
       statusPollIntervalMs: options.statusPollIntervalMs ?? 2_000,
       resolveTimeoutMs: options.resolveTimeoutMs ?? 120_000,
     };
+    this.journal = options.journal;
+    this.terminalId = options.terminalId ?? 'terminal';
     this.transport.on('message', this.onMessage);
     this.transport.on('state', this.onState);
   }
@@ -207,46 +232,102 @@ export class TerminalSession extends EventEmitter {
       return Promise.reject(err);
     }
     if (this.closed) return Promise.reject(new TransportError('the terminal session is closed', { code: 'E_CLOSED' }));
-    const requestID = randomUUID();
-    const referenceID = (body as { referenceID?: string; orgReferenceID?: string } | undefined)?.referenceID;
+    if (!isPayment(action)) return this.schedule(action, body, options, false) as Promise<Outcome<A>>;
 
-    return new Promise<Outcome<A>>((resolve, reject) => {
+    // A payment: never twice. A duplicate joins the one queued or in flight,
+    // gets the journal's settled outcome, or has its open entry settled by status.
+    const reference = paymentReference(action, body);
+    const key = journalKey(action, reference);
+    const running = this.payments.get(key);
+    if (running !== undefined) return running.then((o) => ({ ...o, duplicate: true }) as Outcome<A>);
+    let settleOnly = false;
+    if (this.journal !== undefined) {
+      const other = action === 'Void' ? undefined : this.journal.byReference(reference);
+      if (other !== undefined && other.action !== action && other.state !== 'NotSent') {
+        return Promise.reject(new ValidationError('referenceID', `is already used by a ${other.action}; every transaction needs its own`));
+      }
+      const entry = this.journal.get(action, reference);
+      if (entry !== undefined && (entry.state === 'Success' || entry.state === 'Failed')) {
+        options.onQueued?.({ requestID: entry.requestID, referenceID: reference });
+        return Promise.resolve(outcomeFromJournal(entry) as Outcome<A>);
+      }
+      settleOnly = entry?.state === 'open';
+    }
+    const promise = this.schedule(action, body, options, settleOnly);
+    this.payments.set(key, promise);
+    const forget = () => {
+      if (this.payments.get(key) === promise) this.payments.delete(key);
+    };
+    promise.then(forget, forget);
+    return promise as Promise<Outcome<A>>;
+  }
+
+  /**
+   * Settles every open journal entry of this terminal with TransactionStatus,
+   * in the queue like any request. Emits `recovered` for each settled one.
+   */
+  recover(): Promise<Recovery[]> {
+    if (this.journal === undefined || this.journal.openEntries(this.terminalId).length === 0) return Promise.resolve([]);
+    return new Promise<Recovery[]>((resolve, reject) => {
+      this.admit({
+        action: 'TransactionStatus',
+        requestID: randomUUID(),
+        options: {},
+        reject,
+        start: () => {
+          this.settleOpen(undefined)
+            .then(resolve, reject)
+            .finally(() => this.next());
+        },
+      });
+    });
+  }
+
+  private schedule(action: Action, body: unknown, options: RequestOptions, settleOnly: boolean): Promise<Outcome> {
+    const requestID = randomUUID();
+    const referenceID = isPayment(action) ? paymentReference(action, body) : undefined;
+    return new Promise<Outcome>((resolve, reject) => {
       const job: Job = {
         action,
-        body,
         requestID,
         options,
         reject,
         start: () => {
-          this.run(action, body, requestID, options).then(resolve, reject);
+          this.run(action, body, requestID, options, settleOnly).then(resolve, reject);
         },
       };
       if (action === 'Abort') {
-        // Abort must reach the terminal while the sale it aborts is in flight.
+        // Abort must reach the terminal while the payment it aborts is in flight.
+        if (this.currentPayment !== undefined) this.abortRequested.add(this.currentPayment);
         options.onQueued?.({ requestID });
         job.start();
         return;
       }
-      if (this.busy && this.opts.busyPolicy === 'reject') {
-        reject(new BusyError(`the terminal is busy with another request; ${action} refused`));
-        return;
-      }
-      if (this.busy && this.queue.length >= this.opts.maxQueue) {
-        reject(new BusyError(`the request queue is full (${this.opts.maxQueue} waiting); ${action} refused`, { code: 'E_QUEUE_FULL' }));
-        return;
-      }
-      options.onQueued?.(referenceID === undefined ? { requestID } : { requestID, referenceID });
-      if (options.signal?.aborted) {
-        reject(options.signal.reason);
-        return;
-      }
-      if (!this.busy) {
-        this.busy = true;
-        job.start();
-        return;
-      }
-      this.enqueue(job);
+      options.onQueued?.(referenceID === undefined || action === 'Void' ? { requestID } : { requestID, referenceID });
+      this.admit(job);
     });
+  }
+
+  /** Starts a job now, queues it, or refuses it (busy policy, full queue). */
+  private admit(job: Job): void {
+    if (this.busy && this.opts.busyPolicy === 'reject') {
+      job.reject(new BusyError(`the terminal is busy with another request; ${job.action} refused`));
+      return;
+    }
+    if (this.busy && this.queue.length >= this.opts.maxQueue) {
+      job.reject(new BusyError(`the request queue is full (${this.opts.maxQueue} waiting); ${job.action} refused`, { code: 'E_QUEUE_FULL' }));
+      return;
+    }
+    if (job.options.signal?.aborted) {
+      job.reject(job.options.signal.reason);
+      return;
+    }
+    if (!this.busy) {
+      this.busy = true;
+      job.start();
+      return;
+    }
+    this.enqueue(job);
   }
 
   private enqueue(job: Job): void {
@@ -280,11 +361,11 @@ export class TerminalSession extends EventEmitter {
     return WAITS_FOR_CARDHOLDER.includes(action) ? this.opts.paymentTimeoutMs : this.opts.commandTimeoutMs;
   }
 
-  private async run<A extends Action>(action: A, body: unknown, requestID: string, options: RequestOptions): Promise<Outcome<A>> {
+  private async run<A extends Action>(action: A, body: unknown, requestID: string, options: RequestOptions, settleOnly: boolean): Promise<Outcome<A>> {
     const started = Date.now();
     try {
-      const outcome = SETTLED_BY_STATUS.includes(action)
-        ? await this.runPayment(action, body, requestID, options, started)
+      const outcome = isPayment(action)
+        ? await this.runPayment(action, body, requestID, options, started, settleOnly)
         : await this.runCommand(action, body, requestID, options, started);
       this.emit('activity', { kind: 'done', action, requestID, result: outcome.result ?? (outcome.body as { status?: string }).status });
       return outcome;
@@ -305,14 +386,61 @@ export class TerminalSession extends EventEmitter {
     return outcome;
   }
 
-  private async runPayment<A extends Action>(action: A, body: unknown, requestID: string, options: RequestOptions, started: number): Promise<Outcome<A>> {
-    const b = body as { referenceID?: string; orgReferenceID?: string };
+  private async runPayment<A extends Action>(
+    action: A & JournalAction,
+    body: unknown,
+    requestID: string,
+    options: RequestOptions,
+    started: number,
+    settleOnly: boolean,
+  ): Promise<Outcome<A>> {
+    // Before a new payment, settle what earlier ones left open.
+    await this.settleOpen(journalKey(action, paymentReference(action, body)));
+    const b = body as { referenceID?: string; orgReferenceID?: string; amount?: string; currency?: string };
     // Void has no reference of its own: its effect shows on the transaction it voids.
-    const target = (action === 'Void' ? b.orgReferenceID : b.referenceID)!;
-    const referenceID = action === 'Void' ? b.orgReferenceID! : b.referenceID!;
+    const referenceID = paymentReference(action, body);
+    if (settleOnly) {
+      // Sent before (the journal holds it open): ask, never send again.
+      const entry = this.journal!.get(action, referenceID)!;
+      const outcome = await this.settle(action, entry.requestID, referenceID, started, undefined, undefined);
+      this.journal!.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+      return { ...outcome, duplicate: true };
+    }
+    this.journal?.begin({
+      referenceID,
+      action,
+      terminal: this.terminalId,
+      requestID,
+      ...(b.amount !== undefined ? { amount: b.amount } : {}),
+      ...(b.currency !== undefined ? { currency: b.currency } : {}),
+      ...(b.orgReferenceID !== undefined && action !== 'Void' ? { orgReferenceID: b.orgReferenceID } : {}),
+      ...(options.origin !== undefined ? { node: options.origin } : {}),
+    });
     this.emit('activity', WAITS_FOR_CARDHOLDER.includes(action)
       ? { kind: 'waiting-card', action, requestID, referenceID }
       : { kind: 'sending', action, requestID });
+    this.currentPayment = requestID;
+    try {
+      let outcome: Outcome<A>;
+      try {
+        outcome = await this.pay(action, body, requestID, referenceID, options, started);
+      } catch (err) {
+        // Nothing left this host (not connected), or nothing could be read (wrong key):
+        // the same referenceID may be used again.
+        if (isWonderError(err) && (err.code === 'E_CLOSED' || err.code === 'E_SECURITY')) this.journal?.settle(action, referenceID, 'NotSent');
+        throw err;
+      }
+      this.journal?.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+      if (outcome.result === 'Success' && this.abortRequested.has(requestID)) outcome.approvedDespiteAbort = true;
+      return outcome;
+    } finally {
+      this.currentPayment = undefined;
+      this.abortRequested.delete(requestID);
+    }
+  }
+
+  /** Sends the payment once and settles its outcome. */
+  private async pay<A extends Action>(action: A, body: unknown, requestID: string, referenceID: string, options: RequestOptions, started: number): Promise<Outcome<A>> {
     let first: Response<A> | undefined;
     let firstError: unknown;
     try {
@@ -328,7 +456,31 @@ export class TerminalSession extends EventEmitter {
         return { action, requestID, referenceID, header: first.header, body: first.body, result: status, statusQueries: 0, elapsedMs: Date.now() - started };
       }
     }
-    return this.settle(action, requestID, referenceID, target, started, first?.body ?? undefined, firstError);
+    return this.settle(action, requestID, referenceID, started, first?.body ?? undefined, firstError);
+  }
+
+  /**
+   * Settles the journal's open entries of this terminal (all but `except`).
+   * Called before each new payment; refuses the payment while one stays open.
+   */
+  private async settleOpen(except: string | undefined): Promise<Recovery[]> {
+    if (this.journal === undefined) return [];
+    const results: Recovery[] = [];
+    for (const entry of this.journal.openEntries(this.terminalId)) {
+      if (journalKey(entry.action, entry.referenceID) === except) continue;
+      try {
+        const outcome = await this.settle(entry.action, entry.requestID, entry.referenceID, Date.now(), undefined, undefined);
+        this.journal.settle(entry.action, entry.referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+        results.push({ entry, outcome });
+        this.emit('recovered', { entry, outcome });
+      } catch (error) {
+        results.push({ entry, error });
+        if (except !== undefined) {
+          throw new WonderError('E_PENDING', `an earlier ${entry.action} (${entry.referenceID}) is still unresolved; new payments wait until it is settled`, { cause: error });
+        }
+      }
+    }
+    return results;
   }
 
   /** Asks TransactionStatus for `target` until the outcome is final or the resolve time-out passes. */
@@ -336,7 +488,6 @@ export class TerminalSession extends EventEmitter {
     action: A,
     requestID: string,
     referenceID: string,
-    target: string,
     started: number,
     lastBody: unknown,
     cause: unknown,
@@ -370,7 +521,7 @@ export class TerminalSession extends EventEmitter {
         if (late !== undefined) break;
         if (this.closing.signal.aborted || Date.now() >= deadline) break;
         queries++;
-        const statusBody = { targetReferenceID: target };
+        const statusBody = { targetReferenceID: referenceID };
         const statusID = randomUUID();
         let res: Response<'TransactionStatus'>;
         try {
@@ -494,4 +645,31 @@ export function settledResult(action: Action, body: TransactionBody): 'Success' 
   }
   if (state === 'Voided') return 'Failed';
   return state === 'Success' || state === 'Failed' ? state : undefined;
+}
+
+function isPayment(action: Action): action is JournalAction {
+  return SETTLED_BY_STATUS.includes(action);
+}
+
+/** A payment's reference: its own for Sale and Refund, the voided one for Void. */
+function paymentReference(action: Action, body: unknown): string {
+  const b = body as { referenceID?: string; orgReferenceID?: string };
+  return (action === 'Void' ? b.orgReferenceID : b.referenceID)!;
+}
+
+function outcomeFromJournal(entry: JournalEntry): Outcome {
+  const header: ResponseHeader = { responseID: entry.requestID, serverDeviceSN: '', timestamp: entry.closedAt ?? entry.openedAt };
+  const outcome: Outcome = {
+    action: entry.action,
+    requestID: entry.requestID,
+    referenceID: entry.referenceID,
+    header,
+    body: (entry.outcome ?? {}) as TransactionBody,
+    result: entry.state as 'Success' | 'Failed',
+    statusQueries: 0,
+    elapsedMs: 0,
+    duplicate: true,
+  };
+  if (entry.outcome?.resolvedBy === 'TransactionStatus') outcome.resolvedBy = 'TransactionStatus';
+  return outcome;
 }

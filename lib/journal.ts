@@ -1,0 +1,220 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Actions the journal keeps: the ones that move money. */
+export type JournalAction = 'Sale' | 'Refund' | 'Void';
+
+/**
+ * `open`: sent (or about to be), outcome unknown. `Success` / `Failed`: settled.
+ * `NotSent`: never left this host (not connected, or refused before sending);
+ * the same referenceID may be used again.
+ */
+export type JournalState = 'open' | 'Success' | 'Failed' | 'NotSent';
+
+/** What the journal keeps of a terminal's answer: no card data. */
+export interface JournalOutcome {
+  status?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  transactionStatus?: string;
+  amount?: string;
+  currency?: string;
+  rrn?: string;
+  brn?: string;
+  transactionTime?: string;
+  resolvedBy?: string;
+}
+
+export interface JournalEntry {
+  /** Sale / Refund: its referenceID. Void: the voided transaction's referenceID. */
+  referenceID: string;
+  action: JournalAction;
+  amount?: string;
+  currency?: string;
+  orgReferenceID?: string;
+  /** The terminal (config node id, or any name the caller uses). */
+  terminal: string;
+  /** The node that started it, to emit a recovered outcome from. */
+  node?: string;
+  requestID: string;
+  state: JournalState;
+  openedAt: string;
+  closedAt?: string;
+  outcome?: JournalOutcome;
+}
+
+export interface JournalOptions {
+  /** Settled entries kept; older ones rotate out when the file is compacted (default 2000). */
+  maxSettled?: number;
+}
+
+const OUTCOME_FIELDS: ReadonlyArray<keyof JournalOutcome> = [
+  'status', 'errorCode', 'errorMessage', 'transactionStatus', 'amount', 'currency', 'rrn', 'brn', 'transactionTime',
+];
+
+/** Keeps only the journal's fields of a response body (never card data). */
+export function journalOutcome(body: unknown, resolvedBy?: string): JournalOutcome {
+  const out: JournalOutcome = {};
+  if (typeof body === 'object' && body !== null) {
+    for (const key of OUTCOME_FIELDS) {
+      const value = (body as Record<string, unknown>)[key];
+      if (typeof value === 'string') out[key] = value.slice(0, 256);
+    }
+  }
+  if (resolvedBy !== undefined) out.resolvedBy = resolvedBy;
+  return out;
+}
+
+/** The key an action's entry is kept under. */
+export function journalKey(action: JournalAction, referenceID: string): string {
+  return action === 'Void' ? `Void:${referenceID}` : referenceID;
+}
+
+/**
+ * Append-only transaction journal (JSON lines). Each change is one line,
+ * written and flushed to disk (fsync) before the call returns, so an entry is
+ * on disk before its request leaves. Reading tolerates a torn last line. When
+ * settled entries pass the bound, the file is rewritten (atomically: temp file,
+ * fsync, rename) with every open entry and the newest settled ones.
+ */
+export class Journal {
+  readonly file: string;
+  private readonly maxSettled: number;
+  private readonly entries = new Map<string, JournalEntry>();
+  private fd: number;
+  private lines = 0;
+
+  constructor(file: string, options: JournalOptions = {}) {
+    this.file = file;
+    this.maxSettled = options.maxSettled ?? 2000;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.load();
+    this.fd = fs.openSync(file, 'a', 0o600);
+    if (this.lines > 2 * (this.maxSettled + this.openCount())) this.compact();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(action: JournalAction, referenceID: string): JournalEntry | undefined {
+    return this.entries.get(journalKey(action, referenceID));
+  }
+
+  /** Any entry with this referenceID as its own (Sale or Refund). */
+  byReference(referenceID: string): JournalEntry | undefined {
+    return this.entries.get(referenceID);
+  }
+
+  openEntries(terminal?: string): JournalEntry[] {
+    return [...this.entries.values()].filter((e) => e.state === 'open' && (terminal === undefined || e.terminal === terminal));
+  }
+
+  all(): JournalEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** Records a payment about to be sent; on disk when this returns. */
+  begin(entry: Omit<JournalEntry, 'state' | 'openedAt'> & { openedAt?: string }): JournalEntry {
+    const full: JournalEntry = { ...entry, state: 'open', openedAt: entry.openedAt ?? new Date().toISOString() };
+    this.write(full);
+    return full;
+  }
+
+  /** Records the outcome; on disk when this returns. */
+  settle(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): JournalEntry | undefined {
+    const current = this.get(action, referenceID);
+    if (current === undefined) return undefined;
+    const next: JournalEntry = { ...current, state, closedAt: new Date().toISOString() };
+    if (outcome !== undefined) next.outcome = outcome;
+    this.write(next);
+    if (this.settledCount() > this.maxSettled * 1.25) this.compact();
+    return next;
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  private openCount(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.state === 'open') n++;
+    return n;
+  }
+
+  private settledCount(): number {
+    return this.entries.size - this.openCount();
+  }
+
+  private write(entry: JournalEntry): void {
+    if (this.fd < 0) throw new Error('the journal is closed');
+    fs.writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    fs.fsyncSync(this.fd);
+    this.entries.delete(journalKey(entry.action, entry.referenceID));
+    this.entries.set(journalKey(entry.action, entry.referenceID), entry);
+    this.lines++;
+  }
+
+  private load(): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const lines = text.split('\n');
+    let goodBytes = 0;
+    for (const [i, line] of lines.entries()) {
+      const isLast = i === lines.length - 1;
+      if (line === '') {
+        if (!isLast) goodBytes += 1;
+        continue;
+      }
+      let entry: JournalEntry | undefined;
+      try {
+        entry = JSON.parse(line) as JournalEntry;
+      } catch {
+        entry = undefined;
+      }
+      if (entry === undefined || typeof entry.referenceID !== 'string' || typeof entry.action !== 'string') {
+        // A torn write (power cut) can only be the last line: drop it.
+        if (isLast) break;
+        goodBytes += Buffer.byteLength(line) + 1;
+        continue;
+      }
+      const key = journalKey(entry.action, entry.referenceID);
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.lines++;
+      goodBytes += Buffer.byteLength(line) + (isLast ? 0 : 1);
+    }
+    // Cut a torn tail, and make sure the next append starts on a fresh line.
+    if (goodBytes < Buffer.byteLength(text)) fs.truncateSync(this.file, goodBytes);
+    const kept = Buffer.from(text).subarray(0, goodBytes);
+    if (kept.length > 0 && kept[kept.length - 1] !== 0x0a) fs.appendFileSync(this.file, '\n');
+  }
+
+  /** Rewrites the file with the open entries and the newest settled ones. */
+  private compact(): void {
+    const settled = [...this.entries.values()].filter((e) => e.state !== 'open');
+    const drop = new Set(settled.slice(0, Math.max(0, settled.length - this.maxSettled)));
+    const keep = [...this.entries.values()].filter((e) => !drop.has(e));
+    const temp = `${this.file}.tmp`;
+    const fd = fs.openSync(temp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, keep.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, this.file);
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = fs.openSync(this.file, 'a', 0o600);
+    for (const e of drop) this.entries.delete(journalKey(e.action, e.referenceID));
+    this.lines = keep.length;
+  }
+}
