@@ -1,3 +1,5 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import { checkTerminalConfig, type TerminalConfig } from '../lib/config';
@@ -46,6 +48,10 @@ function sameConfig(a: TerminalConfig, b: TerminalConfig): boolean {
 }
 
 export = function register(RED: NodeAPI): void {
+  /** One journal per terminal, in the Node-RED user directory. */
+  const journalFile = (id: string) =>
+    path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'wonder-ecr', `journal-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+
   function WonderTerminalNode(this: TerminalConfigNode & Node<TerminalCredentials>, def: TerminalDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -63,6 +69,8 @@ export = function register(RED: NodeAPI): void {
       ...(def.clientDeviceSN ? { clientDeviceSN: def.clientDeviceSN } : {}),
       paymentTimeoutMs,
       busyPolicy,
+      journalFile: journalFile(node.id),
+      terminalId: node.id,
     });
     const handle = node.wonder;
     const problem = timeoutError ?? handle.configError;

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { isWonderError } from '../../lib/errors';
 import type { Action } from '../../lib/messages';
-import { PendingError, type Outcome, type SessionActivity } from '../../lib/session';
+import { PendingError, type Outcome, type Recovery, type SessionActivity } from '../../lib/session';
 import { t, translatedError } from './i18n';
 import { activityStatus, connectionStatus, type ActivityKind } from './status';
 import type { TerminalHandle } from './terminal-handle';
@@ -54,6 +54,22 @@ export async function amountAndCurrency(RED: NodeAPI, node: Node, config: Action
   return { amount, currency };
 }
 
+/** msg.wonder for an outcome. */
+export function wonderOf(outcome: Outcome, referenceID?: string): Record<string, unknown> {
+  const status = outcome.result ?? (outcome.body as { status?: string }).status;
+  return {
+    action: outcome.action,
+    requestID: outcome.requestID,
+    referenceID: outcome.referenceID ?? referenceID,
+    responseHeader: outcome.header,
+    elapsedMs: outcome.elapsedMs,
+    result: status,
+    ...(outcome.resolvedBy !== undefined ? { resolvedBy: outcome.resolvedBy, statusQueries: outcome.statusQueries } : {}),
+    ...(outcome.duplicate === true ? { duplicate: true } : {}),
+    ...(outcome.approvedDespiteAbort === true ? { approvedDespiteAbort: true } : {}),
+  };
+}
+
 /**
  * Registers a thin action node: input → validate → await the terminal's
  * session → send → done. Every failure goes through one handler.
@@ -79,6 +95,18 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
         if (active === 0 || state !== 'connected') node.status(connectionStatus(state));
         else if (lastActivity !== undefined) node.status(activityStatus(lastActivity));
       });
+      // A payment this node started before a restart or a lost connection, settled now.
+      handle.on('recovered', onRecovered);
+    }
+
+    function onRecovered(recovery: Recovery) {
+      if (recovery.entry.node !== node.id || recovery.outcome === undefined) return;
+      const outcome = recovery.outcome;
+      show(outcome.result === 'Failed' ? 'failed' : 'success');
+      node.send({
+        payload: outcome.body,
+        wonder: { ...wonderOf(outcome, recovery.entry.referenceID), recovered: true },
+      } as unknown as Msg);
     }
 
     const fail = (err: unknown, done: Done) => {
@@ -116,20 +144,13 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
             outcome = ack;
             msg.wonder.pairRequestID = pair.requestID;
           } else {
-            outcome = await handle.request(spec.action, params as never, options);
+            outcome = await handle.request(spec.action, params as never, { ...options, origin: node.id });
           }
           const status = outcome.result ?? (outcome.body as { status?: string }).status;
           show(status === 'Failed' ? 'failed' : 'success');
           msg.payload = outcome.body;
-          msg.wonder = {
-            action: spec.action,
-            requestID: outcome.requestID,
-            referenceID: outcome.referenceID ?? referenceID,
-            responseHeader: outcome.header,
-            elapsedMs: outcome.elapsedMs,
-            result: outcome.result ?? status,
-            ...(outcome.resolvedBy !== undefined ? { resolvedBy: outcome.resolvedBy, statusQueries: outcome.statusQueries } : {}),
-          };
+          msg.wonder = { ...wonderOf(outcome, referenceID), action: spec.action };
+          if (outcome.approvedDespiteAbort === true) node.warn(t(RED, 'log.approvedDespiteAbort', { referenceID: String(msg.wonder.referenceID) }));
           send(msg);
           done();
         } catch (err) {
@@ -145,6 +166,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       handle?.deregister(node.id);
+      handle?.off('recovered', onRecovered);
       done();
     });
   }

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { createTransport, type TerminalConfig } from '../../lib/config';
 import { validatePairingCode } from '../../lib/crypto';
-import type { WonderError } from '../../lib/errors';
+import { WonderError } from '../../lib/errors';
+import { Journal } from '../../lib/journal';
 import type { Action, RequestParams } from '../../lib/messages';
-import { TerminalSession, type BusyPolicy, type Outcome, type RequestOptions } from '../../lib/session';
+import { TerminalSession, type BusyPolicy, type Outcome, type Recovery, type RequestOptions } from '../../lib/session';
 import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../../lib/simulator';
 import type { TransportState } from '../../lib/transport';
 
@@ -16,6 +17,10 @@ export interface HandleOptions {
   clientDeviceSN?: string;
   paymentTimeoutMs: number;
   busyPolicy: BusyPolicy;
+  /** The transaction journal's file (in the Node-RED user directory). */
+  journalFile?: string;
+  /** This terminal's name in the journal (the config node's id). */
+  terminalId?: string;
 }
 
 export type StateListener = (state: ConnectionState) => void;
@@ -44,7 +49,9 @@ export class TerminalHandle extends EventEmitter {
   readonly session: TerminalSession | undefined;
   /** Why the config is unusable, when it is. */
   readonly configError: WonderError | undefined;
+  readonly journal: Journal | undefined;
   private current: ConnectionState;
+  private recovering: Promise<Recovery[]> | undefined;
   private readonly users = new Map<string, StateListener>();
   private closing: Promise<void> | undefined;
 
@@ -52,11 +59,21 @@ export class TerminalHandle extends EventEmitter {
     super();
     let session: TerminalSession | undefined;
     let configError: WonderError | undefined;
+    let journal: Journal | undefined;
     try {
       const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
       const pairingCode = validatePairingCode(code);
       const transport = createTransport(options.config);
+      if (options.journalFile !== undefined) {
+        try {
+          journal = new Journal(options.journalFile);
+        } catch (cause) {
+          throw new WonderError('E_VALIDATION', `the transaction journal cannot be opened: ${(cause as Error).message}`, { cause, field: 'journal' });
+        }
+      }
       session = new TerminalSession({
+        ...(journal !== undefined ? { journal } : {}),
+        ...(options.terminalId !== undefined ? { terminalId: options.terminalId } : {}),
         transport,
         pairingCode,
         paymentTimeoutMs: options.paymentTimeoutMs,
@@ -66,11 +83,33 @@ export class TerminalHandle extends EventEmitter {
       });
     } catch (err) {
       configError = err as WonderError;
+      journal?.close();
+      journal = undefined;
     }
     this.session = session;
     this.configError = configError;
+    this.journal = journal;
     this.current = session === undefined ? 'unconfigured' : 'connecting';
-    session?.on('state', (state: TransportState, err?: Error) => this.setState(fromTransport(state), err));
+    session?.on('state', (state: TransportState, err?: Error) => {
+      this.setState(fromTransport(state), err);
+      // Back on line: settle what was left open before anything new is taken.
+      if (state === 'connected') void this.recover();
+    });
+    session?.on('recovered', (recovery: Recovery) => this.emit('recovered', recovery));
+  }
+
+  /**
+   * Settles the journal's open entries with TransactionStatus (at start and
+   * on reconnecting). Each settled one is emitted as `recovered`.
+   */
+  recover(): Promise<Recovery[]> {
+    if (this.session === undefined || this.journal === undefined || this.journal.openEntries().length === 0) return Promise.resolve([]);
+    if (this.recovering === undefined) {
+      const done = () => (this.recovering = undefined);
+      this.recovering = this.session.recover().finally(done);
+      this.recovering.catch(() => undefined);
+    }
+    return this.recovering;
   }
 
   get state(): ConnectionState {
@@ -131,6 +170,7 @@ export class TerminalHandle extends EventEmitter {
       );
     });
     return this.closing.then(() => {
+      this.journal?.close();
       this.setState('closed');
       this.users.clear();
     });
