@@ -205,6 +205,10 @@ export abstract class HttpTransportBase extends EventEmitter {
     this.setState('closed');
   }
 
+  private isClosed(): boolean {
+    return this.current === 'closed';
+  }
+
   protected closedError(): TransportError {
     return new TransportError(`${this.peerLabel}: the transport is closed`, { code: 'E_CLOSED' });
   }
@@ -257,7 +261,8 @@ export abstract class HttpTransportBase extends EventEmitter {
     const progress = { connected: false };
     try {
       const response = await httpPost({ ...target, ...request, agent: this.agentFor(target.protocol), signal: exchange.signal, progress });
-      if (this.current === 'closed') throw this.closedError();
+      // close() may have come between the response's end and this line.
+      if (this.isClosed()) throw this.closedError();
       return response;
     } catch (err) {
       if (err instanceof TransportError && err.code === 'E_TRANSPORT') {

@@ -9,13 +9,15 @@ function terminal(id = T, extra: Record<string, unknown> = {}) {
 }
 
 function action(id: string, type: string, extra: Record<string, unknown> = {}, terminalId = T) {
-  return { id, type, terminal: terminalId, wires: [['out']], ...extra };
+  return { id, type, z: 'f1', terminal: terminalId, wires: [['out']], ...extra };
 }
 
+/** The flow tab, an output and a Catch node (which only works inside a tab). */
 const sinks = [
-  { id: 'out', type: 'helper' },
-  { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-  { id: 'caught', type: 'helper' },
+  { id: 'f1', type: 'tab', label: 'test' },
+  { id: 'out', type: 'helper', z: 'f1' },
+  { id: 'catch', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper', z: 'f1' },
 ];
 
 function simulatorOf(id = T): SimulatedTerminal {
@@ -25,8 +27,12 @@ function simulatorOf(id = T): SimulatedTerminal {
 
 describe('Node-RED nodes on the simulator transport', function () {
   this.timeout(20_000);
-  before((done) => helper.startServer(done));
-  after((done) => helper.stopServer(done));
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
   afterEach(() => helper.unload());
 
   it('registers every node type', async () => {
@@ -154,10 +160,11 @@ describe('Node-RED nodes on the simulator transport', function () {
     await helper.load(allNodes, [
       terminal('A'),
       terminal('B'),
-      { id: 'sa', type: 'wonder-sale', terminal: 'A', wires: [['outA']] },
-      { id: 'sb', type: 'wonder-sale', terminal: 'B', wires: [['outB']] },
-      { id: 'outA', type: 'helper' },
-      { id: 'outB', type: 'helper' },
+      { id: 'f1', type: 'tab', label: 'test' },
+      { id: 'sa', type: 'wonder-sale', z: 'f1', terminal: 'A', wires: [['outA']] },
+      { id: 'sb', type: 'wonder-sale', z: 'f1', terminal: 'B', wires: [['outB']] },
+      { id: 'outA', type: 'helper', z: 'f1' },
+      { id: 'outB', type: 'helper', z: 'f1' },
     ]);
     const a = messages('outA', 5);
     const b = messages('outB', 5);

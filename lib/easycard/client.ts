@@ -245,7 +245,7 @@ export class Scan2PayClient {
     if (MchId !== undefined && (typeof MchId !== 'string' || MchId.length === 0)) throw new ValidationError('Header.MchId', `must be a merchant id, got ${describeValue(MchId)}`);
     let data: string;
     if (typeof draft.Data === 'string') data = draft.Data;
-    else if (isRecord(draft.Data)) data = JSON.stringify(draft.Data);
+    else if (isRecord(draft.Data as unknown)) data = JSON.stringify(draft.Data);
     else throw new ValidationError('Data', `must be an object or a JSON string, got ${describeValue(draft.Data)}`);
 
     const request: Scan2PayRequest = {

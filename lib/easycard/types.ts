@@ -22,7 +22,7 @@ export interface Scan2PayRequest {
  */
 export interface Scan2PayRequestDraft {
   Header: { Method: string; ServiceType: string; MchId?: string };
-  Data: Record<string, unknown> | string;
+  Data: object | string;
 }
 
 export interface Scan2PayResponseHeader {

@@ -1,0 +1,58 @@
+/** intella Scan2Pay EasyCard retry: public API of lib/easycard. */
+export { EasyCardError, isEasyCardError, type EasyCardErrorCode, type EasyCardDelivery, type EasyCardErrorOptions } from './errors';
+export {
+  SCAN2PAY_AES_ALGORITHM,
+  sha256Hex,
+  parseAesIv,
+  parseRsaPublicKey,
+  encryptRequest,
+  normalizeResponseBase64,
+  decryptResponseField,
+  type EncryptedRequest,
+} from './crypto';
+export {
+  Scan2PayClient,
+  SCAN2PAY_STAGE_ENDPOINT,
+  SCAN2PAY_PRODUCTION_ENDPOINT,
+  SCAN2PAY_ENDPOINTS,
+  SCAN2PAY_DEFAULT_TIMEOUT_MS,
+  formatCreateTime,
+  type Scan2PayClientOptions,
+  type Scan2PaySendOptions,
+} from './client';
+export {
+  classifyFailure,
+  isEasyCardSuccess,
+  buildRetryRequest,
+  runRetry,
+  EasyCardRetry,
+  EASYCARD_METHOD,
+  EASYCARD_MAX_RETRIES,
+  EASYCARD_RETRY_ERROR,
+  EASYCARD_SUCCESS_ERROR_CODE,
+  EASYCARD_CARD_MISMATCH,
+  EASYCARD_REFUND_SERVICE_TYPES,
+  SCAN2PAY_STATUS_OK,
+  SCAN2PAY_STATUS_ONGOING,
+  SCAN2PAY_STATUS_ORDER_EXISTS,
+  type EasyCardOutcome,
+  type EasyCardClassification,
+  type RetryData,
+  type RetryRequestDraft,
+  type BuildRetryOptions,
+  type RetryClient,
+  type WaitForCardInfo,
+  type RetryAttemptEvent,
+  type RunRetryOptions,
+  type RetryFailureReason,
+  type RetrySuccess,
+  type RetryFailure,
+  type RetryResult,
+} from './retry';
+export type {
+  Scan2PayRequest,
+  Scan2PayRequestHeader,
+  Scan2PayRequestDraft,
+  Scan2PayResponse,
+  Scan2PayResponseHeader,
+} from './types';
