@@ -75,6 +75,27 @@ describe('editor in a real browser (Debian chromium)', function () {
     assert.doesNotMatch(text, /111111/);
   });
 
+  it('credentials stay out of the exported flow and of flows.json', async () => {
+    // Deploy the terminal with a pairing code through the editor's own API.
+    const flows = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'http-checkout.json'), 'utf8')) as Array<Record<string, unknown>>;
+    const terminal = flows.find((n) => n.type === 'wonder-terminal')!;
+    terminal.credentials = { pairingCode: '260880' };
+    const deploy = await fetch(`${red.url}/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify(flows),
+    });
+    assert.equal(deploy.status, 204);
+    const exported = await (await fetch(`${red.url}/flows`)).text();
+    assert.ok(exported.includes('wonder-terminal'));
+    assert.ok(!exported.includes('260880'), 'pairing code in the exported flow');
+    const onDisk = fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8');
+    assert.ok(!onDisk.includes('260880'), 'pairing code in flows.json');
+    const creds = fs.readFileSync(path.join(red.userDir, 'flows_cred.json'), 'utf8');
+    assert.ok(!creds.includes('260880'), 'pairing code stored unencrypted');
+    assert.ok(!red.output().includes('260880'), 'pairing code in the log');
+  });
+
   it('a pairing code of the wrong length is flagged in the dialog', async () => {
     await page.fill('#node-config-input-pairingCode', '12');
     await page.locator('#node-config-input-pairingCode').blur();

@@ -61,9 +61,9 @@ export class TerminalHandle extends EventEmitter {
     let configError: WonderError | undefined;
     let journal: Journal | undefined;
     try {
+      const transport = createTransport(options.config);
       const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
       const pairingCode = validatePairingCode(code);
-      const transport = createTransport(options.config);
       if (options.journalFile !== undefined) {
         try {
           journal = new Journal(options.journalFile);

@@ -1,7 +1,16 @@
 import helper from 'node-red-node-test-helper';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
-helper.init(require.resolve('node-red'));
+/** A user directory of the tests' own: journals never touch ~/.node-red. */
+export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-helper-'));
+helper.init(require.resolve('node-red'), { userDir });
+
+/** Forgets every journal (each test starts with empty books). */
+export function clearJournals(): void {
+  fs.rmSync(path.join(userDir, 'wonder-ecr'), { recursive: true, force: true });
+}
 
 /** The compiled node modules, and core nodes tests wire them to. */
 const dist = path.join(__dirname, '..', '..', 'nodes');
