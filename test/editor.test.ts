@@ -55,7 +55,7 @@ describe('editor in a real browser (Debian chromium)', function () {
       RED.editor.edit(RED.nodes.node('wonder_checkout_sale'));
     });
     await page.waitForSelector('#node-input-terminal', { state: 'attached' });
-    await page.click('#node-input-lookup-terminal');
+    await page.click('#node-input-btn-terminal-edit');
     await page.waitForSelector('#node-config-input-transport', { state: 'visible' });
     assert.equal(await page.inputValue('#node-config-input-transport'), 'simulator');
     await page.fill('#node-config-input-pairingCode', '260880');
