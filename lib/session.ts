@@ -516,16 +516,17 @@ export class TerminalSession extends EventEmitter {
     };
     this.waiters.set(requestID, lateWaiter);
     try {
-      while (Date.now() < deadline && !this.closing.signal.aborted) {
+      // Ask at least once, however short the deadline.
+      while ((queries === 0 || Date.now() < deadline) && !this.closing.signal.aborted) {
         await sleep(Math.min(this.opts.statusPollIntervalMs, Math.max(0, deadline - Date.now())), AbortSignal.any([stop.signal, this.closing.signal]));
         if (late !== undefined) break;
-        if (this.closing.signal.aborted || Date.now() >= deadline) break;
+        if (this.closing.signal.aborted || (queries > 0 && Date.now() >= deadline)) break;
         queries++;
         const statusBody = { targetReferenceID: referenceID };
         const statusID = randomUUID();
         let res: Response<'TransactionStatus'>;
         try {
-          res = await this.exchange('TransactionStatus', statusBody, statusID, Math.min(this.opts.commandTimeoutMs, Math.max(1, deadline - Date.now())));
+          res = await this.exchange('TransactionStatus', statusBody, statusID, Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - Date.now())));
         } catch (err) {
           if (isWonderError(err) && err.code === 'E_SECURITY') throw err;
           cause = err;

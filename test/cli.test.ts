@@ -1,0 +1,175 @@
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { SimulatedTerminal } from '../lib/simulator';
+import { serveLan, type LanServer } from '../lib/simulator-server';
+import { startPtyPair, type PtyPair } from './helpers/pty';
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** `wonder-ecr simulate …` until stopped; resolves once it says where it listens. */
+function simulate(args: string[]): Promise<{ child: ChildProcess; line: string; stop(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'simulate', ...args]);
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`simulator did not start: ${err}`)), 10_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/simulated terminal/.test(err)) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          line: err,
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    });
+  });
+}
+
+function json(run: Run): any {
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `one JSON line expected, got: ${run.stdout}`);
+  return JSON.parse(lines[0]!);
+}
+
+describe('wonder-ecr command line', function () {
+  this.timeout(30_000);
+
+  describe('against `wonder-ecr simulate` over a real pseudo-terminal', () => {
+    let pty: PtyPair;
+    let sim: Awaited<ReturnType<typeof simulate>>;
+    before(async () => {
+      pty = await startPtyPair();
+      sim = await simulate(['--serial', pty.b, '--card-delay', '20']);
+    });
+    after(async () => {
+      await sim?.stop();
+      await pty?.stop();
+    });
+
+    it('pair sends Pair then Ack and prints the Ack response', async () => {
+      const run = await cli(['pair', '--serial', pty.a, '--pin', '260880']);
+      assert.equal(run.code, 0, run.stderr);
+      const out = json(run);
+      assert.equal(out.header.serverDeviceSN, 'SIM-WONDER-0001');
+      assert.equal(out.body.deviceStatus, 'Free');
+      assert.equal(out.body.softwareVersion, '1.0.0(sim)');
+    });
+
+    it('sale, refund, void, status, info and abort end to end', async () => {
+      const sale = await cli(['sale', '--serial', pty.a, '--amount', '10.20', '--currency', 'HKD', '--order', 'ORD-7'], { WONDER_PIN: '260880' });
+      assert.equal(sale.code, 0, sale.stderr);
+      const s = json(sale);
+      assert.equal(s.body.status, 'Success');
+      assert.equal(s.body.customerOrderID, 'ORD-7');
+      assert.match(s.referenceID, /^[0-9a-f-]{36}$/);
+      assert.equal(s.header.responseID.length, 36);
+      const refund = await cli(['refund', '--serial', pty.a, '--pin', '260880', '--amount', '1.20', '--currency', 'HKD', '--org-reference', s.referenceID, '--reference', 'cli-refund-1']);
+      assert.equal(refund.code, 0, refund.stderr);
+      assert.equal(json(refund).referenceID, 'cli-refund-1');
+      const sale2 = json(await cli(['sale', '--serial', pty.a, '--pin', '260880', '--amount', '2.00', '--currency', 'HKD']));
+      const voided = await cli(['void', '--serial', pty.a, '--pin', '260880', '--org-reference', sale2.referenceID]);
+      assert.equal(voided.code, 0, voided.stderr);
+      const status = await cli(['status', '--serial', pty.a, '--pin', '260880', '--target-reference', sale2.referenceID]);
+      assert.equal(status.code, 0);
+      assert.equal(json(status).body.transactionStatus, 'Voided');
+      const info = await cli(['info', '--serial', pty.a, '--pin', '260880']);
+      assert.equal(json(info).body.deviceStatus, 'Free');
+      const abort = await cli(['abort', '--serial', pty.a, '--pin', '260880']);
+      assert.equal(abort.code, 1); // nothing to abort: Failed
+    });
+
+    it('a declined sale exits 1', async () => {
+      const run = await cli(['sale', '--serial', pty.a, '--pin', '260880', '--amount', '900.01', '--currency', 'HKD']);
+      assert.equal(run.code, 1);
+      assert.equal(json(run).body.status, 'Failed');
+    });
+  });
+
+  describe('against a LAN simulator', () => {
+    let terminal: SimulatedTerminal;
+    let server: LanServer;
+    before(async () => {
+      terminal = new SimulatedTerminal({ cardDelayMs: 20, pendingMs: 60_000 });
+      server = await serveLan(terminal);
+    });
+    after(async () => {
+      terminal.stop();
+      await server.close();
+    });
+    const lan = () => `127.0.0.1:${server.port}`;
+
+    it('takes a sale over LAN HTTP', async () => {
+      const run = await cli(['sale', '--lan', lan(), '--pin', '260880', '--amount', '3.30', '--currency', 'HKD', '--reference', 'lan-1']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(json(run).referenceID, 'lan-1');
+      assert.equal(terminal.transactions.get('lan-1')!.state, 'Success');
+    });
+
+    it('bad input exits 2 with one line on stderr, and nothing is sent', async () => {
+      const before = terminal.received.length;
+      for (const args of [
+        ['sale', '--lan', lan(), '--pin', '260880', '--amount', '10.205', '--currency', 'HKD'],
+        ['sale', '--lan', lan(), '--pin', '260880', '--amount', '10', '--currency', 'hkd'],
+        ['refund', '--lan', lan(), '--pin', '260880', '--amount', '1', '--currency', 'HKD'],
+        ['status', '--lan', lan(), '--pin', '260880'],
+        ['sale', '--lan', lan(), '--amount', '1', '--currency', 'HKD'],
+        ['sale', '--lan', lan(), '--pin', '12345', '--amount', '1', '--currency', 'HKD'],
+        ['sale', '--lan', 'not a host', '--pin', '260880', '--amount', '1', '--currency', 'HKD'],
+        ['sale', '--pin', '260880', '--amount', '1', '--currency', 'HKD'],
+        ['refill', '--lan', lan(), '--pin', '260880'],
+        ['sale', '--bogus'],
+      ]) {
+        const run = await cli(args);
+        assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+        assert.equal(run.stdout, '');
+        assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+        assert.ok(!run.stderr.includes('12345'), 'the pin is echoed');
+      }
+      assert.equal(terminal.received.length, before);
+    });
+
+    it('a wrong pin exits 5 (security error), not 1 (declined)', async () => {
+      const run = await cli(['sale', '--lan', lan(), '--pin', '111111', '--amount', '1.00', '--currency', 'HKD']);
+      assert.equal(run.code, 5, run.stderr);
+      assert.match(run.stderr, /decrypt/);
+      assert.ok(!run.stderr.includes('111111'));
+    });
+
+    it('a Pending that stays unresolved exits 4 after asking TransactionStatus; one Sale sent', async () => {
+      const run = await cli(['sale', '--lan', lan(), '--pin', '260880', '--amount', '900.02', '--currency', 'HKD', '--reference', 'stuck-1', '--resolve-timeout', '1']);
+      assert.equal(run.code, 4, run.stderr);
+      assert.match(run.stderr, /stuck-1/);
+      assert.equal(terminal.count('Sale', 'stuck-1'), 1);
+      assert.ok(terminal.count('TransactionStatus', 'stuck-1') >= 1);
+    });
+
+    it('no terminal at the address exits 3', async () => {
+      const run = await cli(['info', '--lan', '127.0.0.1:1', '--pin', '260880', '--timeout', '2']);
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, /127\.0\.0\.1:1/);
+    });
+  });
+});
