@@ -20,6 +20,7 @@ import {
 } from './messages';
 import { Journal, journalKey, journalOutcome, type JournalAction, type JournalEntry } from './journal';
 import type { Transport, TransportState } from './transport';
+import { CloudTransport } from './transport-cloud';
 
 export type BusyPolicy = 'queue' | 'reject';
 
@@ -209,8 +210,17 @@ export class TerminalSession extends EventEmitter {
     return this.busy;
   }
 
-  open(): Promise<void> {
-    return this.transport.open();
+  /**
+   * Opens the transport. On the cloud path with no device SN configured, asks
+   * ConnectionInfo for it first (the pairing code's key is enough for that).
+   */
+  async open(): Promise<void> {
+    await this.transport.open();
+    const cloud = this.transport;
+    if (cloud instanceof CloudTransport && cloud.deviceSn === undefined) {
+      const info = await this.request('ConnectionInfo', { businessID: cloud.businessId });
+      cloud.setDeviceSn(info.body.deviceSn as string);
+    }
   }
 
   /** Switches to a new pin code (the cloud's pinCode2 after Pair). */

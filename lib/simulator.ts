@@ -35,6 +35,11 @@ export interface SimulatorOptions {
   slowCardMs?: number;
   /** How long the pending amount stays Pending (default 3 s). */
   pendingMs?: number;
+  /**
+   * Cloud pairing: a second pin code handed back by Pair. Requests are then
+   * accepted under either code and answered under the code they came with.
+   */
+  pinCode2?: string;
 }
 
 export type SimTxState = 'Pending' | 'Success' | 'Failed' | 'Voided';
@@ -81,15 +86,19 @@ export class SimulatedTerminal {
   readonly serverDeviceSN: string;
   readonly transactions = new Map<string, SimTransaction>();
   /** Every request received, in order: for tests and the soak's books. */
-  readonly received: Array<{ action: string; requestID?: string; referenceID?: string }> = [];
-  private cipher: WonderCipher;
-  private readonly opts: Required<Omit<SimulatorOptions, 'pairingCode' | 'serverDeviceSN'>>;
+  readonly received: Array<{ action: string; requestID?: string; referenceID?: string; key?: 'pinCode2' }> = [];
+  private readonly cipher: WonderCipher;
+  private readonly cipher2: WonderCipher | undefined;
+  private readonly pinCode2: string | undefined;
+  private readonly opts: Required<Omit<SimulatorOptions, 'pairingCode' | 'serverDeviceSN' | 'pinCode2'>>;
   private cardWait: CardWait | undefined;
   private readonly pendingAcks = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(options: SimulatorOptions = {}) {
     this.cipher = new WonderCipher(options.pairingCode ?? SIMULATOR_DEFAULT_PAIRING_CODE);
+    this.pinCode2 = options.pinCode2;
+    this.cipher2 = options.pinCode2 === undefined ? undefined : new WonderCipher(options.pinCode2);
     this.serverDeviceSN = options.serverDeviceSN ?? 'SIM-WONDER-0001';
     this.opts = {
       softwareVersion: options.softwareVersion ?? '1.0.0(sim)',
@@ -113,10 +122,17 @@ export class SimulatedTerminal {
   async handle(input: string | Uint8Array): Promise<string | null> {
     let action: string;
     let plain: { header?: Body; body?: Body };
+    let cipher = this.cipher;
     try {
       const env = parseEnvelope(input);
       action = env.action;
-      plain = this.cipher.decryptJson(env.data) as typeof plain;
+      try {
+        plain = this.cipher.decryptJson(env.data) as typeof plain;
+      } catch (err) {
+        if (this.cipher2 === undefined) throw err;
+        plain = this.cipher2.decryptJson(env.data) as typeof plain;
+        cipher = this.cipher2;
+      }
     } catch {
       // Not for us, or not under our key: answer under our key so the ECR
       // learns that its key is wrong instead of waiting.
@@ -127,12 +143,12 @@ export class SimulatedTerminal {
     const body = plain.body ?? {};
     const requestID = typeof header.requestID === 'string' ? header.requestID : '';
     const reference = typeof body.referenceID === 'string' ? body.referenceID : typeof body.orgReferenceID === 'string' ? body.orgReferenceID : typeof body.targetReferenceID === 'string' ? body.targetReferenceID : undefined;
-    this.received.push(reference === undefined ? { action, requestID } : { action, requestID, referenceID: reference });
+    this.received.push({ action, requestID, ...(reference === undefined ? {} : { referenceID: reference }), ...(cipher === this.cipher2 ? { key: 'pinCode2' } : {}) });
     if (!isAction(action)) {
-      return this.respond(action, requestID, { status: 'Failed', errorCode: 'ACTION', errorMessage: `Unknown action ${action.slice(0, 32)}` });
+      return this.respond(action, requestID, { status: 'Failed', errorCode: 'ACTION', errorMessage: `Unknown action ${action.slice(0, 32)}` }, cipher);
     }
     const answer = await this.answer(action, body);
-    return answer === null ? null : this.respond(action, requestID, answer);
+    return answer === null ? null : this.respond(action, requestID, answer, cipher);
   }
 
   /** Clears pending timers (the pending-then-approve ones) so a process can exit. */
@@ -142,13 +158,13 @@ export class SimulatedTerminal {
     this.cardWait?.abort();
   }
 
-  private respond(action: string, responseID: string, body: Body): string {
+  private respond(action: string, responseID: string, body: Body, cipher = this.cipher): string {
     const plaintext = JSON.stringify({
       header: { responseID, serverDeviceSN: this.serverDeviceSN, timestamp: formatTimestamp(new Date()) },
       body,
     });
     // Like the seeds' responses: version as the JSON number 2.0.
-    return `{"version":2.0,"action":${JSON.stringify(action)},"data":${JSON.stringify(this.cipher.encrypt(plaintext))}}`;
+    return `{"version":2.0,"action":${JSON.stringify(action)},"data":${JSON.stringify(cipher.encrypt(plaintext))}}`;
   }
 
   private deviceInfo(): Body {
@@ -165,7 +181,7 @@ export class SimulatedTerminal {
       case 'Pair': {
         const ackUuid = randomUUID();
         this.pendingAcks.add(ackUuid);
-        return { pairUuid: body.pairUuid ?? '', ackUuid };
+        return { pairUuid: body.pairUuid ?? '', ackUuid, ...(this.pinCode2 === undefined ? {} : { pinCode2: this.pinCode2 }) };
       }
       case 'Ack':
         if (typeof body.ackUuid !== 'string' || !this.pendingAcks.delete(body.ackUuid)) {
