@@ -19,7 +19,9 @@ function has(RED: NodeAPI, key: string): boolean {
 export function describeError(RED: NodeAPI, err: unknown): string {
   if (!isWonderError(err)) return err instanceof Error ? err.message : String(err);
   if (err.code === 'E_VALIDATION' && err.field !== undefined && has(RED, `errors.field.${err.field}`)) {
-    return `${t(RED, `errors.field.${err.field}`)} (${err.message})`;
+    // The translation says what is wanted; keep what was given, and the field's name.
+    const given = /, got (.+)$/.exec(err.message)?.[1];
+    return `${t(RED, `errors.field.${err.field}`)} (${err.field}${given === undefined ? '' : `: ${given}`})`;
   }
   return has(RED, `errors.${err.code}`) ? `${t(RED, `errors.${err.code}`)}: ${err.message}` : err.message;
 }
