@@ -40,6 +40,10 @@ export interface SimulatorOptions {
    * accepted under either code and answered under the code they came with.
    */
   pinCode2?: string;
+  /** Extra time before answering, by action (a slow or stalled terminal; tests). */
+  delays?: Partial<Record<Action, number>>;
+  /** Actions the terminal stops answering (a terminal gone silent; tests). */
+  silent?: Action[];
 }
 
 export type SimTxState = 'Pending' | 'Success' | 'Failed' | 'Voided';
@@ -90,7 +94,11 @@ export class SimulatedTerminal {
   private readonly cipher: WonderCipher;
   private readonly cipher2: WonderCipher | undefined;
   private readonly pinCode2: string | undefined;
-  private readonly opts: Required<Omit<SimulatorOptions, 'pairingCode' | 'serverDeviceSN' | 'pinCode2'>>;
+  private readonly opts: Required<Omit<SimulatorOptions, 'pairingCode' | 'serverDeviceSN' | 'pinCode2' | 'delays' | 'silent'>>;
+  /** Per-action answer delays; change at run time to play a stalled terminal. */
+  delays: Partial<Record<Action, number>>;
+  /** Actions not answered at all; change at run time to play a silent terminal. */
+  silent: Set<Action>;
   private cardWait: CardWait | undefined;
   private readonly pendingAcks = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -98,6 +106,8 @@ export class SimulatedTerminal {
   constructor(options: SimulatorOptions = {}) {
     this.cipher = new WonderCipher(options.pairingCode ?? SIMULATOR_DEFAULT_PAIRING_CODE);
     this.pinCode2 = options.pinCode2;
+    this.delays = { ...options.delays };
+    this.silent = new Set(options.silent);
     this.cipher2 = options.pinCode2 === undefined ? undefined : new WonderCipher(options.pinCode2);
     this.serverDeviceSN = options.serverDeviceSN ?? 'SIM-WONDER-0001';
     this.opts = {
@@ -148,7 +158,10 @@ export class SimulatedTerminal {
       return this.respond(action, requestID, { status: 'Failed', errorCode: 'ACTION', errorMessage: `Unknown action ${action.slice(0, 32)}` }, cipher);
     }
     const answer = await this.answer(action, body);
-    return answer === null ? null : this.respond(action, requestID, answer, cipher);
+    const delay = this.delays[action];
+    if (delay !== undefined && delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (answer === null || this.silent.has(action)) return null;
+    return this.respond(action, requestID, answer, cipher);
   }
 
   /** Clears pending timers (the pending-then-approve ones) so a process can exit. */

@@ -22,6 +22,8 @@ interface TerminalDef extends NodeDef {
   deviceSn?: string;
   clientDeviceSN?: string;
   timeout?: string | number;
+  resolveTimeout?: string | number;
+  pollInterval?: string | number;
   busyPolicy?: string;
 }
 
@@ -56,9 +58,14 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     let paymentTimeoutMs = 120_000;
+    let resolveTimeoutMs: number | undefined;
+    let statusPollIntervalMs: number | undefined;
     let timeoutError: unknown;
     try {
-      if (def.timeout !== undefined && def.timeout !== '') paymentTimeoutMs = validateTimeoutSeconds(def.timeout) * 1000;
+      const seconds = (value: unknown, field: string) => (value === undefined || value === '' ? undefined : validateTimeoutSeconds(value, field) * 1000);
+      paymentTimeoutMs = seconds(def.timeout, 'timeout') ?? paymentTimeoutMs;
+      resolveTimeoutMs = seconds(def.resolveTimeout, 'resolveTimeout');
+      statusPollIntervalMs = seconds(def.pollInterval, 'pollInterval');
     } catch (err) {
       timeoutError = err;
     }
@@ -69,6 +76,8 @@ export = function register(RED: NodeAPI): void {
       ...(def.clientDeviceSN ? { clientDeviceSN: def.clientDeviceSN } : {}),
       paymentTimeoutMs,
       busyPolicy,
+      ...(resolveTimeoutMs !== undefined ? { resolveTimeoutMs } : {}),
+      ...(statusPollIntervalMs !== undefined ? { statusPollIntervalMs } : {}),
       journalFile: journalFile(node.id),
       terminalId: node.id,
     });

@@ -17,6 +17,10 @@ export interface HandleOptions {
   clientDeviceSN?: string;
   paymentTimeoutMs: number;
   busyPolicy: BusyPolicy;
+  /** How long an unknown outcome is asked about with TransactionStatus (default: the larger of 60 s and the card wait). */
+  resolveTimeoutMs?: number;
+  /** Interval between those TransactionStatus queries (default 2 s). */
+  statusPollIntervalMs?: number;
   /** The transaction journal's file (in the Node-RED user directory). */
   journalFile?: string;
   /** This terminal's name in the journal (the config node's id). */
@@ -78,7 +82,8 @@ export class TerminalHandle extends EventEmitter {
         pairingCode,
         paymentTimeoutMs: options.paymentTimeoutMs,
         busyPolicy: options.busyPolicy,
-        resolveTimeoutMs: Math.max(60_000, options.paymentTimeoutMs),
+        resolveTimeoutMs: options.resolveTimeoutMs ?? Math.max(60_000, options.paymentTimeoutMs),
+        ...(options.statusPollIntervalMs !== undefined ? { statusPollIntervalMs: options.statusPollIntervalMs } : {}),
         ...(options.clientDeviceSN ? { clientDeviceSN: options.clientDeviceSN } : {}),
       });
     } catch (err) {
