@@ -79,10 +79,18 @@ export class TimeoutError extends WonderError {
 }
 
 export class TransportError extends WonderError {
-  constructor(message: string, options?: WonderErrorOptions & { code?: 'E_TRANSPORT' | 'E_CLOSED' }) {
+  /** True when certainly nothing left this host (e.g. the port was not open): a payment may be tried again. */
+  readonly notSent: boolean;
+  constructor(message: string, options?: WonderErrorOptions & { code?: 'E_TRANSPORT' | 'E_CLOSED'; notSent?: boolean }) {
     super(options?.code ?? 'E_TRANSPORT', message, options);
     this.name = 'TransportError';
+    this.notSent = options?.notSent === true;
   }
+}
+
+/** Whether an error says for certain that the request never left this host. */
+export function isNotSent(err: unknown): boolean {
+  return err instanceof TransportError && err.notSent;
 }
 
 /** The terminal or the session cannot take the request now. */

@@ -210,7 +210,7 @@ export abstract class HttpTransportBase extends EventEmitter {
   }
 
   protected closedError(): TransportError {
-    return new TransportError(`${this.peerLabel}: the transport is closed`, { code: 'E_CLOSED' });
+    return new TransportError(`${this.peerLabel}: the transport is closed`, { code: 'E_CLOSED', notSent: true });
   }
 
   protected setState(state: TransportState, error?: Error): void {

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { WonderCipher } from './crypto';
 import type { Envelope } from './envelope';
-import { BusyError, SecurityError, TimeoutError, TransportError, ValidationError, WonderError, isWonderError } from './errors';
+import { BusyError, SecurityError, TimeoutError, TransportError, ValidationError, WonderError, isNotSent, isWonderError } from './errors';
 import {
   buildBody,
   buildRequest,
@@ -34,7 +34,7 @@ export interface SessionOptions {
   paymentTimeoutMs?: number;
   /** Time-out of every other action (default 10 s). */
   commandTimeoutMs?: number;
-  /** Requests that may wait behind the one in flight (default 32). */
+  /** Requests that may wait behind the one in flight (default 256). */
   maxQueue?: number;
   /** While a request is in flight: queue the next one (default) or refuse it as busy. */
   busyPolicy?: BusyPolicy;
@@ -186,7 +186,7 @@ export class TerminalSession extends EventEmitter {
     this.opts = {
       paymentTimeoutMs: options.paymentTimeoutMs ?? 120_000,
       commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
-      maxQueue: options.maxQueue ?? 32,
+      maxQueue: options.maxQueue ?? 256,
       busyPolicy: options.busyPolicy ?? 'queue',
       statusPollIntervalMs: options.statusPollIntervalMs ?? 2_000,
       resolveTimeoutMs: options.resolveTimeoutMs ?? 120_000,
@@ -437,7 +437,9 @@ export class TerminalSession extends EventEmitter {
       } catch (err) {
         // Nothing left this host (not connected), or nothing could be read (wrong key):
         // the same referenceID may be used again.
-        if (isWonderError(err) && (err.code === 'E_CLOSED' || err.code === 'E_SECURITY')) this.journal?.settle(action, referenceID, 'NotSent');
+        // Certainly never left this host: the same referenceID may be used again.
+        // Anything else (closed while waiting, an answer we cannot decrypt) stays open.
+        if (isNotSent(err)) this.journal?.settle(action, referenceID, 'NotSent');
         throw err;
       }
       this.journal?.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
@@ -456,8 +458,9 @@ export class TerminalSession extends EventEmitter {
     try {
       first = await this.exchange(action, body, requestID, options.timeoutMs ?? this.timeoutFor(action));
     } catch (err) {
-      // Not connected: nothing left this host, so nothing can have happened.
-      if (isWonderError(err) && (err.code === 'E_CLOSED' || err.code === 'E_SECURITY' || err.code === 'E_VALIDATION')) throw err;
+      // Not sent: nothing can have happened. Closing, or an answer we cannot
+      // decrypt: the outcome is unknown and the journal keeps it open.
+      if (isNotSent(err) || this.closed || (isWonderError(err) && (err.code === 'E_SECURITY' || err.code === 'E_VALIDATION'))) throw err;
       firstError = err;
     }
     if (first !== undefined) {
@@ -485,6 +488,7 @@ export class TerminalSession extends EventEmitter {
         this.emit('recovered', { entry, outcome });
       } catch (error) {
         results.push({ entry, error });
+        if (except !== undefined && error instanceof SecurityError) throw error;
         if (except !== undefined) {
           throw new WonderError('E_PENDING', `an earlier ${entry.action} (${entry.referenceID}) is still unresolved; new payments wait until it is settled`, { cause: error });
         }

@@ -84,9 +84,9 @@ export async function serveSerial(terminal: SimulatedTerminal, options: SerialSe
   await transport.open().catch(() => undefined);
   return {
     transport,
+    // The terminal outlives its line (an unplugged cable, a reboot): its owner stops it.
     close: async () => {
       transport.off('message', onMessage);
-      terminal.stop();
       await transport.close();
     },
   };

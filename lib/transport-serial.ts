@@ -144,7 +144,7 @@ export class SerialTransport extends EventEmitter implements Transport {
     if (signal?.aborted) throw signal.reason;
     const port = this.port;
     if (this.current !== 'connected' || !port) {
-      throw new TransportError(`serial port ${this.path} is not connected`, { code: 'E_CLOSED' });
+      throw new TransportError(`serial port ${this.path} is not connected`, { code: 'E_CLOSED', notSent: true });
     }
     await new Promise<void>((resolve, reject) => {
       let settled = false;

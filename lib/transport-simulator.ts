@@ -33,7 +33,7 @@ export class SimulatorTransport extends EventEmitter implements Transport {
   }
 
   async send(envelope: string, options: SendOptions): Promise<void> {
-    if (this.current !== 'connected') throw new TransportError('the simulator is not open', { code: 'E_CLOSED' });
+    if (this.current !== 'connected') throw new TransportError('the simulator is not open', { code: 'E_CLOSED', notSent: true });
     if (options.signal.aborted) throw options.signal.reason;
     void this.terminal.handle(envelope).then((answer) => {
       if (answer !== null && this.current === 'connected') this.emit('message', parseEnvelope(answer));

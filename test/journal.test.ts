@@ -134,6 +134,19 @@ describe('transaction journal', () => {
     await session.close();
   });
 
+  it('a sale in flight when the session closes (redeploy) stays open, never marked not-sent', async () => {
+    const terminal = new SimulatedTerminal({ slowCardMs: 500 });
+    const journal = new Journal(tempFile());
+    const session = sessionWith(journal, terminal, { paymentTimeoutMs: 2_000 });
+    await session.open();
+    const sale = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'IN-FLIGHT' });
+    await new Promise((r) => setTimeout(r, 50));
+    await session.close();
+    await assert.rejects(sale);
+    assert.equal(journal.get('Sale', 'IN-FLIGHT')!.state, 'open');
+    terminal.stop();
+  });
+
   it('is bounded: old settled entries rotate out, open ones stay', () => {
     const file = tempFile();
     const journal = new Journal(file, { maxSettled: 50 });

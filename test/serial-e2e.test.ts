@@ -32,6 +32,7 @@ describe('session and simulator over a real pseudo-terminal', function () {
 
   afterEach(async () => {
     await session?.close();
+    terminal?.stop();
     await server?.close();
     await pty?.stop();
   });

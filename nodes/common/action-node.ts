@@ -97,6 +97,16 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       });
       // A payment this node started before a restart or a lost connection, settled now.
       handle.on('recovered', onRecovered);
+      handle.session?.on('activity', onActivity);
+    }
+
+    /** Requests of this node in the terminal's queue or in flight. */
+    const mine = new Set<string>();
+    function onActivity(a: SessionActivity) {
+      if (!mine.has(a.requestID)) return;
+      if (a.kind === 'waiting-card') show('waiting-card');
+      else if (a.kind === 'resolving') show('resolving');
+      else if (a.kind === 'sending') show('sending');
     }
 
     function onRecovered(recovery: Recovery) {
@@ -122,19 +132,13 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
         active++;
         let requestID: string | undefined;
         let referenceID: string | undefined;
-        const onActivity = (a: SessionActivity) => {
-          if (a.requestID !== requestID) return;
-          if (a.kind === 'waiting-card') show('waiting-card');
-          else if (a.kind === 'resolving') show('resolving');
-          else if (a.kind === 'sending') show('sending');
-        };
-        handle.session.on('activity', onActivity);
         msg.wonder = { action: spec.action };
         try {
           const options = {
             onQueued: (info: { requestID: string; referenceID?: string }) => {
               requestID = info.requestID;
               referenceID = info.referenceID;
+              mine.add(info.requestID);
               Object.assign(msg.wonder!, info);
             },
           };
@@ -159,7 +163,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           throw err;
         } finally {
           active--;
-          handle.session.off('activity', onActivity);
+          if (requestID !== undefined) mine.delete(requestID);
         }
       })().catch((err: unknown) => fail(err, done));
     });
@@ -167,6 +171,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       handle?.deregister(node.id);
       handle?.off('recovered', onRecovered);
+      handle?.session?.off('activity', onActivity);
       done();
     });
   }
