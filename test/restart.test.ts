@@ -1,0 +1,94 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SimulatedTerminal } from '../lib/simulator';
+import { serveSerial, type SerialServer } from '../lib/simulator-server';
+import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
+import { startPtyPair, type PtyPair } from './helpers/pty';
+
+/** Collects what the flow POSTs to it. */
+async function collector() {
+  const bodies: any[] = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => (text += d.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(text));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { bodies, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('fault suite: Node-RED stopped mid-sale and started again (real process, real pty)', function () {
+  this.timeout(90_000);
+  let pty: PtyPair;
+  let terminal: SimulatedTerminal;
+  let server: SerialServer;
+  let red: NodeRedProcess | undefined;
+
+  before(async () => {
+    pty = await startPtyPair();
+    terminal = new SimulatedTerminal({ cardDelayMs: 20, slowCardMs: 2_500 });
+    server = await serveSerial(terminal, { path: pty.b });
+  });
+  after(async () => {
+    await red?.stop('SIGKILL');
+    terminal.stop();
+    await server.close();
+    await pty.stop();
+  });
+
+  it('recovers the sale from the journal, emits it from its node flagged recovered, and never sends it again', async () => {
+    const sink = await collector();
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-restart-'));
+    const flows = [
+      { id: 'tab1', type: 'tab', label: 'kiosk' },
+      { id: 'tty', type: 'wonder-terminal', name: 'kiosk', transport: 'serial', serialPort: pty.a, baudRate: 115200, timeout: '30', resolveTimeout: '30', pollInterval: '0.2', busyPolicy: 'queue' },
+      { id: 'inj', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '{"amount":"900.05","currency":"HKD","referenceID":"power-cut-1"}', payloadType: 'json', wires: [['sale']] },
+      { id: 'sale', type: 'wonder-sale', z: 'tab1', terminal: 'tty', wires: [['wrap']] },
+      { id: 'wrap', type: 'change', z: 'tab1', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"payload": payload, "wonder": wonder}', tot: 'jsonata' }], wires: [['post']] },
+      { id: 'post', type: 'http request', z: 'tab1', method: 'POST', ret: 'txt', url: sink.url, wires: [[]] },
+    ];
+    red = await startNodeRed({ flows: [], userDir, env: { WONDER_DEMO_LOG: 'trace' } });
+    const withCreds = flows.map((n) => (n.id === 'tty' ? { ...n, credentials: { pairingCode: '260880' } } : n));
+    const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(withCreds) });
+    assert.equal(deploy.status, 204);
+    const connected = () => /connected to the terminal/.test(red!.output());
+    for (let i = 0; i < 200 && !connected(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(connected(), red.output());
+
+    // The customer taps; Node-RED loses power while the terminal waits for the card.
+    assert.equal((await fetch(`${red.url}/inject/inj`, { method: 'POST' })).status, 200);
+    for (let i = 0; i < 100 && terminal.count('Sale', 'power-cut-1') === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(terminal.count('Sale', 'power-cut-1'), 1);
+    const firstLog = red.output();
+    await red.stop('SIGKILL');
+    const journal = fs.readFileSync(path.join(userDir, 'wonder-ecr', 'journal-tty.jsonl'), 'utf8');
+    assert.match(journal, /"referenceID":"power-cut-1".*"state":"open"/);
+
+    // The terminal approves meanwhile; Node-RED comes back.
+    await new Promise((r) => setTimeout(r, 2_800));
+    assert.equal(terminal.transactions.get('power-cut-1')!.state, 'Success');
+    red = await startNodeRed({ flows: JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')), userDir, env: { WONDER_DEMO_LOG: 'trace' } });
+    for (let i = 0; i < 200 && sink.bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sink.bodies.length, 1, red.output());
+    const recovered = sink.bodies[0];
+    assert.equal(recovered.wonder.recovered, true);
+    assert.equal(recovered.wonder.referenceID, 'power-cut-1');
+    assert.equal(recovered.wonder.result, 'Success');
+    assert.equal(recovered.payload.transactionStatus, 'Success');
+    assert.equal(terminal.count('Sale', 'power-cut-1'), 1);
+    const settled = fs.readFileSync(path.join(userDir, 'wonder-ecr', 'journal-tty.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(settled.filter((e) => e.referenceID === 'power-cut-1').at(-1).state, 'Success');
+    // Logged at trace level, twice over: never the pairing code, never card data.
+    const logs = firstLog + red.output();
+    assert.ok(!logs.includes('260880'), 'pairing code in the log');
+    assert.ok(!logs.includes('476173'), 'card data in the log');
+    await sink.close();
+  });
+});
