@@ -188,6 +188,81 @@ describe('Node-RED nodes on the simulator transport', function () {
     assert.ok([...simulatorOf('A').transactions.keys()].every((k) => k.startsWith('A-')));
   });
 
+  it('every field a flow can send is validated, naming the field, before anything is sent', async () => {
+    await helper.load(allNodes, [
+      terminal(),
+      action('sale', 'wonder-sale'),
+      action('refund', 'wonder-refund'),
+      action('void', 'wonder-void'),
+      action('status', 'wonder-status'),
+      ...sinks,
+    ]);
+    const huge = 'x'.repeat(1_000_000);
+    const cases: Array<[string, unknown, string]> = [
+      ['sale', { amount: 10.2, currency: 'HKD', referenceID: 42 }, 'referenceID'],
+      ['sale', { amount: '', currency: 'HKD' }, 'amount'],
+      ['sale', { amount: huge, currency: 'HKD' }, 'amount'],
+      ['sale', { amount: '１０.００', currency: 'HKD' }, 'amount'],
+      ['sale', { amount: '-5', currency: 'HKD' }, 'amount'],
+      ['sale', { amount: -5, currency: 'HKD' }, 'amount'],
+      ['sale', { amount: Number.NaN, currency: 'HKD' }, 'amount'],
+      ['sale', { amount: '1e309', currency: 'HKD' }, 'amount'],
+      ['sale', { amount: 1e309, currency: 'HKD' }, 'amount'],
+      ['sale', { amount: '10.999', currency: 'HKD' }, 'amount'],
+      ['sale', { amount: true, currency: 'HKD' }, 'amount'],
+      ['sale', { amount: ['1'], currency: 'HKD' }, 'amount'],
+      ['sale', { amount: '1.00', currency: 'HK$' }, 'currency'],
+      ['sale', { amount: '1.00', currency: 'hkd' }, 'currency'],
+      ['sale', { amount: '1.00', currency: '' }, 'currency'],
+      ['sale', { amount: '1.00', currency: huge }, 'currency'],
+      ['sale', { amount: '1.00', currency: 'HKD', referenceID: 'ref with spaces' }, 'referenceID'],
+      ['sale', { amount: '1.00', currency: 'HKD', referenceID: 'ré' }, 'referenceID'],
+      ['sale', { amount: '1.00', currency: 'HKD', referenceID: huge }, 'referenceID'],
+      ['sale', { amount: '1.00', currency: 'HKD', customerOrderID: '訂單-1' }, 'customerOrderID'],
+      ['sale', { amount: '1.00', currency: 'HKD', customerOrderID: huge }, 'customerOrderID'],
+      ['refund', { amount: '1.00', currency: 'HKD' }, 'orgReferenceID'],
+      ['refund', { amount: '1.00', currency: 'HKD', orgReferenceID: '' }, 'orgReferenceID'],
+      ['refund', { amount: '1.00', currency: 'HKD', orgReferenceID: { id: 1 } }, 'orgReferenceID'],
+      ['refund', { amount: '1.00', currency: 'HKD', orgReferenceID: 'A', referenceID: 'A' }, 'referenceID'],
+      ['void', {}, 'orgReferenceID'],
+      ['void', { orgReferenceID: null }, 'orgReferenceID'],
+      ['status', { targetReferenceID: '' }, 'targetReferenceID'],
+      ['status', { targetReferenceID: 'a\nb' }, 'targetReferenceID'],
+    ];
+    for (const [id, payload, field] of cases) {
+      const caught = nextMessage('caught');
+      helper.getNode(id).receive({ payload });
+      const msg = await caught;
+      assert.equal(msg.error.source.id, id);
+      assert.ok(msg.error.message.includes(field), `${JSON.stringify(payload).slice(0, 60)}: ${msg.error.message.slice(0, 200)}`);
+      assert.ok(msg.error.message.length < 400, 'the error echoes a huge input');
+      assert.equal(msg.wonder.code, 'E_VALIDATION');
+    }
+    assert.equal(simulatorOf().received.length, 0);
+  });
+
+  it('a pairing code of the wrong length shows as a config error in the status of the nodes using it', async () => {
+    await helper.load(allNodes, [terminal(T, { transport: 'serial', serialPort: '/dev/null-port' }), action('s', 'wonder-sale'), ...sinks], {
+      [T]: { pairingCode: '12345' },
+    });
+    const node = helper.getNode('s') as unknown as { status(s: unknown): void };
+    const seen: Array<{ fill?: string; text?: string }> = [];
+    const original = node.status.bind(node);
+    node.status = (st: unknown) => {
+      seen.push(st as { fill?: string; text?: string });
+      original(st);
+    };
+    const caught = nextMessage('caught');
+    helper.getNode('s').receive({ payload: { amount: '1.00', currency: 'HKD' } });
+    const msg = await caught;
+    assert.ok(msg.error.message.includes('pairingCode'), msg.error.message);
+    assert.ok(!msg.error.message.includes('12345'));
+    const log = JSON.stringify(helper.log().args);
+    assert.ok(log.includes('errors.config'), 'the config error is logged');
+    assert.ok(!log.includes('12345'), 'the wrong code is logged');
+    assert.equal(seen.at(-1)?.fill, 'red');
+  });
+
   it('a bad terminal config shows in the node status and fails inputs with the field named', async () => {
     await helper.load(allNodes, [terminal(T, { transport: 'lan', host: '' }), action('s', 'wonder-sale'), ...sinks]);
     const caught = nextMessage('caught');
