@@ -25,7 +25,6 @@ export function adyenPeer(referenceID: string, timestamp: string): AdyenPeer {
   const manager = new NexoSecurityManager({ passphrase: 'bench-passphrase-0001', keyIdentifier: 'BenchKey', keyVersion: 1, adyenCryptoVersion: 1 });
   const header = (type: 'Request' | 'Response'): MessageHeader =>
     ({
-      ProtocolVersion: '3.0',
       MessageClass: 'Service',
       MessageCategory: 'Payment',
       MessageType: type,
@@ -53,7 +52,6 @@ export function adyenPeer(referenceID: string, timestamp: string): AdyenPeer {
         PaymentResult: {
           PaymentInstrumentData: { CardData: { PaymentBrand: 'visa', MaskedPan: '476173******0119', EntryMode: ['Contactless'] } },
           AmountsResp: { AuthorizedAmount: 12.0, Currency: 'HKD' },
-          PaymentAcquirerData: { ApprovalCode: '123456', AcquirerTransactionID: { TransactionID: '8816178952380553', TimeStamp: timestamp } },
         },
       },
     },

@@ -8,17 +8,13 @@ export const PAIRING_CODE = SIMULATOR_DEFAULT_PAIRING_CODE;
 export const KEY = deriveKey(PAIRING_CODE);
 export const CLIENT_SN = 'NODE-RED-GW-0001';
 export const REQUEST_ID = '7f3c2a9e-4b1d-4e8a-9c6f-2d5b8e1a0c47';
-export const SALE: SaleParams & { referenceID: string; customerOrderID: string } = {
+export const SALE: SaleParams & { amount: string; referenceID: string; customerOrderID: string } = {
   amount: '12.00',
   currency: 'HKD',
   referenceID: '0b6f5d2c-93a4-4c1e-8f7a-6e2d9b3c5a18',
   customerOrderID: 'ORDER-2025-000123',
 };
 
-/** Bytes of an 8N1 line per second at `baud`: 10 bits a byte (start, 8 data, stop). */
-export function wireMs(bytes: number, baud = 115_200): number {
-  return (bytes * 10 * 1000) / baud;
-}
 
 export interface SaleFixture {
   /** The request frame exactly as the package sends it (fixed clock, for comparison). */

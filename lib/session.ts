@@ -351,7 +351,7 @@ export class TerminalSession extends EventEmitter {
     };
     const wait = job.options.timeoutMs ?? this.timeoutFor(job.action);
     job.queueTimer = setTimeout(
-      () => release(new TimeoutError(`${job.action} waited ${Math.round(wait / 1000)} s in the queue behind other requests and was not sent`)),
+      () => release(new TimeoutError(`${job.action} waited ${Math.round(wait / 100) / 10} s in the queue behind other requests and was not sent`)),
       wait,
     );
     job.options.signal?.addEventListener('abort', () => release(job.options.signal!.reason), { once: true });

@@ -1,0 +1,104 @@
+import helper from 'node-red-node-test-helper';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SALE } from './fixtures';
+
+/**
+ * The real Node-RED runtime, in this process, through node-red-node-test-helper
+ * (as the tests use it), with a user directory of its own for the journals.
+ */
+let userDir: string | undefined;
+
+export async function startRuntime(): Promise<typeof helper> {
+  if (userDir === undefined) {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-bench-'));
+    helper.init(require.resolve('node-red'), { userDir });
+    await new Promise<void>((resolve, reject) => helper.startServer((err?: unknown) => (err ? reject(err) : resolve())));
+  }
+  return helper;
+}
+
+export async function stopRuntime(): Promise<void> {
+  if (userDir === undefined) return;
+  await helper.unload();
+  await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  fs.rmSync(userDir, { recursive: true, force: true });
+  userDir = undefined;
+}
+
+/** The compiled nodes (next to this file's folder, as in dist/) and the core inject node. */
+export function nodeModules(): unknown[] {
+  const dist = path.join(__dirname, '..', 'nodes');
+  return [
+    require(path.join(dist, 'wonder-terminal.js')),
+    require(path.join(dist, 'wonder-sale.js')),
+    require('@node-red/nodes/core/common/20-inject.js'),
+    require('@node-red/nodes/core/common/25-catch.js'),
+  ];
+}
+
+/** What the benchmark reads off a deployed wonder-terminal config node. */
+export interface DeployedTerminal {
+  wonder: { state: string; session?: { transport: unknown } };
+}
+
+export function terminalNode(id: string): DeployedTerminal {
+  return helper.getNode(id) as unknown as DeployedTerminal;
+}
+
+/** Waits until every listed terminal is connected. */
+export async function connected(ids: readonly string[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const waiting = ids.filter((id) => terminalNode(id).wonder.state !== 'connected');
+    if (waiting.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`terminals not connected within ${timeoutMs} ms: ${waiting.slice(0, 5).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The Sale of part 1 (the session makes the referenceID). */
+export const SALE_PAYLOAD = JSON.stringify({ amount: SALE.amount, currency: SALE.currency, customerOrderID: SALE.customerOrderID });
+
+/** inject → wonder-sale → helper (errors caught to the same helper), on terminal `terminal`, ids suffixed with `suffix`. */
+export function saleFlowNodes(tab: string, terminal: string, suffix: string): Record<string, unknown>[] {
+  return [
+    {
+      id: `in${suffix}`,
+      type: 'inject',
+      z: tab,
+      props: [{ p: 'payload' }],
+      payload: SALE_PAYLOAD,
+      payloadType: 'json',
+      repeat: '',
+      crontab: '',
+      once: false,
+      topic: '',
+      wires: [[`sale${suffix}`]],
+    },
+    { id: `sale${suffix}`, type: 'wonder-sale', z: tab, terminal, wires: [[`out${suffix}`]] },
+    { id: `out${suffix}`, type: 'helper', z: tab },
+    { id: `err${suffix}`, type: 'catch', z: tab, scope: [`sale${suffix}`], uncaught: false, wires: [[`out${suffix}`]] },
+  ];
+}
+
+export interface SaleResult {
+  ms: number;
+  result: string;
+}
+
+/** Presses inject `suffix` and waits for the sale's message at its output. */
+export function timedSale(suffix: string, timeoutMs = 30_000): Promise<SaleResult> {
+  const out = helper.getNode(`out${suffix}`);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no sale result at out${suffix} within ${timeoutMs} ms`)), timeoutMs);
+    const t0 = performance.now();
+    out.once('input', (msg: { wonder?: { result?: string; code?: string }; error?: { message?: string } }) => {
+      const ms = performance.now() - t0;
+      clearTimeout(timer);
+      resolve({ ms, result: msg.error !== undefined ? `error ${msg.wonder?.code ?? ''} ${msg.error.message ?? ''}` : String(msg.wonder?.result) });
+    });
+    helper.getNode(`in${suffix}`).receive({});
+  });
+}

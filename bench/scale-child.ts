@@ -1,0 +1,153 @@
+/**
+ * Part 4, in a child process of its own (run with --expose-gc): one Node-RED
+ * runtime driving many serial terminals. The job comes in BENCH_JOB (JSON);
+ * the result goes back over IPC.
+ *
+ * - memory: GC'd memory with 1 idle terminal config node, then with 1 + N;
+ *   the difference divided by N.
+ * - load: inject → wonder-sale → output per terminal; one terminal alone,
+ *   then all N at once, each doing its sales one after another.
+ */
+import type { SerialTransport } from '../lib/transport-serial';
+import { CLIENT_SN, PAIRING_CODE } from './fixtures';
+import { BAUD, meterWrites, sleep } from './line';
+import { connected, nodeModules, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale } from './node-red';
+import { nowMs, percentile } from './stats';
+
+export interface MemoryJob {
+  mode: 'memory';
+  paths: string[];
+}
+export interface LoadJob {
+  mode: 'load';
+  paths: string[];
+  /** Hold the ECR's writes for their wire time at this baud rate (0: no pacing). */
+  paceBaud: number;
+  rounds: number;
+  singleSales: number;
+  salesEach: number;
+}
+export type Job = MemoryJob | LoadJob;
+
+export interface MemorySample {
+  terminals: number;
+  heapUsed: number;
+  external: number;
+  rss: number;
+}
+export interface LoadRound {
+  singleP50: number;
+  singleP99: number;
+  manyP50: number;
+  manyP99: number;
+  salesPerSecond: number;
+  cpuPct: number;
+  errors: number;
+  firstError?: string;
+}
+
+function terminalDef(i: number, path: string): Record<string, unknown> {
+  return { id: `t${i}`, type: 'wonder-terminal', name: `pty ${i}`, transport: 'serial', serialPort: path, baudRate: BAUD, clientDeviceSN: CLIENT_SN };
+}
+
+function credentials(ids: number[]): Record<string, unknown> {
+  return Object.fromEntries(ids.map((i) => [`t${i}`, { pairingCode: PAIRING_CODE }]));
+}
+
+async function settledMemory(): Promise<{ heapUsed: number; external: number; rss: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc');
+  await sleep(500);
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await sleep(50);
+  }
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, external: m.external, rss: m.rss };
+}
+
+async function memory(job: MemoryJob): Promise<MemorySample[]> {
+  const helper = await startRuntime();
+  const last = job.paths.length - 1;
+  const tab = { id: 'f1', type: 'tab', label: 'idle' };
+  // One terminal first, so one-time costs (the serialport binding, the first journal) are in the baseline.
+  await helper.load(nodeModules(), [tab, terminalDef(last, job.paths[last]!)], credentials([last]));
+  await connected([`t${last}`]);
+  const base = await settledMemory();
+  const all = job.paths.map((_, i) => i);
+  await helper.load(nodeModules(), [tab, ...job.paths.map((p, i) => terminalDef(i, p))], credentials(all));
+  await connected(all.map((i) => `t${i}`), 30_000);
+  const full = await settledMemory();
+  await stopRuntime();
+  return [
+    { terminals: 1, ...base },
+    { terminals: job.paths.length, ...full },
+  ];
+}
+
+async function load(job: LoadJob): Promise<LoadRound[]> {
+  const helper = await startRuntime();
+  const all = job.paths.map((_, i) => i);
+  const flow = [
+    { id: 'f1', type: 'tab', label: 'load' },
+    ...job.paths.map((p, i) => terminalDef(i, p)),
+    ...all.flatMap((i) => saleFlowNodes('f1', `t${i}`, `-${i}`)),
+  ];
+  await helper.load(nodeModules(), flow, credentials(all));
+  await connected(all.map((i) => `t${i}`), 30_000);
+  for (const i of all) {
+    const transport = terminalNode(`t${i}`).wonder.session!.transport as SerialTransport;
+    meterWrites(transport, job.paceBaud > 0 ? { baud: job.paceBaud, precise: false } : undefined);
+  }
+  let errors = 0;
+  let firstError: string | undefined;
+  const sale = async (i: number, into: number[]) => {
+    const r = await timedSale(`-${i}`);
+    if (r.result !== 'Success') {
+      errors++;
+      firstError ??= r.result;
+    }
+    into.push(r.ms);
+  };
+  // Warm-up: every terminal, twice.
+  await Promise.all(all.map(async (i) => {
+    for (let k = 0; k < 2; k++) await sale(i, []);
+  }));
+  errors = 0;
+  const rounds: LoadRound[] = [];
+  for (let r = 0; r < job.rounds; r++) {
+    const single: number[] = [];
+    for (let k = 0; k < job.singleSales; k++) await sale(0, single);
+    const many: number[] = [];
+    const cpu0 = process.cpuUsage();
+    const t0 = nowMs();
+    await Promise.all(all.map(async (i) => {
+      for (let k = 0; k < job.salesEach; k++) await sale(i, many);
+    }));
+    const wall = nowMs() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    rounds.push({
+      singleP50: percentile(single, 50),
+      singleP99: percentile(single, 99),
+      manyP50: percentile(many, 50),
+      manyP99: percentile(many, 99),
+      salesPerSecond: (many.length * 1000) / wall,
+      cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+      errors,
+      ...(firstError !== undefined ? { firstError } : {}),
+    });
+  }
+  await stopRuntime();
+  return rounds;
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.env.BENCH_JOB ?? '{}') as Job;
+  const result = job.mode === 'memory' ? await memory(job) : await load(job);
+  process.send!(result, () => process.exit(0));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+import { ValidationError, WonderError, isWonderError } from '../../lib/errors';
+import { describeValue } from '../../lib/validate';
+import { EasyCardRetry, SCAN2PAY_ENDPOINTS, Scan2PayClient, type RetryClient } from '../../lib/easycard';
+
+/** The easycard-account node's properties, as the editor saves them. */
+export interface EasyCardAccountDef {
+  endpoint?: string;
+  mchId?: string;
+  timeZone?: string;
+  timeout?: string | number;
+}
+
+/** Its credentials (never exported with the flow). */
+export interface EasyCardAccountCredentials {
+  password?: string;
+  refundKey?: string;
+  rsaPublicKey?: string;
+  aesIv?: string;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 60;
+const MAX_TIMEOUT_SECONDS = 600;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The library's option names → the node's property names, for errors a user can act on. */
+const FIELD_NAMES: Record<string, string> = {
+  tradePassword: 'password',
+  timeoutMs: 'timeout',
+};
+
+/**
+ * The endpoint as configured: `stage`, `production` or a URL. A custom URL
+ * must be https; plain http is accepted only for a loopback host (a local test
+ * server), never across a network.
+ */
+export function resolveEndpoint(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ValidationError('endpoint', `the Scan2Pay API URL is required (stage, production or an https:// URL), got ${describeValue(value)}`);
+  }
+  const text = value.trim();
+  if (text === 'stage' || text === 'production') return SCAN2PAY_ENDPOINTS[text];
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError('endpoint', `is not a URL: ${describeValue(text)}`);
+  }
+  if (url.protocol === 'https:') return url.toString();
+  if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return url.toString();
+  throw new ValidationError('endpoint', `a custom endpoint must be an https:// URL, got ${url.protocol}//${url.host}`);
+}
+
+function timeoutMsOf(value: unknown): number {
+  if (value === undefined || value === null || value === '') return DEFAULT_TIMEOUT_SECONDS * 1000;
+  const n = typeof value === 'string' ? Number(value.trim()) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
+    throw new ValidationError('timeout', `must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, got ${describeValue(value)}`);
+  }
+  return Math.max(1, Math.round(n * 1000));
+}
+
+function renamed(err: unknown): unknown {
+  if (!(err instanceof ValidationError) || err.field === undefined) return err;
+  const name = FIELD_NAMES[err.field];
+  if (name === undefined) return err;
+  const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+  return new ValidationError(name, detail);
+}
+
+/**
+ * What an easycard-account config node owns: one Scan2PayClient for its
+ * merchant, and one EasyCardRetry in front of it, so two flows can never
+ * drive the same StoreOrderNo at once. When the config is unusable,
+ * `configError` says why (naming the field) and nothing else is set.
+ */
+export class EasyCardAccountHandle {
+  readonly client: Scan2PayClient | undefined;
+  readonly retry: EasyCardRetry | undefined;
+  readonly configError: WonderError | undefined;
+
+  constructor(def: EasyCardAccountDef, credentials: EasyCardAccountCredentials | undefined) {
+    const creds = credentials ?? {};
+    let client: Scan2PayClient | undefined;
+    let retry: EasyCardRetry | undefined;
+    let configError: WonderError | undefined;
+    try {
+      const endpoint = resolveEndpoint(def.endpoint);
+      const timeoutMs = timeoutMsOf(def.timeout);
+      client = new Scan2PayClient({
+        endpoint,
+        mchId: typeof def.mchId === 'string' ? def.mchId.trim() : (def.mchId as unknown as string),
+        tradePassword: creds.password as string,
+        ...(typeof creds.refundKey === 'string' && creds.refundKey !== '' ? { refundKey: creds.refundKey } : {}),
+        rsaPublicKey: creds.rsaPublicKey as string,
+        aesIv: creds.aesIv as string,
+        timeoutMs,
+        ...(typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? { timeZone: def.timeZone.trim() } : {}),
+      });
+      retry = new EasyCardRetry(client as RetryClient, {
+        // Every run brings its own wait (the easycard-retry node's); this one is never used.
+        waitForCard: () => Promise.reject(new Error('no card wait configured')),
+      });
+    } catch (err) {
+      const e = renamed(err);
+      configError = isWonderError(e) ? e : new WonderError('E_VALIDATION', e instanceof Error ? e.message : String(e), { cause: e });
+      client = undefined;
+      retry = undefined;
+    }
+    this.client = client;
+    this.retry = retry;
+    this.configError = configError;
+  }
+
+  /** Whether a refund password is configured (needed to retry Refund / Cancel / EZCRefund). */
+  get hasRefundKey(): boolean {
+    return this.client?.hasRefundKey === true;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { client: this.client?.toJSON(), configError: this.configError?.message };
+  }
+}

@@ -1,0 +1,220 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { ValidationError, isWonderError } from '../lib/errors';
+import { describeValue } from '../lib/validate';
+import { isEasyCardError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
+import type { EasyCardAccountHandle } from './common/easycard-account-handle';
+import { describeEasyCardError, ect, translatedEasyCardError } from './common/easycard-i18n';
+import { failedResponseOf, withoutCredentials } from './common/easycard-response';
+
+interface RetryDef extends NodeDef {
+  account?: string;
+  cardWait?: string | number;
+  waitForSignal?: boolean | string;
+}
+
+type Msg = NodeMessageInFlow & { easycard?: Record<string, unknown>; topic?: string };
+type Send = (msg: Array<Msg | null>) => void;
+type Done = (err?: Error) => void;
+
+/** `msg.topic` of the message that says the card is back on the reader. */
+const CARD_BACK_TOPIC = 'card-back';
+const DEFAULT_CARD_WAIT_SECONDS = 10;
+const MAX_CARD_WAIT_SECONDS = 3600;
+/** How long a stopping node lets a retry request already sent finish (Node-RED allows 15 s). */
+const CLOSE_GRACE_MS = 10_000;
+
+function cardWaitMsOf(value: unknown): number {
+  if (value === undefined || value === null || value === '') return DEFAULT_CARD_WAIT_SECONDS * 1000;
+  const n = typeof value === 'string' ? Number(value.trim()) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > MAX_CARD_WAIT_SECONDS) {
+    throw new ValidationError('cardWait', `must be a number of seconds from 0 to ${MAX_CARD_WAIT_SECONDS}, got ${describeValue(value)}`);
+  }
+  return Math.round(n * 1000);
+}
+
+/** A wait of this node for the cardholder, released by a card-back message or its timer. */
+interface CardWait {
+  storeOrderNo: string;
+  release: () => void;
+}
+
+export = function register(RED: NodeAPI): void {
+  function EasyCardRetryNode(this: Node, config: RetryDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const account = (typeof config.account === 'string' && config.account !== '' ? RED.nodes.getNode(config.account) : null) as
+      | (Node & { easycard?: EasyCardAccountHandle })
+      | null;
+    const handle = account?.easycard;
+    const waitForSignal = config.waitForSignal === true || config.waitForSignal === 'true';
+    let cardWaitMs = DEFAULT_CARD_WAIT_SECONDS * 1000;
+    let setupError: unknown;
+    try {
+      cardWaitMs = cardWaitMsOf(config.cardWait);
+    } catch (err) {
+      setupError = err;
+    }
+
+    const status = (fill: NodeStatus['fill'], shape: NodeStatus['shape'], key: string, params?: Record<string, string | number>) =>
+      node.status({ fill, shape, text: ect(RED, `status.${key}`, params) });
+    const showIdle = () => {
+      if (handle === undefined) status('red', 'dot', 'noAccount');
+      else if (handle.configError !== undefined || setupError !== undefined) status('red', 'dot', 'configError');
+      else node.status({});
+    };
+    showIdle();
+    if (setupError !== undefined) node.error(ect(RED, 'errors.setup', { detail: describeEasyCardError(RED, setupError) }));
+
+    const waits = new Map<number, CardWait>();
+    let waitSeq = 0;
+    let closing = false;
+    /** Cancels the waits for the card (nothing is sent after it). */
+    const waitAbort = new AbortController();
+    /** Cancels a retry request in flight: only when a stopping node's grace time runs out. */
+    const sendAbort = new AbortController();
+    const running = new Set<Promise<void>>();
+
+    function waitForCard(_attempt: number, max: number, info: WaitForCardInfo): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        if (closing || waitAbort.signal.aborted) {
+          reject(new Error('the node is stopping; no retry was sent'));
+          return;
+        }
+        const id = ++waitSeq;
+        let timer: NodeJS.Timeout | undefined;
+        const finish = (err?: Error) => {
+          if (!waits.delete(id)) return;
+          if (timer !== undefined) clearTimeout(timer);
+          waitAbort.signal.removeEventListener('abort', onAbort);
+          if (err !== undefined) {
+            reject(err);
+          } else {
+            status('yellow', 'dot', 'retrying', { retry: info.retry, max });
+            resolve();
+          }
+        };
+        const onAbort = () => finish(new Error('the node is stopping; no retry was sent'));
+        waits.set(id, { storeOrderNo: info.storeOrderNo, release: () => finish() });
+        waitAbort.signal.addEventListener('abort', onAbort);
+        status('blue', 'ring', 'placeCard', { retry: info.retry, max });
+        if (!waitForSignal) {
+          timer = setTimeout(() => finish(), cardWaitMs);
+        } else if (cardWaitMs > 0) {
+          const seconds = cardWaitMs / 1000;
+          timer = setTimeout(() => finish(new Error(`no "${CARD_BACK_TOPIC}" message within ${seconds} s; retry ${info.retry} was not sent`)), cardWaitMs);
+        }
+      });
+    }
+
+    /** A card-back message: releases this node's waits (only the named StoreOrderNo's when msg.payload is one). */
+    function cardBack(msg: Msg): number {
+      const only = typeof msg.payload === 'string' && msg.payload.trim() !== '' ? msg.payload.trim() : undefined;
+      let released = 0;
+      for (const wait of [...waits.values()]) {
+        if (only !== undefined && wait.storeOrderNo !== only) continue;
+        wait.release();
+        released++;
+      }
+      return released;
+    }
+
+    function summary(result: RetryResult, history: Array<Record<string, unknown>>): Record<string, unknown> {
+      const c = result.classification;
+      const out: Record<string, unknown> = { ok: result.ok, attempts: result.attempts, reportToEasyCard: result.ok ? false : result.reportToEasyCard };
+      if (result.storeOrderNo !== undefined) out.storeOrderNo = result.storeOrderNo;
+      if (!result.ok) {
+        out.reason = result.reason;
+        out.resumable = result.resumable;
+        out.message = result.message;
+      }
+      out.outcome = c.outcome;
+      if (c.txnResult !== undefined) out.txnResult = c.txnResult;
+      if (c.errorCode !== undefined) out.errorCode = c.errorCode;
+      if (c.statusCode !== undefined) out.statusCode = c.statusCode;
+      if (c.retry !== undefined) out.retry = c.retry;
+      out.history = history;
+      if (!result.ok && result.error !== undefined) {
+        const e = result.error as Error & { code?: unknown };
+        out.error = { ...(typeof e.code === 'string' ? { code: e.code } : {}), message: e.message };
+      }
+      return out;
+    }
+
+    const fail = (msg: Msg, err: unknown, done: Done) => {
+      if (isWonderError(err) && err.code === 'E_BUSY') status('yellow', 'ring', 'busy');
+      else status('red', 'dot', 'error');
+      if (isWonderError(err) || isEasyCardError(err)) {
+        msg.easycard = { code: err.code, ...(isWonderError(err) && err.field !== undefined ? { field: err.field } : {}) };
+      }
+      done(translatedEasyCardError(RED, err));
+    };
+
+    async function retryOne(msg: Msg, send: Send, done: Done): Promise<void> {
+      if (handle === undefined) throw new ValidationError('account', 'no EasyCard account is configured: pick an easycard-account in the node');
+      if (handle.configError !== undefined) throw handle.configError;
+      if (setupError !== undefined) throw setupError;
+      const failed = failedResponseOf(msg.payload);
+      const history: Array<Record<string, unknown>> = [];
+      const onAttempt = (e: RetryAttemptEvent) => {
+        const step: Record<string, unknown> = { retry: e.retry, outcome: e.classification.outcome };
+        if (e.classification.txnResult !== undefined) step.txnResult = e.classification.txnResult;
+        if (e.classification.errorCode !== undefined) step.errorCode = e.classification.errorCode;
+        if (e.classification.statusCode !== undefined) step.statusCode = e.classification.statusCode;
+        history.push(step);
+      };
+      // Throws (nothing sent) for a retry of this StoreOrderNo already running, a missing field or refund key.
+      const result = await handle.retry!.run(failed, { waitForCard, signal: sendAbort.signal, onAttempt });
+      const out = msg;
+      out.payload = withoutCredentials(result.response);
+      out.easycard = summary(result, history);
+      if (!result.ok && result.reason === 'aborted' && closing) {
+        node.warn(ect(RED, 'log.cancelled', { storeOrderNo: result.storeOrderNo ?? '?', attempts: result.attempts }));
+        done();
+        return;
+      }
+      if (result.ok) {
+        status('green', 'dot', 'completed', { attempts: result.attempts });
+        send([out, null]);
+      } else {
+        status('red', 'ring', `reason.${result.reason}`);
+        if (result.reportToEasyCard) {
+          node.warn(ect(RED, 'log.report', { storeOrderNo: result.storeOrderNo ?? '?', reason: result.reason, detail: result.message }));
+        }
+        send([null, out]);
+      }
+      done();
+    }
+
+    node.on('input', (msg: Msg, send: Send, done: Done) => {
+      if (msg.topic === CARD_BACK_TOPIC) {
+        cardBack(msg);
+        done();
+        return;
+      }
+      if (closing) {
+        done(new Error(ect(RED, 'errors.stopping')));
+        return;
+      }
+      const run = retryOne(msg, send, done).catch((err: unknown) => fail(msg, err, done));
+      running.add(run);
+      void run.finally(() => running.delete(run));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      // Waits end now (nothing is sent for them); a request already sent may finish.
+      waitAbort.abort();
+      if (running.size === 0) {
+        done();
+        return;
+      }
+      const guard = setTimeout(() => sendAbort.abort(new Error('the node stopped')), CLOSE_GRACE_MS);
+      void Promise.allSettled([...running]).then(() => {
+        clearTimeout(guard);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('easycard-retry', EasyCardRetryNode as never);
+};
