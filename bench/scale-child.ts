@@ -75,6 +75,7 @@ async function memory(job: MemoryJob): Promise<MemorySample[]> {
   await connected([`t${last}`]);
   const base = await settledMemory();
   const all = job.paths.map((_, i) => i);
+  await helper.unload();
   await helper.load(nodeModules(), [tab, ...job.paths.map((p, i) => terminalDef(i, p))], credentials(all));
   await connected(all.map((i) => `t${i}`), 30_000);
   const full = await settledMemory();
@@ -114,6 +115,7 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
     for (let k = 0; k < 2; k++) await sale(i, []);
   }));
   errors = 0;
+  firstError = undefined;
   const rounds: LoadRound[] = [];
   for (let r = 0; r < job.rounds; r++) {
     const single: number[] = [];
