@@ -267,6 +267,8 @@ export abstract class HttpTransportBase extends EventEmitter {
     } catch (err) {
       if (err instanceof TransportError && err.code === 'E_TRANSPORT') {
         this.linkFailed(err);
+        // No connection was made (refused, unreachable, TLS failed): the request never left.
+        if (!progress.connected && !err.notSent) throw new TransportError(err.message, { cause: err.cause, notSent: true });
       } else if (signal.aborted && err === signal.reason && !progress.connected) {
         this.linkFailed(new TransportError(`${target.label}: no connection before the request was aborted`));
       }
