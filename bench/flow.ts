@@ -5,7 +5,7 @@ import { startPtyPair } from '../test/helpers/pty';
 import { BareClient } from './bare-client';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites, wireMs } from './line';
-import { connected, nodeModules, saleFlowNodes, startRuntime, terminalNode, timedSale } from './node-red';
+import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, terminalNode, timedSale } from './node-red';
 import { median } from './stats';
 
 /**
@@ -49,6 +49,7 @@ export async function runFlow(): Promise<FlowResult> {
     { id: 'f1', type: 'tab', label: 'bench' },
     { id: 'tty', type: 'wonder-terminal', name: 'pty', transport: 'serial', serialPort: pty.a, baudRate: BAUD, clientDeviceSN: CLIENT_SN },
     ...saleFlowNodes('f1', 'tty', '-1'),
+    ...catchNodes('f1'),
   ];
   const flowSamples: Array<{ ms: number; wire: number }> = [];
   const bareSamples: Array<{ ms: number; wire: number }> = [];
@@ -64,7 +65,7 @@ export async function runFlow(): Promise<FlowResult> {
       }
       await bare.close();
 
-      await helper.load(nodeModules(), flow, { tty: { pairingCode: PAIRING_CODE } });
+      await loadFlow(flow, { tty: { pairingCode: PAIRING_CODE } });
       await connected(['tty']);
       const requests = meterWrites(terminalNode('tty').wonder.session!.transport as SerialTransport, { baud: BAUD, precise: true });
       for (let i = 0; i < WARMUP + PER_ROUND; i++) {

@@ -19,6 +19,25 @@ export async function startRuntime(): Promise<typeof helper> {
   return helper;
 }
 
+/** Node methods the test helper wraps in sinon spies on every load (see its PROXY_METHODS). */
+const SPIED = ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send'] as const;
+type Methods = Record<string, unknown>;
+
+/**
+ * Loads a flow, then takes the test helper's sinon spies off Node.prototype
+ * and RED.log: they record every call with its arguments (every message
+ * sent) for tests to inspect, which a real runtime does not do and which
+ * grows the heap by every message. The helper's own unload restores them.
+ */
+export async function loadFlow(flow: unknown[], credentials: Record<string, unknown>): Promise<void> {
+  const h = helper as unknown as { _NodePrototype: Methods; _log: Methods };
+  const originals = Object.fromEntries(SPIED.map((m) => [m, h._NodePrototype[m]]));
+  const originalLog = h._log.log;
+  await helper.load(nodeModules(), flow, credentials);
+  for (const m of SPIED) h._NodePrototype[m] = originals[m];
+  h._log.log = originalLog;
+}
+
 export async function stopRuntime(): Promise<void> {
   if (userDir === undefined) return;
   await helper.unload();
@@ -27,14 +46,13 @@ export async function stopRuntime(): Promise<void> {
   userDir = undefined;
 }
 
-/** The compiled nodes (next to this file's folder, as in dist/) and the core inject node. */
+/** The compiled nodes (next to this file's folder, as in dist/) and the core inject node (the helper brings catch). */
 export function nodeModules(): unknown[] {
   const dist = path.join(__dirname, '..', 'nodes');
   return [
     require(path.join(dist, 'wonder-terminal.js')),
     require(path.join(dist, 'wonder-sale.js')),
     require('@node-red/nodes/core/common/20-inject.js'),
-    require('@node-red/nodes/core/common/25-catch.js'),
   ];
 }
 
@@ -61,7 +79,7 @@ export async function connected(ids: readonly string[], timeoutMs = 10_000): Pro
 /** The Sale of part 1 (the session makes the referenceID). */
 export const SALE_PAYLOAD = JSON.stringify({ amount: SALE.amount, currency: SALE.currency, customerOrderID: SALE.customerOrderID });
 
-/** inject → wonder-sale → helper (errors caught to the same helper), on terminal `terminal`, ids suffixed with `suffix`. */
+/** inject → wonder-sale → helper, on terminal `terminal`, ids suffixed with `suffix`. */
 export function saleFlowNodes(tab: string, terminal: string, suffix: string): Record<string, unknown>[] {
   return [
     {
@@ -79,7 +97,14 @@ export function saleFlowNodes(tab: string, terminal: string, suffix: string): Re
     },
     { id: `sale${suffix}`, type: 'wonder-sale', z: tab, terminal, wires: [[`out${suffix}`]] },
     { id: `out${suffix}`, type: 'helper', z: tab },
-    { id: `err${suffix}`, type: 'catch', z: tab, scope: [`sale${suffix}`], uncaught: false, wires: [[`out${suffix}`]] },
+  ];
+}
+
+/** One catch node for the whole tab (the test helper registers catch once per catch node, so only one fits). */
+export function catchNodes(tab: string): Record<string, unknown>[] {
+  return [
+    { id: 'caught', type: 'catch', z: tab, scope: null, uncaught: false, wires: [['errors']] },
+    { id: 'errors', type: 'helper', z: tab },
   ];
 }
 
@@ -92,13 +117,26 @@ export interface SaleResult {
 export function timedSale(suffix: string, timeoutMs = 30_000): Promise<SaleResult> {
   const out = helper.getNode(`out${suffix}`);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no sale result at out${suffix} within ${timeoutMs} ms`)), timeoutMs);
-    const t0 = performance.now();
-    out.once('input', (msg: { wonder?: { result?: string; code?: string }; error?: { message?: string } }) => {
+    const errors = helper.getNode('errors');
+    type Msg = { wonder?: { result?: string; code?: string }; error?: { message?: string; source?: { id?: string } } };
+    const finish = (msg: Msg) => {
       const ms = performance.now() - t0;
       clearTimeout(timer);
+      out.off('input', finish);
+      errors.off('input', onError);
       resolve({ ms, result: msg.error !== undefined ? `error ${msg.wonder?.code ?? ''} ${msg.error.message ?? ''}` : String(msg.wonder?.result) });
-    });
+    };
+    const onError = (msg: Msg) => {
+      if (msg.error?.source?.id === `sale${suffix}`) finish(msg);
+    };
+    const timer = setTimeout(() => {
+      out.off('input', finish);
+      errors.off('input', onError);
+      reject(new Error(`no sale result at out${suffix} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const t0 = performance.now();
+    out.on('input', finish);
+    errors.on('input', onError);
     helper.getNode(`in${suffix}`).receive({});
   });
 }

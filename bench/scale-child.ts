@@ -11,7 +11,7 @@
 import type { SerialTransport } from '../lib/transport-serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites, sleep } from './line';
-import { connected, nodeModules, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale } from './node-red';
+import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale } from './node-red';
 import { nowMs, percentile } from './stats';
 
 export interface MemoryJob {
@@ -71,12 +71,12 @@ async function memory(job: MemoryJob): Promise<MemorySample[]> {
   const last = job.paths.length - 1;
   const tab = { id: 'f1', type: 'tab', label: 'idle' };
   // One terminal first, so one-time costs (the serialport binding, the first journal) are in the baseline.
-  await helper.load(nodeModules(), [tab, terminalDef(last, job.paths[last]!)], credentials([last]));
+  await loadFlow([tab, terminalDef(last, job.paths[last]!)], credentials([last]));
   await connected([`t${last}`]);
   const base = await settledMemory();
   const all = job.paths.map((_, i) => i);
   await helper.unload();
-  await helper.load(nodeModules(), [tab, ...job.paths.map((p, i) => terminalDef(i, p))], credentials(all));
+  await loadFlow([tab, ...job.paths.map((p, i) => terminalDef(i, p))], credentials(all));
   await connected(all.map((i) => `t${i}`), 30_000);
   const full = await settledMemory();
   await stopRuntime();
@@ -93,8 +93,9 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
     { id: 'f1', type: 'tab', label: 'load' },
     ...job.paths.map((p, i) => terminalDef(i, p)),
     ...all.flatMap((i) => saleFlowNodes('f1', `t${i}`, `-${i}`)),
+    ...catchNodes('f1'),
   ];
-  await helper.load(nodeModules(), flow, credentials(all));
+  await loadFlow(flow, credentials(all));
   await connected(all.map((i) => `t${i}`), 30_000);
   for (const i of all) {
     const transport = terminalNode(`t${i}`).wonder.session!.transport as SerialTransport;

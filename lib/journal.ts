@@ -44,7 +44,10 @@ export interface JournalEntry {
 }
 
 export interface JournalOptions {
-  /** Settled entries kept; older ones rotate out when the file is compacted (default 2000). */
+  /**
+   * Settled entries kept (default 10,000: weeks of a busy kiosk). A redelivered order older than
+   * that is no longer recognised as a duplicate; the terminal's own reference check is then the guard.
+   */
   maxSettled?: number;
 }
 
@@ -86,7 +89,7 @@ export class Journal {
 
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
-    this.maxSettled = options.maxSettled ?? 2000;
+    this.maxSettled = options.maxSettled ?? 10_000;
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.load();
     this.fd = fs.openSync(file, 'a', 0o600);

@@ -149,9 +149,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const one = async (): Promise<void> => {
     const i = next++;
     if (i >= options.sales) return;
-    // One delivery in a hundred is a duplicate of an earlier order (a broker redelivers).
+    // One delivery in a hundred is a duplicate of a recent order (a broker redelivers).
     const duplicate = issued.length > 0 && random() < 0.01;
-    const referenceID = duplicate ? issued[Math.floor(random() * issued.length)]! : `soak-${i}`;
+    const recent = Math.min(issued.length, 50);
+    const referenceID = duplicate ? issued[issued.length - 1 - Math.floor(random() * recent)]! : `soak-${i}`;
     if (!duplicate) issued.push(referenceID);
     try {
       const outcome = await session.request('Sale', { amount: amountFor(random), currency: 'HKD', referenceID });
