@@ -98,15 +98,41 @@ function amountFor(random: () => number): string {
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const log = options.log ?? (() => undefined);
-  const random = rng(options.seed ?? 1);
   const started = Date.now();
   const heapBefore = heapMB();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-soak-'));
   // Count after a turn of the event loop, so the caller's own timers are in both counts.
   await new Promise((r) => setImmediate(r));
   const handlesAtStart = process.getActiveResourcesInfo();
   const fdsAtStart = fdCount();
+  const report = await drive(options);
+  // Let closing handles finish, then count once the timer that waited is gone too.
+  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setImmediate(r));
+  // Everything the run made is out of scope now: what is left is what the package retains.
+  report.heapMB.before = heapBefore;
+  report.heapMB.afterTeardown = heapMB();
+  report.handles = { start: handlesAtStart.length, end: 0, startKinds: handlesAtStart, endKinds: process.getActiveResourcesInfo() };
+  report.handles.end = report.handles.endKinds.length;
+  report.fds = { start: fdsAtStart, end: fdCount() };
+  report.seconds = Math.round((Date.now() - started) / 100) / 10;
+  report.ok =
+    report.doubled === 0 &&
+    report.lost === 0 &&
+    report.stillPending === 0 &&
+    report.errors === 0 &&
+    report.journalDisagreements === 0 &&
+    report.handles.end <= report.handles.start &&
+    report.fds.end <= report.fds.start &&
+    report.heapMB.afterTeardown <= report.heapMB.before + 2;
+  return report;
+}
+
+/** Sets up the line, the terminal and the session, runs the sales, checks the books, tears down. */
+async function drive(options: SoakOptions): Promise<SoakReport> {
+  const log = options.log ?? (() => undefined);
+  const random = rng(options.seed ?? 1);
+  const started = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-soak-'));
   const pty = await ptyPair(dir);
   const terminal = new SimulatedTerminal({ cardDelayMs: 0, pendingMs: 40 });
   const server = await serveSerial(terminal, { path: pty.b, faults: { noise: 0.05, drip: 0.02, corrupt: 0.05 }, random: rng((options.seed ?? 1) + 1) });
@@ -198,9 +224,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     lost,
     journalDisagreements,
     lineFaults: { discardedBytes: 0, corruptFrames: 0 },
-    heapMB: { before: heapBefore, middle, afterTeardown: 0 },
-    handles: { start: handlesAtStart.length, end: 0, startKinds: handlesAtStart, endKinds: [] },
-    fds: { start: fdsAtStart, end: 0 },
+    heapMB: { before: 0, middle, afterTeardown: 0 },
+    handles: { start: 0, end: 0, startKinds: [], endKinds: [] },
+    fds: { start: 0, end: 0 },
     seconds: 0,
     ok: false,
   };
@@ -212,30 +238,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await server.close();
   await pty.stop();
   fs.rmSync(dir, { recursive: true, force: true });
-  // Let closing handles finish, then count once the timer that waited is gone too.
-  await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setImmediate(r));
-  // Everything the run made is dropped: what is left is what the package retains.
-  saleCounts.clear();
-  results.clear();
-  issued.length = 0;
-  releasedFromQueue.clear();
-  terminal.received.length = 0;
-  terminal.transactions.clear();
-  report.heapMB.afterTeardown = heapMB();
-  report.handles.endKinds = process.getActiveResourcesInfo();
-  report.handles.end = report.handles.endKinds.length;
-  report.fds.end = fdCount();
-  report.seconds = Math.round((Date.now() - started) / 100) / 10;
-  report.ok =
-    report.doubled === 0 &&
-    report.lost === 0 &&
-    report.stillPending === 0 &&
-    report.errors === 0 &&
-    report.journalDisagreements === 0 &&
-    report.handles.end <= report.handles.start &&
-    report.fds.end <= report.fds.start &&
-    report.heapMB.afterTeardown <= report.heapMB.before + 2;
   return report;
 }
 
