@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SerialPort } from 'serialport';
 import { CLIENT_SN, KEY, SALE } from './fixtures';
 import { floorDecode, floorEncode } from './floor';
-import { preciseSleep, wireMs } from './line';
+import { preciseSleep, sleep, wireMs } from './line';
 import { nowMs } from './stats';
 
 /**
@@ -38,15 +38,19 @@ export class BareClient {
     waiting(frame);
   }
 
-  /** One sale; the time from building the request to the checked answer. */
-  async sale(): Promise<{ ms: number; requestBytes: number }> {
+  /**
+   * One sale; the time from building the request to the checked answer. The
+   * write is held for its wire time: to the microsecond, by a plain timer
+   * (as meterWrites does for many terminals), or not at all.
+   */
+  async sale(pace: 'precise' | 'timer' | 'none' = 'precise'): Promise<{ ms: number; requestBytes: number }> {
     const t0 = nowMs();
     const sale = { referenceID: randomUUID(), customerOrderID: SALE.customerOrderID, currency: SALE.currency, amount: SALE.amount };
     const frame = floorEncode(KEY, randomUUID(), CLIENT_SN, sale, new Date());
     const answer = new Promise<Buffer>((resolve) => {
       this.waiting = resolve;
     });
-    await preciseSleep(wireMs(frame.length));
+    if (pace !== 'none') await (pace === 'precise' ? preciseSleep : sleep)(wireMs(frame.length));
     await new Promise<void>((resolve, reject) =>
       this.port.write(frame, (err) => (err ? reject(err) : this.port.drain((e) => (e ? reject(e) : resolve())))),
     );

@@ -1,11 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { repoRoot } from './paths';
 
 /** Starts one of the benchmark's child scripts (next to this file) and waits for its first IPC message. */
 export function startChild<T>(script: string, args: string[], options: { execArgv?: string[]; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; message: T }> {
   const child = fork(path.join(__dirname, script), args, {
     execArgv: options.execArgv ?? [],
     env: { ...process.env, ...options.env },
+    // The test helper finds Node-RED from the working directory.
+    cwd: repoRoot(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

@@ -15,7 +15,6 @@ export const SALE: SaleParams & { amount: string; referenceID: string; customerO
   customerOrderID: 'ORDER-2025-000123',
 };
 
-
 export interface SaleFixture {
   /** The request frame exactly as the package sends it (fixed clock, for comparison). */
   requestFrame: Buffer;

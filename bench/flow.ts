@@ -35,7 +35,7 @@ export interface FlowResult {
   packageOnlyPct: number;
 }
 
-const ROUNDS = 3;
+const ROUNDS = 4;
 const PER_ROUND = 10;
 const WARMUP = 3;
 

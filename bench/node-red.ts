@@ -34,8 +34,14 @@ export async function loadFlow(flow: unknown[], credentials: Record<string, unkn
   const originals = Object.fromEntries(SPIED.map((m) => [m, h._NodePrototype[m]]));
   const originalLog = h._log.log;
   await helper.load(nodeModules(), flow, credentials);
+  const proxySend = h._NodePrototype.send;
   for (const m of SPIED) h._NodePrototype[m] = originals[m];
   h._log.log = originalLog;
+  // A node with wires keeps its own reference to send, taken when it was made.
+  for (const def of flow as Array<{ id?: string }>) {
+    const node = def.id === undefined ? null : (helper.getNode(def.id) as unknown as Methods | null);
+    if (node !== null && node.send === proxySend) node.send = originals.send;
+  }
 }
 
 export async function stopRuntime(): Promise<void> {

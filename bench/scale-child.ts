@@ -7,11 +7,14 @@
  *   the difference divided by N.
  * - load: inject → wonder-sale → output per terminal; one terminal alone,
  *   then all N at once, each doing its sales one after another.
+ * - bare: the same with the bare client (no Node-RED, no package) on the
+ *   same lines: what the lines, the simulators and the machine cost alone.
  */
 import type { SerialTransport } from '../lib/transport-serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites, sleep } from './line';
-import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale } from './node-red';
+import { BareClient } from './bare-client';
+import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale, type SaleResult } from './node-red';
 import { nowMs, percentile } from './stats';
 
 export interface MemoryJob {
@@ -19,7 +22,8 @@ export interface MemoryJob {
   paths: string[];
 }
 export interface LoadJob {
-  mode: 'load';
+  /** load: through Node-RED; bare: the bare client on the same lines, no Node-RED and no package. */
+  mode: 'load' | 'bare';
   paths: string[];
   /** Hold the ECR's writes for their wire time at this baud rate (0: no pacing). */
   paceBaud: number;
@@ -87,7 +91,7 @@ async function memory(job: MemoryJob): Promise<MemorySample[]> {
 }
 
 async function load(job: LoadJob): Promise<LoadRound[]> {
-  const helper = await startRuntime();
+  await startRuntime();
   const all = job.paths.map((_, i) => i);
   const flow = [
     { id: 'f1', type: 'tab', label: 'load' },
@@ -101,10 +105,28 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
     const transport = terminalNode(`t${i}`).wonder.session!.transport as SerialTransport;
     meterWrites(transport, job.paceBaud > 0 ? { baud: job.paceBaud, precise: false } : undefined);
   }
+  const rounds = await drive(job, (i) => timedSale(`-${i}`));
+  await stopRuntime();
+  return rounds;
+}
+
+async function bare(job: LoadJob): Promise<LoadRound[]> {
+  const clients = await Promise.all(job.paths.map((p) => BareClient.open(p)));
+  const rounds = await drive(job, async (i) => {
+    const sale = await clients[i]!.sale(job.paceBaud > 0 ? 'timer' : 'none');
+    return { ms: sale.ms, result: 'Success' };
+  });
+  await Promise.all(clients.map((c) => c.close()));
+  return rounds;
+}
+
+/** One terminal alone, then all at once; each terminal's sales one after another. */
+async function drive(job: LoadJob, saleOn: (i: number) => Promise<SaleResult>): Promise<LoadRound[]> {
+  const all = job.paths.map((_, i) => i);
   let errors = 0;
   let firstError: string | undefined;
   const sale = async (i: number, into: number[]) => {
-    const r = await timedSale(`-${i}`);
+    const r = await saleOn(i);
     if (r.result !== 'Success') {
       errors++;
       firstError ??= r.result;
@@ -140,13 +162,12 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
       ...(firstError !== undefined ? { firstError } : {}),
     });
   }
-  await stopRuntime();
   return rounds;
 }
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.env.BENCH_JOB ?? '{}') as Job;
-  const result = job.mode === 'memory' ? await memory(job) : await load(job);
+  const result = job.mode === 'memory' ? await memory(job) : job.mode === 'bare' ? await bare(job) : await load(job);
   process.send!(result, () => process.exit(0));
 }
 

@@ -4,12 +4,28 @@ import type { LoadJob, LoadRound, MemoryJob, MemorySample } from './scale-child'
 import { median } from './stats';
 
 /**
- * Part 4: 50 terminals on 50 pty pairs (socat), their simulators in a child
- * process of their own, driven from one Node-RED runtime in another child.
+ * Part 4: 50 terminals on 50 pty pairs (socat), their simulators (card delay
+ * 0, serveSerial) in a child process of their own, driven from one Node-RED
+ * runtime in another child (run with --expose-gc).
  */
 export const TERMINALS = 50;
 const MEMORY_RUNS = 3;
 const LOAD_ROUNDS = 3;
+const SINGLE_SALES = 100;
+const SALES_EACH = 20;
+
+export interface LoadSummary {
+  singleP50Ms: number;
+  singleP99Ms: number;
+  manyP50Ms: number;
+  manyP99Ms: number;
+  /** Median over the rounds of (p99 with all terminals / p99 with one). */
+  p99Ratio: number;
+  salesPerSecond: number;
+  /** CPU time of the driving process over wall time, while all terminals ran (100 = one core). */
+  cpuPct: number;
+  errors: number;
+}
 
 export interface ScaleResult {
   terminals: number;
@@ -17,10 +33,10 @@ export interface ScaleResult {
   loadRounds: number;
   singleSales: number;
   salesEach: number;
-  /** Paced at 115,200 baud both ways. */
-  paced: { singleP50Ms: number; singleP99Ms: number; manyP50Ms: number; manyP99Ms: number; p99Ratio: number; salesPerSecond: number; cpuPct: number; errors: number };
-  /** No pacing: as fast as the line and the runtime go. */
-  unpaced: { singleP99Ms: number; manyP50Ms: number; manyP99Ms: number; salesPerSecond: number; cpuPct: number; errors: number };
+  /** Both directions paced at 115,200 baud: through Node-RED, and the bare client on the same lines. */
+  paced: { nodeRed: LoadSummary; bare: LoadSummary };
+  /** No pacing: as fast as the lines and the runtime go. */
+  unpaced: { nodeRed: LoadSummary };
   memoryPerTerminal: { rssKB: number; heapKB: number; externalKB: number };
 }
 
@@ -37,54 +53,57 @@ function child<T>(job: MemoryJob | LoadJob): Promise<T> {
   return runChild<T>('scale-child.js', [], { execArgv: ['--expose-gc'], env: { BENCH_JOB: JSON.stringify(job) }, timeoutMs: 300_000 });
 }
 
-function summary(rounds: LoadRound[]) {
+function summary(label: string, rounds: LoadRound[]): LoadSummary {
   const m = (f: (r: LoadRound) => number) => median(rounds.map(f));
   const errors = rounds.reduce((n, r) => n + r.errors, 0);
   const first = rounds.find((r) => r.firstError !== undefined)?.firstError;
-  if (first !== undefined) console.error(`  sale errors: ${errors}, first: ${first}`);
-  return { m, errors };
+  if (first !== undefined) console.error(`  ${label}: ${errors} sale(s) failed, first: ${first}`);
+  return {
+    singleP50Ms: m((r) => r.singleP50),
+    singleP99Ms: m((r) => r.singleP99),
+    manyP50Ms: m((r) => r.manyP50),
+    manyP99Ms: m((r) => r.manyP99),
+    p99Ratio: m((r) => r.manyP99 / r.singleP99),
+    salesPerSecond: m((r) => r.salesPerSecond),
+    cpuPct: m((r) => r.cpuPct),
+    errors,
+  };
 }
 
-export async function runScale(): Promise<ScaleResult> {
-  const singleSales = 60;
-  const salesEach = 20;
-  // One spare line for the memory baseline's single terminal.
-  const { memory, paced } = await withLines(TERMINALS + 1, BAUD, async (paths) => {
-    const memory: MemorySample[][] = [];
-    for (let i = 0; i < MEMORY_RUNS; i++) memory.push(await child<MemorySample[]>({ mode: 'memory', paths }));
-    const paced = await child<LoadRound[]>({ mode: 'load', paths: paths.slice(0, TERMINALS), paceBaud: BAUD, rounds: LOAD_ROUNDS, singleSales, salesEach });
-    return { memory, paced };
+export async function runScale(log: (line: string) => void = () => undefined): Promise<ScaleResult> {
+  const load = (mode: 'load' | 'bare', paths: string[], paceBaud: number): LoadJob => ({
+    mode,
+    paths,
+    paceBaud,
+    rounds: LOAD_ROUNDS,
+    singleSales: SINGLE_SALES,
+    salesEach: SALES_EACH,
   });
-  const unpaced = await withLines(TERMINALS, 0, (paths) =>
-    child<LoadRound[]>({ mode: 'load', paths, paceBaud: 0, rounds: LOAD_ROUNDS, singleSales: 40, salesEach }),
-  );
-  const per = (f: (s: MemorySample) => number) => median(memory.map(([base, full]) => (f(full!) - f(base!)) / TERMINALS / 1024));
-  const p = summary(paced);
-  const u = summary(unpaced);
+  // One spare line for the memory baseline's single terminal.
+  const paced = await withLines(TERMINALS + 1, BAUD, async (paths) => {
+    const memory: MemorySample[][] = [];
+    for (let i = 0; i < MEMORY_RUNS; i++) {
+      log(`  memory, run ${i + 1} of ${MEMORY_RUNS}`);
+      memory.push(await child<MemorySample[]>({ mode: 'memory', paths }));
+    }
+    const lines = paths.slice(0, TERMINALS);
+    log('  paced load through Node-RED');
+    const nodeRed = await child<LoadRound[]>(load('load', lines, BAUD));
+    log('  paced load, bare client');
+    const bare = await child<LoadRound[]>(load('bare', lines, BAUD));
+    return { memory, nodeRed, bare };
+  });
+  log('  unpaced load through Node-RED');
+  const unpaced = await withLines(TERMINALS, 0, (paths) => child<LoadRound[]>(load('load', paths, 0)));
+  const per = (f: (s: MemorySample) => number) => median(paced.memory.map(([base, full]) => (f(full!) - f(base!)) / TERMINALS / 1024));
   return {
     terminals: TERMINALS,
     memoryRuns: MEMORY_RUNS,
     loadRounds: LOAD_ROUNDS,
-    singleSales,
-    salesEach,
-    paced: {
-      singleP50Ms: p.m((r) => r.singleP50),
-      singleP99Ms: p.m((r) => r.singleP99),
-      manyP50Ms: p.m((r) => r.manyP50),
-      manyP99Ms: p.m((r) => r.manyP99),
-      p99Ratio: p.m((r) => r.manyP99 / r.singleP99),
-      salesPerSecond: p.m((r) => r.salesPerSecond),
-      cpuPct: p.m((r) => r.cpuPct),
-      errors: p.errors,
-    },
-    unpaced: {
-      singleP99Ms: u.m((r) => r.singleP99),
-      manyP50Ms: u.m((r) => r.manyP50),
-      manyP99Ms: u.m((r) => r.manyP99),
-      salesPerSecond: u.m((r) => r.salesPerSecond),
-      cpuPct: u.m((r) => r.cpuPct),
-      errors: u.errors,
-    },
+    singleSales: SINGLE_SALES,
+    salesEach: SALES_EACH,
+    paced: { nodeRed: summary('paced, Node-RED', paced.nodeRed), bare: summary('paced, bare', paced.bare) },
+    unpaced: { nodeRed: summary('unpaced, Node-RED', unpaced) },
     memoryPerTerminal: { rssKB: per((s) => s.rss), heapKB: per((s) => s.heapUsed), externalKB: per((s) => s.external) },
   };
 }

@@ -1,0 +1,29 @@
+/**
+ * Runs one part of the benchmark in a fresh process (so no part inherits
+ * another's heap or JIT state) and sends its result back over IPC.
+ *
+ * Usage: node part-child.js micro|decoder|flow
+ */
+async function run(part: string | undefined): Promise<unknown> {
+  switch (part) {
+    case 'micro':
+      return (await import('./micro')).runMicro();
+    case 'decoder':
+      return (await import('./decoder')).runDecoder();
+    case 'flow': {
+      const result = await (await import('./flow')).runFlow();
+      await (await import('./node-red')).stopRuntime();
+      return result;
+    }
+    default:
+      throw new Error(`unknown part ${part}`);
+  }
+}
+
+run(process.argv[2]).then(
+  (result) => process.send!(result, () => process.exit(0)),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

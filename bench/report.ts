@@ -1,0 +1,101 @@
+import * as os from 'node:os';
+import type { DecoderResult } from './decoder';
+import type { FlowResult } from './flow';
+import type { MicroResult } from './micro';
+import type { ScaleResult } from './scale';
+import { round } from './stats';
+
+/** A goal of issue 7: the figure measured, the target, and whether it is met. */
+export interface Goal {
+  figure: number;
+  target: number;
+  unit: string;
+  pass: boolean;
+  /** How figure and target compare for a pass. */
+  rule: 'figure <= target' | 'figure >= target';
+}
+
+export interface Results {
+  environment: Record<string, string | number>;
+  repeats: Record<string, string>;
+  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult };
+  goals: Record<string, Goal>;
+  runSeconds: number;
+}
+
+function atMost(figure: number, target: number, unit: string): Goal {
+  return { figure: round(figure, 3), target: round(target, 3), unit, pass: figure <= target, rule: 'figure <= target' };
+}
+function atLeast(figure: number, target: number, unit: string): Goal {
+  return { figure: round(figure, 3), target: round(target, 3), unit, pass: figure >= target, rule: 'figure >= target' };
+}
+
+export function environment(): Record<string, string | number> {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    nodeRed: (require('node-red/package.json') as { version: string }).version,
+    adyenApiLibrary: (require('@adyen/api-library/package.json') as { version: string }).version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGB: round(os.totalmem() / 2 ** 30, 1),
+    date: new Date().toISOString(),
+  };
+}
+
+/** The issue's goals, with its targets. */
+export function goals(f: Results['figures']): Record<string, Goal> {
+  const us = f.encodeDecode.usPerOp;
+  return {
+    encodeVsFloor: atMost(us.packageEncode! / us.floorEncode!, 1.5, '× bare floor'),
+    decodeVsFloor: atMost(us.packageDecode! / us.floorDecode!, 1.5, '× bare floor'),
+    encodeVsAdyen: atMost(us.packageEncode!, us.adyenEncode!, 'µs (target: Adyen)'),
+    decodeVsAdyen: atMost(us.packageDecode!, us.adyenDecode!, 'µs (target: Adyen)'),
+    decoder4kChunks: atLeast(f.decoder.mbPerSecond4k, 200, 'MB/s'),
+    decoder1ByteChunks: atLeast(f.decoder.mbPerSecond1byte, 20, 'MB/s'),
+    decoderLinearity: atMost(f.decoder.ratio8to1, 9, '× (8 MB time / 1 MB time)'),
+    flowOverhead: atMost(f.flow.overheadPct, 2, '% of wire time (end to end − wire)'),
+    flowOverheadLessRig: atMost(f.flow.packageOnlyPct, 2, '% of wire time (flow − bare client, same line)'),
+    scaleP99: atMost(f.scale.paced.nodeRed.p99Ratio, 1.1, '× single-terminal p99'),
+    idleTerminalMemory: atMost(f.scale.memoryPerTerminal.rssKB, 1024, 'KB RSS per idle terminal'),
+  };
+}
+
+const fix = (n: number, d = 1) => n.toFixed(d);
+
+/** Markdown tables: the figures, then the goals. */
+export function tables(r: Results): string {
+  const { encodeDecode: m, decoder: d, flow: fl, scale: s } = r.figures;
+  const us = m.usPerOp;
+  const n = s.paced.nodeRed;
+  const b = s.paced.bare;
+  const u = s.unpaced.nodeRed;
+  const lines = [
+    `| Measure | Package | Beside it |`,
+    `| --- | --- | --- |`,
+    `| Encode a Sale, µs (validate + build + encrypt + frame; ${m.bytes.requestFrame}-byte frame) | ${fix(us.packageEncode!)} | floor ${fix(us.floorEncode!)} · Adyen ${fix(us.adyenEncode!)} (encrypt() alone ${fix(us.adyenEncryptOnly!)}) |`,
+    `| Decode a Success, µs (deframe + decrypt + parse + validate; ${m.bytes.responseFrame}-byte frame) | ${fix(us.packageDecode!)} | floor ${fix(us.floorDecode!)} · Adyen ${fix(us.adyenDecode!)} (decrypt() alone ${fix(us.adyenDecryptOnly!)}) |`,
+    `| Encode as TerminalSession does it per Sale, µs | ${fix(us.sessionEncode!)} | |`,
+    `| Frame decoder, 4 KB chunks, ${fix(100 * d.noiseShare)} % noise | ${fix(d.mbPerSecond4k, 0)} MB/s | |`,
+    `| Frame decoder, 1-byte chunks | ${fix(d.mbPerSecond1byte)} MB/s | |`,
+    `| Frame decoder, 1 MB / 8 MB in one push | ${fix(d.ms1MB, 2)} ms / ${fix(d.ms8MB, 2)} ms = ${fix(d.ratio8to1, 2)}× | in 64 KB chunks: ${fix(d.ratio8to1By64k, 2)}× |`,
+    `| Sale through Node-RED over a pty at 115,200 baud, ms | ${fix(fl.endToEndMs, 2)} | wire ${fix(fl.wireMs, 2)} (${fl.requestBytes} + ${fl.responseBytes} bytes) · bare client ${fix(fl.bareEndToEndMs, 2)} |`,
+    `| … end to end − wire time, ms | ${fix(fl.overheadMs, 2)} (${fix(fl.overheadPct, 2)} %) | bare client ${fix(fl.bareOverheadMs, 2)} (${fix(fl.bareOverheadPct, 2)} %) |`,
+    `| … Node-RED flow − bare client, ms | ${fix(fl.packageOnlyMs, 2)} (${fix(fl.packageOnlyPct, 2)} %) | |`,
+    `| ${s.terminals} terminals at 115,200 baud: sales/s | ${fix(n.salesPerSecond, 0)} (CPU ${fix(n.cpuPct, 0)} %) | bare client ${fix(b.salesPerSecond, 0)} |`,
+    `| … p50 / p99 latency, ms | ${fix(n.manyP50Ms)} / ${fix(n.manyP99Ms)} | bare client ${fix(b.manyP50Ms)} / ${fix(b.manyP99Ms)} |`,
+    `| … one terminal alone, p50 / p99, ms | ${fix(n.singleP50Ms)} / ${fix(n.singleP99Ms)} | bare client ${fix(b.singleP50Ms)} / ${fix(b.singleP99Ms)} |`,
+    `| … p99 ${s.terminals} / p99 one | ${fix(n.p99Ratio, 2)}× | bare client ${fix(b.p99Ratio, 2)}× |`,
+    `| ${s.terminals} terminals, no pacing: sales/s, p50 / p99 ms | ${fix(u.salesPerSecond, 0)} (CPU ${fix(u.cpuPct, 0)} %), ${fix(u.manyP50Ms)} / ${fix(u.manyP99Ms)} | |`,
+    `| Memory per idle terminal (serial, after GC), KB | RSS ${fix(s.memoryPerTerminal.rssKB)} · heap ${fix(s.memoryPerTerminal.heapKB)} · external ${fix(s.memoryPerTerminal.externalKB)} | |`,
+    '',
+    `| Goal | Figure | Target | Pass |`,
+    `| --- | --- | --- | --- |`,
+    ...Object.entries(r.goals).map(
+      ([name, g]) => `| ${name} | ${g.figure} | ${g.rule === 'figure <= target' ? '≤' : '≥'} ${g.target} ${g.unit} | ${g.pass ? 'pass' : '**FAIL**'} |`,
+    ),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm run bench`: runs the four parts of issue 7 in order, prints the tables
+ * and writes bench/results.json in the repository. Not part of the tests.
+ */
+import * as fs from 'node:fs';
+import { runChild } from './children';
+import type { DecoderResult } from './decoder';
+import type { FlowResult } from './flow';
+import type { MicroResult } from './micro';
+import { repoRoot, resultsFile } from './paths';
+import { runScale } from './scale';
+import { environment, goals, tables, type Results } from './report';
+import { round } from './stats';
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Rounds every number in the results to 4 decimals. */
+function tidy(value: unknown): unknown {
+  if (typeof value === 'number') return round(value, 4);
+  if (Array.isArray(value)) return value.map(tidy);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, tidy(v)]));
+  return value;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  // node-red-node-test-helper (in the children) finds Node-RED from the working directory.
+  process.chdir(repoRoot());
+  const env = environment();
+  log(`Benchmark on ${env.cpuModel} (${env.cores} cores), Node ${env.node}`);
+  // Parts 1 to 3 each in a fresh process; part 4 starts its own.
+  log('1/4 encode and decode (package, bare floor, Adyen)');
+  const encodeDecode = await runChild<MicroResult>('part-child.js', ['micro']);
+  log('2/4 frame decoder');
+  const decoder = await runChild<DecoderResult>('part-child.js', ['decoder']);
+  log('3/4 one sale at a time through Node-RED over a pty');
+  const flow = await runChild<FlowResult>('part-child.js', ['flow']);
+  log('4/4 50 terminals from one Node-RED runtime');
+  const scale = await runScale(log);
+
+  const figures = { encodeDecode, decoder, flow, scale };
+  const results: Results = {
+    environment: env,
+    repeats: {
+      encodeDecode: `median of ${encodeDecode.rounds} rounds of ~40 ms each, cases interleaved`,
+      decoder: `median of ${decoder.rounds.chunked} runs (throughput) and ${decoder.rounds.linearity} runs (1 MB, 8 MB)`,
+      flow: `median of ${flow.sales} sales (${flow.rounds} rounds of ${flow.salesPerRound}, after 3 warm-up sales each)`,
+      scale: `median of ${scale.loadRounds} rounds (one terminal: ${scale.singleSales} sales; ${scale.terminals} terminals: ${scale.salesEach} sales each); memory: median of ${scale.memoryRuns} fresh processes`,
+    },
+    figures,
+    goals: goals(figures),
+    runSeconds: Math.round((Date.now() - started) / 1000),
+  };
+  const file = resultsFile();
+  fs.writeFileSync(file, `${JSON.stringify(tidy(results), null, 2)}\n`);
+  console.log(tables(results));
+  console.log(`\n${Object.values(results.goals).filter((g) => g.pass).length} of ${Object.keys(results.goals).length} goals met; ${results.runSeconds} s; results in ${file}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
