@@ -73,6 +73,12 @@ export class FrameDecoder {
 
   push(chunk: Uint8Array): Frame[] {
     const frames: Frame[] = [];
+    if (chunk.length <= MAX_FRAME_LENGTH) {
+      this.append(chunk);
+      // Waiting for more of a frame whose header checked: nothing to scan yet.
+      if (this.need === 0 || this.end - this.start >= this.need) this.scan(frames);
+      return frames;
+    }
     for (let off = 0; off < chunk.length; off += MAX_FRAME_LENGTH) {
       this.append(chunk.subarray(off, Math.min(chunk.length, off + MAX_FRAME_LENGTH)));
       this.scan(frames);
@@ -115,7 +121,12 @@ export class FrameDecoder {
       this.start = 0;
       this.end = held;
     }
-    this.buf.set(chunk, this.end);
+    if (chunk.length < 16) {
+      // Byte-sized chunks (a slow line): a plain loop beats TypedArray.set.
+      for (let i = 0; i < chunk.length; i++) this.buf[this.end + i] = chunk[i]!;
+    } else {
+      this.buf.set(chunk, this.end);
+    }
     this.end += chunk.length;
   }
 

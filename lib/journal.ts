@@ -1,5 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+const writeAsync = promisify(fs.write);
+const fdatasyncAsync = promisify(fs.fdatasync);
 
 /** Actions the journal keeps: the ones that move money. */
 export type JournalAction = 'Sale' | 'Refund' | 'Void';
@@ -74,11 +78,13 @@ export function journalKey(action: JournalAction, referenceID: string): string {
 }
 
 /**
- * Append-only transaction journal (JSON lines). Each change is one line,
- * written and flushed to disk (fsync) before the call returns, so an entry is
- * on disk before its request leaves. Reading tolerates a torn last line. When
- * settled entries pass the bound, the file is rewritten (atomically: temp file,
- * fsync, rename) with every open entry and the newest settled ones.
+ * Append-only transaction journal (JSON lines). Each change is one line; the
+ * promise `begin` and `settle` return resolves once the line is on disk
+ * (written and fdatasync'd off the event loop; lines written meanwhile share
+ * one flush), so an entry is on disk before its request leaves. The in-memory
+ * view changes at once. Reading tolerates a torn last line. When settled
+ * entries pass the bound, the file is rewritten (atomically: temp file, fsync,
+ * rename) with every open entry and the newest settled ones.
  */
 export class Journal {
   readonly file: string;
@@ -86,6 +92,10 @@ export class Journal {
   private readonly entries = new Map<string, JournalEntry>();
   private fd: number;
   private lines = 0;
+  private pending: string[] = [];
+  private waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  private flushing: Promise<void> | undefined;
+  private compactWanted = false;
 
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
@@ -117,25 +127,27 @@ export class Journal {
     return [...this.entries.values()];
   }
 
-  /** Records a payment about to be sent; on disk when this returns. */
-  begin(entry: Omit<JournalEntry, 'state' | 'openedAt'> & { openedAt?: string }): JournalEntry {
+  /** Records a payment about to be sent; resolves once it is on disk. */
+  async begin(entry: Omit<JournalEntry, 'state' | 'openedAt'> & { openedAt?: string }): Promise<JournalEntry> {
     const full: JournalEntry = { ...entry, state: 'open', openedAt: entry.openedAt ?? new Date().toISOString() };
-    this.write(full);
+    await this.write(full);
     return full;
   }
 
-  /** Records the outcome; on disk when this returns. */
-  settle(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): JournalEntry | undefined {
+  /** Records the outcome; resolves once it is on disk. */
+  async settle(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<JournalEntry | undefined> {
     const current = this.get(action, referenceID);
     if (current === undefined) return undefined;
     const next: JournalEntry = { ...current, state, closedAt: new Date().toISOString() };
     if (outcome !== undefined) next.outcome = outcome;
-    this.write(next);
-    if (this.settledCount() > this.maxSettled * 1.25) this.compact();
+    if (this.settledCount() + 1 > this.maxSettled * 1.25) this.compactWanted = true;
+    await this.write(next);
     return next;
   }
 
-  close(): void {
+  /** Waits for what is being written, then closes the file. */
+  async close(): Promise<void> {
+    while (this.flushing !== undefined) await this.flushing;
     if (this.fd >= 0) {
       fs.closeSync(this.fd);
       this.fd = -1;
@@ -152,13 +164,39 @@ export class Journal {
     return this.entries.size - this.openCount();
   }
 
-  private write(entry: JournalEntry): void {
-    if (this.fd < 0) throw new Error('the journal is closed');
-    fs.writeSync(this.fd, `${JSON.stringify(entry)}\n`);
-    fs.fsyncSync(this.fd);
-    this.entries.delete(journalKey(entry.action, entry.referenceID));
-    this.entries.set(journalKey(entry.action, entry.referenceID), entry);
+  private write(entry: JournalEntry): Promise<void> {
+    if (this.fd < 0) return Promise.reject(new Error('the journal is closed'));
+    const key = journalKey(entry.action, entry.referenceID);
+    this.entries.delete(key);
+    this.entries.set(key, entry);
     this.lines++;
+    this.pending.push(`${JSON.stringify(entry)}\n`);
+    const durable = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.flushing ??= this.flush();
+    return durable;
+  }
+
+  /** Writes what is pending in one append and one fdatasync, until nothing is left. */
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const text = this.pending.join('');
+      const waiting = this.waiting;
+      this.pending = [];
+      this.waiting = [];
+      try {
+        await writeAsync(this.fd, text);
+        await fdatasyncAsync(this.fd);
+        for (const w of waiting) w.resolve();
+      } catch (err) {
+        for (const w of waiting) w.reject(err);
+      }
+    }
+    // Nothing in flight: the file may be rewritten now.
+    if (this.compactWanted) {
+      this.compactWanted = false;
+      this.compact();
+    }
+    this.flushing = undefined;
   }
 
   private load(): void {

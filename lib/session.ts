@@ -20,6 +20,7 @@ import {
 } from './messages';
 import { Journal, journalKey, journalOutcome, type JournalAction, type JournalEntry } from './journal';
 import type { Transport, TransportState } from './transport';
+import { validateText } from './validate';
 import { CloudTransport } from './transport-cloud';
 
 export type BusyPolicy = 'queue' | 'reject';
@@ -182,7 +183,7 @@ export class TerminalSession extends EventEmitter {
     super();
     this.transport = options.transport;
     this.cipher = new WonderCipher(options.pairingCode);
-    this.clientDeviceSN = options.clientDeviceSN ?? defaultClientSN();
+    this.clientDeviceSN = validateText(options.clientDeviceSN ?? defaultClientSN(), 'clientDeviceSN');
     this.opts = {
       paymentTimeoutMs: options.paymentTimeoutMs ?? 120_000,
       commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
@@ -236,8 +237,6 @@ export class TerminalSession extends EventEmitter {
     let body: RequestBodies[A];
     try {
       body = buildBody(action, params);
-      // Checks the clientDeviceSN too, before anything is queued.
-      buildRequest(action, body as never, { clientDeviceSN: this.clientDeviceSN });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -413,10 +412,10 @@ export class TerminalSession extends EventEmitter {
       // Sent before (the journal holds it open): ask, never send again.
       const entry = this.journal!.get(action, referenceID)!;
       const outcome = await this.settle(action, entry.requestID, referenceID, started, undefined, undefined);
-      this.journal!.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+      await this.journal!.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
       return { ...outcome, duplicate: true };
     }
-    this.journal?.begin({
+    await this.journal?.begin({
       referenceID,
       action,
       terminal: this.terminalId,
@@ -439,10 +438,10 @@ export class TerminalSession extends EventEmitter {
         // the same referenceID may be used again.
         // Certainly never left this host: the same referenceID may be used again.
         // Anything else (closed while waiting, an answer we cannot decrypt) stays open.
-        if (isNotSent(err)) this.journal?.settle(action, referenceID, 'NotSent');
+        if (isNotSent(err)) await this.journal?.settle(action, referenceID, 'NotSent');
         throw err;
       }
-      this.journal?.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+      await this.journal?.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
       if (outcome.result === 'Success' && this.abortRequested.has(requestID)) outcome.approvedDespiteAbort = true;
       return outcome;
     } finally {
@@ -483,7 +482,7 @@ export class TerminalSession extends EventEmitter {
       if (journalKey(entry.action, entry.referenceID) === except) continue;
       try {
         const outcome = await this.settle(entry.action, entry.requestID, entry.referenceID, Date.now(), undefined, undefined);
-        this.journal.settle(entry.action, entry.referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+        await this.journal.settle(entry.action, entry.referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
         results.push({ entry, outcome });
         this.emit('recovered', { entry, outcome });
       } catch (error) {
@@ -571,13 +570,15 @@ export class TerminalSession extends EventEmitter {
     const controller = new AbortController();
     return new Promise<Response<A>>((resolve, reject) => {
       let settled = false;
+      let sent = false;
       const finish = (err: unknown, res?: Response<A>) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.closing.signal.removeEventListener('abort', onClose);
         if (this.waiters.get(requestID) === waiter) this.waiters.delete(requestID);
-        controller.abort();
+        // Stop a send still under way (an HTTP request); aborting a finished one costs for nothing.
+        if (!sent) controller.abort();
         if (err !== undefined) reject(err);
         else resolve(res!);
       };
@@ -599,9 +600,15 @@ export class TerminalSession extends EventEmitter {
       const onClose = () => finish(new TransportError(`${action}: the terminal session was closed`, { code: 'E_CLOSED' }));
       this.closing.signal.addEventListener('abort', onClose, { once: true });
       this.waiters.set(requestID, waiter);
-      this.transport.send(envelope, { signal: controller.signal, action, requestID }).catch((err: unknown) => {
-        if (!controller.signal.aborted) finish(err);
-      });
+      this.transport.send(envelope, { signal: controller.signal, action, requestID }).then(
+        () => {
+          sent = true;
+        },
+        (err: unknown) => {
+          sent = true;
+          if (!controller.signal.aborted) finish(err);
+        },
+      );
     });
   }
 

@@ -233,7 +233,7 @@ async function drive(options: SoakOptions): Promise<SoakReport> {
   const decoderStats = (transport as unknown as { decoder?: { stats: { discardedBytes: number; dataCrcErrors: number } } }).decoder?.stats;
   if (decoderStats) report.lineFaults = { discardedBytes: decoderStats.discardedBytes, corruptFrames: decoderStats.dataCrcErrors };
   await session.close();
-  journal.close();
+  await journal.close();
   terminal.stop();
   await server.close();
   await pty.stop();

@@ -50,7 +50,7 @@ describe('transaction journal', () => {
     assert.ok(!fs.readFileSync(file, 'utf8').includes('creditCard'), 'card data in the journal');
     assert.ok(!fs.readFileSync(file, 'utf8').includes('260880'));
     await session.close();
-    journal.close();
+    await journal.close();
   });
 
   it('never sends the same referenceID twice: sequential and simultaneous duplicates get the first outcome', async () => {
@@ -80,7 +80,7 @@ describe('transaction journal', () => {
     await session.open();
     await assert.rejects(session.request('Sale', { amount: SIMULATOR_AMOUNTS.pendingThenApprove, currency: 'HKD', referenceID: 'OPEN-1' }, { origin: 'sale-node' }));
     await session.close();
-    journal.close();
+    await journal.close();
     // "Power cut": a torn last line after the open entry.
     fs.appendFileSync(file, '{"referenceID":"TORN","act');
     // The terminal settles the sale meanwhile.
@@ -100,11 +100,11 @@ describe('transaction journal', () => {
     assert.equal(terminal.count('Sale', 'OPEN-1'), 1);
     // Appends after the torn line are readable.
     await session.request('Sale', { amount: '1.00', currency: 'HKD', referenceID: 'AFTER' });
-    session.close();
-    journal.close();
+    await session.close();
+    await journal.close();
     const reread = new Journal(file);
     assert.equal(reread.get('Sale', 'AFTER')!.state, 'Success');
-    reread.close();
+    await reread.close();
   });
 
   it('settles an open entry before the next payment is sent', async () => {
@@ -147,19 +147,19 @@ describe('transaction journal', () => {
     terminal.stop();
   });
 
-  it('is bounded: old settled entries rotate out, open ones stay', () => {
+  it('is bounded: old settled entries rotate out, open ones stay', async () => {
     const file = tempFile();
     const journal = new Journal(file, { maxSettled: 50 });
-    journal.begin({ referenceID: 'KEEP-OPEN', action: 'Sale', terminal: 'T', requestID: 'r' });
+    await journal.begin({ referenceID: 'KEEP-OPEN', action: 'Sale', terminal: 'T', requestID: 'r' });
     for (let i = 0; i < 500; i++) {
-      journal.begin({ referenceID: `S${i}`, action: 'Sale', terminal: 'T', requestID: `r${i}` });
-      journal.settle('Sale', `S${i}`, 'Success');
+      await journal.begin({ referenceID: `S${i}`, action: 'Sale', terminal: 'T', requestID: `r${i}` });
+      await journal.settle('Sale', `S${i}`, 'Success');
     }
     assert.ok(journal.size <= 50 * 1.25 + 1, `size ${journal.size}`);
     assert.equal(journal.get('Sale', 'KEEP-OPEN')!.state, 'open');
     assert.equal(journal.get('Sale', 'S499')!.state, 'Success');
     assert.equal(journal.get('Sale', 'S0'), undefined);
-    journal.close();
+    await journal.close();
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n').length;
     assert.ok(lines < 200, `${lines} lines on disk`);
   });

@@ -88,7 +88,7 @@ export class TerminalHandle extends EventEmitter {
       });
     } catch (err) {
       configError = err as WonderError;
-      journal?.close();
+      journal?.close().catch(() => undefined);
       journal = undefined;
     }
     this.session = session;
@@ -174,8 +174,8 @@ export class TerminalHandle extends EventEmitter {
         },
       );
     });
-    return this.closing.then(() => {
-      this.journal?.close();
+    return this.closing.then(async () => {
+      await this.journal?.close();
       this.setState('closed');
       this.users.clear();
     });

@@ -1,0 +1,343 @@
+/**
+ * `wonder-ecr easycard-retry`: completes an interrupted EasyCard payment from
+ * a technician's shell, with the same retry procedure as the easycard-retry
+ * node (lib/easycard runRetry).
+ *
+ * Secrets never come from the command line (they would show in `ps` and in
+ * the shell history): the trade password and the refund password are read
+ * from EASYCARD_PASSWORD and EASYCARD_REFUND_KEY only.
+ */
+import { readFileSync } from 'node:fs';
+import * as readline from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { ValidationError, isWonderError } from './errors';
+import { describeValue } from './validate';
+import { EASYCARD_METHOD, SCAN2PAY_ENDPOINTS, Scan2PayClient, runRetry, type RetryResult, type Scan2PayResponse } from './easycard';
+import type { CliIo } from './cli';
+
+export const EASYCARD_EXIT = {
+  completed: 0,
+  cannotComplete: 1,
+  badInput: 2,
+  network: 3,
+} as const;
+
+export const EASYCARD_USAGE = `  wonder-ecr easycard-retry --endpoint stage|production|URL --mch-id ID --response FILE
+      [--rsa-public-key FILE] [--aes-iv IV] [--card-wait SECONDS] [--time-zone ZONE] [--timeout SECONDS]
+      secrets from the environment only: EASYCARD_PASSWORD (trade password), EASYCARD_REFUND_KEY
+      (refund password, for Refund/Cancel/EZCRefund); EASYCARD_RSA_PUBLIC_KEY_FILE and EASYCARD_AES_IV
+      stand in for --rsa-public-key and --aes-iv
+      before each retry: press Enter once the card is back on the reader, or --card-wait SECONDS
+      exit status: 0 completed, 1 cannot complete, 2 bad input (nothing sent), 3 network error or unknown outcome`;
+
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  'mch-id': { type: 'string' },
+  response: { type: 'string' },
+  'rsa-public-key': { type: 'string' },
+  'aes-iv': { type: 'string' },
+  'card-wait': { type: 'string' },
+  'time-zone': { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Flags that would put a secret on the command line: refused, whatever follows them. */
+const SECRET_FLAGS = /^--(trade-?password|password|passwd|pass|refund-?key|refund-?password|trade-?key)(=|$)/i;
+
+/** Library option names → what the user sets, for messages they can act on. */
+const SOURCE_OF: Record<string, string> = {
+  endpoint: '--endpoint',
+  mchId: '--mch-id',
+  tradePassword: 'EASYCARD_PASSWORD',
+  refundKey: 'EASYCARD_REFUND_KEY',
+  rsaPublicKey: '--rsa-public-key',
+  aesIv: '--aes-iv',
+  timeZone: '--time-zone',
+  timeoutMs: '--timeout',
+};
+
+export interface EasyCardCliIo extends CliIo {
+  /** Where Enter is read from (default: process.stdin). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function oneLine(text: string): string {
+  return `wonder-ecr: ${text.replace(/\s+/g, ' ')}`;
+}
+
+function endpointOf(value: string | undefined): string {
+  if (value === undefined || value.trim() === '') throw new ValidationError('--endpoint', 'is required: stage, production or the https:// URL intella gave you');
+  const text = value.trim();
+  if (text === 'stage' || text === 'production') return SCAN2PAY_ENDPOINTS[text];
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError('--endpoint', `is not a URL: ${describeValue(text)}`);
+  }
+  // Plain http only to this machine (a test server); never across a network.
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))) return url.toString();
+  throw new ValidationError('--endpoint', `must be stage, production or an https:// URL, got ${url.protocol}//${url.host}`);
+}
+
+function secondsOf(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (min === 0 ? false : n <= 0)) {
+    throw new ValidationError(flag, `must be a number of seconds ${min === 0 ? 'from 0' : 'above 0 and'} ${min === 0 ? 'to' : 'at most'} ${max}, got ${describeValue(value)}`);
+  }
+  return Math.round(n * 1000);
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new ValidationError(flag, `cannot read ${describeValue(file)} (${typeof code === 'string' ? code : 'error'})`);
+  }
+}
+
+/** The failed response from --response: the decrypted Scan2Pay reply {Header, Data}. */
+function failedResponseFrom(file: string | undefined): Scan2PayResponse {
+  if (file === undefined || file === '') throw new ValidationError('--response', 'is required: a file holding the failed EasyCard response {Header, Data} as JSON ("-" for stdin)');
+  const text = readText(file, '--response');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ValidationError('--response', `${describeValue(file)} is not JSON; it must hold the failed EasyCard response {Header, Data}`);
+  }
+  if (!isRecord(value)) throw new ValidationError('--response', `must hold the failed EasyCard response {Header, Data}, got ${describeValue(value)}`);
+  if (!('Header' in value) && typeof value.Response === 'string') {
+    throw new ValidationError('--response', 'holds the encrypted reply {"Response": …}; give the decrypted response {Header, Data}');
+  }
+  if (!isRecord(value.Header)) throw new ValidationError('--response', 'must hold the failed EasyCard response {Header, Data}: Header is missing');
+  if (value.Data === undefined || value.Data === null) throw new ValidationError('--response', 'must hold the failed EasyCard response {Header, Data}: Data is missing');
+  const method = value.Header.Method;
+  if (method !== undefined && String(method) !== EASYCARD_METHOD) {
+    throw new ValidationError('--response', `must be an EasyCard response (Header.Method ${EASYCARD_METHOD}), got Method ${describeValue(method)}`);
+  }
+  return value as Scan2PayResponse;
+}
+
+/** A copy without TradeKey / RefundKey values (a reply that echoes its request must not print them). */
+function withoutCredentials(value: unknown, depth = 0): unknown {
+  if (depth > 20) return value;
+  if (Array.isArray(value)) return value.map((v) => withoutCredentials(v, depth + 1));
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = /^(tradekey|refundkey)$/i.test(k) && v !== '' && v !== null && v !== undefined ? '[redacted]' : withoutCredentials(v, depth + 1);
+    }
+    return out;
+  }
+  if (typeof value === 'string' && depth > 0 && value.trim().startsWith('{') && /"(tradekey|refundkey)"\s*:/i.test(value)) {
+    try {
+      return JSON.stringify(withoutCredentials(JSON.parse(value) as unknown, depth + 1));
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+/** Hands out one line of stdin per wait; lines typed while nothing waits are dropped (a double Enter must not skip a card). */
+class EnterKey {
+  #rl: readline.Interface | undefined;
+  #pending: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  #closed = false;
+
+  constructor(private readonly input: NodeJS.ReadableStream) {}
+
+  next(signal: AbortSignal): Promise<void> {
+    if (this.#rl === undefined && !this.#closed) {
+      this.#rl = readline.createInterface({ input: this.input, terminal: false });
+      this.#rl.on('line', () => {
+        const p = this.#pending;
+        this.#pending = undefined;
+        p?.resolve();
+      });
+      this.#rl.on('close', () => {
+        this.#closed = true;
+        const p = this.#pending;
+        this.#pending = undefined;
+        p?.reject(new Error('stdin was closed before Enter was pressed; use --card-wait SECONDS when there is no keyboard'));
+      });
+    }
+    if (this.#closed) return Promise.reject(new Error('stdin is closed: nothing can press Enter; use --card-wait SECONDS'));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.#pending = undefined;
+        reject(new Error('interrupted'));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#pending = {
+        resolve: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (err) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#rl?.close();
+    this.#rl = undefined;
+  }
+}
+
+function exitFor(result: RetryResult): number {
+  if (result.ok) return EASYCARD_EXIT.completed;
+  return result.reason === 'unknown-outcome' || result.reason === 'not-sent' ? EASYCARD_EXIT.network : EASYCARD_EXIT.cannotComplete;
+}
+
+/** The stdout line: the final response, plus how the retry ended. */
+function lineOf(result: RetryResult): Record<string, unknown> {
+  const line: Record<string, unknown> = {
+    ...(withoutCredentials(result.response) as Record<string, unknown>),
+    ok: result.ok,
+    attempts: result.attempts,
+    reason: result.ok ? null : result.reason,
+    reportToEasyCard: result.ok ? false : result.reportToEasyCard,
+  };
+  if (result.storeOrderNo !== undefined) line.storeOrderNo = result.storeOrderNo;
+  if (!result.ok) {
+    line.resumable = result.resumable;
+    line.message = result.message;
+  }
+  return line;
+}
+
+function clientFrom(v: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, timeoutMs: number | undefined): Scan2PayClient {
+  const endpoint = endpointOf(v.endpoint as string | undefined);
+  const mchId = v['mch-id'] as string | undefined;
+  if (mchId === undefined || mchId.trim() === '') throw new ValidationError('--mch-id', 'is required: the merchant id (MchId) intella assigned');
+  const password = env.EASYCARD_PASSWORD;
+  if (password === undefined || password === '') {
+    throw new ValidationError('EASYCARD_PASSWORD', 'the trade password is required in the environment variable EASYCARD_PASSWORD (never on the command line)');
+  }
+  const keyFile = (v['rsa-public-key'] as string | undefined) ?? env.EASYCARD_RSA_PUBLIC_KEY_FILE;
+  if (keyFile === undefined || keyFile === '') {
+    throw new ValidationError('--rsa-public-key', "intella's RSA public key is required: --rsa-public-key FILE or EASYCARD_RSA_PUBLIC_KEY_FILE (a PEM file)");
+  }
+  const rsaPublicKey = readText(keyFile, '--rsa-public-key');
+  const aesIv = (v['aes-iv'] as string | undefined) ?? env.EASYCARD_AES_IV;
+  if (aesIv === undefined || aesIv === '') throw new ValidationError('--aes-iv', 'the 16-character AES IV from intella is required: --aes-iv IV or EASYCARD_AES_IV');
+  const refundKey = env.EASYCARD_REFUND_KEY;
+  const timeZone = v['time-zone'] as string | undefined;
+  try {
+    return new Scan2PayClient({
+      endpoint,
+      mchId: mchId.trim(),
+      tradePassword: password,
+      ...(refundKey !== undefined && refundKey !== '' ? { refundKey } : {}),
+      rsaPublicKey,
+      aesIv,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(timeZone !== undefined && timeZone !== '' ? { timeZone } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ValidationError && err.field !== undefined && SOURCE_OF[err.field] !== undefined) {
+      const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+      throw new ValidationError(SOURCE_OF[err.field]!, detail);
+    }
+    throw err;
+  }
+}
+
+/** `wonder-ecr easycard-retry …` (argv without the command name). Resolves with the exit status. */
+export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Promise<number> {
+  const secretFlag = argv.find((a) => SECRET_FLAGS.test(a));
+  if (secretFlag !== undefined) {
+    const flag = secretFlag.split('=')[0]!.slice(0, 40);
+    const variable = /refund/i.test(flag) ? 'EASYCARD_REFUND_KEY' : 'EASYCARD_PASSWORD';
+    io.stderr(oneLine(`${flag} is not accepted: a password on the command line shows in ps and in the shell history; set ${variable} in the environment instead`));
+    return EASYCARD_EXIT.badInput;
+  }
+  let v: Record<string, string | boolean | undefined>;
+  try {
+    const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+    v = parsed.values;
+  } catch (err) {
+    io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
+    return EASYCARD_EXIT.badInput;
+  }
+  if (v.help === true) {
+    io.stderr(`usage:\n${EASYCARD_USAGE}`);
+    return EASYCARD_EXIT.completed;
+  }
+
+  let client: Scan2PayClient;
+  let failed: Scan2PayResponse;
+  let cardWaitMs: number | undefined;
+  try {
+    // Everything is checked before the first request: bad input sends nothing.
+    cardWaitMs = secondsOf(v['card-wait'] as string | undefined, '--card-wait', 0, 3600);
+    const timeoutMs = secondsOf(v.timeout as string | undefined, '--timeout', 1, 600);
+    if (v.response === '-' && cardWaitMs === undefined) {
+      throw new ValidationError('--card-wait', 'is required with --response - (stdin holds the response, so Enter cannot be read from it)');
+    }
+    failed = failedResponseFrom(v.response as string | undefined);
+    client = clientFrom(v, io.env, timeoutMs);
+    // Fields and the refund key are checked here too, before any card is asked for.
+    client.buildRetryRequest(failed);
+  } catch (err) {
+    if (err instanceof ValidationError && err.field === 'Data.Retry') {
+      // Not a failure that asks for a retry: runRetry below says so without sending anything.
+    } else {
+      io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
+      return isWonderError(err) && err.code === 'E_VALIDATION' ? EASYCARD_EXIT.badInput : EASYCARD_EXIT.network;
+    }
+  }
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  const enter = new EnterKey(io.stdin ?? process.stdin);
+  try {
+    const result = await runRetry(client!, failed!, {
+      signal: controller.signal,
+      waitForCard: async (_attempt, max, info) => {
+        if (cardWaitMs === undefined) {
+          io.stderr(`place the card on the reader again (${info.retry}/${max}), then press Enter`);
+          await enter.next(controller.signal);
+        } else {
+          io.stderr(`place the card on the reader again (${info.retry}/${max}); retrying in ${cardWaitMs / 1000} s`);
+          await sleep(cardWaitMs, undefined, { signal: controller.signal });
+        }
+        io.stderr(`sending retry ${info.retry}/${max} of ${info.storeOrderNo}`);
+      },
+      onAttempt: (e) => {
+        const c = e.classification;
+        io.stderr(`retry ${e.retry}/${e.max}: ${c.txnResult ?? 'no TXNResult'} (StatusCode ${c.statusCode ?? '-'}, ErrorCode ${c.errorCode ?? '-'})`);
+      },
+    });
+    io.stdout(JSON.stringify(lineOf(result)));
+    if (!result.ok) {
+      io.stderr(oneLine(`${result.reason}: ${result.message}`));
+    } else {
+      io.stderr(`completed after ${result.attempts} ${result.attempts === 1 ? 'retry' : 'retries'}`);
+    }
+    return exitFor(result);
+  } catch (err) {
+    // runRetry throws only for bad input, before anything is sent.
+    io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
+    return isWonderError(err) && err.code === 'E_VALIDATION' ? EASYCARD_EXIT.badInput : EASYCARD_EXIT.network;
+  } finally {
+    enter.close();
+    process.off('SIGINT', onSigint);
+  }
+}
