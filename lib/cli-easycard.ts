@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ValidationError, isWonderError } from './errors';
 import { describeValue } from './validate';
-import { EASYCARD_METHOD, SCAN2PAY_ENDPOINTS, Scan2PayClient, runRetry, type RetryResult, type Scan2PayResponse } from './easycard';
+import { EASYCARD_METHOD, SCAN2PAY_ENDPOINTS, Scan2PayClient, classifyFailure, runRetry, type RetryResult, type Scan2PayResponse } from './easycard';
 import type { CliIo } from './cli';
 
 export const EASYCARD_EXIT = {
@@ -86,11 +86,14 @@ function endpointOf(value: string | undefined): string {
   throw new ValidationError('--endpoint', `must be stage, production or an https:// URL, got ${url.protocol}//${url.host}`);
 }
 
-function secondsOf(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+/** Seconds → ms; `allowZero` for a wait, otherwise above 0. */
+function secondsOf(value: string | undefined, flag: string, allowZero: boolean, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (min === 0 ? false : n <= 0)) {
-    throw new ValidationError(flag, `must be a number of seconds ${min === 0 ? 'from 0' : 'above 0 and'} ${min === 0 ? 'to' : 'at most'} ${max}, got ${describeValue(value)}`);
+  const ok = value.trim() !== '' && Number.isFinite(n) && (allowZero ? n >= 0 : n > 0) && n <= max;
+  if (!ok) {
+    const range = allowZero ? `from 0 to ${max}` : `above 0 and at most ${max}`;
+    throw new ValidationError(flag, `must be a number of seconds ${range}, got ${describeValue(value)}`);
   }
   return Math.round(n * 1000);
 }
@@ -285,22 +288,18 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
   let cardWaitMs: number | undefined;
   try {
     // Everything is checked before the first request: bad input sends nothing.
-    cardWaitMs = secondsOf(v['card-wait'] as string | undefined, '--card-wait', 0, 3600);
-    const timeoutMs = secondsOf(v.timeout as string | undefined, '--timeout', 1, 600);
+    cardWaitMs = secondsOf(v['card-wait'] as string | undefined, '--card-wait', true, 3600);
+    const timeoutMs = secondsOf(v.timeout as string | undefined, '--timeout', false, 600);
     if (v.response === '-' && cardWaitMs === undefined) {
       throw new ValidationError('--card-wait', 'is required with --response - (stdin holds the response, so Enter cannot be read from it)');
     }
     failed = failedResponseFrom(v.response as string | undefined);
     client = clientFrom(v, io.env, timeoutMs);
-    // Fields and the refund key are checked here too, before any card is asked for.
-    client.buildRetryRequest(failed);
+    // A retryable failure: its fields and the refund key are checked before any card is asked for.
+    if (classifyFailure(failed).retryable) client.buildRetryRequest(failed);
   } catch (err) {
-    if (err instanceof ValidationError && err.field === 'Data.Retry') {
-      // Not a failure that asks for a retry: runRetry below says so without sending anything.
-    } else {
-      io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
-      return isWonderError(err) && err.code === 'E_VALIDATION' ? EASYCARD_EXIT.badInput : EASYCARD_EXIT.network;
-    }
+    io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
+    return isWonderError(err) && err.code === 'E_VALIDATION' ? EASYCARD_EXIT.badInput : EASYCARD_EXIT.network;
   }
 
   const controller = new AbortController();
@@ -308,7 +307,7 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
   process.once('SIGINT', onSigint);
   const enter = new EnterKey(io.stdin ?? process.stdin);
   try {
-    const result = await runRetry(client!, failed!, {
+    const result = await runRetry(client, failed, {
       signal: controller.signal,
       waitForCard: async (_attempt, max, info) => {
         if (cardWaitMs === undefined) {
@@ -327,7 +326,9 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
     });
     io.stdout(JSON.stringify(lineOf(result)));
     if (!result.ok) {
-      io.stderr(oneLine(`${result.reason}: ${result.message}`));
+      // Why it was cancelled (stdin closed, Ctrl-C) is not in the library's message.
+      const why = result.reason === 'aborted' && result.error !== undefined ? ` (${result.error.message})` : '';
+      io.stderr(oneLine(`${result.reason}: ${result.message}${why}`));
     } else {
       io.stderr(`completed after ${result.attempts} ${result.attempts === 1 ? 'retry' : 'retries'}`);
     }

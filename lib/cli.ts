@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { EASYCARD_USAGE, runEasyCardRetryCli } from './cli-easycard';
 import { validatePairingCode } from './crypto';
 import { isWonderError, ValidationError } from './errors';
 import { buildBody, type Action } from './messages';
@@ -28,7 +29,9 @@ const USAGE = `usage:
       [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN]
   wonder-ecr simulate (--serial PATH | --lan PORT) [--pin CODE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
 exit status: 0 answered (Success), 1 Failed, 2 bad input, 3 no answer or transport error,
-             4 still Pending, 5 security error (wrong pairing code or tampered data)`;
+             4 still Pending, 5 security error (wrong pairing code or tampered data)
+EasyCard (intella Scan2Pay) retry of an interrupted payment:
+${EASYCARD_USAGE}`;
 
 const COMMANDS: Record<string, Action> = {
   pair: 'Pair',
@@ -234,6 +237,8 @@ async function runSimulator(v: Values, io: CliIo): Promise<number> {
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  // Its own options and exit statuses (lib/cli-easycard.ts).
+  if (argv[0] === 'easycard-retry') return runEasyCardRetryCli(argv.slice(1), io);
   let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

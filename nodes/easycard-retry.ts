@@ -172,6 +172,11 @@ export = function register(RED: NodeAPI): void {
         done();
         return;
       }
+      if (closing) {
+        // The flow is stopping: the message may not get anywhere, so the outcome goes on record too.
+        const outcome = result.ok ? 'completed' : result.reason;
+        node.warn(ect(RED, 'log.finishedWhileStopping', { storeOrderNo: result.storeOrderNo ?? '?', outcome, attempts: result.attempts }));
+      }
       if (result.ok) {
         status('green', 'dot', 'completed', { attempts: result.attempts });
         send([out, null]);
