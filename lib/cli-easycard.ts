@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ValidationError, isWonderError } from './errors';
 import { describeValue } from './validate';
-import { EASYCARD_METHOD, SCAN2PAY_ENDPOINTS, Scan2PayClient, classifyFailure, runRetry, type RetryResult, type Scan2PayResponse } from './easycard';
+import { SCAN2PAY_ENDPOINTS, Scan2PayClient, classifyFailure, failedResponseOf, runRetry, withoutCredentials, type RetryResult, type Scan2PayResponse } from './easycard';
 import type { CliIo } from './cli';
 
 export const EASYCARD_EXIT = {
@@ -63,10 +63,6 @@ export interface EasyCardCliIo extends CliIo {
   stdin?: NodeJS.ReadableStream;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function oneLine(text: string): string {
   return `wonder-ecr: ${text.replace(/\s+/g, ' ')}`;
 }
@@ -110,46 +106,9 @@ function readText(file: string, flag: string): string {
 /** The failed response from --response: the decrypted Scan2Pay reply {Header, Data}. */
 function failedResponseFrom(file: string | undefined): Scan2PayResponse {
   if (file === undefined || file === '') throw new ValidationError('--response', 'is required: a file holding the failed EasyCard response {Header, Data} as JSON ("-" for stdin)');
-  const text = readText(file, '--response');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ValidationError('--response', `${describeValue(file)} is not JSON; it must hold the failed EasyCard response {Header, Data}`);
-  }
-  if (!isRecord(value)) throw new ValidationError('--response', `must hold the failed EasyCard response {Header, Data}, got ${describeValue(value)}`);
-  if (!('Header' in value) && typeof value.Response === 'string') {
-    throw new ValidationError('--response', 'holds the encrypted reply {"Response": …}; give the decrypted response {Header, Data}');
-  }
-  if (!isRecord(value.Header)) throw new ValidationError('--response', 'must hold the failed EasyCard response {Header, Data}: Header is missing');
-  if (value.Data === undefined || value.Data === null) throw new ValidationError('--response', 'must hold the failed EasyCard response {Header, Data}: Data is missing');
-  const method = value.Header.Method;
-  if (method !== undefined && String(method) !== EASYCARD_METHOD) {
-    throw new ValidationError('--response', `must be an EasyCard response (Header.Method ${EASYCARD_METHOD}), got Method ${describeValue(method)}`);
-  }
-  return value as Scan2PayResponse;
+  return failedResponseOf(readText(file, '--response'), '--response');
 }
 
-/** A copy without TradeKey / RefundKey values (a reply that echoes its request must not print them). */
-function withoutCredentials(value: unknown, depth = 0): unknown {
-  if (depth > 20) return value;
-  if (Array.isArray(value)) return value.map((v) => withoutCredentials(v, depth + 1));
-  if (isRecord(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = /^(tradekey|refundkey)$/i.test(k) && v !== '' && v !== null && v !== undefined ? '[redacted]' : withoutCredentials(v, depth + 1);
-    }
-    return out;
-  }
-  if (typeof value === 'string' && depth > 0 && value.trim().startsWith('{') && /"(tradekey|refundkey)"\s*:/i.test(value)) {
-    try {
-      return JSON.stringify(withoutCredentials(JSON.parse(value) as unknown, depth + 1));
-    } catch {
-      return value;
-    }
-  }
-  return value;
-}
 
 /** Hands out one line of stdin per wait; lines typed while nothing waits are dropped (a double Enter must not skip a card). */
 class EnterKey {

@@ -4,7 +4,7 @@ import { describeValue } from '../lib/validate';
 import { isEasyCardError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
 import type { EasyCardAccountHandle } from './common/easycard-account-handle';
 import { describeEasyCardError, ect, translatedEasyCardError } from './common/easycard-i18n';
-import { failedResponseOf, withoutCredentials } from './common/easycard-response';
+import { failedResponseOf, withoutCredentials } from '../lib/easycard';
 
 interface RetryDef extends NodeDef {
   account?: string;

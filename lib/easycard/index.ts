@@ -56,3 +56,4 @@ export type {
   Scan2PayResponse,
   Scan2PayResponseHeader,
 } from './types';
+export { failedResponseOf, withoutCredentials, REDACTED } from './response';

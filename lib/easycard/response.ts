@@ -1,17 +1,19 @@
-import { ValidationError } from '../../lib/errors';
-import { describeValue } from '../../lib/validate';
-import { EASYCARD_METHOD, type Scan2PayResponse } from '../../lib/easycard';
+import { ValidationError } from '../errors';
+import { describeValue } from '../validate';
+import { EASYCARD_METHOD } from './retry';
+import type { Scan2PayResponse } from './types';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
 /**
- * msg.payload as the failed EasyCard response: the decrypted Scan2Pay reply
- * `{Header, Data}`, as an object, JSON text or a Buffer of JSON text. Throws
- * ValidationError (field `payload`) otherwise; nothing is sent then.
+ * A failed EasyCard response as given (msg.payload, a file's text): the
+ * decrypted Scan2Pay reply `{Header, Data}`, as an object, JSON text or a
+ * Buffer of JSON text. Throws ValidationError naming `field` otherwise;
+ * nothing is sent then.
  */
-export function failedResponseOf(payload: unknown): Scan2PayResponse {
+export function failedResponseOf(payload: unknown, field = 'payload'): Scan2PayResponse {
   let value = payload;
   if (Buffer.isBuffer(value)) value = value.toString('utf8');
   if (typeof value === 'string') {
@@ -19,24 +21,24 @@ export function failedResponseOf(payload: unknown): Scan2PayResponse {
     try {
       value = JSON.parse(text) as unknown;
     } catch {
-      throw new ValidationError('payload', `must be the failed EasyCard response {Header, Data} (an object or its JSON text); this text is not JSON (${text.length} characters)`);
+      throw new ValidationError(field, `must be the failed EasyCard response {Header, Data} (an object or its JSON text); this text is not JSON (${text.length} characters)`);
     }
   }
   if (!isRecord(value)) {
-    throw new ValidationError('payload', `must be the failed EasyCard response {Header, Data} as Scan2Pay returned it, got ${describeValue(value)}`);
+    throw new ValidationError(field, `must be the failed EasyCard response {Header, Data} as Scan2Pay returned it, got ${describeValue(value)}`);
   }
   if (!('Header' in value) && typeof value.Response === 'string') {
-    throw new ValidationError('payload', 'is the encrypted reply {"Response": …}; give the decrypted response {Header, Data}');
+    throw new ValidationError(field, 'is the encrypted reply {"Response": …}; give the decrypted response {Header, Data}');
   }
   if (!isRecord(value.Header)) {
-    throw new ValidationError('payload', `must be the failed EasyCard response {Header, Data}: Header is missing (got ${describeValue(value.Header)})`);
+    throw new ValidationError(field, `must be the failed EasyCard response {Header, Data}: Header is missing (got ${describeValue(value.Header)})`);
   }
   if (value.Data === undefined || value.Data === null) {
-    throw new ValidationError('payload', 'must be the failed EasyCard response {Header, Data}: Data is missing');
+    throw new ValidationError(field, 'must be the failed EasyCard response {Header, Data}: Data is missing');
   }
   const method = value.Header.Method;
   if (method !== undefined && String(method) !== EASYCARD_METHOD) {
-    throw new ValidationError('payload', `must be an EasyCard response (Header.Method ${EASYCARD_METHOD}), got Method ${describeValue(method)}`);
+    throw new ValidationError(field, `must be an EasyCard response (Header.Method ${EASYCARD_METHOD}), got Method ${describeValue(method)}`);
   }
   return value as Scan2PayResponse;
 }
