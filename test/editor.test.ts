@@ -32,8 +32,8 @@ describe('editor in a real browser (Debian chromium)', function () {
     assert.ok(code === 0 || code === null, `Node-RED exit ${code}`);
   });
 
-  it('the palette shows every Wonder node in the payments category', async () => {
-    for (const type of ['wonder-sale', 'wonder-refund', 'wonder-void', 'wonder-status', 'wonder-abort', 'wonder-device-info', 'wonder-pair']) {
+  it('the palette shows every Wonder node and the EasyCard retry node in the payments category', async () => {
+    for (const type of ['wonder-sale', 'wonder-refund', 'wonder-void', 'wonder-status', 'wonder-abort', 'wonder-device-info', 'wonder-pair', 'easycard-retry']) {
       const entry = page.locator(`#red-ui-palette-payments .red-ui-palette-node[data-palette-type="${type}"]`);
       assert.equal(await entry.count(), 1, `${type} in the palette`);
     }
