@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ValidationError, isWonderError } from './errors';
 import { describeValue } from './validate';
-import { SCAN2PAY_ENDPOINTS, Scan2PayClient, classifyFailure, failedResponseOf, runRetry, withoutCredentials, type RetryResult, type Scan2PayResponse } from './easycard';
+import { Scan2PayClient, classifyFailure, failedResponseOf, resolveEndpoint, runRetry, withoutCredentials, type RetryResult, type Scan2PayResponse } from './easycard';
 import type { CliIo } from './cli';
 
 export const EASYCARD_EXIT = {
@@ -69,17 +69,7 @@ function oneLine(text: string): string {
 
 function endpointOf(value: string | undefined): string {
   if (value === undefined || value.trim() === '') throw new ValidationError('--endpoint', 'is required: stage, production or the https:// URL intella gave you');
-  const text = value.trim();
-  if (text === 'stage' || text === 'production') return SCAN2PAY_ENDPOINTS[text];
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ValidationError('--endpoint', `is not a URL: ${describeValue(text)}`);
-  }
-  // Plain http only to this machine (a test server); never across a network.
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))) return url.toString();
-  throw new ValidationError('--endpoint', `must be stage, production or an https:// URL, got ${url.protocol}//${url.host}`);
+  return resolveEndpoint(value, '--endpoint');
 }
 
 /** Seconds → ms; `allowZero` for a wait, otherwise above 0. */

@@ -16,6 +16,7 @@ import { PendingError, TerminalSession, type Outcome } from '../lib/session';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator';
 import { serveSerial } from '../lib/simulator-server';
 import { SerialTransport } from '../lib/transport-serial';
+import { rng } from './rng';
 
 export interface SoakOptions {
   sales: number;
@@ -46,16 +47,6 @@ export interface SoakReport {
   fds: { start: number; end: number };
   seconds: number;
   ok: boolean;
-}
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
 }
 
 function fdCount(): number {

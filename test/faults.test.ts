@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator';
 import { serveSerial, type SerialServer } from '../lib/simulator-server';
 import { TerminalSession } from '../lib/session';
 import { SerialTransport } from '../lib/transport-serial';
 import { allNodes, clearJournals, helper, messages, nextMessage, type Msg } from './helpers/node-red';
+import { fdsOn } from './helpers/fds';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
 /**
@@ -201,15 +201,7 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
   });
 
   it('50 redeploys in a row with a sale in flight: each close is quick, the port is released, nothing is sent twice', async () => {
-    const device = fs.realpathSync(pty.a);
-    const openOnDevice = () =>
-      fs.readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return fs.readlinkSync(`/proc/self/fd/${fd}`) === device;
-        } catch {
-          return false;
-        }
-      }).length;
+    const openOnDevice = () => fdsOn(pty.a);
     const baseline = openOnDevice();
     let slowest = 0;
     for (let i = 0; i < 50; i++) {

@@ -11,17 +11,7 @@ import {
   WonderCipher,
   responseHeaderOf,
 } from '../lib';
-
-/** A small deterministic generator (xorshift32), so a failure can be replayed. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
+import { rng } from '../scripts/rng';
 
 describe('fuzz: any bytes into the frame decoder and the envelope parser', function () {
   this.timeout(120_000);

@@ -1,23 +1,9 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import { SimulatedTerminal } from '../lib/simulator';
 import { serveSerial, type SerialServer } from '../lib/simulator-server';
 import { allNodes, clearJournals, helper, nextMessage } from './helpers/node-red';
+import { fdsOn } from './helpers/fds';
 import { startPtyPair, type PtyPair } from './helpers/pty';
-
-/** File descriptors of this process open on the given device. */
-function fdsOn(device: string): number {
-  const real = fs.realpathSync(device);
-  let n = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === real) n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
-}
 
 describe('Node-RED nodes over a real pseudo-terminal (socat) with the simulator on the other end', function () {
   this.timeout(30_000);

@@ -57,3 +57,4 @@ export type {
   Scan2PayResponseHeader,
 } from './types';
 export { failedResponseOf, withoutCredentials, REDACTED } from './response';
+export { resolveEndpoint } from './endpoint';

@@ -1,6 +1,6 @@
 import { ValidationError, WonderError, isWonderError } from '../../lib/errors';
 import { describeValue } from '../../lib/validate';
-import { EasyCardRetry, SCAN2PAY_ENDPOINTS, Scan2PayClient, type RetryClient } from '../../lib/easycard';
+import { EasyCardRetry, Scan2PayClient, resolveEndpoint, type RetryClient } from '../../lib/easycard';
 
 /** The easycard-account node's properties, as the editor saves them. */
 export interface EasyCardAccountDef {
@@ -9,6 +9,12 @@ export interface EasyCardAccountDef {
   timeZone?: string;
   timeout?: string | number;
 }
+
+/** The library's option names → the node's property names, for errors a user can act on. */
+const FIELD_NAMES: Record<string, string> = {
+  tradePassword: 'password',
+  timeoutMs: 'timeout',
+};
 
 /** Its credentials (never exported with the flow). */
 export interface EasyCardAccountCredentials {
@@ -20,35 +26,6 @@ export interface EasyCardAccountCredentials {
 
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 const MAX_TIMEOUT_SECONDS = 600;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** The library's option names → the node's property names, for errors a user can act on. */
-const FIELD_NAMES: Record<string, string> = {
-  tradePassword: 'password',
-  timeoutMs: 'timeout',
-};
-
-/**
- * The endpoint as configured: `stage`, `production` or a URL. A custom URL
- * must be https; plain http is accepted only for a loopback host (a local test
- * server), never across a network.
- */
-export function resolveEndpoint(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new ValidationError('endpoint', `the Scan2Pay API URL is required (stage, production or an https:// URL), got ${describeValue(value)}`);
-  }
-  const text = value.trim();
-  if (text === 'stage' || text === 'production') return SCAN2PAY_ENDPOINTS[text];
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ValidationError('endpoint', `is not a URL: ${describeValue(text)}`);
-  }
-  if (url.protocol === 'https:') return url.toString();
-  if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return url.toString();
-  throw new ValidationError('endpoint', `a custom endpoint must be an https:// URL, got ${url.protocol}//${url.host}`);
-}
 
 function timeoutMsOf(value: unknown): number {
   if (value === undefined || value === null || value === '') return DEFAULT_TIMEOUT_SECONDS * 1000;
@@ -84,7 +61,7 @@ export class EasyCardAccountHandle {
     let retry: EasyCardRetry | undefined;
     let configError: WonderError | undefined;
     try {
-      const endpoint = resolveEndpoint(def.endpoint);
+      const endpoint = resolveEndpoint(def.endpoint, 'endpoint');
       const timeoutMs = timeoutMsOf(def.timeout);
       client = new Scan2PayClient({
         endpoint,
