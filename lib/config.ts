@@ -61,6 +61,8 @@ export function checkTerminalConfig(config: TerminalConfig): void {
       if (config.cloudEnv === 'custom' || (config.cloudEnv !== 'staging' && config.cloudEnv !== 'production')) {
         const url = required(config.cloudUrl, 'cloudUrl', 'a custom cloud endpoint');
         if (!/^https:\/\/[^\s]+$/.test(url)) throw new ValidationError('cloudUrl', 'must be an https:// URL');
+        // No ConnectionInfo URL is known for a custom endpoint: the device SN cannot be learnt.
+        required(config.deviceSn, 'deviceSn', 'a custom cloud endpoint');
       }
       return;
     case 'simulator':

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'E_BUSY'
   | 'E_QUEUE_FULL'
   | 'E_PENDING'
+  | 'E_BLOCKED'
   | 'E_TERMINAL'
   | 'E_DUPLICATE';
 

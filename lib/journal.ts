@@ -103,7 +103,14 @@ export class Journal {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.load();
     this.fd = fs.openSync(file, 'a', 0o600);
-    if (this.lines > 2 * (this.maxSettled + this.openCount())) this.compact();
+    if (this.lines > 2 * (this.maxSettled + this.openCount())) {
+      try {
+        this.compact();
+      } catch {
+        // Could not rewrite (disk full): the file as it is stays in use.
+        fs.rmSync(`${this.file}.tmp`, { force: true });
+      }
+    }
   }
 
   get size(): number {
@@ -176,27 +183,35 @@ export class Journal {
     return durable;
   }
 
-  /** Writes what is pending in one append and one fdatasync, until nothing is left. */
+  /** Writes what is pending in one append and one fdatasync, until nothing is left. Never rejects. */
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const text = this.pending.join('');
-      const waiting = this.waiting;
-      this.pending = [];
-      this.waiting = [];
-      try {
-        await writeAsync(this.fd, text);
-        await fdatasyncAsync(this.fd);
-        for (const w of waiting) w.resolve();
-      } catch (err) {
-        for (const w of waiting) w.reject(err);
+    try {
+      while (this.pending.length > 0) {
+        const text = this.pending.join('');
+        const waiting = this.waiting;
+        this.pending = [];
+        this.waiting = [];
+        try {
+          await writeAsync(this.fd, text);
+          await fdatasyncAsync(this.fd);
+          for (const w of waiting) w.resolve();
+        } catch (err) {
+          for (const w of waiting) w.reject(err);
+        }
       }
+      // Nothing in flight: the file may be rewritten now.
+      if (this.compactWanted) {
+        this.compactWanted = false;
+        try {
+          this.compact();
+        } catch {
+          // Disk full, say: keep appending to the file as it is; the next settle tries again.
+          fs.rmSync(`${this.file}.tmp`, { force: true });
+        }
+      }
+    } finally {
+      this.flushing = undefined;
     }
-    // Nothing in flight: the file may be rewritten now.
-    if (this.compactWanted) {
-      this.compactWanted = false;
-      this.compact();
-    }
-    this.flushing = undefined;
   }
 
   private load(): void {
@@ -252,9 +267,10 @@ export class Journal {
     } finally {
       fs.closeSync(fd);
     }
+    const fresh = fs.openSync(temp, 'a', 0o600);
     fs.renameSync(temp, this.file);
     if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = fs.openSync(this.file, 'a', 0o600);
+    this.fd = fresh;
     for (const e of drop) this.entries.delete(journalKey(e.action, e.referenceID));
     this.lines = keep.length;
   }

@@ -74,7 +74,7 @@ export interface Outcome<A extends Action = Action> {
    * TransactionStatus, `body` is that query's body and `result` what it says
    * of the transaction.
    */
-  result?: 'Success' | 'Failed';
+  result?: 'Success' | 'Failed' | 'Pending' | 'Voided';
   /** Set when the outcome was learnt by TransactionStatus, not from the payment's own answer. */
   resolvedBy?: 'TransactionStatus';
   /** TransactionStatus requests made to settle this outcome. */
@@ -115,6 +115,7 @@ export type SessionActivity =
 const WAITS_FOR_CARDHOLDER: readonly Action[] = ['Sale', 'Refund'];
 const SETTLED_BY_STATUS: readonly Action[] = ['Sale', 'Refund', 'Void'];
 const BUSY_TEXT = /busy|being traded|in progress|ongoing/i;
+const REFERENCE_USED = /duplicate|(reference|referenceID).*(used|exist)/i;
 
 interface Waiter {
   requestID: string;
@@ -168,7 +169,7 @@ export class TerminalSession extends EventEmitter {
   private readonly journal: Journal | undefined;
   private readonly terminalId: string;
   /** Payments queued or in flight, by journal key: a duplicate joins the first. */
-  private readonly payments = new Map<string, Promise<Outcome>>();
+  private readonly payments = new Map<string, { promise: Promise<Outcome>; amount: string | undefined; currency: string | undefined }>();
   private currentPayment: string | undefined;
   private readonly abortRequested = new Set<string>();
   private readonly waiters = new Map<string, Waiter>();
@@ -247,8 +248,17 @@ export class TerminalSession extends EventEmitter {
     // gets the journal's settled outcome, or has its open entry settled by status.
     const reference = paymentReference(action, body);
     const key = journalKey(action, reference);
+    const { amount, currency } = body as { amount?: string; currency?: string };
+    const mismatch = (earlier: { amount?: string | undefined; currency?: string | undefined }) =>
+      earlier.amount !== amount || earlier.currency !== currency
+        ? new ValidationError('referenceID', `was used for ${earlier.amount ?? '?'} ${earlier.currency ?? '?'}; a repeat must carry the same amount and currency, or a new referenceID`)
+        : undefined;
     const running = this.payments.get(key);
-    if (running !== undefined) return running.then((o) => ({ ...o, duplicate: true }) as Outcome<A>);
+    if (running !== undefined) {
+      const refused = mismatch(running);
+      if (refused !== undefined) return Promise.reject(refused);
+      return running.promise.then((o) => ({ ...o, duplicate: true }) as Outcome<A>);
+    }
     let settleOnly = false;
     if (this.journal !== undefined) {
       const other = action === 'Void' ? undefined : this.journal.byReference(reference);
@@ -256,16 +266,22 @@ export class TerminalSession extends EventEmitter {
         return Promise.reject(new ValidationError('referenceID', `is already used by a ${other.action}; every transaction needs its own`));
       }
       const entry = this.journal.get(action, reference);
-      if (entry !== undefined && (entry.state === 'Success' || entry.state === 'Failed')) {
+      if (entry !== undefined && entry.state !== 'NotSent') {
+        const refused = mismatch(entry);
+        if (refused !== undefined) return Promise.reject(refused);
+      }
+      // A failed Void may be tried again (the terminal was busy, say); every other settled entry is final.
+      const final = entry !== undefined && (entry.state === 'Success' || (entry.state === 'Failed' && action !== 'Void'));
+      if (final) {
         options.onQueued?.({ requestID: entry.requestID, referenceID: reference });
         return Promise.resolve(outcomeFromJournal(entry) as Outcome<A>);
       }
       settleOnly = entry?.state === 'open';
     }
     const promise = this.schedule(action, body, options, settleOnly);
-    this.payments.set(key, promise);
+    this.payments.set(key, { promise, amount, currency });
     const forget = () => {
-      if (this.payments.get(key) === promise) this.payments.delete(key);
+      if (this.payments.get(key)?.promise === promise) this.payments.delete(key);
     };
     promise.then(forget, forget);
     return promise as Promise<Outcome<A>>;
@@ -367,7 +383,8 @@ export class TerminalSession extends EventEmitter {
   }
 
   private timeoutFor(action: Action): number {
-    return WAITS_FOR_CARDHOLDER.includes(action) ? this.opts.paymentTimeoutMs : this.opts.commandTimeoutMs;
+    // A Void may ask for a supervisor on the terminal: it gets the payment time-out too.
+    return SETTLED_BY_STATUS.includes(action) ? this.opts.paymentTimeoutMs : this.opts.commandTimeoutMs;
   }
 
   private async run<A extends Action>(action: A, body: unknown, requestID: string, options: RequestOptions, settleOnly: boolean): Promise<Outcome<A>> {
@@ -390,8 +407,8 @@ export class TerminalSession extends EventEmitter {
     this.emit('activity', { kind: 'sending', action, requestID });
     const res = await this.exchange(action, body, requestID, options.timeoutMs ?? this.timeoutFor(action));
     const outcome: Outcome<A> = { action, requestID, header: res.header, body: res.body, statusQueries: 0, elapsedMs: Date.now() - started };
-    const status = (res.body as { status?: string }).status;
-    if (status === 'Success' || status === 'Failed') outcome.result = status;
+    const result = action === 'TransactionStatus' ? transactionState(res.body as TransactionBody) : (res.body as { status?: string }).status;
+    if (result === 'Success' || result === 'Failed' || result === 'Pending' || result === 'Voided') outcome.result = result;
     return outcome;
   }
 
@@ -412,7 +429,7 @@ export class TerminalSession extends EventEmitter {
       // Sent before (the journal holds it open): ask, never send again.
       const entry = this.journal!.get(action, referenceID)!;
       const outcome = await this.settle(action, entry.requestID, referenceID, started, undefined, undefined);
-      await this.journal!.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+      await this.journal!.settle(action, referenceID, outcome.result as 'Success' | 'Failed', journalOutcome(outcome.body, outcome.resolvedBy));
       return { ...outcome, duplicate: true };
     }
     await this.journal?.begin({
@@ -441,7 +458,7 @@ export class TerminalSession extends EventEmitter {
         if (isNotSent(err)) await this.journal?.settle(action, referenceID, 'NotSent');
         throw err;
       }
-      await this.journal?.settle(action, referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+      await this.journal?.settle(action, referenceID, outcome.result as 'Success' | 'Failed', journalOutcome(outcome.body, outcome.resolvedBy));
       if (outcome.result === 'Success' && this.abortRequested.has(requestID)) outcome.approvedDespiteAbort = true;
       return outcome;
     } finally {
@@ -463,9 +480,16 @@ export class TerminalSession extends EventEmitter {
       firstError = err;
     }
     if (first !== undefined) {
-      const status = (first.body as { status: string }).status;
-      if (status === 'Success' || status === 'Failed') {
-        return { action, requestID, referenceID, header: first.header, body: first.body, result: status, statusQueries: 0, elapsedMs: Date.now() - started };
+      const b = first.body as { status: string; errorCode?: string; errorMessage?: string };
+      // "This reference was used": the terminal knows an earlier transaction under it
+      // (one the journal does not hold). Its status is the outcome, not this refusal.
+      const usedBefore = b.status === 'Failed' && REFERENCE_USED.test(`${b.errorCode ?? ''} ${b.errorMessage ?? ''}`);
+      if ((b.status === 'Success' || b.status === 'Failed') && !usedBefore) {
+        return { action, requestID, referenceID, header: first.header, body: first.body, result: b.status, statusQueries: 0, elapsedMs: Date.now() - started };
+      }
+      if (usedBefore) {
+        const earlier = await this.settle(action, requestID, referenceID, started, first.body, undefined);
+        return { ...earlier, duplicate: true };
       }
     }
     return this.settle(action, requestID, referenceID, started, first?.body ?? undefined, firstError);
@@ -482,14 +506,14 @@ export class TerminalSession extends EventEmitter {
       if (journalKey(entry.action, entry.referenceID) === except) continue;
       try {
         const outcome = await this.settle(entry.action, entry.requestID, entry.referenceID, Date.now(), undefined, undefined);
-        await this.journal.settle(entry.action, entry.referenceID, outcome.result!, journalOutcome(outcome.body, outcome.resolvedBy));
+        await this.journal.settle(entry.action, entry.referenceID, outcome.result as 'Success' | 'Failed', journalOutcome(outcome.body, outcome.resolvedBy));
         results.push({ entry, outcome });
         this.emit('recovered', { entry, outcome });
       } catch (error) {
         results.push({ entry, error });
         if (except !== undefined && error instanceof SecurityError) throw error;
         if (except !== undefined) {
-          throw new WonderError('E_PENDING', `an earlier ${entry.action} (${entry.referenceID}) is still unresolved; new payments wait until it is settled`, { cause: error });
+          throw new WonderError('E_BLOCKED', `an earlier ${entry.action} (${entry.referenceID}) is still unresolved; this payment was not sent and waits until it is settled`, { cause: error });
         }
       }
     }
@@ -656,14 +680,27 @@ export class TerminalSession extends EventEmitter {
   }
 }
 
+/**
+ * The state of the transaction a TransactionStatus answer describes: its
+ * `transactionStatus` where given, else the answer's status (a query that
+ * failed, e.g. unknown reference, says Failed).
+ */
+export function transactionState(body: TransactionBody): 'Success' | 'Failed' | 'Pending' | 'Voided' | undefined {
+  const state = typeof body.transactionStatus === 'string' && body.transactionStatus !== '' ? body.transactionStatus : body.status;
+  if (state === 'Pending' || (body.status === 'Failed' && BUSY_TEXT.test(`${body.errorCode} ${body.errorMessage}`))) return 'Pending';
+  return state === 'Success' || state === 'Failed' || state === 'Voided' ? state : undefined;
+}
+
 /** What a TransactionStatus body says of the transaction, or undefined while it is not final. */
 export function settledResult(action: Action, body: TransactionBody): 'Success' | 'Failed' | undefined {
   const state = typeof body.transactionStatus === 'string' && body.transactionStatus !== '' ? body.transactionStatus : body.status;
   if (state === 'Pending') return undefined;
   if (body.status === 'Failed' && BUSY_TEXT.test(`${body.errorCode} ${body.errorMessage}`)) return undefined;
   if (action === 'Void') {
+    // The sale shows Success until the void is applied: only Voided (done) or a failed sale
+    // (nothing to void) settle it; otherwise ask again until the deadline.
     if (state === 'Voided') return 'Success';
-    return state === 'Success' || state === 'Failed' ? 'Failed' : undefined;
+    return state === 'Failed' ? 'Failed' : undefined;
   }
   if (state === 'Voided') return 'Failed';
   return state === 'Success' || state === 'Failed' ? state : undefined;

@@ -171,10 +171,10 @@ export class CloudTransport extends HttpTransportBase implements Transport {
     const isInfo = options.action === 'ConnectionInfo';
     const target = isInfo ? this.infoTarget : this.commandTarget;
     if (target === undefined) {
-      throw new TransportError(`${this.commandTarget.label}: no infoUrl configured for ConnectionInfo`);
+      throw new TransportError(`${this.commandTarget.label}: no infoUrl configured for ConnectionInfo`, { notSent: true });
     }
     if (this.sn === undefined && !isInfo) {
-      throw new TransportError(`${target.label}: ${options.action} needs the terminal's device SN (set deviceSn or run ConnectionInfo first)`);
+      throw new TransportError(`${target.label}: ${options.action} needs the terminal's device SN (set deviceSn or run ConnectionInfo first)`, { notSent: true });
     }
     const headers: Record<string, string> = {
       'content-type': 'application/json',

@@ -50,9 +50,26 @@ function sameConfig(a: TerminalConfig, b: TerminalConfig): boolean {
 }
 
 export = function register(RED: NodeAPI): void {
-  /** One journal per terminal, in the Node-RED user directory. */
-  const journalFile = (id: string) =>
-    path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'wonder-ecr', `journal-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+  /**
+   * One journal per terminal, in the Node-RED user directory, named for the
+   * terminal (its port, host or business and device), not for the config node:
+   * a config node re-created or imported under a new id finds its terminal's
+   * open payments again.
+   */
+  const journalFile = (identity: string) =>
+    path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'wonder-ecr', `journal-${identity.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+  const identityOf = (def: TerminalDef, id: string): string => {
+    switch (def.transport) {
+      case 'serial':
+        return `serial-${def.serialPort ?? ''}`;
+      case 'lan':
+        return `lan-${def.host ?? ''}-${def.port || 8443}`;
+      case 'cloud':
+        return `cloud-${def.businessId ?? ''}-${def.deviceSn || 'any'}`;
+      default:
+        return `simulator-${id}`;
+    }
+  };
 
   function WonderTerminalNode(this: TerminalConfigNode & Node<TerminalCredentials>, def: TerminalDef) {
     RED.nodes.createNode(this, def);
@@ -78,8 +95,8 @@ export = function register(RED: NodeAPI): void {
       busyPolicy,
       ...(resolveTimeoutMs !== undefined ? { resolveTimeoutMs } : {}),
       ...(statusPollIntervalMs !== undefined ? { statusPollIntervalMs } : {}),
-      journalFile: journalFile(node.id),
-      terminalId: node.id,
+      journalFile: journalFile(identityOf(def, node.id)),
+      terminalId: identityOf(def, node.id),
     });
     const handle = node.wonder;
     const problem = timeoutError ?? handle.configError;
@@ -90,6 +107,12 @@ export = function register(RED: NodeAPI): void {
         // The port path or host is not secret; error texts from the transports carry no secrets.
         if (state === 'disconnected') node.warn(t(RED, 'log.disconnected', { detail: err?.message ?? '' }));
         else if (state === 'connected') node.log(t(RED, 'log.connected'));
+      });
+      // A payment settled after the fact whose node is gone (deleted, re-imported): say so.
+      handle.on('recovered', (r: { entry: { node?: string; referenceID: string }; outcome?: { result?: string } }) => {
+        if (r.entry.node === undefined || RED.nodes.getNode(r.entry.node) === null) {
+          node.warn(t(RED, 'log.recoveredOrphan', { referenceID: r.entry.referenceID, result: r.outcome?.result ?? '?' }));
+        }
       });
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
@@ -125,11 +148,15 @@ export = function register(RED: NodeAPI): void {
     const id = typeof body.id === 'string' ? body.id : '';
     const config = configOf(typeof body.config === 'object' && body.config !== null ? body.config : {});
     let code = typeof body.pairingCode === 'string' ? body.pairingCode : '';
+    const deployed = id === '' ? null : (RED.nodes.getNode(id) as (TerminalConfigNode & Node<TerminalCredentials>) | null);
     if (code === STORED || code === '') {
-      const stored = id === '' ? undefined : (RED.nodes.getCredentials(id) as TerminalCredentials | undefined);
+      // The stored code goes only to the terminal it was stored for: never to a host
+      // or port given in this request (that would hand out data encrypted under it).
+      const stored = deployed !== null && sameConfig(configOf(deployed as unknown as TerminalDef), config)
+        ? (RED.nodes.getCredentials(id) as TerminalCredentials | undefined)
+        : undefined;
       code = stored?.pairingCode ?? '';
     }
-    const deployed = id === '' ? null : (RED.nodes.getNode(id) as (TerminalConfigNode & Node<TerminalCredentials>) | null);
     const reuse =
       deployed !== null &&
       deployed.wonder !== undefined &&

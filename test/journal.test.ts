@@ -147,6 +147,104 @@ describe('transaction journal', () => {
     terminal.stop();
   });
 
+  it('a repeat of a referenceID with another amount or currency is refused, naming referenceID', async () => {
+    const terminal = new SimulatedTerminal({ cardDelayMs: 20 });
+    const session = sessionWith(new Journal(tempFile()), terminal);
+    await session.open();
+    const first = session.request('Sale', { amount: '10.00', currency: 'HKD', referenceID: 'ORDER-1' });
+    await assert.rejects(session.request('Sale', { amount: '200.00', currency: 'HKD', referenceID: 'ORDER-1' }), (e: unknown) => (e as { field?: string }).field === 'referenceID');
+    assert.equal((await first).result, 'Success');
+    await assert.rejects(session.request('Sale', { amount: '10.00', currency: 'USD', referenceID: 'ORDER-1' }), (e: unknown) => (e as { field?: string }).field === 'referenceID');
+    assert.equal(terminal.count('Sale', 'ORDER-1'), 1);
+    await session.close();
+  });
+
+  it('a Void the terminal refused (busy) may be sent again; a Void settles only when the sale shows Voided', async () => {
+    const terminal = new SimulatedTerminal({ cardDelayMs: 5 });
+    const session = sessionWith(new Journal(tempFile()), terminal, { resolveTimeoutMs: 400 });
+    await session.open();
+    const sale = await session.request('Sale', { amount: '3.00', currency: 'HKD', referenceID: 'V-1' });
+    assert.equal(sale.result, 'Success');
+    // Busy: the terminal refuses the first void.
+    const realHandle = terminal.handle.bind(terminal);
+    let refuse = true;
+    terminal.handle = async (input) => {
+      const text = typeof input === 'string' ? input : Buffer.from(input).toString();
+      if (refuse && text.includes('"Void"')) {
+        refuse = false;
+        const cipher = new (await import('../lib/crypto')).WonderCipher('260880');
+        const env = JSON.parse(text) as { data: string };
+        const req = cipher.decryptJson(env.data) as { header: { requestID: string } };
+        const plain = JSON.stringify({ header: { responseID: req.header.requestID, serverDeviceSN: 'S', timestamp: 't' }, body: { status: 'Failed', errorCode: '50001', errorMessage: 'The equipment is being traded' } });
+        return JSON.stringify({ version: '2.0', action: 'Void', data: cipher.encrypt(plain) });
+      }
+      return realHandle(input);
+    };
+    const refused = await session.request('Void', { orgReferenceID: 'V-1' });
+    assert.equal(refused.result, 'Failed');
+    const again = await session.request('Void', { orgReferenceID: 'V-1' });
+    assert.equal(again.result, 'Success');
+    assert.equal(again.duplicate, undefined);
+    assert.equal(terminal.transactions.get('V-1')!.state, 'Voided');
+    // A void whose answer is lost while the sale still shows Success is not called Failed.
+    const sale2 = await session.request('Sale', { amount: '4.00', currency: 'HKD', referenceID: 'V-2' });
+    assert.equal(sale2.result, 'Success');
+    const originalState = () => terminal.transactions.get('V-2')!.state;
+    const handle2 = terminal.handle.bind(terminal);
+    terminal.handle = async (input) => {
+      const text = typeof input === 'string' ? input : Buffer.from(input).toString();
+      // The terminal takes its time to apply the void: the sale shows Success meanwhile.
+      if (text.includes('"Void"')) return null;
+      return handle2(input);
+    };
+    await assert.rejects(session.request('Void', { orgReferenceID: 'V-2' }, { timeoutMs: 100 }), (e: unknown) => (e as { code?: string }).code === 'E_PENDING');
+    assert.equal(originalState(), 'Success');
+    await session.close();
+  });
+
+  it('a Failed answer saying the reference was used is settled by status: the earlier approval, not a decline', async () => {
+    const terminal = new SimulatedTerminal({ cardDelayMs: 5 });
+    // A journal that does not know the earlier sale (a new file, as after a re-created config node).
+    const first = sessionWith(new Journal(tempFile()), terminal);
+    await first.open();
+    assert.equal((await first.request('Sale', { amount: '6.00', currency: 'HKD', referenceID: 'KNOWN-TO-TERMINAL' })).result, 'Success');
+    await first.close();
+    const second = sessionWith(new Journal(tempFile()), terminal);
+    await second.open();
+    const again = await second.request('Sale', { amount: '6.00', currency: 'HKD', referenceID: 'KNOWN-TO-TERMINAL' });
+    assert.equal(again.result, 'Success');
+    assert.equal(again.duplicate, true);
+    assert.equal(again.resolvedBy, 'TransactionStatus');
+    await second.close();
+  });
+
+  it('a refused new payment (an earlier one unresolved) is E_BLOCKED, not E_PENDING, and is not sent', async () => {
+    const terminal = new SimulatedTerminal({ cardDelayMs: 5, pendingMs: 60_000 });
+    const session = sessionWith(new Journal(tempFile()), terminal, { resolveTimeoutMs: 60 });
+    await session.open();
+    await assert.rejects(session.request('Sale', { amount: SIMULATOR_AMOUNTS.pendingThenApprove, currency: 'HKD', referenceID: 'STILL-OPEN' }), (e: unknown) => (e as { code?: string }).code === 'E_PENDING');
+    await assert.rejects(session.request('Sale', { amount: '1.00', currency: 'HKD', referenceID: 'NEXT' }), (e: unknown) => (e as { code?: string }).code === 'E_BLOCKED');
+    assert.equal(terminal.count('Sale', 'NEXT'), 0);
+    terminal.stop();
+    await session.close();
+  });
+
+  it('a failed compaction (disk full) does not stop the journal', async () => {
+    const file = tempFile();
+    const journal = new Journal(file, { maxSettled: 4 });
+    // The temp file's place is taken by a directory: the rewrite fails, appends go on.
+    fs.mkdirSync(`${file}.tmp`);
+    for (let i = 0; i < 20; i++) {
+      await journal.begin({ referenceID: `C${i}`, action: 'Sale', terminal: 'T', requestID: `r${i}` });
+      await journal.settle('Sale', `C${i}`, 'Success');
+    }
+    assert.equal(journal.get('Sale', 'C19')!.state, 'Success');
+    await journal.close();
+    const reread = new Journal(file, { maxSettled: 1000 });
+    assert.equal(reread.get('Sale', 'C19')!.state, 'Success');
+    await reread.close();
+  });
+
   it('is bounded: old settled entries rotate out, open ones stay', async () => {
     const file = tempFile();
     const journal = new Journal(file, { maxSettled: 50 });

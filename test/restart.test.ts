@@ -68,7 +68,12 @@ describe('fault suite: Node-RED stopped mid-sale and started again (real process
     assert.equal(terminal.count('Sale', 'power-cut-1'), 1);
     const firstLog = red.output();
     await red.stop('SIGKILL');
-    const journal = fs.readFileSync(path.join(userDir, 'wonder-ecr', 'journal-tty.jsonl'), 'utf8');
+    // The journal is named for the terminal (its serial port), not for the config node.
+    const journalFiles = fs.readdirSync(path.join(userDir, 'wonder-ecr'));
+    assert.equal(journalFiles.length, 1);
+    assert.match(journalFiles[0]!, /^journal-serial-/);
+    const journalPath = path.join(userDir, 'wonder-ecr', journalFiles[0]!);
+    const journal = fs.readFileSync(journalPath, 'utf8');
     assert.match(journal, /"referenceID":"power-cut-1".*"state":"open"/);
 
     // The terminal approves meanwhile; Node-RED comes back.
@@ -83,7 +88,7 @@ describe('fault suite: Node-RED stopped mid-sale and started again (real process
     assert.equal(recovered.wonder.result, 'Success');
     assert.equal(recovered.payload.transactionStatus, 'Success');
     assert.equal(terminal.count('Sale', 'power-cut-1'), 1);
-    const settled = fs.readFileSync(path.join(userDir, 'wonder-ecr', 'journal-tty.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const settled = fs.readFileSync(journalPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(settled.filter((e) => e.referenceID === 'power-cut-1').at(-1).state, 'Success');
     // Logged at trace level, twice over: never the pairing code, never card data.
     const logs = firstLog + red.output();
