@@ -121,6 +121,7 @@ export = function register(RED: NodeAPI): void {
     function summary(result: RetryResult, history: Array<Record<string, unknown>>): Record<string, unknown> {
       const c = result.classification;
       const out: Record<string, unknown> = { ok: result.ok, attempts: result.attempts, reportToEasyCard: result.ok ? false : result.reportToEasyCard };
+      if (result.duplicate === true) out.duplicate = true;
       if (result.storeOrderNo !== undefined) out.storeOrderNo = result.storeOrderNo;
       if (!result.ok) {
         out.reason = result.reason;

@@ -841,6 +841,18 @@ describe('EasyCard (intella Scan2Pay) retry', function () {
       assert.deepEqual(retry.running, []);
     });
 
+    it('a redelivered failed response of a settled transaction is not retried again: its result comes back, nothing sent', async function () {
+      server.script({ response: SEED_RETRY2_SUCCESS });
+      const retry = new EasyCardRetry(client(), { waitForCard: async () => undefined });
+      const first = await retry.run(SEED_FAILED);
+      assert.equal(first.ok, true);
+      assert.equal(server.requests.length, 1);
+      const again = await retry.run(clone(SEED_FAILED));
+      assert.equal(again.ok, true);
+      assert.equal(again.duplicate, true);
+      assert.equal(server.requests.length, 1);
+    });
+
     it('no secret in any error seen in these tests', function () {
       assert.ok(errorsSeen.length >= 15, `only ${errorsSeen.length} errors collected`);
       for (const err of errorsSeen) {

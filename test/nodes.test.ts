@@ -106,6 +106,10 @@ describe('Node-RED nodes on the simulator transport', function () {
     assert.equal(voided.wonder.result, 'Success');
     const status = await send('status', { targetReferenceID: sale2.wonder.referenceID });
     assert.equal(status.payload.transactionStatus, 'Voided');
+    // The status node's result is the transaction's state, not whether the query ran.
+    assert.equal(status.wonder.result, 'Voided');
+    const declined = await send('sale', { amount: '900.01', currency: 'HKD' });
+    assert.equal((await send('status', { targetReferenceID: declined.wonder.referenceID })).wonder.result, 'Failed');
     const abort = await send('abort', {});
     assert.equal(abort.payload.status, 'Failed'); // nothing to abort
     const info = await send('info', {});

@@ -276,6 +276,8 @@ export type RetryFailureReason =
 
 export interface RetrySuccess {
   ok: true;
+  /** This transaction (MchId + StoreOrderNo) was settled before: its recorded result, nothing sent. */
+  duplicate?: boolean;
   /** The successful response. */
   response: Scan2PayResponse;
   /** Retry requests that reached (or may have reached) Scan2Pay. */
@@ -286,6 +288,8 @@ export interface RetrySuccess {
 
 export interface RetryFailure {
   ok: false;
+  /** This transaction (MchId + StoreOrderNo) was settled before: its recorded result, nothing sent. */
+  duplicate?: boolean;
   reason: RetryFailureReason;
   /** Retry requests that reached (or may have reached) Scan2Pay. */
   attempts: number;
@@ -507,10 +511,14 @@ export async function runRetry(client: RetryClient, failedResponse: unknown, opt
  * run for a MchId + StoreOrderNo that is being retried is refused (BusyError),
  * so two flows can never drive the same card transaction at once.
  */
+const SETTLED_KEPT = 1000;
+
 export class EasyCardRetry {
   readonly #client: RetryClient;
   readonly #options: RunRetryOptions;
   readonly #running = new Set<string>();
+  /** Final results by MchId + StoreOrderNo, newest last (bounded): a redelivered failed response is not retried again. */
+  readonly #settled = new Map<string, RetryResult>();
 
   constructor(client: RetryClient, options: RunRetryOptions) {
     if (!isRecord(client) || typeof client.send !== 'function' || typeof client.buildRetryRequest !== 'function') {
@@ -533,9 +541,19 @@ export class EasyCardRetry {
     if (key !== undefined && this.#running.has(key)) {
       throw new BusyError(`a retry for ${key} is already running`);
     }
+    const earlier = key === undefined ? undefined : this.#settled.get(key);
+    // Settled already (completed, or ended for good): retrying again could charge twice or burn a retry.
+    if (earlier !== undefined) return { ...earlier, duplicate: true };
     if (key !== undefined) this.#running.add(key);
     try {
-      return await runRetry(this.#client, failedResponse, { ...this.#options, ...overrides });
+      const result = await runRetry(this.#client, failedResponse, { ...this.#options, ...overrides });
+      // Nothing reached Scan2Pay (not-sent, aborted before a retry): it may be run again later.
+      const final = result.ok || !result.resumable;
+      if (key !== undefined && final && (result.ok || result.attempts > 0)) {
+        this.#settled.set(key, result);
+        if (this.#settled.size > SETTLED_KEPT) this.#settled.delete(this.#settled.keys().next().value!);
+      }
+      return result;
     } finally {
       if (key !== undefined) this.#running.delete(key);
     }
