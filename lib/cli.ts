@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { EASYCARD_USAGE, runEasyCardRetryCli } from './cli-easycard';
 import { validatePairingCode } from './crypto';
 import { isWonderError, ValidationError } from './errors';
-import { buildBody, type Action } from './messages';
+import { buildBody, PAYMENT_ACTIONS, type Action } from './messages';
 import { PendingError, TerminalSession, type Outcome } from './session';
 import { serveLan, serveSerial } from './simulator-server';
 import { SimulatedTerminal } from './simulator';
@@ -147,7 +147,8 @@ function paramsFor(action: Action, v: Values): Record<string, unknown> {
 
 function exitFor(outcome: Outcome): number {
   const body = outcome.body as { status?: string };
-  const result = outcome.result ?? body.status;
+  // A payment: its settled result. Anything else (status included): whether the terminal says Success.
+  const result = PAYMENT_ACTIONS.includes(outcome.action) ? (outcome.result ?? body.status) : body.status;
   return result === undefined || result === 'Success' ? EXIT.ok : result === 'Pending' ? EXIT.pending : EXIT.failed;
 }
 

@@ -153,6 +153,7 @@ async function drive(options: SoakOptions): Promise<SoakReport> {
   let middle = 0;
   let next = 0;
   const issued: string[] = [];
+  const amounts = new Map<string, string>();
   const releasedFromQueue = new Set<string>();
 
   /** The journal and the terminal's books must say the same of a settled sale. */
@@ -170,9 +171,14 @@ async function drive(options: SoakOptions): Promise<SoakReport> {
     const duplicate = issued.length > 0 && random() < 0.01;
     const recent = Math.min(issued.length, 50);
     const referenceID = duplicate ? issued[issued.length - 1 - Math.floor(random() * recent)]! : `soak-${i}`;
-    if (!duplicate) issued.push(referenceID);
+    // A redelivery is the same order: same amount.
+    const amount = duplicate ? amounts.get(referenceID)! : amountFor(random);
+    if (!duplicate) {
+      issued.push(referenceID);
+      amounts.set(referenceID, amount);
+    }
     try {
-      const outcome = await session.request('Sale', { amount: amountFor(random), currency: 'HKD', referenceID });
+      const outcome = await session.request('Sale', { amount, currency: 'HKD', referenceID });
       if (outcome.duplicate === true) duplicatesAnswered++;
       if (outcome.resolvedBy === 'TransactionStatus') resolvedByStatus++;
       releasedFromQueue.delete(referenceID);

@@ -91,7 +91,7 @@ describe('wonder-ecr command line', function () {
       assert.equal(json(refund).referenceID, 'cli-refund-1');
       const sale2 = json(await cli(['sale', '--serial', pty.a, '--pin', '260880', '--amount', '2.00', '--currency', 'HKD']));
       const voided = await cli(['void', '--serial', pty.a, '--pin', '260880', '--org-reference', sale2.referenceID]);
-      assert.equal(voided.code, 0, voided.stderr);
+      assert.equal(voided.code, 0, voided.stderr + voided.stdout);
       const status = await cli(['status', '--serial', pty.a, '--pin', '260880', '--target-reference', sale2.referenceID]);
       assert.equal(status.code, 0);
       assert.equal(json(status).body.transactionStatus, 'Voided');

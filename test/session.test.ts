@@ -198,14 +198,17 @@ describe('terminal session', () => {
     assert.equal((out.body as { errorCode: string }).errorCode, 'ABORTED');
   });
 
-  it('voids and refunds against earlier sales; a duplicate referenceID is refused by the terminal', async () => {
+  it('voids and refunds against earlier sales; a reference the terminal calls used is settled by its status', async () => {
     const { session } = start();
     await session.open();
     const sale = await session.request('Sale', { amount: '20.00', currency: 'HKD', referenceID: 'S1' });
     const refund = await session.request('Refund', { amount: '5.00', currency: 'HKD', orgReferenceID: 'S1' });
     assert.equal(refund.result, 'Success');
+    // The terminal refuses the reference as used; its status is the outcome: the earlier approval.
     const dup = await session.request('Sale', { amount: '20.00', currency: 'HKD', referenceID: 'S1' });
-    assert.equal(dup.result, 'Failed');
+    assert.equal(dup.result, 'Success');
+    assert.equal(dup.duplicate, true);
+    assert.equal(dup.resolvedBy, 'TransactionStatus');
     const sale2 = await session.request('Sale', { amount: '3.00', currency: 'HKD' });
     const voided = await session.request('Void', { orgReferenceID: sale2.referenceID! });
     assert.equal(voided.result, 'Success');
