@@ -91,6 +91,9 @@ export class TerminalHandle extends EventEmitter {
       journal?.close().catch(() => undefined);
       journal = undefined;
     }
+    // One listener per node using this terminal: many nodes are normal, not a leak.
+    this.setMaxListeners(0);
+    session?.setMaxListeners(0);
     this.session = session;
     this.configError = configError;
     this.journal = journal;
