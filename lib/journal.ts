@@ -275,3 +275,23 @@ export class Journal {
     this.lines = keep.length;
   }
 }
+
+/** Open entries in a journal file, read without taking it over (for a warning about a journal no terminal uses). */
+export function openPaymentsIn(file: string): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return 0;
+  }
+  const latest = new Map<string, JournalState>();
+  for (const line of text.split('\n')) {
+    try {
+      const e = JSON.parse(line) as JournalEntry;
+      if (typeof e.referenceID === 'string' && typeof e.action === 'string') latest.set(journalKey(e.action, e.referenceID), e.state);
+    } catch {
+      // a torn line
+    }
+  }
+  return [...latest.values()].filter((state) => state === 'open').length;
+}

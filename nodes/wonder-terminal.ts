@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import { checkTerminalConfig, type TerminalConfig } from '../lib/config';
+import { openPaymentsIn } from '../lib/journal';
 import { isWonderError, ValidationError } from '../lib/errors';
 import { validateTimeoutSeconds } from '../lib/validate';
 import type { BusyPolicy } from '../lib/session';
@@ -49,6 +51,8 @@ function sameConfig(a: TerminalConfig, b: TerminalConfig): boolean {
   return keys.every((k) => String(a[k] ?? '') === String(b[k] ?? ''));
 }
 
+let registered: { events: NodeAPI['events']; listener: () => void } | undefined;
+
 export = function register(RED: NodeAPI): void {
   /**
    * One journal per terminal, in the Node-RED user directory, named for the
@@ -58,6 +62,29 @@ export = function register(RED: NodeAPI): void {
    */
   const journalFile = (identity: string) =>
     path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'wonder-ecr', `journal-${identity.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+  /** Journal files in use by the terminals deployed now. */
+  const journalsInUse = new Set<string>();
+  // After each deploy: a journal with open payments that no deployed terminal uses
+  // (a serial adapter now under another path, a terminal removed) is worth a warning.
+  const onFlowsStarted = () => {
+    const dir = path.dirname(journalFile('x'));
+    let files: string[];
+    try {
+      files = fs.readdirSync(dir).filter((f) => /^journal-.*\.jsonl$/.test(f));
+    } catch {
+      return;
+    }
+    for (const f of files) {
+      const file = path.join(dir, f);
+      if (journalsInUse.has(file)) continue;
+      const open = openPaymentsIn(file);
+      if (open > 0) RED.log.warn(t(RED, 'log.orphanedJournal', { file, count: open }));
+    }
+  };
+  // Registered once per runtime: a second registration (tests load the module again) replaces the first.
+  registered?.events.off('flows:started', registered.listener);
+  RED.events.on('flows:started', onFlowsStarted);
+  registered = { events: RED.events, listener: onFlowsStarted };
   const identityOf = (def: TerminalDef, id: string): string => {
     switch (def.transport) {
       case 'serial':
@@ -87,6 +114,8 @@ export = function register(RED: NodeAPI): void {
       timeoutError = err;
     }
     const busyPolicy: BusyPolicy = def.busyPolicy === 'reject' ? 'reject' : 'queue';
+    const myJournal = journalFile(identityOf(def, node.id));
+    journalsInUse.add(myJournal);
     node.wonder = new TerminalHandle({
       config: configOf(def),
       pairingCode: node.credentials?.pairingCode,
@@ -95,7 +124,7 @@ export = function register(RED: NodeAPI): void {
       busyPolicy,
       ...(resolveTimeoutMs !== undefined ? { resolveTimeoutMs } : {}),
       ...(statusPollIntervalMs !== undefined ? { statusPollIntervalMs } : {}),
-      journalFile: journalFile(identityOf(def, node.id)),
+      journalFile: myJournal,
       terminalId: identityOf(def, node.id),
     });
     const handle = node.wonder;
@@ -117,6 +146,7 @@ export = function register(RED: NodeAPI): void {
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
     node.on('close', (_removed: boolean, done: () => void) => {
+      journalsInUse.delete(myJournal);
       handle.close().then(done, done);
     });
   }

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { allNodes, clearJournals, helper, messages, nextMessage, type Msg } from './helpers/node-red';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { allNodes, clearJournals, helper, messages, nextMessage, userDir, type Msg } from './helpers/node-red';
 import type { SimulatedTerminal } from '../lib/simulator';
 
 const T = 'term1';
@@ -273,6 +275,22 @@ describe('Node-RED nodes on the simulator transport', function () {
     helper.getNode('s').receive({ payload: { amount: '1.00', currency: 'HKD' } });
     const msg = await caught;
     assert.ok(msg.error.message.includes('host'), msg.error.message);
+  });
+
+  it('a journal with open payments that no deployed terminal uses is warned about at deploy', async () => {
+    const dir = path.join(userDir, 'wonder-ecr');
+    fs.mkdirSync(dir, { recursive: true });
+    const orphan = path.join(dir, 'journal-serial-_dev_ttyUSB9.jsonl');
+    const entry = { referenceID: 'LEFT-OPEN', action: 'Sale', terminal: 'serial-/dev/ttyUSB9', requestID: 'r', state: 'open', openedAt: 't' };
+    // Settled: nothing to say.
+    fs.writeFileSync(orphan, `${JSON.stringify(entry)}\n${JSON.stringify({ ...entry, state: 'Success' })}\n`);
+    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);
+    assert.ok(!JSON.stringify(helper.log().args).includes('orphanedJournal'), 'a settled journal was reported');
+    await helper.unload();
+    // Open: warned.
+    fs.writeFileSync(orphan, `${JSON.stringify(entry)}\n`);
+    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);
+    assert.ok(JSON.stringify(helper.log().args).includes('orphanedJournal'), 'no warning about the orphaned journal');
   });
 
   it('the Pair endpoint pairs against the simulator and reports a wrong code clearly', async () => {
