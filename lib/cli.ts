@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EASYCARD_USAGE, runEasyCardRetryCli } from './cli-easycard';
+import { createTransport, type TerminalConfig } from './config';
 import { validatePairingCode } from './crypto';
 import { isWonderError, ValidationError } from './errors';
 import { buildBody, PAYMENT_ACTIONS, type Action } from './messages';
@@ -8,9 +8,6 @@ import { PendingError, TerminalSession, type Outcome } from './session';
 import { serveLan, serveSerial } from './simulator-server';
 import { SimulatedTerminal } from './simulator';
 import type { Transport } from './transport';
-import { CloudTransport } from './transport-cloud';
-import { LanTransport } from './transport-lan';
-import { SerialTransport } from './transport-serial';
 
 export const EXIT = {
   ok: 0,
@@ -105,29 +102,46 @@ function hostPort(value: string): { host: string; port: number; https: boolean }
   return { host: match[2]!.replace(/^\[|\]$/g, ''), port, https: match[1] === 'https' };
 }
 
+/** Config fields as the CLI's flags, so an error names what the technician typed. */
+const FLAG_OF: Record<string, string> = {
+  serialPort: '--serial',
+  baudRate: '--baud',
+  host: '--lan',
+  port: '--lan',
+  businessId: '--business-id',
+  cloudUrl: '--cloud',
+  deviceSn: '--device-sn',
+};
+
+/** The flags as a terminal config; the transport is built as a config node builds it. */
 function transportFrom(v: Values): Transport {
   const chosen = [v.serial, v.lan, v.cloud].filter((x) => x !== undefined).length;
   if (chosen !== 1) throw new ValidationError('transport', 'give exactly one of --serial, --lan or --cloud');
+  let config: TerminalConfig;
   if (v.serial !== undefined) {
-    const baudRate = integer(v.baud, '--baud', 300, 4_000_000) ?? 115_200;
-    return new SerialTransport({ path: v.serial, baudRate, reconnect: { initialDelayMs: 200, maxDelayMs: 2_000 } });
-  }
-  if (v.lan !== undefined) {
+    config = { transport: 'serial', serialPort: v.serial, baudRate: integer(v.baud, '--baud', 300, 4_000_000) ?? 115_200, reconnect: { initialDelayMs: 200, maxDelayMs: 2_000 } };
+  } else if (v.lan !== undefined) {
     const { host, port, https } = hostPort(v.lan);
-    const ca = v.ca === undefined ? undefined : readFileSync(v.ca);
-    return new LanTransport(ca === undefined ? { host, port, https } : { host, port, https: true, ca });
+    config = { transport: 'lan', host, port, https, ...(v.ca === undefined ? {} : { caFile: v.ca }) };
+  } else {
+    const cloud = v.cloud!;
+    const env = cloud === 'staging' || cloud === 'production' ? cloud : 'custom';
+    config = {
+      transport: 'cloud',
+      cloudEnv: env,
+      ...(env === 'custom' ? { cloudUrl: cloud } : {}),
+      ...(v['business-id'] === undefined ? {} : { businessId: v['business-id'] }),
+      ...(v['device-sn'] === undefined ? {} : { deviceSn: v['device-sn'] }),
+      ...(v.ca === undefined ? {} : { caFile: v.ca }),
+    };
   }
-  const cloud = v.cloud!;
-  if (v['business-id'] === undefined) throw new ValidationError('--business-id', 'is required with --cloud');
-  const env = cloud === 'staging' || cloud === 'production' ? cloud : 'custom';
-  if (env === 'custom' && !/^https:\/\//.test(cloud)) throw new ValidationError('--cloud', 'must be staging, production or an https:// URL');
-  return new CloudTransport({
-    env,
-    businessId: v['business-id'],
-    ...(v['device-sn'] === undefined ? {} : { deviceSn: v['device-sn'] }),
-    ...(env === 'custom' ? { commandUrl: cloud } : {}),
-    ...(v.ca === undefined ? {} : { ca: readFileSync(v.ca) }),
-  });
+  try {
+    return createTransport(config);
+  } catch (err) {
+    const flag = err instanceof ValidationError && err.field !== undefined ? FLAG_OF[err.field] : undefined;
+    if (flag === undefined) throw err;
+    throw new ValidationError(flag, (err as ValidationError).message.replace(/^[^:]*: /, ''));
+  }
 }
 
 function paramsFor(action: Action, v: Values): Record<string, unknown> {

@@ -16,6 +16,7 @@ export interface TerminalConfig {
   port?: number | string;
   /** LAN: use https:// (with an optional CA file for a self-signed certificate). */
   https?: boolean;
+  /** LAN or cloud: a PEM CA file to trust. */
   caFile?: string;
   cloudEnv?: 'staging' | 'production' | 'custom' | string;
   cloudUrl?: string;
@@ -25,6 +26,8 @@ export interface TerminalConfig {
   simulator?: SimulatedTerminal;
   /** Simulator: its card delay in ms. */
   simulatorCardDelayMs?: number;
+  /** Serial: reconnect backoff (a one-shot caller may want it short). */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
 }
 
 function integerIn(value: unknown, field: string, min: number, max: number, fallback: number): number {
@@ -77,7 +80,11 @@ export function createTransport(config: TerminalConfig): Transport {
   checkTerminalConfig(config);
   switch (config.transport) {
     case 'serial':
-      return new SerialTransport({ path: config.serialPort!.trim(), baudRate: integerIn(config.baudRate, 'baudRate', 300, 4_000_000, 115_200) });
+      return new SerialTransport({
+        path: config.serialPort!.trim(),
+        baudRate: integerIn(config.baudRate, 'baudRate', 300, 4_000_000, 115_200),
+        ...(config.reconnect !== undefined ? { reconnect: config.reconnect } : {}),
+      });
     case 'lan': {
       const port = integerIn(config.port, 'port', 1, 65_535, 8443);
       const host = config.host!.trim().replace(/^\[|\]$/g, '');
@@ -93,6 +100,7 @@ export function createTransport(config: TerminalConfig): Transport {
         businessId: config.businessId!.trim(),
         ...(config.deviceSn ? { deviceSn: config.deviceSn.trim() } : {}),
         ...(env === 'custom' ? { commandUrl: config.cloudUrl!.trim() } : {}),
+        ...(config.caFile !== undefined && config.caFile !== '' ? { ca: readFileSync(config.caFile) } : {}),
       });
     }
     default:
