@@ -4,6 +4,7 @@ import { createTransport, type TerminalConfig } from './config';
 import { validatePairingCode } from './crypto';
 import { isWonderError, ValidationError } from './errors';
 import { buildBody, PAYMENT_ACTIONS, type Action } from './messages';
+import { validateTimeoutSeconds } from './validate';
 import { PendingError, TerminalSession, type Outcome } from './session';
 import { serveLan, serveSerial } from './simulator-server';
 import { SimulatedTerminal } from './simulator';
@@ -80,12 +81,7 @@ const defaultIo: CliIo = {
 };
 
 function seconds(value: string | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 3600) {
-    throw new ValidationError(field, 'must be a number of seconds above 0 and at most 3600');
-  }
-  return n * 1000;
+  return value === undefined ? undefined : validateTimeoutSeconds(value, field) * 1000;
 }
 
 function integer(value: string | undefined, field: string, min: number, max: number): number | undefined {
