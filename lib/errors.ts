@@ -16,25 +16,51 @@ export type ErrorCode =
   | 'E_QUEUE_FULL'
   | 'E_PENDING'
   | 'E_BLOCKED'
-  | 'E_TERMINAL'
-  | 'E_DUPLICATE';
+  | 'E_REFERENCE_TAKEN'
+  | 'E_JOURNAL';
 
 export interface WonderErrorOptions {
   cause?: unknown;
   field?: string;
+  /** True when certainly nothing left this host; false when a payment may have reached the terminal. */
+  notSent?: boolean;
+  /** The payment the error is about. */
+  referenceID?: string;
 }
 
 export class WonderError extends Error {
   readonly code: ErrorCode;
   /** The input or config field that the error is about, where there is one. */
   readonly field?: string;
+  /**
+   * `true`: certainly nothing left this host (the same referenceID may be used
+   * again). `false`: the request may have reached the terminal; its outcome is
+   * asked about, never guessed. Undefined for errors about no request.
+   */
+  notSent?: boolean;
+  /** The payment (Sale, Refund: its own; Void: the voided one) the error is about. */
+  referenceID?: string;
 
   constructor(code: ErrorCode, message: string, options: WonderErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WonderError';
     this.code = code;
     if (options.field !== undefined) this.field = options.field;
+    if (options.notSent !== undefined) this.notSent = options.notSent;
+    if (options.referenceID !== undefined) this.referenceID = options.referenceID;
   }
+}
+
+/**
+ * Marks an error as being about a payment: its reference and whether it can
+ * have left. A certain `notSent: true` given earlier is kept. Errors that are
+ * not the library's own are wrapped, so every failure a caller sees has a code.
+ */
+export function aboutPayment(err: unknown, referenceID: string | undefined, notSent: boolean): WonderError {
+  const e = isWonderError(err) ? err : new WonderError('E_TRANSPORT', err instanceof Error ? err.message : String(err), { cause: err });
+  if (referenceID !== undefined) e.referenceID ??= referenceID;
+  if (e.notSent !== true) e.notSent = notSent;
+  return e;
 }
 
 /** Bad input or config, found before anything was sent. */
@@ -80,18 +106,23 @@ export class TimeoutError extends WonderError {
 }
 
 export class TransportError extends WonderError {
-  /** True when certainly nothing left this host (e.g. the port was not open): a payment may be tried again. */
-  readonly notSent: boolean;
-  constructor(message: string, options?: WonderErrorOptions & { code?: 'E_TRANSPORT' | 'E_CLOSED'; notSent?: boolean }) {
+  constructor(message: string, options?: WonderErrorOptions & { code?: 'E_TRANSPORT' | 'E_CLOSED' }) {
     super(options?.code ?? 'E_TRANSPORT', message, options);
     this.name = 'TransportError';
-    this.notSent = options?.notSent === true;
   }
 }
 
 /** Whether an error says for certain that the request never left this host. */
 export function isNotSent(err: unknown): boolean {
-  return err instanceof TransportError && err.notSent;
+  return isWonderError(err) && err.notSent === true;
+}
+
+/** The journal could not record a payment (before it left: nothing sent) or its outcome (the outcome is still delivered). */
+export class JournalError extends WonderError {
+  constructor(message: string, options?: WonderErrorOptions) {
+    super('E_JOURNAL', message, options);
+    this.name = 'JournalError';
+  }
 }
 
 /** The terminal or the session cannot take the request now. */

@@ -12,6 +12,7 @@ export * from './transport-lan';
 export * from './transport-cloud';
 export * from './transport-simulator';
 export * from './session';
+export * from './protocol';
 export * from './journal';
 export * from './simulator';
 export * from './simulator-server';

@@ -27,6 +27,9 @@ export interface JournalOutcome {
   brn?: string;
   transactionTime?: string;
   resolvedBy?: string;
+  /** The outcome module's verdict and reason (approved, declined, voided; reference-taken, …). */
+  verdict?: string;
+  reason?: string;
 }
 
 export interface JournalEntry {
@@ -60,7 +63,7 @@ const OUTCOME_FIELDS: ReadonlyArray<keyof JournalOutcome> = [
 ];
 
 /** Keeps only the journal's fields of a response body (never card data). */
-export function journalOutcome(body: unknown, resolvedBy?: string): JournalOutcome {
+export function journalOutcome(body: unknown, resolvedBy?: string, decision?: { verdict: string; reason: string }): JournalOutcome {
   const out: JournalOutcome = {};
   if (typeof body === 'object' && body !== null) {
     for (const key of OUTCOME_FIELDS) {
@@ -69,7 +72,24 @@ export function journalOutcome(body: unknown, resolvedBy?: string): JournalOutco
     }
   }
   if (resolvedBy !== undefined) out.resolvedBy = resolvedBy;
+  if (decision !== undefined) {
+    out.verdict = decision.verdict;
+    out.reason = decision.reason;
+  }
   return out;
+}
+
+/** Opens a journal file for reading or appending without following a symlink. */
+function openNoFollow(file: string, flags: number, mode = 0o600): number {
+  return fs.openSync(file, flags | (fs.constants.O_NOFOLLOW ?? 0), mode);
+}
+
+/** The journal's directory: created 0700; an existing one of ours is narrowed to 0700. */
+export function journalDirectory(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if ((st.mode & 0o077) !== 0 && typeof process.getuid === 'function' && st.uid === process.getuid()) fs.chmodSync(dir, 0o700);
 }
 
 /** The key an action's entry is kept under. */
@@ -82,14 +102,19 @@ export function journalKey(action: JournalAction, referenceID: string): string {
  * promise `begin` and `settle` return resolves once the line is on disk
  * (written and fdatasync'd off the event loop; lines written meanwhile share
  * one flush), so an entry is on disk before its request leaves. The in-memory
- * view changes at once. Reading tolerates a torn last line. When settled
- * entries pass the bound, the file is rewritten (atomically: temp file, fsync,
- * rename) with every open entry and the newest settled ones.
+ * view changes at once and is indexed: look-ups by key, open entries by their
+ * own set, so a payment costs the same with 100,000 entries as with none.
+ * Reading tolerates a torn last line. When settled entries pass the bound,
+ * the file is rewritten off the event loop (temp file, fsync, rename) with
+ * every open entry and the newest settled ones. The directory is 0700, the
+ * file 0600, and neither is opened through a symlink.
  */
 export class Journal {
   readonly file: string;
   private readonly maxSettled: number;
   private readonly entries = new Map<string, JournalEntry>();
+  /** Keys of the open entries. */
+  private readonly open = new Set<string>();
   private fd: number;
   private lines = 0;
   private pending: string[] = [];
@@ -100,21 +125,22 @@ export class Journal {
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
     this.maxSettled = options.maxSettled ?? 10_000;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    journalDirectory(path.dirname(file));
     this.load();
-    this.fd = fs.openSync(file, 'a', 0o600);
-    if (this.lines > 2 * (this.maxSettled + this.openCount())) {
-      try {
-        this.compact();
-      } catch {
-        // Could not rewrite (disk full): the file as it is stays in use.
-        fs.rmSync(`${this.file}.tmp`, { force: true });
-      }
+    this.fd = openNoFollow(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT);
+    if (this.lines > 2 * (this.maxSettled + this.open.size)) {
+      this.compactWanted = true;
+      this.flushing = this.flush();
     }
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Open entries (all terminals). */
+  get openCount(): number {
+    return this.open.size;
   }
 
   get(action: JournalAction, referenceID: string): JournalEntry | undefined {
@@ -127,7 +153,12 @@ export class Journal {
   }
 
   openEntries(terminal?: string): JournalEntry[] {
-    return [...this.entries.values()].filter((e) => e.state === 'open' && (terminal === undefined || e.terminal === terminal));
+    const out: JournalEntry[] = [];
+    for (const key of this.open) {
+      const e = this.entries.get(key)!;
+      if (terminal === undefined || e.terminal === terminal) out.push(e);
+    }
+    return out;
   }
 
   all(): JournalEntry[] {
@@ -141,13 +172,16 @@ export class Journal {
     return full;
   }
 
-  /** Records the outcome; resolves once it is on disk. */
+  /**
+   * Records the outcome and closes the entry; resolves once it is on disk.
+   * The in-memory entry is closed at once, even when the write fails.
+   */
   async settle(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<JournalEntry | undefined> {
     const current = this.get(action, referenceID);
     if (current === undefined) return undefined;
     const next: JournalEntry = { ...current, state, closedAt: new Date().toISOString() };
     if (outcome !== undefined) next.outcome = outcome;
-    if (this.settledCount() + 1 > this.maxSettled * 1.25) this.compactWanted = true;
+    if (this.entries.size - this.open.size + 1 > this.maxSettled * 1.25) this.compactWanted = true;
     await this.write(next);
     return next;
   }
@@ -161,21 +195,18 @@ export class Journal {
     }
   }
 
-  private openCount(): number {
-    let n = 0;
-    for (const e of this.entries.values()) if (e.state === 'open') n++;
-    return n;
-  }
-
-  private settledCount(): number {
-    return this.entries.size - this.openCount();
+  private remember(entry: JournalEntry): void {
+    const key = journalKey(entry.action, entry.referenceID);
+    // Delete first: the map's order is the order of last change (compaction keeps the newest).
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (entry.state === 'open') this.open.add(key);
+    else this.open.delete(key);
   }
 
   private write(entry: JournalEntry): Promise<void> {
     if (this.fd < 0) return Promise.reject(new Error('the journal is closed'));
-    const key = journalKey(entry.action, entry.referenceID);
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    this.remember(entry);
     this.lines++;
     this.pending.push(`${JSON.stringify(entry)}\n`);
     const durable = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -183,32 +214,34 @@ export class Journal {
     return durable;
   }
 
-  /** Writes what is pending in one append and one fdatasync, until nothing is left. Never rejects. */
+  /** Writes what is pending in one append and one fdatasync, until nothing is left; compacts between. Never rejects. */
   private async flush(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
-        const text = this.pending.join('');
-        const waiting = this.waiting;
-        this.pending = [];
-        this.waiting = [];
-        try {
-          await writeAsync(this.fd, text);
-          await fdatasyncAsync(this.fd);
-          for (const w of waiting) w.resolve();
-        } catch (err) {
-          for (const w of waiting) w.reject(err);
+      do {
+        while (this.pending.length > 0) {
+          const text = this.pending.join('');
+          const waiting = this.waiting;
+          this.pending = [];
+          this.waiting = [];
+          try {
+            await writeAsync(this.fd, text);
+            await fdatasyncAsync(this.fd);
+            for (const w of waiting) w.resolve();
+          } catch (err) {
+            for (const w of waiting) w.reject(err);
+          }
         }
-      }
-      // Nothing in flight: the file may be rewritten now.
-      if (this.compactWanted) {
-        this.compactWanted = false;
-        try {
-          this.compact();
-        } catch {
-          // Disk full, say: keep appending to the file as it is; the next settle tries again.
-          fs.rmSync(`${this.file}.tmp`, { force: true });
+        // Nothing in flight: the file may be rewritten now. Lines written meanwhile go to the new file.
+        if (this.compactWanted) {
+          this.compactWanted = false;
+          try {
+            await this.compact();
+          } catch {
+            // Disk full, say: keep appending to the file as it is; the next settle tries again.
+            await fs.promises.rm(`${this.file}.tmp`, { force: true }).catch(() => undefined);
+          }
         }
-      }
+      } while (this.pending.length > 0);
     } finally {
       this.flushing = undefined;
     }
@@ -216,11 +249,18 @@ export class Journal {
 
   private load(): void {
     let text: string;
+    let fd: number;
     try {
-      text = fs.readFileSync(this.file, 'utf8');
+      fd = openNoFollow(this.file, fs.constants.O_RDONLY);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${this.file} is a symbolic link; the journal is never opened through one`);
       throw err;
+    }
+    try {
+      text = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
     }
     const lines = text.split('\n');
     let goodBytes = 0;
@@ -236,43 +276,67 @@ export class Journal {
       } catch {
         entry = undefined;
       }
-      if (entry === undefined || typeof entry.referenceID !== 'string' || typeof entry.action !== 'string') {
+      if (entry === undefined || entry === null || typeof entry.referenceID !== 'string' || typeof entry.action !== 'string') {
         // A torn write (power cut) can only be the last line: drop it.
         if (isLast) break;
         goodBytes += Buffer.byteLength(line) + 1;
         continue;
       }
-      const key = journalKey(entry.action, entry.referenceID);
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+      this.remember(entry);
       this.lines++;
       goodBytes += Buffer.byteLength(line) + (isLast ? 0 : 1);
     }
     // Cut a torn tail, and make sure the next append starts on a fresh line.
     if (goodBytes < Buffer.byteLength(text)) fs.truncateSync(this.file, goodBytes);
     const kept = Buffer.from(text).subarray(0, goodBytes);
-    if (kept.length > 0 && kept[kept.length - 1] !== 0x0a) fs.appendFileSync(this.file, '\n');
+    if (kept.length > 0 && kept[kept.length - 1] !== 0x0a) {
+      const afd = openNoFollow(this.file, fs.constants.O_WRONLY | fs.constants.O_APPEND);
+      try {
+        fs.writeSync(afd, '\n');
+      } finally {
+        fs.closeSync(afd);
+      }
+    }
   }
 
-  /** Rewrites the file with the open entries and the newest settled ones. */
-  private compact(): void {
-    const settled = [...this.entries.values()].filter((e) => e.state !== 'open');
-    const drop = new Set(settled.slice(0, Math.max(0, settled.length - this.maxSettled)));
-    const keep = [...this.entries.values()].filter((e) => !drop.has(e));
-    const temp = `${this.file}.tmp`;
-    const fd = fs.openSync(temp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, keep.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+  /** Rewrites the file with the open entries and the newest settled ones, off the event loop. */
+  private async compact(): Promise<void> {
+    const linesAtStart = this.lines;
+    const settledCount = this.entries.size - this.open.size;
+    let toDrop = Math.max(0, settledCount - this.maxSettled);
+    const drop: JournalEntry[] = [];
+    const keep: string[] = [];
+    for (const e of this.entries.values()) {
+      if (toDrop > 0 && e.state !== 'open') {
+        drop.push(e);
+        toDrop--;
+      } else {
+        keep.push(`${JSON.stringify(e)}\n`);
+      }
     }
-    const fresh = fs.openSync(temp, 'a', 0o600);
-    fs.renameSync(temp, this.file);
+    const temp = `${this.file}.tmp`;
+    const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
+    try {
+      await handle.writeFile(keep.join(''));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const fresh = openNoFollow(temp, fs.constants.O_WRONLY | fs.constants.O_APPEND);
+    try {
+      await fs.promises.rename(temp, this.file);
+    } catch (err) {
+      fs.closeSync(fresh);
+      throw err;
+    }
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = fresh;
-    for (const e of drop) this.entries.delete(journalKey(e.action, e.referenceID));
-    this.lines = keep.length;
+    for (const e of drop) {
+      const key = journalKey(e.action, e.referenceID);
+      if (this.entries.get(key) === e) this.entries.delete(key);
+    }
+    // Lines written while the copy was made went to the new file too.
+    this.lines = keep.length + (this.lines - linesAtStart);
   }
 }
 

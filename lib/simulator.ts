@@ -342,7 +342,9 @@ export class SimulatedTerminal {
     const tx = typeof body.targetReferenceID === 'string' ? this.transactions.get(body.targetReferenceID) : undefined;
     if (tx === undefined) return failed('NOT_FOUND', 'Transaction not found');
     if (tx.state === 'Pending') return { status: 'Pending', errorCode: '', errorMessage: '', transactionStatus: 'Pending' };
-    return { ...this.transactionBody(tx), status: 'Success', errorCode: '', errorMessage: '' };
+    // What kind of transaction the reference belongs to, and for a refund the sale it refunds: a lookup describes its transaction.
+    const kind: Body = tx.orgReferenceID === undefined ? { transactionType: tx.kind } : { transactionType: tx.kind, orgReferenceID: tx.orgReferenceID };
+    return { ...this.transactionBody(tx), ...kind, status: 'Success', errorCode: '', errorMessage: '' };
   }
 }
 

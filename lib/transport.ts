@@ -41,3 +41,12 @@ export interface Transport extends EventEmitter {
   close(): Promise<void>;
   send(envelope: string, options: SendOptions): Promise<void>;
 }
+
+/**
+ * Whether the transport's reply to a request is its only answer (HTTP: LAN,
+ * cloud): once `send` resolves, a request its reply did not answer will get
+ * no other answer. Stream transports (serial, simulator) answer later, apart.
+ */
+export function answersInline(transport: Pick<Transport, 'kind'>): boolean {
+  return transport.kind === 'lan' || transport.kind === 'cloud';
+}

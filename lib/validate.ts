@@ -43,7 +43,29 @@ export function validateAmount(value: unknown, field = 'amount'): string {
   if (!AMOUNT.test(text) || !/[1-9]/.test(text)) {
     throw new ValidationError(field, `must be a positive decimal with at most two places, such as "10.20", got ${describeValue(value)}`);
   }
-  return text;
+  return canonicalAmount(text)!;
+}
+
+/**
+ * An amount in its one written form, two decimals ("10.2", 10.2 and "10.20"
+ * are all "10.20"), or undefined when it is not an amount. Used for what is
+ * sent and for every comparison of amounts; never goes through binary
+ * floating point for strings.
+ */
+export function canonicalAmount(value: unknown): string | undefined {
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0 || value >= 1e12 || Math.round(value * 100) / 100 !== value) return undefined;
+    text = value.toFixed(2);
+  } else if (typeof value === 'string' && value.length <= 16) {
+    text = value.trim();
+  } else {
+    return undefined;
+  }
+  const m = AMOUNT.exec(text);
+  if (m === null) return undefined;
+  const cents = (m[2] ?? '').slice(1).padEnd(2, '0');
+  return `${m[1]}.${cents}`;
 }
 
 export function validateCurrency(value: unknown, field = 'currency'): string {

@@ -120,24 +120,31 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     assert.equal(terminal.transactions.get('unplug-mid-sale')!.state, 'Success');
   });
 
-  it('terminal reboot: the request lost in the reboot is settled by status, the next sale succeeds', async () => {
-    await load();
+  it('terminal reboot: a sale lost in the reboot is never guessed: "not found" leaves it unknown (E_PENDING), nothing is resent, and it blocks the next payment', async () => {
+    await load({ resolveTimeout: '1.5' });
     // The terminal goes down (its program restarts) while our port stays open.
     await server!.close();
     server = undefined;
-    const out = nextMessage('out', 20_000);
+    const caught = nextMessage('caught', 20_000);
     sale({ amount: '6.00', referenceID: 'during-reboot' });
     await new Promise((r) => setTimeout(r, 300));
     const rebooted = new SimulatedTerminal({ cardDelayMs: 20 });
     server = await serveSerial(rebooted, { path: pty.b });
-    const msg = await out;
-    // It never reached the terminal: TransactionStatus says so, and it is not sent again.
-    assert.equal(msg.wonder.result, 'Failed');
-    assert.equal(msg.wonder.resolvedBy, 'TransactionStatus');
+    const err = await caught;
+    // The terminal's books do not know it: that is not evidence of a decline (it may still have been reading the card).
+    assert.equal(err.wonder.code, 'E_PENDING');
+    assert.equal(err.wonder.referenceID, 'during-reboot');
+    assert.equal(err.wonder.notSent, false);
     assert.equal(rebooted.count('Sale'), 0);
-    const next = nextMessage('out');
+    assert.ok(rebooted.count('TransactionStatus') >= 1);
+    // The next payment waits for the unknown one: refused unsent, nothing on the wire.
+    const blocked = nextMessage('caught', 20_000);
     sale({ amount: '6.00', referenceID: 'after-reboot' });
-    assert.equal((await next).wonder.result, 'Success');
+    const refused = await blocked;
+    assert.equal(refused.wonder.code, 'E_BLOCKED');
+    assert.equal(refused.wonder.notSent, true);
+    assert.equal(refused.wonder.referenceID, 'after-reboot');
+    assert.equal(rebooted.count('Sale'), 0);
     terminal = rebooted;
   });
 

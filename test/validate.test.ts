@@ -24,7 +24,7 @@ function fieldOf(fn: () => unknown): string | undefined {
 
 describe('validation', () => {
   it('accepts positive decimals with at most two places', () => {
-    for (const ok of ['10.20', '1', '0.01', '999999999999.99', '10.2']) assert.equal(validateAmount(ok), ok);
+    for (const [ok, sent] of [['10.20', '10.20'], ['1', '1.00'], ['0.01', '0.01'], ['999999999999.99', '999999999999.99'], ['10.2', '10.20']]) assert.equal(validateAmount(ok), sent);
     assert.equal(validateAmount(10.2), '10.20');
     assert.equal(validateAmount(5), '5.00');
   });

@@ -64,9 +64,23 @@ export function wonderOf(outcome: Outcome, referenceID?: string): Record<string,
     responseHeader: outcome.header,
     elapsedMs: outcome.elapsedMs,
     result: status,
+    ...(outcome.verdict !== undefined ? { outcome: outcome.verdict, reason: outcome.reason } : {}),
     ...(outcome.resolvedBy !== undefined ? { resolvedBy: outcome.resolvedBy, statusQueries: outcome.statusQueries } : {}),
     ...(outcome.duplicate === true ? { duplicate: true } : {}),
     ...(outcome.approvedDespiteAbort === true ? { approvedDespiteAbort: true } : {}),
+    ...(outcome.settledPayment !== undefined ? { settledPayment: outcome.settledPayment } : {}),
+    ...(outcome.journalBehind !== undefined ? { journalBehind: outcome.journalBehind.code } : {}),
+  };
+}
+
+/** What msg.wonder says of a failed request: the code, the payment it is about and whether it can have left. */
+export function wonderOfError(err: unknown): Record<string, unknown> {
+  if (!isWonderError(err)) return { code: 'E_INTERNAL' };
+  return {
+    code: err.code,
+    ...(err.referenceID !== undefined ? { referenceID: err.referenceID } : {}),
+    ...(err.notSent !== undefined ? { notSent: err.notSent } : {}),
+    ...(err instanceof PendingError ? { result: 'Pending', outcome: 'unknown', ...(err.reason !== undefined ? { reason: err.reason } : {}) } : {}),
   };
 }
 
@@ -113,6 +127,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       if (recovery.entry.node !== node.id || recovery.outcome === undefined) return;
       const outcome = recovery.outcome;
       show(outcome.result === 'Failed' ? 'failed' : 'success');
+      if (outcome.journalBehind !== undefined) node.warn(t(RED, 'log.journalBehind', { referenceID: recovery.entry.referenceID, result: String(outcome.result) }));
       node.send({
         payload: outcome.body,
         wonder: { ...wonderOf(outcome, recovery.entry.referenceID), recovered: true },
@@ -120,7 +135,9 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     }
 
     const fail = (err: unknown, done: Done) => {
-      show(isWonderError(err) && err.code === 'E_BUSY' ? 'busy' : 'error');
+      const code = isWonderError(err) ? err.code : undefined;
+      // An unknown outcome is not an error of the terminal: the payment may be approved, and it is still being asked about.
+      show(code === 'E_BUSY' ? 'busy' : code === 'E_PENDING' ? 'resolving' : 'error');
       done(translatedError(RED, err));
     };
 
@@ -155,11 +172,11 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           msg.payload = outcome.body;
           msg.wonder = { ...wonderOf(outcome, referenceID), action: spec.action };
           if (outcome.approvedDespiteAbort === true) node.warn(t(RED, 'log.approvedDespiteAbort', { referenceID: String(msg.wonder.referenceID) }));
+          if (outcome.journalBehind !== undefined) node.warn(t(RED, 'log.journalBehind', { referenceID: String(msg.wonder.referenceID), result: String(msg.wonder.result) }));
           send(msg);
           done();
         } catch (err) {
-          if (err instanceof PendingError) msg.wonder = { ...msg.wonder, referenceID: err.referenceID, result: 'Pending' };
-          if (isWonderError(err)) msg.wonder = { ...msg.wonder, code: err.code };
+          msg.wonder = { ...msg.wonder, ...wonderOfError(err) };
           throw err;
         } finally {
           active--;

@@ -26,13 +26,23 @@ export function describeError(RED: NodeAPI, err: unknown): string {
   return has(RED, `errors.${err.code}`) ? `${t(RED, `errors.${err.code}`)}: ${err.message}` : err.message;
 }
 
-/** An Error carrying translated text and the library error's code, field and cause. */
-export function translatedError(RED: NodeAPI, err: unknown): Error & { code?: string; field?: string } {
-  const out = new Error(describeError(RED, err), { cause: err }) as Error & { code?: string; field?: string };
+/**
+ * The Error a flow's Catch node gets: translated text, the code, the field,
+ * the payment's referenceID and whether it was certainly not sent. Nothing
+ * from inside the library: no cause chain, no terminal body, no stack frames.
+ */
+export function translatedError(RED: NodeAPI, err: unknown): Error & { code?: string; field?: string; referenceID?: string; notSent?: boolean } {
+  const out = new Error(describeError(RED, err)) as Error & { code?: string; field?: string; referenceID?: string; notSent?: boolean };
   if (isWonderError(err)) {
     out.name = err.name;
     out.code = err.code;
     if (err.field !== undefined) out.field = err.field;
+    if (err.referenceID !== undefined) out.referenceID = err.referenceID;
+    if (err.notSent !== undefined) out.notSent = err.notSent;
+  } else {
+    out.name = 'WonderError';
+    out.code = 'E_INTERNAL';
   }
+  out.stack = `${out.name}: ${out.message}`;
   return out;
 }

@@ -1,0 +1,39 @@
+import type { Action } from '../messages';
+import type { Asked, PaymentAction } from '../protocol/outcome';
+import type { RequestOptions } from './types';
+
+/** One request as it moves through the session: built once, validated once. */
+export interface RequestContext<A extends Action = Action> {
+  action: A;
+  /** The validated body, in wire order. */
+  body: unknown;
+  requestID: string;
+  options: RequestOptions;
+  /** When it started (ms since the epoch), for elapsedMs. */
+  started: number;
+}
+
+/** A Sale, Refund or Void: what was asked, and where the journal keeps it. */
+export interface PaymentContext extends RequestContext<PaymentAction> {
+  asked: Asked;
+  /** The journal's key (Void: `Void:<reference>`). */
+  key: string;
+  /** The journal holds it open from before: ask about it, never send it again. */
+  settleOnly: boolean;
+}
+
+/** A payment's reference: its own for Sale and Refund, the voided one for Void. */
+export function paymentReference(action: PaymentAction, body: unknown): string {
+  const b = body as { referenceID?: string; orgReferenceID?: string };
+  return (action === 'Void' ? b.orgReferenceID : b.referenceID)!;
+}
+
+/** What was asked, from a validated body. */
+export function askedOf(action: PaymentAction, body: unknown): Asked {
+  const b = body as { referenceID?: string; orgReferenceID?: string; amount?: string; currency?: string };
+  const asked: Asked = { action, referenceID: paymentReference(action, body) };
+  if (b.amount !== undefined) asked.amount = b.amount;
+  if (b.currency !== undefined) asked.currency = b.currency;
+  if (action === 'Refund' && b.orgReferenceID !== undefined) asked.orgReferenceID = b.orgReferenceID;
+  return asked;
+}

@@ -1,0 +1,163 @@
+import type { WonderCipher } from '../crypto';
+import type { Envelope } from '../envelope';
+import { ProtocolError, SecurityError, TimeoutError, TransportError, WonderError } from '../errors';
+import { buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, responseHeaderOf, type Action, type Response } from '../messages';
+import { answersInline, type Transport } from '../transport';
+
+/**
+ * How long a request waits for its genuine answer after a message that does
+ * not decrypt arrived on a stream link (noise that happened to frame, an old
+ * terminal's message): past it, the request fails as a security error.
+ */
+export const UNDECRYPTABLE_GRACE_MS = 1_500;
+
+/** Actions whose answers decide money: their envelope must name the same action. */
+const ACTION_CHECKED: readonly Action[] = [...PAYMENT_ACTIONS, 'TransactionStatus'];
+
+interface Waiter {
+  action: Action;
+  onAnswer(plain: unknown): void;
+  onUndecryptable(err: SecurityError): void;
+}
+
+export interface ExchangeDeps {
+  transport: Transport;
+  /** The key in use now (the cloud's pinCode2 replaces the first one). */
+  cipher: () => WonderCipher;
+  clientDeviceSN: string;
+  /** Fires when the session closes: every wait ends. */
+  closing: AbortSignal;
+  onStray: (info: { responseID?: string; reason: string }) => void;
+}
+
+/**
+ * Where a request is encrypted, sent, matched to its answer and decrypted:
+ * one place. Answers are matched by responseID (and, for payments and
+ * lookups, by the envelope's action); anything else is a stray.
+ */
+export class Exchange {
+  private readonly waiters = new Map<string, Waiter>();
+
+  constructor(private readonly deps: ExchangeDeps) {}
+
+  /** Routes a received envelope to the request it answers. */
+  dispatch(envelope: Envelope): void {
+    let plain: unknown;
+    try {
+      plain = this.deps.cipher().decryptJson(envelope.data);
+    } catch (err) {
+      const security = err instanceof SecurityError ? err : new SecurityError('response could not be decrypted', { cause: err });
+      if (this.waiters.size === 0) this.deps.onStray({ reason: 'undecryptable' });
+      for (const w of [...this.waiters.values()]) w.onUndecryptable(security);
+      return;
+    }
+    let responseID: string;
+    try {
+      responseID = responseHeaderOf(plain).responseID;
+    } catch {
+      this.deps.onStray({ reason: 'no responseID' });
+      return;
+    }
+    const waiter = this.waiters.get(responseID);
+    if (waiter === undefined) {
+      this.deps.onStray({ responseID, reason: 'no request waiting for it' });
+      return;
+    }
+    if (ACTION_CHECKED.includes(waiter.action) && envelope.action !== waiter.action) {
+      this.deps.onStray({ responseID, reason: `answer for ${String(envelope.action).slice(0, 32)}, not ${waiter.action}` });
+      return;
+    }
+    waiter.onAnswer(plain);
+  }
+
+  /**
+   * Listens for a late answer to a request already sent (while its outcome
+   * is asked about). Returns the function that stops listening.
+   */
+  listen(requestID: string, action: Action, onAnswer: (res: Response) => void): () => void {
+    const waiter: Waiter = {
+      action,
+      onAnswer: (plain) => {
+        let res: Response;
+        try {
+          res = parseResponse(action, plain);
+        } catch {
+          return; // A malformed late answer settles nothing; TransactionStatus will.
+        }
+        onAnswer(res);
+      },
+      onUndecryptable: () => undefined,
+    };
+    this.waiters.set(requestID, waiter);
+    return () => {
+      if (this.waiters.get(requestID) === waiter) this.waiters.delete(requestID);
+    };
+  }
+
+  /**
+   * Sends one request and waits for its answer. Rejects with the transport's
+   * error (carrying `notSent` where nothing left), TimeoutError, SecurityError
+   * (only undecryptable messages came back), ProtocolError (an HTTP reply
+   * that answered something else, or an answer of the wrong shape) or
+   * E_CLOSED.
+   */
+  send<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number): Promise<Response<A>> {
+    const request = buildRequest(action, body as never, { clientDeviceSN: this.deps.clientDeviceSN, requestID });
+    const envelope = encodeRequest(this.deps.cipher(), request);
+    const controller = new AbortController();
+    const inline = answersInline(this.deps.transport);
+    const closing = this.deps.closing;
+    return new Promise<Response<A>>((resolve, reject) => {
+      let settled = false;
+      let sent = false;
+      let undecryptable: SecurityError | undefined;
+      let grace: NodeJS.Timeout | undefined;
+      const finish = (err: unknown, res?: Response<A>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(grace);
+        closing.removeEventListener('abort', onClose);
+        if (this.waiters.get(requestID) === waiter) this.waiters.delete(requestID);
+        // Stop a send still under way (an HTTP request); aborting a finished one costs for nothing.
+        if (!sent) controller.abort();
+        if (err !== undefined) reject(err);
+        else resolve(res!);
+      };
+      const waiter: Waiter = {
+        action,
+        onAnswer: (plain) => {
+          try {
+            finish(undefined, parseResponse(action, plain));
+          } catch (err) {
+            finish(err);
+          }
+        },
+        onUndecryptable: (err) => {
+          undecryptable ??= err;
+          // On HTTP the reply was the only answer: decided when send() returns. On a stream, give the genuine answer a moment.
+          if (!inline && grace === undefined) grace = setTimeout(() => finish(undecryptable), UNDECRYPTABLE_GRACE_MS);
+        },
+      };
+      const timer = setTimeout(
+        () => finish(undecryptable ?? new TimeoutError(`${action}: no answer from the terminal within ${Math.round(timeoutMs / 100) / 10} s`)),
+        timeoutMs,
+      );
+      const onClose = () => finish(new TransportError(`${action}: the terminal session was closed`, { code: 'E_CLOSED' }));
+      if (closing.aborted) return onClose();
+      closing.addEventListener('abort', onClose, { once: true });
+      this.waiters.set(requestID, waiter);
+      this.deps.transport.send(envelope, { signal: controller.signal, action, requestID }).then(
+        () => {
+          sent = true;
+          // An HTTP transport has emitted its reply by now: if it did not answer this request, none will.
+          if (inline) finish(undecryptable ?? new ProtocolError(`${action}: the terminal's reply did not answer this request`));
+        },
+        (err: unknown) => {
+          sent = true;
+          if (!controller.signal.aborted) finish(err instanceof WonderError || !(err instanceof Error) ? err : new TransportError(err.message, { cause: err }));
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,157 @@
+import { JournalError, ValidationError } from '../errors';
+import { journalKey, journalOutcome, type Journal, type JournalEntry } from '../journal';
+import { canonicalAmount } from '../validate';
+import type { Asked, Decision, PaymentAction } from '../protocol/outcome';
+import type { PaymentContext } from './context';
+import type { Outcome } from './types';
+
+export type Admission =
+  /** Not seen before (or may be tried again): send it; `settleOnly` when the journal holds it open (ask, never send). */
+  | { kind: 'new'; settleOnly: boolean }
+  /** The same payment is queued or in flight: share its outcome. */
+  | { kind: 'join'; promise: Promise<Outcome> }
+  /** Settled before: its recorded outcome. */
+  | { kind: 'recorded'; entry: JournalEntry };
+
+interface Running {
+  promise: Promise<Outcome>;
+  amount: string | undefined;
+  currency: string | undefined;
+}
+
+/**
+ * The payments of one terminal: what is queued or in flight (a duplicate
+ * joins it), and the journal (a payment recorded before it leaves, its
+ * outcome when known; a reference never sent twice).
+ */
+export class PaymentLedger {
+  private readonly running = new Map<string, Running>();
+
+  constructor(
+    readonly journal: Journal | undefined,
+    private readonly terminalId: string,
+  ) {}
+
+  /** Decides what to do with a payment; throws ValidationError for a reference reused with other terms. */
+  admit(asked: Asked): Admission {
+    const key = journalKey(asked.action, asked.referenceID);
+    const mismatch = (earlier: { amount?: string | undefined; currency?: string | undefined }) => {
+      if (canonicalAmount(earlier.amount) === canonicalAmount(asked.amount) && earlier.currency === asked.currency) return;
+      throw new ValidationError('referenceID', `was used for ${earlier.amount ?? '?'} ${earlier.currency ?? '?'}; a repeat must carry the same amount and currency, or a new referenceID`);
+    };
+    const running = this.running.get(key);
+    if (running !== undefined) {
+      mismatch(running);
+      return { kind: 'join', promise: running.promise };
+    }
+    if (this.journal === undefined) return { kind: 'new', settleOnly: false };
+    const other = asked.action === 'Void' ? undefined : this.journal.byReference(asked.referenceID);
+    if (other !== undefined && other.action !== asked.action && other.state !== 'NotSent') {
+      throw new ValidationError('referenceID', `is already used by a ${other.action}; every transaction needs its own`);
+    }
+    const entry = this.journal.get(asked.action, asked.referenceID);
+    if (entry === undefined || entry.state === 'NotSent') return { kind: 'new', settleOnly: false };
+    mismatch(entry);
+    // A refused Void may be tried again (the terminal was busy, say); every other settled entry is final.
+    if (entry.state === 'Success' || (entry.state === 'Failed' && asked.action !== 'Void')) return { kind: 'recorded', entry };
+    return { kind: 'new', settleOnly: entry.state === 'open' };
+  }
+
+  /** Remembers a payment queued or in flight until it ends. */
+  track(key: string, asked: Asked, promise: Promise<Outcome>): void {
+    this.running.set(key, { promise, amount: asked.amount, currency: asked.currency });
+    const forget = () => {
+      if (this.running.get(key)?.promise === promise) this.running.delete(key);
+    };
+    promise.then(forget, forget);
+  }
+
+  /** What the journal knows of a transaction a Void acts on. */
+  voidTarget(referenceID: string): Asked['target'] {
+    const entry = this.journal?.byReference(referenceID);
+    if (entry === undefined || entry.action === 'Void') return undefined;
+    const target: NonNullable<Asked['target']> = { action: entry.action };
+    if (entry.amount !== undefined) target.amount = entry.amount;
+    if (entry.currency !== undefined) target.currency = entry.currency;
+    return target;
+  }
+
+  /** Records a payment before it leaves. A journal that cannot write stops it, unsent. */
+  async begin(ctx: PaymentContext): Promise<void> {
+    if (this.journal === undefined) return;
+    const { asked } = ctx;
+    try {
+      await this.journal.begin({
+        referenceID: asked.referenceID,
+        action: ctx.action,
+        terminal: this.terminalId,
+        requestID: ctx.requestID,
+        ...(asked.amount !== undefined ? { amount: asked.amount } : {}),
+        ...(asked.currency !== undefined ? { currency: asked.currency } : {}),
+        ...(asked.orgReferenceID !== undefined ? { orgReferenceID: asked.orgReferenceID } : {}),
+        ...(ctx.options.origin !== undefined ? { node: ctx.options.origin } : {}),
+      });
+    } catch (cause) {
+      // The in-memory entry would say open: mark it never sent, so the reference stays usable.
+      this.journal.settle(ctx.action, asked.referenceID, 'NotSent').catch(() => undefined);
+      throw new JournalError(`${ctx.action} ${asked.referenceID} was not sent: the journal cannot record it (${(cause as Error).message})`, {
+        cause,
+        notSent: true,
+        referenceID: asked.referenceID,
+      });
+    }
+  }
+
+  /**
+   * Closes a payment's entry with its outcome. A failed write does not lose
+   * the outcome: it is returned as `journalBehind` and the entry is closed in
+   * memory (so no duplicate of it is sent by this process).
+   */
+  async close(action: PaymentAction, referenceID: string, result: 'Success' | 'Failed', body: unknown, resolvedBy: string | undefined, decision: Decision): Promise<Outcome['journalBehind']> {
+    if (this.journal === undefined) return undefined;
+    try {
+      await this.journal.settle(action, referenceID, result, journalOutcome(body, resolvedBy, decision));
+      return undefined;
+    } catch (err) {
+      return { code: 'E_JOURNAL', message: `the outcome of ${action} ${referenceID} (${result}) could not be written to the journal: ${(err as Error).message}` };
+    }
+  }
+
+  /** The payment certainly never left: the reference may be used again. */
+  async notSent(action: PaymentAction, referenceID: string): Promise<void> {
+    await this.journal?.settle(action, referenceID, 'NotSent').catch(() => undefined);
+  }
+
+  /** This terminal's open payments. */
+  openEntries(): JournalEntry[] {
+    return this.journal?.openEntries(this.terminalId) ?? [];
+  }
+
+  /** Open payments whose outcome a lookup of `referenceID` tells: the transaction itself, and a Void of it. */
+  openFor(referenceID: string): JournalEntry[] {
+    if (this.journal === undefined) return [];
+    const out: JournalEntry[] = [];
+    for (const e of [this.journal.byReference(referenceID), this.journal.get('Void', referenceID)]) {
+      if (e !== undefined && e.state === 'open' && e.terminal === this.terminalId) out.push(e);
+    }
+    return out;
+  }
+
+  /** The journal's entry for a reference (its own transaction), open or settled. */
+  entryOf(referenceID: string): JournalEntry | undefined {
+    return this.journal?.byReference(referenceID);
+  }
+
+  /** What was asked, as the journal recorded it. */
+  askedOfEntry(entry: JournalEntry): Asked {
+    const asked: Asked = { action: entry.action, referenceID: entry.referenceID };
+    if (entry.amount !== undefined) asked.amount = entry.amount;
+    if (entry.currency !== undefined) asked.currency = entry.currency;
+    if (entry.orgReferenceID !== undefined) asked.orgReferenceID = entry.orgReferenceID;
+    if (entry.action === 'Void') {
+      const target = this.voidTarget(entry.referenceID);
+      if (target !== undefined) asked.target = target;
+    }
+    return asked;
+  }
+}

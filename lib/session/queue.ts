@@ -1,0 +1,91 @@
+import { BusyError, TimeoutError } from '../errors';
+import type { Action } from '../messages';
+import type { BusyPolicy } from './types';
+
+export interface Job {
+  action: Action;
+  /** How long it may wait in the queue before it is released unsent. */
+  waitMs: number;
+  signal?: AbortSignal;
+  /** Runs the job; it calls `queue.next()` when done. */
+  start: () => void;
+  reject: (err: unknown) => void;
+  /** Told when the job has to wait behind others (its place, from 1). */
+  onWaiting?: (position: number) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * One request in flight per terminal; the others wait in order, up to a
+ * bound, each with its own time-out. A job released from the queue (time-out,
+ * abort, close) was certainly never sent.
+ */
+export class RequestQueue {
+  private readonly jobs: Job[] = [];
+  private running = false;
+
+  constructor(private readonly opts: { maxQueue: number; busyPolicy: BusyPolicy }) {}
+
+  /** Jobs waiting behind the one in flight. */
+  get length(): number {
+    return this.jobs.length;
+  }
+
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Starts a job now, queues it, or refuses it (busy policy, full queue, aborted). */
+  admit(job: Job): void {
+    if (this.running && this.opts.busyPolicy === 'reject') {
+      job.reject(new BusyError(`the terminal is busy with another request; ${job.action} refused`, { notSent: true }));
+      return;
+    }
+    if (this.running && this.jobs.length >= this.opts.maxQueue) {
+      job.reject(new BusyError(`the request queue is full (${this.opts.maxQueue} waiting); ${job.action} refused`, { code: 'E_QUEUE_FULL', notSent: true }));
+      return;
+    }
+    if (job.signal?.aborted) {
+      job.reject(job.signal.reason);
+      return;
+    }
+    if (!this.running) {
+      this.running = true;
+      job.start();
+      return;
+    }
+    this.jobs.push(job);
+    const release = (err: unknown) => {
+      const at = this.jobs.indexOf(job);
+      if (at < 0) return;
+      this.jobs.splice(at, 1);
+      clearTimeout(job.timer);
+      job.reject(err);
+    };
+    job.timer = setTimeout(
+      () => release(new TimeoutError(`${job.action} waited ${Math.round(job.waitMs / 100) / 10} s in the queue behind other requests and was not sent`, { notSent: true })),
+      job.waitMs,
+    );
+    job.signal?.addEventListener('abort', () => release(job.signal!.reason), { once: true });
+    job.onWaiting?.(this.jobs.length);
+  }
+
+  /** The job in flight is done: starts the next one. */
+  next(): void {
+    const job = this.jobs.shift();
+    if (job === undefined) {
+      this.running = false;
+      return;
+    }
+    clearTimeout(job.timer);
+    job.start();
+  }
+
+  /** Releases every waiting job with the error `reason` makes for it (nothing of them was sent). */
+  releaseAll(reason: (job: Job) => unknown): void {
+    for (const job of this.jobs.splice(0)) {
+      clearTimeout(job.timer);
+      job.reject(reason(job));
+    }
+  }
+}

@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { WonderCipher } from '../crypto';
+import type { Envelope } from '../envelope';
+import { aboutPayment, isNotSent, isWonderError, SecurityError, TransportError, WonderError } from '../errors';
+import { journalKey, type JournalEntry } from '../journal';
+import { buildBody, PAYMENT_ACTIONS, type Action, type RequestParams, type TransactionBody } from '../messages';
+import { decideAnswer, decideLookup, isSettled, lookupState, resultOf, type PaymentAction } from '../protocol/outcome';
+import type { Transport, TransportState } from '../transport';
+import { validateText } from '../validate';
+import { askedOf, type PaymentContext, type RequestContext } from './context';
+import { ReferenceTakenError } from './errors';
+import { Exchange } from './exchange';
+import { PaymentLedger } from './ledger';
+import { outcomeFromEntry, outcomeOf } from './outcomes';
+import { RequestQueue } from './queue';
+import { Resolver, type Resolved } from './resolver';
+import type { Outcome, Recovery, RequestOptions, SessionOptions } from './types';
+
+const WAITS_FOR_CARDHOLDER: readonly Action[] = ['Sale', 'Refund'];
+
+function isPayment(action: Action): action is PaymentAction {
+  return PAYMENT_ACTIONS.includes(action);
+}
+
+function defaultClientSN(): string {
+  const name = hostname().replace(/[^\x20-\x7e]/g, '').slice(0, 64);
+  return name.length > 0 ? name : 'node-red-ecr';
+}
+
+interface CloudLike {
+  deviceSn: string | undefined;
+  businessId: string;
+  setDeviceSn(sn: string): void;
+}
+
+/**
+ * One session per terminal, shared by every caller. It only moves messages
+ * and asks: the queue lets one request through at a time, the exchange
+ * sends and matches, the outcome module (lib/protocol/outcome) decides what
+ * an answer means, the resolver asks TransactionStatus while an outcome is
+ * unknown, and the ledger keeps the journal and refuses to send a reference
+ * twice.
+ *
+ * Events: `state` (TransportState), `activity` (SessionActivity),
+ * `stray` ({responseID, reason}) for dropped responses, `recovered`
+ * (Recovery) for an open payment settled after the fact, `journal-behind`
+ * ({code, message}) when an outcome could not be written.
+ */
+export class TerminalSession extends EventEmitter {
+  readonly transport: Transport;
+  readonly clientDeviceSN: string;
+  private cipher: WonderCipher;
+  private readonly opts: { paymentTimeoutMs: number; commandTimeoutMs: number };
+  private readonly ledger: PaymentLedger;
+  private readonly queue: RequestQueue;
+  private readonly exchange: Exchange;
+  private readonly resolver: Resolver;
+  private currentPayment: string | undefined;
+  private readonly abortRequested = new Set<string>();
+  private closed = false;
+  private readonly closing = new AbortController();
+  private readonly onMessage = (env: Envelope) => this.exchange.dispatch(env);
+  private readonly onState = (state: TransportState, err?: Error) => this.emit('state', state, err);
+
+  constructor(options: SessionOptions) {
+    super();
+    this.transport = options.transport;
+    this.cipher = new WonderCipher(options.pairingCode);
+    this.clientDeviceSN = validateText(options.clientDeviceSN ?? defaultClientSN(), 'clientDeviceSN');
+    this.opts = { paymentTimeoutMs: options.paymentTimeoutMs ?? 120_000, commandTimeoutMs: options.commandTimeoutMs ?? 10_000 };
+    this.ledger = new PaymentLedger(options.journal, options.terminalId ?? 'terminal');
+    this.queue = new RequestQueue({ maxQueue: options.maxQueue ?? 256, busyPolicy: options.busyPolicy ?? 'queue' });
+    this.exchange = new Exchange({
+      transport: this.transport,
+      cipher: () => this.cipher,
+      clientDeviceSN: this.clientDeviceSN,
+      closing: this.closing.signal,
+      onStray: (info) => this.emit('stray', info),
+    });
+    this.resolver = new Resolver(this.exchange, this.closing.signal, {
+      statusPollIntervalMs: options.statusPollIntervalMs ?? 2_000,
+      resolveTimeoutMs: options.resolveTimeoutMs ?? 120_000,
+      commandTimeoutMs: this.opts.commandTimeoutMs,
+    });
+    this.transport.on('message', this.onMessage);
+    this.transport.on('state', this.onState);
+  }
+
+  get state(): TransportState {
+    return this.transport.state;
+  }
+
+  /** Requests waiting behind the one in flight. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get inFlight(): boolean {
+    return this.queue.busy;
+  }
+
+  /**
+   * Opens the transport. On the cloud path with no device SN configured, asks
+   * ConnectionInfo for it first (the pairing code's key is enough for that).
+   */
+  async open(): Promise<void> {
+    await this.transport.open();
+    const cloud = this.transport as Transport & Partial<CloudLike>;
+    if (this.transport.kind === 'cloud' && cloud.deviceSn === undefined && cloud.setDeviceSn !== undefined) {
+      const info = await this.request('ConnectionInfo', { businessID: cloud.businessId! });
+      cloud.setDeviceSn(info.body.deviceSn as string);
+    }
+  }
+
+  /** Switches to a new pin code (the cloud's pinCode2 after Pair). */
+  rekey(pairingCode: string): void {
+    this.cipher = new WonderCipher(pairingCode);
+  }
+
+  /**
+   * Validates, queues and sends one request and waits for its outcome.
+   * Validation errors are thrown before anything is queued or sent.
+   */
+  request<A extends Action>(action: A, params?: RequestParams[A], options: RequestOptions = {}): Promise<Outcome<A>> {
+    let body: unknown;
+    try {
+      body = buildBody(action, params);
+    } catch (err) {
+      return Promise.reject(aboutPayment(err, undefined, true));
+    }
+    if (this.closed) return Promise.reject(new TransportError('the terminal session is closed', { code: 'E_CLOSED', notSent: true }));
+    const ctx: RequestContext<A> = { action, body, requestID: randomUUID(), options, started: Date.now() };
+    if (!isPayment(action)) return this.schedule(ctx, () => this.runCommand(ctx)) as Promise<Outcome<A>>;
+    return this.requestPayment(ctx as unknown as RequestContext<PaymentAction>) as unknown as Promise<Outcome<A>>;
+  }
+
+  /** A payment: never twice. A duplicate joins the one queued or in flight, or gets the recorded outcome. */
+  private requestPayment(base: RequestContext<PaymentAction>): Promise<Outcome> {
+    const asked = askedOf(base.action, base.body);
+    if (base.action === 'Void') {
+      const target = this.ledger.voidTarget(asked.referenceID);
+      if (target !== undefined) asked.target = target;
+    }
+    let admission;
+    try {
+      admission = this.ledger.admit(asked);
+    } catch (err) {
+      return Promise.reject(aboutPayment(err, asked.referenceID, true));
+    }
+    if (admission.kind === 'join') return admission.promise.then((o) => ({ ...o, duplicate: true }));
+    if (admission.kind === 'recorded') {
+      base.options.onQueued?.({ requestID: admission.entry.requestID, referenceID: asked.referenceID });
+      if (admission.entry.outcome?.reason === 'reference-taken') return Promise.reject(new ReferenceTakenError(base.action, asked.referenceID, undefined));
+      return Promise.resolve(outcomeFromEntry(admission.entry));
+    }
+    const ctx: PaymentContext = { ...base, asked, key: journalKey(base.action, asked.referenceID), settleOnly: admission.settleOnly };
+    const promise = this.schedule(ctx, () => this.runPayment(ctx));
+    this.ledger.track(ctx.key, asked, promise);
+    return promise;
+  }
+
+  /**
+   * Settles every open journal entry of this terminal with TransactionStatus,
+   * in the queue like any request. Emits `recovered` for each settled one.
+   */
+  recover(): Promise<Recovery[]> {
+    if (this.ledger.openEntries().length === 0) return Promise.resolve([]);
+    return new Promise<Recovery[]>((resolve, reject) => {
+      this.queue.admit({
+        action: 'TransactionStatus',
+        waitMs: this.opts.paymentTimeoutMs,
+        reject,
+        start: () => {
+          this.settleOpen(undefined)
+            .then(resolve, reject)
+            .finally(() => this.queue.next());
+        },
+      });
+    });
+  }
+
+  /** Queues a request (Abort goes out at once, beside the payment it aborts). */
+  private schedule(ctx: RequestContext, run: () => Promise<Outcome>): Promise<Outcome> {
+    const { action, requestID, options } = ctx;
+    const referenceID = (ctx as Partial<PaymentContext>).asked?.referenceID;
+    return new Promise<Outcome>((resolve, reject) => {
+      options.onQueued?.(referenceID === undefined || action === 'Void' ? { requestID } : { requestID, referenceID });
+      // The next request starts before this one's caller hears of it: a caller that asks again at once (Pair, then Ack) is not refused as busy.
+      const release = () => {
+        if (action !== 'Abort') this.queue.next();
+      };
+      const start = () => {
+        ctx.started = Date.now();
+        run().then(
+          (outcome) => {
+            this.emit('activity', { kind: 'done', action, requestID, result: outcome.result ?? (outcome.body as { status?: string }).status });
+            release();
+            resolve(outcome);
+          },
+          (err: unknown) => {
+            this.emit('activity', { kind: 'failed', action, requestID, code: isWonderError(err) ? err.code : 'E_UNKNOWN' });
+            release();
+            reject(err);
+          },
+        );
+      };
+      if (action === 'Abort') {
+        if (this.currentPayment !== undefined) this.abortRequested.add(this.currentPayment);
+        start();
+        return;
+      }
+      this.queue.admit({
+        action,
+        waitMs: options.timeoutMs ?? this.timeoutFor(action),
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        start,
+        reject: (err) => reject(referenceID === undefined ? err : aboutPayment(err, referenceID, true)),
+        onWaiting: (position) => this.emit('activity', { kind: 'queued', action, requestID, ...(referenceID !== undefined ? { referenceID } : {}), position }),
+      });
+    });
+  }
+
+  private timeoutFor(action: Action): number {
+    // A Void may ask for a supervisor on the terminal: it gets the payment time-out too.
+    return isPayment(action) ? this.opts.paymentTimeoutMs : this.opts.commandTimeoutMs;
+  }
+
+  private async runCommand(ctx: RequestContext): Promise<Outcome> {
+    const { action, requestID, options } = ctx;
+    this.emit('activity', { kind: 'sending', action, requestID });
+    const res = await this.exchange.send(action, ctx.body, requestID, options.timeoutMs ?? this.timeoutFor(action));
+    const outcome: Outcome = { action, requestID, header: res.header, body: res.body, statusQueries: 0, elapsedMs: Date.now() - ctx.started };
+    if (action === 'TransactionStatus') return this.readLookup(outcome, (ctx.body as { targetReferenceID: string }).targetReferenceID);
+    const status = (res.body as { status?: string }).status;
+    if (status === 'Success' || status === 'Failed' || status === 'Pending') outcome.result = status;
+    return outcome;
+  }
+
+  /**
+   * A TransactionStatus asked by a caller (the status node). Its result is
+   * the looked-up transaction's state. Where the journal holds that payment
+   * open, a lookup that describes it settles it now: the entry is closed and
+   * the payment is not emitted again by recovery.
+   */
+  private async readLookup(outcome: Outcome, referenceID: string): Promise<Outcome> {
+    const answer = { action: 'TransactionStatus', body: outcome.body };
+    const own = this.ledger.entryOf(referenceID);
+    const state = lookupState(outcome.body);
+    if (own === undefined) {
+      outcome.result = state ?? 'Unknown';
+    } else {
+      const decision = decideLookup(this.ledger.askedOfEntry(own), answer);
+      outcome.verdict = decision.verdict;
+      outcome.reason = decision.reason;
+      outcome.result = isSettled(decision) ? state! : state === 'Pending' ? 'Pending' : 'Unknown';
+    }
+    for (const entry of this.ledger.openFor(referenceID)) {
+      const decision = decideLookup(this.ledger.askedOfEntry(entry), answer);
+      if (!isSettled(decision)) continue;
+      const result = resultOf(entry.action, decision.verdict);
+      const behind = await this.ledger.close(entry.action, entry.referenceID, result, outcome.body, 'TransactionStatus', decision);
+      if (behind !== undefined) {
+        outcome.journalBehind = behind;
+        this.emit('journal-behind', behind);
+      }
+      outcome.settledPayment = { action: entry.action, referenceID: entry.referenceID, result };
+    }
+    return outcome;
+  }
+
+  private async runPayment(ctx: PaymentContext): Promise<Outcome> {
+    const { action, requestID, asked } = ctx;
+    // Before a new payment, settle what earlier ones left open.
+    await this.settleOpen(ctx.key);
+    if (ctx.settleOnly) {
+      // Sent before (the journal holds it open): ask, never send again.
+      const entry = this.ledger.journal!.get(action, asked.referenceID)!;
+      const resolved = await this.resolvePayment({ ...ctx, requestID: entry.requestID }, { heardFrom: false });
+      return { ...(await this.settleWith({ ...ctx, requestID: entry.requestID }, resolved)), duplicate: true };
+    }
+    await this.ledger.begin(ctx);
+    this.emit('activity', WAITS_FOR_CARDHOLDER.includes(action) ? { kind: 'waiting-card', action, requestID, referenceID: asked.referenceID } : { kind: 'sending', action, requestID });
+    this.currentPayment = requestID;
+    try {
+      let resolved: Resolved;
+      let answer;
+      let cause: unknown;
+      try {
+        answer = await this.exchange.send(action, ctx.body, requestID, ctx.options.timeoutMs ?? this.timeoutFor(action));
+      } catch (err) {
+        if (isNotSent(err)) {
+          // Certainly never left this host: the same referenceID may be used again.
+          await this.ledger.notSent(action, asked.referenceID);
+          throw aboutPayment(err, asked.referenceID, true);
+        }
+        // Closing, or only answers we cannot decrypt: the outcome is unknown and the journal keeps it open.
+        if (this.closing.signal.aborted || err instanceof SecurityError) throw aboutPayment(err, asked.referenceID, false);
+        cause = err;
+      }
+      if (answer !== undefined) {
+        const decision = decideAnswer(asked, { action: answer.action, body: answer.body });
+        resolved = isSettled(decision)
+          ? { decision, response: answer, queries: 0 }
+          : await this.resolvePayment(ctx, { first: decision, lastBody: answer.body, heardFrom: true });
+        // The terminal knew this reference from before (a journal that lost it, another till): its outcome is that earlier one's.
+        if (decision.reason === 'reference-used') return { ...(await this.settleWith(ctx, resolved)), duplicate: true };
+      } else {
+        resolved = await this.resolvePayment(ctx, { cause, heardFrom: false });
+      }
+      const outcome = await this.settleWith(ctx, resolved);
+      if (outcome.result === 'Success' && this.abortRequested.has(requestID)) outcome.approvedDespiteAbort = true;
+      return outcome;
+    } finally {
+      this.currentPayment = undefined;
+      this.abortRequested.delete(requestID);
+    }
+  }
+
+  /** Asks until the payment is settled; a refusal for a taken reference is recorded as such. */
+  private async resolvePayment(ctx: PaymentContext, known: Parameters<Resolver['resolve']>[1]): Promise<Resolved> {
+    this.emit('activity', { kind: 'resolving', action: ctx.action, requestID: ctx.requestID, referenceID: ctx.asked.referenceID });
+    try {
+      return await this.resolver.resolve(ctx, known);
+    } catch (err) {
+      if (err instanceof ReferenceTakenError) {
+        await this.ledger.close(ctx.action, ctx.asked.referenceID, 'Failed', known.lastBody, 'TransactionStatus', { verdict: 'unknown', reason: 'reference-taken', conflict: true });
+      }
+      throw aboutPayment(err, ctx.asked.referenceID, false);
+    }
+  }
+
+  /** Closes the journal entry with a settled outcome; a failed write is reported beside the outcome, never instead of it. */
+  private async settleWith(ctx: PaymentContext, resolved: Resolved): Promise<Outcome> {
+    const outcome = outcomeOf(ctx, resolved);
+    const behind = await this.ledger.close(ctx.action, ctx.asked.referenceID, outcome.result as 'Success' | 'Failed', resolved.response.body, resolved.resolvedBy, resolved.decision);
+    if (behind !== undefined) {
+      outcome.journalBehind = behind;
+      this.emit('journal-behind', behind);
+    }
+    return outcome;
+  }
+
+  /**
+   * Settles the journal's open entries of this terminal (all but `except`).
+   * Called before each new payment; refuses the payment while one stays open.
+   */
+  private async settleOpen(except: string | undefined): Promise<Recovery[]> {
+    const results: Recovery[] = [];
+    for (const entry of this.ledger.openEntries()) {
+      if (journalKey(entry.action, entry.referenceID) === except) continue;
+      try {
+        const outcome = await this.recoverEntry(entry);
+        results.push({ entry, outcome });
+        this.emit('recovered', { entry, outcome });
+      } catch (error) {
+        results.push({ entry, error });
+        if (except === undefined) continue;
+        const reference = except.startsWith('Void:') ? except.slice(5) : except;
+        if (error instanceof SecurityError) throw aboutPayment(error, reference, true);
+        throw new WonderError('E_BLOCKED', `an earlier ${entry.action} (${entry.referenceID}) is still unresolved; this payment was not sent and waits until it is settled`, {
+          cause: error,
+          notSent: true,
+          referenceID: reference,
+        });
+      }
+    }
+    return results;
+  }
+
+  private async recoverEntry(entry: JournalEntry): Promise<Outcome> {
+    const ctx: PaymentContext = {
+      action: entry.action,
+      body: undefined,
+      requestID: entry.requestID,
+      options: {},
+      started: Date.now(),
+      asked: this.ledger.askedOfEntry(entry),
+      key: journalKey(entry.action, entry.referenceID),
+      settleOnly: true,
+    };
+    const resolved = await this.resolvePayment(ctx, { heardFrom: false });
+    return this.settleWith(ctx, resolved);
+  }
+
+  /** Releases what waits (never sent), stops settling, closes the transport. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    this.queue.releaseAll((job) => new TransportError(`${job.action} was not sent: the terminal session was closed`, { code: 'E_CLOSED', notSent: true }));
+    this.transport.off('message', this.onMessage);
+    await this.transport.close();
+    this.transport.off('state', this.onState);
+  }
+}
+
+export type { TransactionBody };
