@@ -1,20 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { EventEmitter } from 'node:events';
-import {
-  BusyError,
-  parseEnvelope,
-  SecurityError,
-  TimeoutError,
-  ValidationError,
-  WonderCipher,
-  type Envelope,
-  type SendOptions,
-  type Transport,
-  type TransportState,
-} from '../lib';
+import { BusyError, SecurityError, TimeoutError, ValidationError, WonderCipher } from '../lib';
 import { PendingError, TerminalSession } from '../lib/session';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator';
 import { SimulatorTransport } from '../lib/transport-simulator';
+import { ScriptedTransport } from './helpers/scripted-transport';
 
 const PIN = '260880';
 
@@ -34,31 +23,6 @@ function setup(sim: ConstructorParameters<typeof SimulatedTerminal>[0] = {}, ses
   return { terminal, transport, session: s };
 }
 
-/** A transport that delivers what a test tells it, to check matching. */
-class ScriptedTransport extends EventEmitter implements Transport {
-  readonly kind = 'simulator' as const;
-  state: TransportState = 'closed';
-  readonly sent: Array<{ envelope: Envelope; plain: { header: { requestID: string }; body?: Record<string, unknown> } }> = [];
-  constructor(private readonly cipher: WonderCipher, private readonly reply: (t: ScriptedTransport, requestID: string, action: string) => void) {
-    super();
-  }
-  async open() {
-    this.state = 'connected';
-  }
-  async close() {
-    this.state = 'closed';
-  }
-  async send(text: string, options: SendOptions) {
-    const envelope = parseEnvelope(text);
-    const plain = this.cipher.decryptJson(envelope.data) as ScriptedTransport['sent'][number]['plain'];
-    this.sent.push({ envelope, plain });
-    this.reply(this, plain.header.requestID, options.action);
-  }
-  answer(requestID: string, action: string, body: Record<string, unknown>, cipher = this.cipher) {
-    const data = cipher.encrypt(JSON.stringify({ header: { responseID: requestID, serverDeviceSN: 'X', timestamp: 't' }, body }));
-    this.emit('message', { version: '2.0', action, data });
-  }
-}
 
 describe('terminal session', () => {
   let cleanup: Array<() => Promise<void>> = [];

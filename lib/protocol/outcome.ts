@@ -92,6 +92,11 @@ function mentions(body: Record<string, unknown>, words: readonly string[]): bool
 const REFERENCE_USED_WORDS = ['duplicate', 'reference used', 'referenceid used', 'reference id used', 'already used', 'already exist', 'reference exist'];
 const BUSY_WORDS = ['busy', 'being traded', 'in progress', 'ongoing'];
 
+/** A response's `status`: Success, Failed or Pending only (Voided is a transaction's state, never a status). */
+function responseStatus(value: unknown): 'Success' | 'Failed' | 'Pending' | undefined {
+  return value === 'Success' || value === 'Failed' || value === 'Pending' ? value : undefined;
+}
+
 function finalState(value: unknown): FinalState | 'Pending' | undefined {
   if (value === 'Pending') return 'Pending';
   return (FINAL_STATES as readonly unknown[]).includes(value) ? (value as FinalState) : undefined;
@@ -139,7 +144,7 @@ export function decideAnswer(asked: Asked, answer: Answer): Decision {
   if (answer.action !== undefined && answer.action !== asked.action) return unknown('wrong-action');
   const body = answer.body;
   if (!isRecord(body)) return unknown('malformed');
-  const status = finalState(body.status);
+  const status = responseStatus(body.status);
   const state = body.transactionStatus === undefined || body.transactionStatus === '' ? undefined : finalState(body.transactionStatus);
   if (body.transactionStatus !== undefined && body.transactionStatus !== '' && state === undefined) return unknown('malformed', 'transactionStatus');
   if (status === 'Pending' || state === 'Pending') return unknown('pending');
@@ -180,7 +185,7 @@ export function decideLookup(asked: Asked, answer: Answer): Decision {
   if (answer.action !== undefined && answer.action !== 'TransactionStatus') return unknown('wrong-action');
   const body = answer.body;
   if (!isRecord(body)) return unknown('malformed');
-  const status = finalState(body.status);
+  const status = responseStatus(body.status);
   const rawState = body.transactionStatus;
   const state = rawState === undefined || rawState === '' ? undefined : finalState(rawState);
   if (status === 'Pending' || state === 'Pending') return unknown('pending');
@@ -225,7 +230,7 @@ export function decideLookup(asked: Asked, answer: Answer): Decision {
  */
 export function lookupState(body: unknown): FinalState | 'Pending' | undefined {
   if (!isRecord(body)) return undefined;
-  const status = finalState(body.status);
+  const status = responseStatus(body.status);
   const state = body.transactionStatus === undefined || body.transactionStatus === '' ? undefined : finalState(body.transactionStatus);
   if (status === 'Pending' || state === 'Pending') return 'Pending';
   if (state === undefined || status === undefined) return undefined;

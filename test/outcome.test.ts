@@ -1,0 +1,210 @@
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { canonicalAmount } from '../lib/validate';
+import { decideAnswer, decideLookup, lookupState, MAX_MATCHED_TEXT, type Asked, type Decision } from '../lib/protocol/outcome';
+
+const SALE: Asked = { action: 'Sale', referenceID: 'R1', amount: '10.20', currency: 'HKD' };
+const REFUND: Asked = { action: 'Refund', referenceID: 'F1', amount: '5.00', currency: 'HKD', orgReferenceID: 'R1' };
+const VOID: Asked = { action: 'Void', referenceID: 'R1', target: { action: 'Sale', amount: '10.20', currency: 'HKD' } };
+
+const approvedSale = { status: 'Success', errorCode: '', errorMessage: '', currency: 'HKD', amount: '10.20', transactionStatus: 'Success' };
+const declinedSale = { status: 'Failed', errorCode: '05', errorMessage: 'Declined by issuer', currency: 'HKD', amount: '10.20', transactionStatus: 'Failed' };
+
+type Row = [string, Asked, Record<string, unknown> | unknown, Decision['verdict'], Decision['reason'], string?];
+
+/** The payment's own answer. */
+const ANSWERS: Row[] = [
+  ['seed approval', SALE, approvedSale, 'approved', 'approved'],
+  ['approval without transactionStatus', SALE, { status: 'Success', errorCode: '', errorMessage: '' }, 'approved', 'approved'],
+  ['approval with the amount written 10.2', SALE, { ...approvedSale, amount: '10.2' }, 'approved', 'approved'],
+  ['approval with the amount as a number', SALE, { ...approvedSale, amount: 10.2 }, 'approved', 'approved'],
+  ['decline', SALE, declinedSale, 'declined', 'declined'],
+  ['seed busy refusal', SALE, { status: 'Failed', errorCode: '5xxxx', errorMessage: 'The equipment is being traded' }, 'declined', 'terminal-busy'],
+  ['seed pending', SALE, { status: 'Pending', errorCode: '', errorMessage: '' }, 'unknown', 'pending'],
+  ['transactionStatus pending', SALE, { status: 'Success', transactionStatus: 'Pending' }, 'unknown', 'pending'],
+  ['Success but transactionStatus Failed', SALE, { ...approvedSale, transactionStatus: 'Failed', errorMessage: 'Declined by issuer' }, 'unknown', 'contradiction', 'transactionStatus'],
+  ['Failed but transactionStatus Success', SALE, { ...declinedSale, transactionStatus: 'Success' }, 'unknown', 'contradiction', 'transactionStatus'],
+  ['Success but transactionStatus Voided', SALE, { ...approvedSale, transactionStatus: 'Voided' }, 'unknown', 'contradiction', 'transactionStatus'],
+  ['approval of another amount', SALE, { ...approvedSale, amount: '1.00' }, 'unknown', 'contradiction', 'amount'],
+  ['approval in another currency', SALE, { ...approvedSale, currency: 'USD' }, 'unknown', 'contradiction', 'currency'],
+  ['refund approved for another sale', REFUND, { status: 'Success', orgReferenceID: 'OTHER' }, 'unknown', 'contradiction', 'orgReferenceID'],
+  ['reference used', SALE, { status: 'Failed', errorCode: 'DUPLICATE', errorMessage: 'referenceID has been used' }, 'unknown', 'reference-used'],
+  ['reference already exists', REFUND, { status: 'Failed', errorCode: 'E1', errorMessage: 'Reference already exists' }, 'unknown', 'reference-used'],
+  ['no status', SALE, { errorCode: '' }, 'unknown', 'malformed', 'status'],
+  ['unknown status word', SALE, { status: 'OK' }, 'unknown', 'malformed', 'status'],
+  ['unknown transactionStatus word', SALE, { status: 'Success', transactionStatus: 'Settled' }, 'unknown', 'malformed', 'transactionStatus'],
+  ['not an object', SALE, 'Success', 'unknown', 'malformed'],
+  ['null', SALE, null, 'unknown', 'malformed'],
+  ['void applied', VOID, { status: 'Success', errorCode: '', errorMessage: '' }, 'voided', 'voided'],
+  ['void refused', VOID, { status: 'Failed', errorCode: 'STATE', errorMessage: 'Transaction has refunds' }, 'declined', 'void-refused'],
+  ['refund approved', REFUND, { status: 'Success', errorCode: '', errorMessage: '' }, 'approved', 'approved'],
+];
+
+const lookupOfSale = { ...approvedSale, transactionType: 'Sale' };
+/** A TransactionStatus lookup of the payment's reference. */
+const LOOKUPS: Row[] = [
+  ['seed lookup (no kind stated)', SALE, approvedSale, 'approved', 'approved'],
+  ['lookup of a decline', SALE, { ...declinedSale, status: 'Success' }, 'declined', 'declined'],
+  ['lookup Failed/Failed', SALE, declinedSale, 'declined', 'declined'],
+  ['lookup of a voided sale', SALE, { ...approvedSale, transactionStatus: 'Voided' }, 'voided', 'voided'],
+  ['lookup that failed: internal error', SALE, { status: 'Failed', errorCode: '99', errorMessage: 'internal error, please retry' }, 'unknown', 'lookup-failed'],
+  ['lookup that failed: not found', SALE, { status: 'Failed', errorCode: 'NOT_FOUND', errorMessage: 'Transaction not found' }, 'unknown', 'lookup-failed'],
+  ['lookup Failed but transactionStatus Success', SALE, { ...approvedSale, status: 'Failed' }, 'unknown', 'lookup-failed'],
+  ['lookup Success without transactionStatus', SALE, { status: 'Success', amount: '10.20', currency: 'HKD' }, 'unknown', 'no-transaction-state'],
+  ['lookup pending', SALE, { status: 'Pending' }, 'unknown', 'pending'],
+  ['lookup transactionStatus pending', SALE, { status: 'Success', transactionStatus: 'Pending' }, 'unknown', 'pending'],
+  ['final state with "busy" in the message', SALE, { ...approvedSale, errorMessage: 'terminal busy, retry' }, 'approved', 'approved'],
+  ['decline with "retry" in the message', SALE, { ...declinedSale, status: 'Success', errorMessage: 'please retry later' }, 'declined', 'declined'],
+  ['lookup without amount', SALE, { status: 'Success', transactionStatus: 'Success', currency: 'HKD' }, 'unknown', 'no-evidence', 'amount'],
+  ['lookup without currency', SALE, { status: 'Success', transactionStatus: 'Success', amount: '10.20' }, 'unknown', 'no-evidence', 'currency'],
+  ['lookup of another amount', SALE, { ...approvedSale, amount: '99.00' }, 'unknown', 'reference-taken', 'amount'],
+  ['lookup in another currency', SALE, { ...approvedSale, currency: 'USD' }, 'unknown', 'reference-taken', 'currency'],
+  ['sale lookup finds a refund (kind)', SALE, { ...approvedSale, transactionType: 'Refund' }, 'unknown', 'reference-taken', 'transactionType'],
+  ['sale lookup finds a refund (orgReferenceID)', SALE, { ...approvedSale, orgReferenceID: 'R0' }, 'unknown', 'reference-taken', 'orgReferenceID'],
+  ['refund lookup finds the sale (kind stated)', REFUND, { ...lookupOfSale, amount: '5.00' }, 'unknown', 'reference-taken', 'transactionType'],
+  ['refund lookup finds a sale-shaped record', REFUND, { ...approvedSale, amount: '5.00' }, 'unknown', 'no-evidence', 'orgReferenceID'],
+  ['refund lookup of another sale', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R9' }, 'unknown', 'reference-taken', 'orgReferenceID'],
+  ['refund lookup that describes it', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R1', transactionType: 'Refund' }, 'approved', 'approved'],
+  ['refund lookup: orgReferenceID alone is evidence', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R1' }, 'approved', 'approved'],
+  ['void lookup: voided', VOID, { ...lookupOfSale, transactionStatus: 'Voided' }, 'voided', 'voided'],
+  ['void lookup: not yet voided', VOID, lookupOfSale, 'unknown', 'not-yet-voided'],
+  ['void lookup: the sale had failed', VOID, { ...declinedSale, status: 'Success' }, 'declined', 'nothing-to-void'],
+  ['void lookup of another amount', VOID, { ...lookupOfSale, amount: '1.00', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'amount'],
+  ['lookup not an object', SALE, [approvedSale], 'unknown', 'malformed'],
+];
+
+describe('outcome module (pure, table-driven)', () => {
+  describe("the payment's own answer", () => {
+    for (const [name, asked, body, verdict, reason, field] of ANSWERS) {
+      it(`${name} → ${verdict} (${reason})`, () => {
+        const d = decideAnswer(asked, { action: asked.action, body });
+        assert.equal(d.verdict, verdict);
+        assert.equal(d.reason, reason);
+        if (field !== undefined) assert.equal(d.field, field);
+      });
+    }
+    it("an answer whose envelope action is another request's is not this request's answer", () => {
+      assert.deepEqual(decideAnswer(SALE, { action: 'Refund', body: approvedSale }), { verdict: 'unknown', reason: 'wrong-action' });
+    });
+  });
+
+  describe('a TransactionStatus lookup', () => {
+    for (const [name, asked, body, verdict, reason, field] of LOOKUPS) {
+      it(`${name} → ${verdict} (${reason})`, () => {
+        const d = decideLookup(asked, { action: 'TransactionStatus', body });
+        assert.equal(d.verdict, verdict);
+        assert.equal(d.reason, reason);
+        if (field !== undefined) assert.equal(d.field, field);
+        assert.equal(d.conflict === true, reason === 'reference-taken');
+      });
+    }
+    it('a lookup answered as another action settles nothing', () => {
+      assert.equal(decideLookup(SALE, { action: 'Sale', body: approvedSale }).verdict, 'unknown');
+    });
+    it("the same body read as the payment's answer and as a lookup never gets opposite verdicts", () => {
+      for (const [, asked, body] of [...ANSWERS, ...LOOKUPS]) {
+        const a = decideAnswer(asked, { body }).verdict;
+        const l = decideLookup(asked, { body }).verdict;
+        const opposite = new Set([a, l]);
+        assert.ok(!(opposite.has('approved') && opposite.has('declined')), `${JSON.stringify(body)}: ${a} / ${l}`);
+      }
+    });
+    it('lookupState: the state of a lookup that ran, else undefined', () => {
+      assert.equal(lookupState(approvedSale), 'Success');
+      assert.equal(lookupState({ status: 'Failed', errorMessage: 'not found' }), undefined);
+      assert.equal(lookupState({ status: 'Pending' }), 'Pending');
+      assert.equal(lookupState({ ...approvedSale, transactionStatus: 'Voided' }), 'Voided');
+      assert.equal(lookupState({ ...approvedSale, status: 'Failed' }), undefined);
+    });
+  });
+
+  describe('properties (fast-check)', () => {
+    const word = fc.constantFrom('Success', 'Failed', 'Pending', 'Voided', '', 'success', 'OK', undefined);
+    const amount = fc.oneof(fc.constantFrom('10.20', '10.2', '10.200', '10', '5.00', '0', '-10.20', '1e3'), fc.double(), fc.string(), fc.constant(undefined));
+    const body = fc.record(
+      {
+        status: word,
+        transactionStatus: word,
+        amount,
+        currency: fc.constantFrom('HKD', 'hkd', 'USD', '', undefined),
+        orgReferenceID: fc.constantFrom('R1', 'R9', '', undefined),
+        transactionType: fc.constantFrom('Sale', 'Refund', 'Void', 'refund', 'other', undefined),
+        errorCode: fc.string(),
+        errorMessage: fc.string(),
+      },
+      { requiredKeys: [] },
+    );
+    const asked = fc.constantFrom(SALE, REFUND, VOID);
+
+    it('no answer body of any shape throws', () => {
+      fc.assert(
+        fc.property(asked, fc.anything({ withObjectString: true, withNullPrototype: true }), fc.option(fc.string()), (a, b, action) => {
+          const answer = action === null ? { body: b } : { action, body: b };
+          decideAnswer(a, answer);
+          decideLookup(a, answer);
+          lookupState(b);
+        }),
+        { numRuns: 5_000 },
+      );
+    });
+
+    it('a lookup settles a sale or refund only when it describes it: final agreeing states, same amount and currency, same kind', () => {
+      fc.assert(
+        fc.property(fc.constantFrom(SALE, REFUND), body, (a, b) => {
+          const d = decideLookup(a, { action: 'TransactionStatus', body: b });
+          if (d.verdict === 'unknown') return;
+          assert.ok(['Success', 'Failed', 'Voided'].includes(b.transactionStatus as string));
+          assert.ok(b.status === 'Success' || (b.status === 'Failed' && b.transactionStatus === 'Failed'));
+          assert.equal(canonicalAmount(b.amount), canonicalAmount(a.amount));
+          assert.equal(String(b.currency).toUpperCase(), a.currency);
+          if (a.action === 'Sale') assert.ok(!b.orgReferenceID && [undefined, 'Sale'].includes(b.transactionType));
+          if (a.action === 'Refund') assert.ok(b.orgReferenceID === 'R1' || (b.orgReferenceID !== 'R9' && String(b.transactionType).toLowerCase() === 'refund'));
+        }),
+        { numRuns: 20_000 },
+      );
+    });
+
+    it('unknown never turns into approved or declined by words: a lookup does not read the message at all', () => {
+      fc.assert(
+        fc.property(asked, body, fc.string(), fc.string(), (a, b, code, message) => {
+          const plain = decideLookup(a, { body: b });
+          const worded = decideLookup(a, { body: { ...b, errorCode: code, errorMessage: `${message} busy retry duplicate not found` } });
+          assert.deepEqual(worded, plain);
+        }),
+        { numRuns: 5_000 },
+      );
+    });
+
+    it('words in a message never make an answer approved or declined that was not; at most they make it unknown', () => {
+      fc.assert(
+        fc.property(asked, body, fc.constantFrom('busy', 'retry', 'duplicate', 'reference used', 'approved', 'declined'), (a, b, w) => {
+          const plain = decideAnswer(a, { body: { ...b, errorCode: '', errorMessage: '' } });
+          const worded = decideAnswer(a, { body: { ...b, errorCode: '', errorMessage: w } });
+          if (worded.verdict !== 'unknown') assert.equal(worded.verdict, plain.verdict);
+        }),
+        { numRuns: 5_000 },
+      );
+    });
+
+    it('messages are read only up to a bound: a megabyte of text gives what its first characters give', () => {
+      const long = `${'x'.repeat(MAX_MATCHED_TEXT)}duplicate${'a'.repeat(1_000_000)}`;
+      const d = decideAnswer(SALE, { body: { status: 'Failed', errorCode: '', errorMessage: long } });
+      assert.equal(d.verdict, 'declined');
+      const near = `${'x'.repeat(10)}duplicate${'a'.repeat(1_000_000)}`;
+      assert.equal(decideAnswer(SALE, { body: { status: 'Failed', errorCode: '', errorMessage: near } }).reason, 'reference-used');
+    });
+
+    it('amounts: 10.2, "10.2" and "10.20" are one amount; a wrong one is never equal', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 99_999_999 }), (cents) => {
+          const text = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+          assert.equal(canonicalAmount(text), text);
+          assert.equal(canonicalAmount(cents / 100), text);
+          if (cents % 10 === 0) assert.equal(canonicalAmount(text.slice(0, -1)), text);
+          assert.notEqual(canonicalAmount(`${Math.floor(cents / 100) + 1}.00`), text);
+        }),
+      );
+      for (const bad of ['1e3', '-1', '1.234', '', ' ', 'NaN', '0x10', '１０']) assert.equal(canonicalAmount(bad), undefined, bad);
+    });
+  });
+});
