@@ -113,3 +113,27 @@ export function createTransport(config: TerminalConfig): Transport {
       );
   }
 }
+
+/**
+ * A terminal's name in its journal: its serial port, LAN host and port, or
+ * cloud business and device, not the name of whatever configures it, so a
+ * config node re-created under a new id (or the command line) finds its open
+ * payments again. The simulator has no identity of its own: `fallbackId`.
+ */
+export function terminalIdentity(config: Pick<TerminalConfig, 'transport' | 'serialPort' | 'host' | 'port' | 'businessId' | 'deviceSn'>, fallbackId: string): string {
+  switch (config.transport) {
+    case 'serial':
+      return `serial-${config.serialPort ?? ''}`;
+    case 'lan':
+      return `lan-${config.host ?? ''}-${config.port || 8443}`;
+    case 'cloud':
+      return `cloud-${config.businessId ?? ''}-${config.deviceSn || 'any'}`;
+    default:
+      return `simulator-${fallbackId}`;
+  }
+}
+
+/** The journal's file name for a terminal identity. */
+export function journalFileName(identity: string): string {
+  return `journal-${identity.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`;
+}

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
-import { checkTerminalConfig, type TerminalConfig } from '../lib/config';
+import { checkTerminalConfig, journalFileName, terminalIdentity, type TerminalConfig } from '../lib/config';
 import { openPaymentsIn } from '../lib/journal';
 import { isWonderError, ValidationError } from '../lib/errors';
 import { validateTimeoutSeconds } from '../lib/validate';
@@ -61,7 +61,7 @@ export = function register(RED: NodeAPI): void {
    * open payments again.
    */
   const journalFile = (identity: string) =>
-    path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'wonder-ecr', `journal-${identity.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+    path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'wonder-ecr', journalFileName(identity));
   /** Journal files in use by the terminals deployed now. */
   const journalsInUse = new Set<string>();
   // After each deploy: a journal with open payments that no deployed terminal uses
@@ -85,18 +85,7 @@ export = function register(RED: NodeAPI): void {
   registered?.events.off('flows:started', registered.listener);
   RED.events.on('flows:started', onFlowsStarted);
   registered = { events: RED.events, listener: onFlowsStarted };
-  const identityOf = (def: TerminalDef, id: string): string => {
-    switch (def.transport) {
-      case 'serial':
-        return `serial-${def.serialPort ?? ''}`;
-      case 'lan':
-        return `lan-${def.host ?? ''}-${def.port || 8443}`;
-      case 'cloud':
-        return `cloud-${def.businessId ?? ''}-${def.deviceSn || 'any'}`;
-      default:
-        return `simulator-${id}`;
-    }
-  };
+  const identityOf = (def: TerminalDef, id: string): string => terminalIdentity(def, id);
 
   function WonderTerminalNode(this: TerminalConfigNode & Node<TerminalCredentials>, def: TerminalDef) {
     RED.nodes.createNode(this, def);
