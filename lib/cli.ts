@@ -9,6 +9,7 @@ import { PendingError, TerminalSession, type Outcome } from './session';
 import { serveLan, serveSerial } from './simulator-server';
 import { SimulatedTerminal } from './simulator';
 import type { Transport } from './transport';
+import { cliPairing } from './cli-state';
 
 export const EXIT = {
   ok: 0,
@@ -191,18 +192,15 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
     ...(timeoutMs === undefined ? {} : { paymentTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs }),
     resolveTimeoutMs: resolveTimeoutMs ?? 60_000,
   });
+  // Cloud: the pinCode2 a Pair hands back is kept for later commands to that terminal (lib/cli-state.ts).
+  const pairing = cliPairing(session, pin, io.env);
   try {
     await session.open();
     let outcome: Outcome;
     if (action === 'Pair') {
-      const pair = await session.request('Pair', {});
-      const ackUuid = (pair.body as { ackUuid: string }).ackUuid;
-      const pinCode2 = (pair.body as { pinCode2?: unknown }).pinCode2;
-      // Cloud: later commands use the second pin code the terminal handed back.
-      if (typeof pinCode2 === 'string' && pinCode2 !== '') session.rekey(pinCode2);
-      outcome = await session.request('Ack', { ackUuid });
+      outcome = (await pairing.pair()).ack;
     } else {
-      outcome = await session.request(action, params as never);
+      outcome = await pairing.request(action, params as never);
     }
     const line: Record<string, unknown> = { header: outcome.header, body: outcome.body };
     if (action === 'Sale' || action === 'Refund') line.referenceID = outcome.referenceID;
