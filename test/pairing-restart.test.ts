@@ -1,48 +1,11 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SimulatedTerminal } from '../lib/simulator';
 import { cloudGateway } from './helpers/cloud-gateway';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
-
-/** Collects what the flow POSTs to it; `next` waits for a body that matches. */
-async function collector() {
-  const bodies: any[] = [];
-  const waiting: Array<{ test: (b: any) => boolean; resolve: (b: any) => void }> = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (d: Buffer) => (text += d.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(text);
-      bodies.push(body);
-      for (const w of [...waiting]) {
-        if (w.test(body)) {
-          waiting.splice(waiting.indexOf(w), 1);
-          w.resolve(body);
-        }
-      }
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    bodies,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    /** The first body (already received or coming) that passes `test`. */
-    next(test: (b: any) => boolean, what: string, ms = 20_000): Promise<any> {
-      const found = bodies.find(test);
-      if (found !== undefined) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms; got ${JSON.stringify(bodies)}`)), ms);
-        waiting.push({ test, resolve: (b) => (clearTimeout(timer), resolve(b)) });
-      });
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
+import { httpSink as collector } from './helpers/http-sink';
 
 const PIN1 = '260880';
 const PIN2 = '845512';
@@ -105,6 +68,7 @@ describe('cloud pairing survives a restart (real Node-RED process, loopback HTTP
     const withCreds = flows.map((n) => (n.id === 'gw' ? { ...n, credentials: { pairingCode: PIN1 } } : n));
     const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(withCreds) });
     assert.equal(deploy.status, 204);
+    for (let i = 0; i < 400 && (red.output().match(/Started flows/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
     const fire = async (id: string) => assert.equal((await fetch(`${red!.url}/inject/${id}`, { method: 'POST' })).status, 200);
 
     // Pair once: the gateway hands out pinCode2.
