@@ -27,6 +27,8 @@ const USAGE = `usage:
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
       [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN]
   wonder-ecr simulate (--serial PATH | --lan PORT) [--pin CODE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
+cloud: pair keeps the second pin code (pinCode2) for later commands to that terminal, encrypted in
+      $XDG_STATE_HOME/wonder-ecr (or ~/.local/state/wonder-ecr); if the terminal refuses it: "pair again"
 exit status: 0 answered (Success), 1 Failed, 2 bad input, 3 no answer or transport error,
              4 still Pending, 5 security error (wrong pairing code or tampered data)
 EasyCard (intella Scan2Pay) retry of an interrupted payment:
