@@ -13,7 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ValidationError, isWonderError } from './errors';
 import { describeValue } from './validate';
-import { Scan2PayClient, classifyFailure, failedResponseOf, resolveEndpoint, runRetry, withoutCredentials, type RetryResult, type Scan2PayResponse } from './easycard';
+import { EasyCardRetry, Scan2PayClient, classifyFailure, failedResponseOf, resolveEndpoint, withoutCredentials, type RetryResult, type Scan2PayResponse } from './easycard';
+import { EasyCardJournal } from './easycard/journal';
+import { cliEasyCardJournalFile } from './cli-state';
 import type { CliIo } from './cli';
 
 export const EASYCARD_EXIT = {
@@ -25,6 +27,7 @@ export const EASYCARD_EXIT = {
 
 export const EASYCARD_USAGE = `  wonder-ecr easycard-retry --endpoint stage|production|URL --mch-id ID --response FILE
       [--rsa-public-key FILE] [--aes-iv IV] [--card-wait SECONDS] [--time-zone ZONE] [--timeout SECONDS]
+      [--journal FILE | --no-journal]   (default journal: $XDG_STATE_HOME/wonder-ecr/easycard-<MchId>.jsonl)
       secrets from the environment only: EASYCARD_PASSWORD (trade password), EASYCARD_REFUND_KEY
       (refund password, for Refund/Cancel/EZCRefund); EASYCARD_RSA_PUBLIC_KEY_FILE and EASYCARD_AES_IV
       stand in for --rsa-public-key and --aes-iv
@@ -40,6 +43,8 @@ const OPTIONS = {
   'card-wait': { type: 'string' },
   'time-zone': { type: 'string' },
   timeout: { type: 'string' },
+  journal: { type: 'string' },
+  'no-journal': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -166,6 +171,8 @@ function lineOf(result: RetryResult): Record<string, unknown> {
     reportToEasyCard: result.ok ? false : result.reportToEasyCard,
   };
   if (result.storeOrderNo !== undefined) line.storeOrderNo = result.storeOrderNo;
+  if (result.duplicate === true) line.duplicate = true;
+  if (result.resumed === true) line.resumed = true;
   if (!result.ok) {
     line.resumable = result.resumable;
     line.message = result.message;
@@ -251,12 +258,30 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
     return isWonderError(err) && err.code === 'E_VALIDATION' ? EASYCARD_EXIT.badInput : EASYCARD_EXIT.network;
   }
 
+  // The journal: a run is on record before its first request; a settled payment is answered from it.
+  let journal: EasyCardJournal | undefined;
+  try {
+    if (v['no-journal'] === true && v.journal !== undefined) throw new ValidationError('--journal', 'cannot be given with --no-journal');
+    if (v['no-journal'] !== true) {
+      const file = typeof v.journal === 'string' && v.journal !== '' ? v.journal : cliEasyCardJournalFile(io.env, client.mchId);
+      try {
+        journal = new EasyCardJournal(file, { privateDirectory: v.journal === undefined });
+      } catch (err) {
+        throw new ValidationError('--journal', `cannot open ${describeValue(file)} (${err instanceof Error ? err.message : String(err)}); nothing was sent`);
+      }
+    }
+  } catch (err) {
+    io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
+    return EASYCARD_EXIT.badInput;
+  }
+
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   const enter = new EnterKey(io.stdin ?? process.stdin);
   try {
-    const result = await runRetry(client, failed, {
+    const retrier = new EasyCardRetry(client, { waitForCard: () => Promise.reject(new Error('no card wait')) }, journal !== undefined ? { journal } : {});
+    const result = await retrier.run(failed, {
       signal: controller.signal,
       waitForCard: async (_attempt, max, info) => {
         if (cardWaitMs === undefined) {
@@ -279,6 +304,7 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
       const why = result.reason === 'aborted' && result.error !== undefined ? ` (${result.error.message})` : '';
       io.stderr(oneLine(`${result.reason}: ${result.message}${why}`));
     } else {
+      if (result.duplicate === true) io.stderr('settled earlier (from the journal): nothing was sent');
       io.stderr(`completed after ${result.attempts} ${result.attempts === 1 ? 'retry' : 'retries'}`);
     }
     return exitFor(result);
@@ -289,5 +315,6 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
   } finally {
     enter.close();
     process.off('SIGINT', onSigint);
+    journal?.close();
   }
 }

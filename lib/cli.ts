@@ -9,6 +9,7 @@ import { PendingError, TerminalSession, type Outcome } from './session';
 import { serveLan, serveSerial } from './simulator-server';
 import { SimulatedTerminal } from './simulator';
 import type { Transport } from './transport';
+import { cliPairing } from './cli-state';
 
 export const EXIT = {
   ok: 0,
@@ -26,6 +27,8 @@ const USAGE = `usage:
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
       [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN]
   wonder-ecr simulate (--serial PATH | --lan PORT) [--pin CODE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
+cloud: pair keeps the second pin code (pinCode2) for later commands to that terminal, encrypted in
+      $XDG_STATE_HOME/wonder-ecr (or ~/.local/state/wonder-ecr); if the terminal refuses it: "pair again"
 exit status: 0 answered (Success), 1 Failed, 2 bad input, 3 no answer or transport error,
              4 still Pending, 5 security error (wrong pairing code or tampered data)
 EasyCard (intella Scan2Pay) retry of an interrupted payment:
@@ -191,18 +194,15 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
     ...(timeoutMs === undefined ? {} : { paymentTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs }),
     resolveTimeoutMs: resolveTimeoutMs ?? 60_000,
   });
+  // Cloud: the pinCode2 a Pair hands back is kept for later commands to that terminal (lib/cli-state.ts).
+  const pairing = cliPairing(session, pin, io.env);
   try {
     await session.open();
     let outcome: Outcome;
     if (action === 'Pair') {
-      const pair = await session.request('Pair', {});
-      const ackUuid = (pair.body as { ackUuid: string }).ackUuid;
-      const pinCode2 = (pair.body as { pinCode2?: unknown }).pinCode2;
-      // Cloud: later commands use the second pin code the terminal handed back.
-      if (typeof pinCode2 === 'string' && pinCode2 !== '') session.rekey(pinCode2);
-      outcome = await session.request('Ack', { ackUuid });
+      outcome = (await pairing.pair()).ack;
     } else {
-      outcome = await session.request(action, params as never);
+      outcome = await pairing.request(action, params as never);
     }
     const line: Record<string, unknown> = { header: outcome.header, body: outcome.body };
     if (action === 'Sale' || action === 'Refund') line.referenceID = outcome.referenceID;

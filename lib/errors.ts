@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'E_PENDING'
   | 'E_BLOCKED'
   | 'E_REFERENCE_TAKEN'
+  | 'E_ABORTED'
   | 'E_JOURNAL';
 
 export interface WonderErrorOptions {

@@ -1,3 +1,5 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { EasyCardAccountHandle, type EasyCardAccountCredentials, type EasyCardAccountDef } from './common/easycard-account-handle';
 import { describeEasyCardError, ect } from './common/easycard-i18n';
@@ -14,11 +16,32 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     // The handle keeps only the SHA-256 of the passwords; node.credentials is Node-RED's own store.
-    node.easycard = new EasyCardAccountHandle(def, node.credentials);
-    if (node.easycard.configError !== undefined) {
+    // Its journal, one per merchant, lives beside the Wonder journals.
+    const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
+    const mchId = typeof def.mchId === 'string' ? def.mchId.trim() : '';
+    const journalFile = mchId === '' ? undefined : path.join(userDir, 'wonder-ecr', `easycard-${mchId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}.jsonl`);
+    node.easycard = new EasyCardAccountHandle(def, node.credentials, journalFile);
+    const handle = node.easycard;
+    if (handle.configError !== undefined) {
       // Library messages name the field and never echo a password or a key.
-      node.error(ect(RED, 'errors.config', { detail: describeEasyCardError(RED, node.easycard.configError) }));
+      node.error(ect(RED, 'errors.config', { detail: describeEasyCardError(RED, handle.configError) }));
     }
+    // After each deploy: a run a restart ended whose node is gone is at least logged (the others are sent from their node).
+    const onStarted = () => {
+      for (const r of handle.takeRecovered((rec) => rec.node === undefined || RED.nodes.getNode(rec.node) === null)) {
+        node.warn(ect(RED, 'log.recoveredOrphan', { storeOrderNo: r.storeOrderNo, state: r.result?.reason ?? r.state }));
+      }
+    };
+    RED.events.on('flows:started', onStarted);
+    node.on('close', (_removed: boolean, done: () => void) => {
+      RED.events.off('flows:started', onStarted);
+      // The retry nodes let a request already sent finish: its end is still recorded.
+      const drained = handle.retry?.drain() ?? Promise.resolve();
+      void drained.then(() => {
+        handle.close();
+        done();
+      });
+    });
   }
 
   RED.nodes.registerType('easycard-account', EasyCardAccountNode as never, {

@@ -5,6 +5,7 @@ import { isEasyCardError, type RetryAttemptEvent, type RetryResult, type WaitFor
 import type { EasyCardAccountHandle } from './common/easycard-account-handle';
 import { describeEasyCardError, ect, translatedEasyCardError } from './common/easycard-i18n';
 import { failedResponseOf, withoutCredentials } from '../lib/easycard';
+import { reportRecovered } from './common/easycard-recovered';
 
 interface RetryDef extends NodeDef {
   account?: string;
@@ -122,6 +123,7 @@ export = function register(RED: NodeAPI): void {
       const c = result.classification;
       const out: Record<string, unknown> = { ok: result.ok, attempts: result.attempts, reportToEasyCard: result.ok ? false : result.reportToEasyCard };
       if (result.duplicate === true) out.duplicate = true;
+      if (result.resumed === true) out.resumed = true;
       if (result.storeOrderNo !== undefined) out.storeOrderNo = result.storeOrderNo;
       if (!result.ok) {
         out.reason = result.reason;
@@ -164,7 +166,7 @@ export = function register(RED: NodeAPI): void {
         history.push(step);
       };
       // Throws (nothing sent) for a retry of this StoreOrderNo already running, a missing field or refund key.
-      const result = await handle.retry!.run(failed, { waitForCard, signal: sendAbort.signal, onAttempt });
+      const result = await handle.retry!.run(failed, { waitForCard, signal: sendAbort.signal, onAttempt }, node.id);
       const out = msg;
       out.payload = withoutCredentials(result.response);
       out.easycard = summary(result, history);
@@ -191,6 +193,13 @@ export = function register(RED: NodeAPI): void {
       done();
     }
 
+    // Runs of this node that a restart ended (found in the journal): reported on output 2, flagged recovered.
+    const onStarted = () => {
+      if (handle === undefined) return;
+      for (const record of handle.takeRecovered((r) => r.node === node.id)) reportRecovered(RED, node, record);
+    };
+    RED.events.on('flows:started', onStarted);
+
     node.on('input', (msg: Msg, send: Send, done: Done) => {
       if (msg.topic === CARD_BACK_TOPIC) {
         cardBack(msg);
@@ -207,6 +216,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      RED.events.off('flows:started', onStarted);
       closing = true;
       // Waits end now (nothing is sent for them); a request already sent may finish.
       waitAbort.abort();

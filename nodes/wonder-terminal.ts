@@ -10,6 +10,8 @@ import { validateTimeoutSeconds } from '../lib/validate';
 import type { BusyPolicy } from '../lib/session';
 import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
+import { nodeRedPairingStore } from './common/pairing-key';
+import type { PairingStore } from '../lib/pairing-store';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -85,6 +87,16 @@ export = function register(RED: NodeAPI): void {
   registered?.events.off('flows:started', registered.listener);
   RED.events.on('flows:started', onFlowsStarted);
   registered = { events: RED.events, listener: onFlowsStarted };
+  // Cloud pairings (pinCode2) kept across restarts, encrypted under Node-RED's credential secret.
+  let store: PairingStore | undefined;
+  const pairingStore = (): PairingStore | undefined => {
+    try {
+      store ??= nodeRedPairingStore(RED.settings, path.dirname(path.dirname(journalFile('x'))));
+    } catch (err) {
+      RED.log.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) }));
+    }
+    return store;
+  };
   const identityOf = (def: TerminalDef, id: string): string => terminalIdentity(def, id);
 
   function WonderTerminalNode(this: TerminalConfigNode & Node<TerminalCredentials>, def: TerminalDef) {
@@ -115,6 +127,7 @@ export = function register(RED: NodeAPI): void {
       ...(statusPollIntervalMs !== undefined ? { statusPollIntervalMs } : {}),
       journalFile: myJournal,
       terminalId: identityOf(def, node.id),
+      ...(def.transport === 'cloud' && pairingStore() !== undefined ? { pairingStore: pairingStore()! } : {}),
     });
     const handle = node.wonder;
     const problem = timeoutError ?? handle.configError;
@@ -124,6 +137,7 @@ export = function register(RED: NodeAPI): void {
       handle.on('state', (state: string, err?: Error) => {
         // The port path or host is not secret; error texts from the transports carry no secrets.
         if (state === 'disconnected') node.warn(t(RED, 'log.disconnected', { detail: err?.message ?? '' }));
+        else if (state === 'pair-again') node.error(t(RED, 'log.pairAgain', { deviceSn: def.deviceSn || def.businessId || '', detail: t(RED, 'errors.pairAgain') }));
         else if (state === 'connected') node.log(t(RED, 'log.connected'));
       });
       // A payment settled after the fact whose node is gone (deleted, re-imported): say so.
@@ -131,6 +145,10 @@ export = function register(RED: NodeAPI): void {
         if (r.entry.node === undefined || RED.nodes.getNode(r.entry.node) === null) {
           node.warn(t(RED, 'log.recoveredOrphan', { referenceID: r.entry.referenceID, result: r.outcome?.result ?? '?' }));
         }
+      });
+      // An old payment still unknown: it no longer holds new ones back, and stays open to be checked.
+      handle.on('unresolved', (r: { entry: { referenceID: string; action: string } }) => {
+        node.warn(t(RED, 'log.unresolved', { referenceID: r.entry.referenceID, action: r.entry.action }));
       });
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
@@ -187,7 +205,9 @@ export = function register(RED: NodeAPI): void {
       checkTerminalConfig(config);
       if (reuse) return deployed.wonder.pair({ timeoutMs: PAIR_TIMEOUT_MS });
       // A terminal not deployed yet (or changed in the dialog): pair over a temporary session.
-      const temporary = new TerminalHandle({ config, pairingCode: code, paymentTimeoutMs: 120_000, busyPolicy: 'reject' });
+      // Its pinCode2 (cloud) is stored too: the terminal, once deployed, speaks with it at once.
+      const cloudStore = config.transport === 'cloud' ? pairingStore() : undefined;
+      const temporary = new TerminalHandle({ config, pairingCode: code, paymentTimeoutMs: 120_000, busyPolicy: 'reject', ...(cloudStore !== undefined ? { pairingStore: cloudStore } : {}) });
       if (temporary.session === undefined) throw temporary.configError ?? new ValidationError('transport', 'is not usable');
       try {
         await temporary.open().catch(() => undefined);

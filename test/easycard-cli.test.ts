@@ -59,7 +59,9 @@ interface Started {
 }
 
 function start(args: string[], env: Record<string, string | undefined> = {}): Started {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, EASYCARD_PASSWORD: undefined, EASYCARD_REFUND_KEY: undefined, EASYCARD_RSA_PUBLIC_KEY_FILE: undefined, EASYCARD_AES_IV: undefined, ...env };
+  // Each run its own state directory (its journal), unless the test gives one.
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'easycard-cli-state-'));
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: state, EASYCARD_PASSWORD: undefined, EASYCARD_REFUND_KEY: undefined, EASYCARD_RSA_PUBLIC_KEY_FILE: undefined, EASYCARD_AES_IV: undefined, ...env };
   for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
   const child = spawn(process.execPath, [...launcher, 'easycard-retry', ...args], { env: childEnv });
   let stdout = '';
@@ -170,6 +172,37 @@ describe('wonder-ecr easycard-retry (command line) against a Scan2Pay server', f
       assert.equal(r.data.StoreOrderNo, 'PO123456');
       assert.equal(r.data.DeviceId, '01301234');
     }
+  });
+
+  it('the journal: a completed payment delivered again is answered from it, nothing sent (default state directory, and --journal FILE)', async function () {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'easycard-cli-journal-'));
+    const file = responseFile('journal.json', SEED_FAILED);
+    server.script({ response: SEED_RETRY2_SUCCESS });
+    const first = await start(base(file, ['--card-wait', '0']), { ...secretEnv, XDG_STATE_HOME: state }).done;
+    assert.equal(first.code, 0, first.stderr);
+    const journal = path.join(state, 'wonder-ecr', 'easycard-Account0001.jsonl');
+    assert.equal(fs.statSync(journal).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.dirname(journal)).mode & 0o777, 0o700);
+    assert.ok(!/949104293|AESKey|TradeKey/.test(fs.readFileSync(journal, 'utf8')), 'card data or a secret in the journal');
+    const again = await start(base(file, ['--card-wait', '0']), { ...secretEnv, XDG_STATE_HOME: state }).done;
+    assert.equal(again.code, 0, again.stderr);
+    const out = json(again);
+    assert.equal(out.ok, true);
+    assert.equal(out.duplicate, true);
+    assert.equal(out.attempts, 1);
+    assert.match(again.stderr, /nothing was sent/);
+    assert.equal(server.hits, 1);
+
+    // --journal FILE: the same, in the file named.
+    const named = path.join(dir, 'kiosk', 'easycard.jsonl');
+    server.script({ response: SEED_RETRY2_SUCCESS });
+    assert.equal((await start(base(file, ['--card-wait', '0', '--journal', named]), secretEnv).done).code, 0);
+    assert.equal(fs.statSync(named).mode & 0o777, 0o600);
+    assert.equal(json(await start(base(file, ['--card-wait', '0', '--journal', named]), secretEnv).done).duplicate, true);
+    assert.equal(server.hits, 2);
+    const both = await start(base(file, ['--journal', named, '--no-journal']), secretEnv).done;
+    assert.equal(both.code, 2);
+    assert.equal(server.hits, 2);
   });
 
   it('three failures with --card-wait 0: exit 1, retries-exhausted, reportToEasyCard', async function () {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { helper, type Msg } from './helpers/node-red';
+import { clearJournals, helper, type Msg } from './helpers/node-red';
 import { Scan2PayTestServer } from './helpers/scan2pay-server';
 import { Scan2PayClient, type Scan2PayResponse } from '../lib/easycard';
 import { SEED_FAILED, SEED_RETRY1_FAILED, SEED_RETRY2_SUCCESS } from './helpers/easycard-fixtures';
@@ -185,6 +185,8 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
   });
   beforeEach(function () {
     server.reset();
+    // Each test starts with empty books (the EasyCard journal lives in the helper's user directory).
+    clearJournals();
   });
   afterEach(async function () {
     await helper.unload();

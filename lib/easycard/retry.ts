@@ -15,6 +15,8 @@
 import { BusyError, ValidationError } from '../errors';
 import { describeValue } from '../validate';
 import { EasyCardError } from './errors';
+import type { EasyCardJournal, EasyCardRecord } from './journal';
+import { basisOf, failedResponseFromBasis, recordResultOf, resultFromRecord } from './journal-records';
 import type { Scan2PayRequestDraft, Scan2PayResponse } from './types';
 
 export const EASYCARD_METHOD = '31800';
@@ -278,6 +280,8 @@ export interface RetrySuccess {
   ok: true;
   /** This transaction (MchId + StoreOrderNo) was settled before: its recorded result, nothing sent. */
   duplicate?: boolean;
+  /** This run continued one that was interrupted (a restart, a cancel) from its recorded Retry. */
+  resumed?: boolean;
   /** The successful response. */
   response: Scan2PayResponse;
   /** Retry requests that reached (or may have reached) Scan2Pay. */
@@ -290,6 +294,8 @@ export interface RetryFailure {
   ok: false;
   /** This transaction (MchId + StoreOrderNo) was settled before: its recorded result, nothing sent. */
   duplicate?: boolean;
+  /** This run continued one that was interrupted (a restart, a cancel) from its recorded Retry. */
+  resumed?: boolean;
   reason: RetryFailureReason;
   /** Retry requests that reached (or may have reached) Scan2Pay. */
   attempts: number;
@@ -513,14 +519,22 @@ export async function runRetry(client: RetryClient, failedResponse: unknown, opt
  */
 const SETTLED_KEPT = 1000;
 
+export interface EasyCardRetryOptions {
+  /** Where every run is recorded before its first request leaves (see EasyCardJournal). */
+  journal?: EasyCardJournal;
+}
+
 export class EasyCardRetry {
   readonly #client: RetryClient;
   readonly #options: RunRetryOptions;
+  readonly #journal: EasyCardJournal | undefined;
   readonly #running = new Set<string>();
+  /** Runs under way, to wait for (`drain`) before the journal is closed. */
+  readonly #runs = new Set<Promise<unknown>>();
   /** Final results by MchId + StoreOrderNo, newest last (bounded): a redelivered failed response is not retried again. */
   readonly #settled = new Map<string, RetryResult>();
 
-  constructor(client: RetryClient, options: RunRetryOptions) {
+  constructor(client: RetryClient, options: RunRetryOptions, more: EasyCardRetryOptions = {}) {
     if (!isRecord(client) || typeof client.send !== 'function' || typeof client.buildRetryRequest !== 'function') {
       throw new ValidationError('client', 'must be a Scan2PayClient');
     }
@@ -529,6 +543,7 @@ export class EasyCardRetry {
     }
     this.#client = client;
     this.#options = options;
+    this.#journal = more.journal;
   }
 
   /** Transactions (MchId/StoreOrderNo) being retried now. */
@@ -536,7 +551,28 @@ export class EasyCardRetry {
     return [...this.#running];
   }
 
-  async run(failedResponse: unknown, overrides: Partial<RunRetryOptions> = {}): Promise<RetryResult> {
+  get journal(): EasyCardJournal | undefined {
+    return this.#journal;
+  }
+
+  /**
+   * One retry run. `origin` (a node id) is kept in the journal, to report
+   * from it a run that a restart ended.
+   */
+  run(failedResponse: unknown, overrides: Partial<RunRetryOptions> = {}, origin?: string): Promise<RetryResult> {
+    const run = this.#run(failedResponse, overrides, origin);
+    this.#runs.add(run);
+    const forget = () => this.#runs.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** Resolves once no run is under way (each ends by itself, or by its signal). */
+  async drain(): Promise<void> {
+    while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
+  }
+
+  async #run(failedResponse: unknown, overrides: Partial<RunRetryOptions>, origin: string | undefined): Promise<RetryResult> {
     const key = transactionKey(failedResponse, this.#client.mchId);
     if (key !== undefined && this.#running.has(key)) {
       throw new BusyError(`a retry for ${key} is already running`);
@@ -544,9 +580,15 @@ export class EasyCardRetry {
     const earlier = key === undefined ? undefined : this.#settled.get(key);
     // Settled already (completed, or ended for good): retrying again could charge twice or burn a retry.
     if (earlier !== undefined) return { ...earlier, duplicate: true };
+    const record = key === undefined ? undefined : this.#journal?.get(key);
+    if (record !== undefined && (record.state === 'completed' || record.state === 'failed')) return resultFromRecord(record);
     if (key !== undefined) this.#running.add(key);
     try {
-      const result = await runRetry(this.#client, failedResponse, { ...this.#options, ...overrides });
+      const options = { ...this.#options, ...overrides };
+      const result =
+        this.#journal !== undefined && key !== undefined
+          ? await this.#runJournalled(this.#journal, key, failedResponse, options, record, origin)
+          : await runRetry(this.#client, failedResponse, options);
       // Nothing reached Scan2Pay (not-sent, aborted before a retry): it may be run again later.
       const final = result.ok || !result.resumable;
       if (key !== undefined && final && (result.ok || result.attempts > 0)) {
@@ -557,6 +599,86 @@ export class EasyCardRetry {
     } finally {
       if (key !== undefined) this.#running.delete(key);
     }
+  }
+
+  /**
+   * The run, recorded: the record is on disk before the card is asked for,
+   * the Retry in flight before each request leaves, each reply and the end.
+   * An interrupted run resumes from its recorded Retry (or from the failed
+   * response given, when that one is further on).
+   */
+  async #runJournalled(
+    journal: EasyCardJournal,
+    key: string,
+    failedResponse: unknown,
+    options: RunRetryOptions,
+    record: EasyCardRecord | undefined,
+    origin: string | undefined,
+  ): Promise<RetryResult> {
+    let input = failedResponse;
+    let resumed = false;
+    if (record?.next !== undefined) {
+      const given = classifyFailure(failedResponse);
+      if (!given.retryable || (given.retry ?? 0) <= Number(record.next.retry)) {
+        input = failedResponseFromBasis(record, record.next);
+        resumed = true;
+      }
+    }
+    const classification = classifyFailure(input);
+    if (!classification.retryable) return runRetry(this.#client, input, options);
+    // Checks every field (and the refund key) before anything is written or asked for.
+    const draft = this.#client.buildRetryRequest(input);
+    const base = record?.attempts ?? 0;
+    let current: EasyCardRecord = {
+      key,
+      mchId: draft.Header.MchId,
+      storeOrderNo: draft.Data.StoreOrderNo,
+      serviceType: draft.Header.ServiceType,
+      ...(origin !== undefined ? { node: origin } : record?.node !== undefined ? { node: record.node } : {}),
+      state: 'running',
+      attempts: base,
+      next: basisOf(draft, classification.errorCode),
+      startedAt: record?.startedAt ?? new Date().toISOString(),
+      updatedAt: '',
+    };
+    journal.put(current);
+    const update = (change: Partial<EasyCardRecord>) => {
+      current = { ...current, ...change };
+      journal.put(current);
+    };
+    const result = await runRetry(this.#client, input, {
+      ...options,
+      waitForCard: async (attempt, max, info) => {
+        await options.waitForCard(attempt, max, info);
+        // The card is back: the retry goes out next. On disk first.
+        update({ inFlight: info.retry });
+      },
+      onAttempt: (e) => {
+        let next: EasyCardRecord['next'];
+        if (e.classification.retryable) {
+          try {
+            next = basisOf(this.#client.buildRetryRequest(e.response), e.classification.errorCode);
+          } catch {
+            next = undefined;
+          }
+        }
+        const change: Partial<EasyCardRecord> = { attempts: base + e.attempt, inFlight: undefined, next };
+        current = { ...current, ...change };
+        if (next === undefined) delete current.next;
+        journal.put(current);
+        options.onAttempt?.(e);
+      },
+    });
+    const total = { ...result, attempts: base + result.attempts, ...(resumed ? { resumed: true } : {}) } as RetryResult;
+    const final = total.ok || !total.resumable;
+    const end: EasyCardRecord = { ...current, attempts: total.attempts, state: total.ok ? 'completed' : final ? 'failed' : 'interrupted' };
+    delete end.inFlight;
+    if (final) {
+      delete end.next;
+      end.result = recordResultOf(total);
+    }
+    journal.put(end);
+    return total;
   }
 
   toJSON(): { running: string[] } {

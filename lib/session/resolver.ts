@@ -55,9 +55,10 @@ export class Resolver {
     private readonly opts: ResolverOptions,
   ) {}
 
-  async resolve(ctx: PaymentContext, known: Unresolved): Promise<Resolved> {
+  /** `timeoutMs`: how long to keep asking (default: the resolve time-out); 0 asks once. */
+  async resolve(ctx: PaymentContext, known: Unresolved, timeoutMs = this.opts.resolveTimeoutMs): Promise<Resolved> {
     const { asked } = ctx;
-    const deadline = Date.now() + this.opts.resolveTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     let queries = 0;
     let heardFrom = known.heardFrom;
     let lastBody = known.lastBody;

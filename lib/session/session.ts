@@ -45,8 +45,10 @@ interface CloudLike {
  *
  * Events: `state` (TransportState), `activity` (SessionActivity),
  * `stray` ({responseID, reason}) for dropped responses, `recovered`
- * (Recovery) for an open payment settled after the fact, `journal-behind`
- * ({code, message}) when an outcome could not be written.
+ * (Recovery) for an open payment settled after the fact, `unresolved`
+ * ({entry, error}) for an old one still unknown that no longer holds new
+ * payments back, `journal-behind` ({code, message}) when an outcome could
+ * not be written.
  */
 export class TerminalSession extends EventEmitter {
   readonly transport: Transport;
@@ -271,6 +273,18 @@ export class TerminalSession extends EventEmitter {
   }
 
   private async runPayment(ctx: PaymentContext): Promise<Outcome> {
+    const { requestID } = ctx;
+    // From now on an Abort is about this payment (even while it is still being journalled).
+    this.currentPayment = requestID;
+    try {
+      return await this.runPaymentNow(ctx);
+    } finally {
+      this.currentPayment = undefined;
+      this.abortRequested.delete(requestID);
+    }
+  }
+
+  private async runPaymentNow(ctx: PaymentContext): Promise<Outcome> {
     const { action, requestID, asked } = ctx;
     // Before a new payment, settle what earlier ones left open.
     await this.settleOpen(ctx.key);
@@ -281,9 +295,13 @@ export class TerminalSession extends EventEmitter {
       return { ...(await this.settleWith({ ...ctx, requestID: entry.requestID }, resolved)), duplicate: true };
     }
     await this.ledger.begin(ctx);
+    if (this.abortRequested.has(requestID)) {
+      // Cancelled before it left: it is never sent.
+      await this.ledger.notSent(action, asked.referenceID);
+      throw new WonderError('E_ABORTED', `${action} ${asked.referenceID} was aborted before it was sent; nothing reached the terminal`, { notSent: true, referenceID: asked.referenceID });
+    }
     this.emit('activity', WAITS_FOR_CARDHOLDER.includes(action) ? { kind: 'waiting-card', action, requestID, referenceID: asked.referenceID } : { kind: 'sending', action, requestID });
-    this.currentPayment = requestID;
-    try {
+    {
       let resolved: Resolved;
       let answer;
       let cause: unknown;
@@ -312,17 +330,14 @@ export class TerminalSession extends EventEmitter {
       const outcome = await this.settleWith(ctx, resolved);
       if (outcome.result === 'Success' && this.abortRequested.has(requestID)) outcome.approvedDespiteAbort = true;
       return outcome;
-    } finally {
-      this.currentPayment = undefined;
-      this.abortRequested.delete(requestID);
     }
   }
 
   /** Asks until the payment is settled; a refusal for a taken reference is recorded as such. */
-  private async resolvePayment(ctx: PaymentContext, known: Parameters<Resolver['resolve']>[1]): Promise<Resolved> {
+  private async resolvePayment(ctx: PaymentContext, known: Parameters<Resolver['resolve']>[1], timeoutMs?: number): Promise<Resolved> {
     this.emit('activity', { kind: 'resolving', action: ctx.action, requestID: ctx.requestID, referenceID: ctx.asked.referenceID });
     try {
-      return await this.resolver.resolve(ctx, known);
+      return await this.resolver.resolve(ctx, known, timeoutMs);
     } catch (err) {
       if (err instanceof ReferenceTakenError) {
         await this.ledger.close(ctx.action, ctx.asked.referenceID, 'Failed', known.lastBody, 'TransactionStatus', { verdict: 'unknown', reason: 'reference-taken', conflict: true });
@@ -350,8 +365,11 @@ export class TerminalSession extends EventEmitter {
     const results: Recovery[] = [];
     for (const entry of this.ledger.openEntries()) {
       if (journalKey(entry.action, entry.referenceID) === except) continue;
+      // Past its card window the terminal is no longer working on it: asked once, and it holds nothing back.
+      const stale = () => Date.now() - Date.parse(entry.openedAt) > this.opts.paymentTimeoutMs;
+      const wasStale = stale();
       try {
-        const outcome = await this.recoverEntry(entry);
+        const outcome = await this.recoverEntry(entry, wasStale ? 0 : undefined);
         results.push({ entry, outcome });
         this.emit('recovered', { entry, outcome });
       } catch (error) {
@@ -359,6 +377,11 @@ export class TerminalSession extends EventEmitter {
         if (except === undefined) continue;
         const reference = except.startsWith('Void:') ? except.slice(5) : except;
         if (error instanceof SecurityError) throw aboutPayment(error, reference, true);
+        if (stale()) {
+          // Still unknown, still open in the journal, asked about again at every start, reconnect and payment.
+          this.emit('unresolved', { entry, error });
+          continue;
+        }
         throw new WonderError('E_BLOCKED', `an earlier ${entry.action} (${entry.referenceID}) is still unresolved; this payment was not sent and waits until it is settled`, {
           cause: error,
           notSent: true,
@@ -369,7 +392,7 @@ export class TerminalSession extends EventEmitter {
     return results;
   }
 
-  private async recoverEntry(entry: JournalEntry): Promise<Outcome> {
+  private async recoverEntry(entry: JournalEntry, timeoutMs?: number): Promise<Outcome> {
     const ctx: PaymentContext = {
       action: entry.action,
       body: undefined,
@@ -380,7 +403,7 @@ export class TerminalSession extends EventEmitter {
       key: journalKey(entry.action, entry.referenceID),
       settleOnly: true,
     };
-    const resolved = await this.resolvePayment(ctx, { heardFrom: false });
+    const resolved = await this.resolvePayment(ctx, { heardFrom: false }, timeoutMs);
     return this.settleWith(ctx, resolved);
   }
 

@@ -1,6 +1,7 @@
 import { ValidationError, WonderError, isWonderError } from '../../lib/errors';
 import { describeValue } from '../../lib/validate';
 import { EasyCardRetry, Scan2PayClient, resolveEndpoint, type RetryClient } from '../../lib/easycard';
+import { EasyCardJournal, type EasyCardRecord } from '../../lib/easycard/journal';
 
 /** The easycard-account node's properties, as the editor saves them. */
 export interface EasyCardAccountDef {
@@ -54,12 +55,16 @@ export class EasyCardAccountHandle {
   readonly client: Scan2PayClient | undefined;
   readonly retry: EasyCardRetry | undefined;
   readonly configError: WonderError | undefined;
+  /** Every retry run of this merchant, on disk before its first request leaves. */
+  readonly journal: EasyCardJournal | undefined;
 
-  constructor(def: EasyCardAccountDef, credentials: EasyCardAccountCredentials | undefined) {
+  /** `journalFile`: the EasyCard journal of this merchant (Node-RED user directory). */
+  constructor(def: EasyCardAccountDef, credentials: EasyCardAccountCredentials | undefined, journalFile?: string) {
     const creds = credentials ?? {};
     let client: Scan2PayClient | undefined;
     let retry: EasyCardRetry | undefined;
     let configError: WonderError | undefined;
+    let journal: EasyCardJournal | undefined;
     try {
       const endpoint = resolveEndpoint(def.endpoint, 'endpoint');
       const timeoutMs = timeoutMsOf(def.timeout);
@@ -73,19 +78,54 @@ export class EasyCardAccountHandle {
         timeoutMs,
         ...(typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? { timeZone: def.timeZone.trim() } : {}),
       });
-      retry = new EasyCardRetry(client as RetryClient, {
-        // Every run brings its own wait (the easycard-retry node's); this one is never used.
-        waitForCard: () => Promise.reject(new Error('no card wait configured')),
-      });
+      if (journalFile !== undefined) {
+        try {
+          journal = new EasyCardJournal(journalFile);
+        } catch (cause) {
+          // Without its journal a retry could run twice after a restart: none is run.
+          throw new WonderError('E_VALIDATION', `the EasyCard journal cannot be opened: ${(cause as Error).message}`, { cause, field: 'journal' });
+        }
+      }
+      retry = new EasyCardRetry(
+        client as RetryClient,
+        {
+          // Every run brings its own wait (the easycard-retry node's); this one is never used.
+          waitForCard: () => Promise.reject(new Error('no card wait configured')),
+        },
+        journal !== undefined ? { journal } : {},
+      );
     } catch (err) {
       const e = renamed(err);
       configError = isWonderError(e) ? e : new WonderError('E_VALIDATION', e instanceof Error ? e.message : String(e), { cause: e });
       client = undefined;
       retry = undefined;
+      journal?.close();
+      journal = undefined;
     }
     this.client = client;
     this.retry = retry;
     this.configError = configError;
+    this.journal = journal;
+  }
+
+  /**
+   * Runs a restart ended, not reported yet, that `accept` takes (and so
+   * reports): each is marked reported in the journal.
+   */
+  takeRecovered(accept: (record: EasyCardRecord) => boolean): EasyCardRecord[] {
+    if (this.journal === undefined) return [];
+    const taken: EasyCardRecord[] = [];
+    for (const record of this.journal.unreported()) {
+      if (!accept(record)) continue;
+      const reported = { ...record, reported: true };
+      this.journal.put(reported);
+      taken.push(reported);
+    }
+    return taken;
+  }
+
+  close(): void {
+    this.journal?.close();
   }
 
   /** Whether a refund password is configured (needed to retry Refund / Cancel / EZCRefund). */

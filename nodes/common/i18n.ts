@@ -1,5 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import { isWonderError } from '../../lib/errors';
+import { isPairAgainError } from '../../lib/pairing-store';
 
 /** Shared message catalog: the wonder-terminal set's. */
 export const NS = 'node-red-contrib-wonder-ecr/wonder-terminal';
@@ -18,6 +19,7 @@ function has(RED: NodeAPI, key: string): boolean {
  */
 export function describeError(RED: NodeAPI, err: unknown): string {
   if (!isWonderError(err)) return err instanceof Error ? err.message : String(err);
+  if (isPairAgainError(err)) return `${t(RED, 'errors.pairAgain')}: ${err.message}`;
   if (err.code === 'E_VALIDATION' && err.field !== undefined && has(RED, `errors.field.${err.field}`)) {
     // The translation says what is wanted; keep what was given, and the field's name.
     const given = /, got (.+)$/.exec(err.message)?.[1];

@@ -13,6 +13,8 @@ export function connectionStatus(state: ConnectionState): NodeStatus {
       return { fill: 'red', shape: 'ring', text: `${NS}:status.disconnected` };
     case 'unconfigured':
       return { fill: 'red', shape: 'dot', text: `${NS}:status.configError` };
+    case 'pair-again':
+      return { fill: 'red', shape: 'ring', text: `${NS}:status.pairAgain` };
     default:
       return { fill: 'grey', shape: 'ring', text: `${NS}:status.closed` };
   }

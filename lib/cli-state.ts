@@ -1,0 +1,42 @@
+/**
+ * What the command line keeps between runs, in its state directory
+ * (`$XDG_STATE_HOME/wonder-ecr`, else `~/.local/state/wonder-ecr`; mode 0700,
+ * files 0600): the cloud pairing (pinCode2), encrypted under a random key of
+ * its own there (`pairing.key`), and the EasyCard journal.
+ */
+import * as path from 'node:path';
+import { CloudPairing } from './cloud-pairing';
+import type { Action, RequestParams } from './messages';
+import { PairingStore, pairingKeyFromFile } from './pairing-store';
+import { cliStateDirectory } from './private-files';
+import type { Outcome, TerminalSession } from './session';
+import { CloudTransport } from './transport-cloud';
+
+/** The CLI's pairing store (created on first use). */
+export function cliPairingStore(env: NodeJS.ProcessEnv): PairingStore {
+  const dir = cliStateDirectory(env);
+  return new PairingStore(dir, pairingKeyFromFile(path.join(dir, 'pairing.key')));
+}
+
+/** The CLI's EasyCard journal of a merchant, unless --journal names another file. */
+export function cliEasyCardJournalFile(env: NodeJS.ProcessEnv, mchId: string): string {
+  return path.join(cliStateDirectory(env), `easycard-${mchId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}.jsonl`);
+}
+
+/** One command's session with the key it should speak with: a stored pinCode2 (cloud) once the device SN is known. */
+export function cliPairing(session: TerminalSession, pin: string, env: NodeJS.ProcessEnv) {
+  const pairing = new CloudPairing(session, pin, session.transport instanceof CloudTransport ? cliPairingStore(env) : undefined);
+  return {
+    pair: () => pairing.pair(),
+    async request<A extends Action>(action: A, params: RequestParams[A]): Promise<Outcome<A>> {
+      pairing.load();
+      // A stored pairing that cannot be read: nothing is sent under the first code instead.
+      if (pairing.unreadable !== undefined) throw pairing.unreadable;
+      try {
+        return await session.request(action, params);
+      } catch (err) {
+        throw pairing.mapError(err);
+      }
+    },
+  };
+}

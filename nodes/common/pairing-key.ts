@@ -1,0 +1,44 @@
+import * as path from 'node:path';
+import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../../lib/pairing-store';
+
+interface SettingsView {
+  get?: (name: string) => unknown;
+  credentialSecret?: unknown;
+}
+
+function setting(settings: SettingsView, name: string): unknown {
+  try {
+    return typeof settings.get === 'function' ? settings.get(name) : (settings as Record<string, unknown>)[name];
+  } catch {
+    // Node-RED throws for a setting it does not have.
+    return undefined;
+  }
+}
+
+/**
+ * The secret Node-RED encrypts its credentials with, as its runtime chooses
+ * it (@node-red/runtime/lib/nodes/credentials.js): `credentialSecret` from
+ * the settings file, else the `_credentialSecret` it generated into
+ * `.config.runtime.json`. Undefined when encryption is off
+ * (`credentialSecret: false`) or no secret is there.
+ */
+export function nodeRedCredentialSecret(settings: unknown): string | undefined {
+  const view = (settings ?? {}) as SettingsView;
+  const user = setting(view, 'credentialSecret');
+  if (typeof user === 'string' && user !== '') return user;
+  if (user === false) return undefined;
+  const generated = setting(view, '_credentialSecret');
+  return typeof generated === 'string' && generated !== '' ? generated : undefined;
+}
+
+/**
+ * The pairing store of a Node-RED instance: `<userDir>/wonder-ecr/` (mode
+ * 0700), its key derived from Node-RED's credential secret (the same standing
+ * as the pairing code in the credentials file). With credential encryption
+ * turned off, a random key in `<userDir>/wonder-ecr/pairing.key` (mode 0600).
+ */
+export function nodeRedPairingStore(settings: unknown, userDir: string): PairingStore {
+  const dir = path.join(userDir, 'wonder-ecr');
+  const secret = nodeRedCredentialSecret(settings);
+  return new PairingStore(dir, secret !== undefined ? pairingKeyFromSecret(secret) : pairingKeyFromFile(path.join(dir, 'pairing.key')));
+}
