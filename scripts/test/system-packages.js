@@ -47,13 +47,9 @@ function installCommand(pkgs) {
   return `sudo apt-get update && sudo apt-get install -y --no-install-recommends ${pkgs.join(' ')}`;
 }
 
-function refusal(absent, reason) {
-  const pkgs = absent.map((n) => n.pkg);
+function refusal(absent, reason, how) {
   const lines = absent.map((n) => `  ${n.program} (package ${n.pkg}): ${n.why}`);
-  return new SetupError(
-    `The tests need programs this machine lacks:\n${lines.join('\n')}\n` +
-      `${reason}. Install them, then run npm test again:\n  ${installCommand(pkgs)}`,
-  );
+  return new SetupError(`The tests need programs this machine lacks:\n${lines.join('\n')}\n${reason}. ${how}:\n  ${installCommand(absent.map((n) => n.pkg))}`);
 }
 
 function run(argv, log) {
@@ -72,9 +68,11 @@ function run(argv, log) {
 function ensureSystemPackages(log = (line) => process.stderr.write(`${line}\n`)) {
   const absent = missing();
   if (absent.length === 0) return { installed: [] };
-  if (which('apt-get') === undefined) throw refusal(absent, 'This is not a Debian/Ubuntu system (no apt-get on PATH), so npm test cannot install them');
+  if (which('apt-get') === undefined) {
+    throw refusal(absent, 'There is no apt-get on PATH (not Debian/Ubuntu), so npm test cannot install them', "Install them with this system's package manager, then run npm test again; on Debian/Ubuntu that is");
+  }
   const sudo = privilege();
-  if (sudo === undefined) throw refusal(absent, 'npm test may not install them (not root, and no sudo without a password)');
+  if (sudo === undefined) throw refusal(absent, 'npm test may not install them (not root, and no sudo without a password)', 'Install them, then run npm test again');
   const pkgs = absent.map((n) => n.pkg);
   const env = ['env', 'DEBIAN_FRONTEND=noninteractive'];
   log(`Installing the system packages the tests need: ${pkgs.join(' ')} (apt-get update, then apt-get install -y --no-install-recommends ${pkgs.join(' ')})`);
