@@ -35,7 +35,7 @@ describe('editor in a real browser (Debian chromium)', function () {
 
   it('the editor is the Node-RED under test (each npm test leg picks one)', async () => {
     const version = await page.evaluate(() => (globalThis as unknown as { RED: { settings: { version: string } } }).RED.settings.version);
-    // Node-RED 4.1 reports its version with a '-git' suffix when run from a package install.
+    // Node-RED adds '-git' to its version when a .git sits beside its node_modules (this repository's own install).
     assert.equal(version.replace(/-git$/, ''), nodeRedVersion());
   });
 
