@@ -7,6 +7,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { which } = require('./system-packages');
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -32,6 +33,8 @@ function runMocha(leg, specFiles) {
     ...process.env,
     PATH: `${path.dirname(leg.nodeBin)}${path.delimiter}${process.env.PATH ?? ''}`,
     WONDER_NODE_RED_DIR: leg.nodeRedDir,
+    // The editor test's browser: the chromium the set-up found on PATH.
+    CHROMIUM_PATH: process.env.CHROMIUM_PATH || which('chromium') || '/usr/bin/chromium',
   };
   const started = process.hrtime.bigint();
   return new Promise((resolve) => {
