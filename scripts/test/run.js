@@ -59,7 +59,12 @@ async function main() {
   const setupSeconds = (Date.now() - started) / 1000;
 
   log('Building (scripts/build.js)');
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
+  } catch {
+    log('\nThe build failed (its errors are above): no test was run.');
+    return 1;
+  }
 
   const results = [];
   for (const leg of prepared) {
