@@ -2,6 +2,7 @@ import helper from 'node-red-node-test-helper';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { coreNode, nodeRedMain } from '../test/helpers/node-red-install';
 import { SALE } from './fixtures';
 
 /**
@@ -13,7 +14,7 @@ let userDir: string | undefined;
 export async function startRuntime(): Promise<typeof helper> {
   if (userDir === undefined) {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-bench-'));
-    helper.init(require.resolve('node-red'), { userDir });
+    helper.init(nodeRedMain(), { userDir });
     await new Promise<void>((resolve, reject) => helper.startServer((err?: unknown) => (err ? reject(err) : resolve())));
   }
   return helper;
@@ -58,7 +59,7 @@ export function nodeModules(): unknown[] {
   return [
     require(path.join(dist, 'wonder-terminal.js')),
     require(path.join(dist, 'wonder-sale.js')),
-    require('@node-red/nodes/core/common/20-inject.js'),
+    coreNode('common/20-inject.js'),
   ];
 }
 

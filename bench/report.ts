@@ -3,6 +3,7 @@ import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
 import type { MicroResult } from './micro';
 import type { ScaleResult } from './scale';
+import { nodeRedVersion } from '../test/helpers/node-red-install';
 import { round } from './stats';
 
 /** A goal of issue 7: the figure measured, the target, and whether it is met. */
@@ -35,7 +36,7 @@ export function environment(): Record<string, string | number> {
   return {
     node: process.version,
     v8: process.versions.v8,
-    nodeRed: (require('node-red/package.json') as { version: string }).version,
+    nodeRed: nodeRedVersion(),
     adyenApiLibrary: (require('@adyen/api-library/package.json') as { version: string }).version,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',

@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clearJournals, helper, type Msg } from './helpers/node-red';
+import { coreNode } from './helpers/node-red-install';
 import { Scan2PayTestServer } from './helpers/scan2pay-server';
 import { Scan2PayClient, type Scan2PayResponse } from '../lib/easycard';
 import { SEED_FAILED, SEED_RETRY1_FAILED, SEED_RETRY2_SUCCESS } from './helpers/easycard-fixtures';
@@ -18,9 +19,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nodesDir = path.join(__dirname, '..', 'nodes');
 const accountNode = require(path.join(nodesDir, 'easycard-account.js'));
 const retryNode = require(path.join(nodesDir, 'easycard-retry.js'));
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const injectNode = require('@node-red/nodes/core/common/20-inject.js');
-const commentNode = require('@node-red/nodes/core/common/90-comment.js');
+const catchNode = coreNode('common/25-catch.js');
+const injectNode = coreNode('common/20-inject.js');
+const commentNode = coreNode('common/90-comment.js');
 
 // ---- a real translator over the shipped en-US catalogs (the helper's RED._ returns the key) ----
 

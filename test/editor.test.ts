@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { nodeRedVersion } from './helpers/node-red-install';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -30,6 +31,12 @@ describe('editor in a real browser (Debian chromium)', function () {
     await browser?.close();
     const code = await red?.stop();
     assert.ok(code === 0 || code === null, `Node-RED exit ${code}`);
+  });
+
+  it('the editor is the Node-RED under test (each npm test leg picks one)', async () => {
+    const version = await page.evaluate(() => (globalThis as unknown as { RED: { settings: { version: string } } }).RED.settings.version);
+    // Node-RED adds '-git' to its version when a .git sits beside its node_modules (this repository's own install).
+    assert.equal(version.replace(/-git$/, ''), nodeRedVersion());
   });
 
   it('the palette shows every Wonder node and the EasyCard retry node in the payments category', async () => {

@@ -273,8 +273,18 @@ describe('transaction journal', () => {
       if (text.includes('"Abort"')) await new Promise((r) => setTimeout(r, 100));
       return handle(input);
     };
+    // The abort is asked once the sale is journaled and waits for the card (not after a fixed
+    // 10 ms: the journal's flush alone can take longer on a busy disk).
+    const waitingCard = new Promise<void>((resolve) => {
+      const seen = (a: { kind: string }) => {
+        if (a.kind !== 'waiting-card') return;
+        session.off('activity', seen);
+        resolve();
+      };
+      session.on('activity', seen);
+    });
     const sale = session.request('Sale', { amount: '9.00', currency: 'HKD' });
-    await new Promise((r) => setTimeout(r, 10));
+    await waitingCard;
     await session.request('Abort');
     const out = await sale;
     assert.equal(out.result, 'Success');

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { nodeRedScript } from './node-red-install';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -15,13 +16,13 @@ export interface NodeRedProcess {
 }
 
 /**
- * Starts a real Node-RED (node node_modules/node-red/red.js) with the demo
+ * Starts a real Node-RED (node red.js of the Node-RED under test) with the demo
  * settings, a fresh user directory and the given flows, on a free port.
  */
 export async function startNodeRed(options: { flows: unknown[]; credentials?: Record<string, unknown>; userDir?: string; env?: Record<string, string> }): Promise<NodeRedProcess> {
   const userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-nr-'));
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows));
-  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'node-red', 'red.js'), '--settings', path.join(root, 'demo', 'settings.js')], {
+  const child = spawn(process.execPath, [nodeRedScript(), '--settings', path.join(root, 'demo', 'settings.js')], {
     cwd: root,
     env: { ...process.env, WONDER_DEMO_USERDIR: userDir, WONDER_DEMO_PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,10 +2,11 @@ import helper from 'node-red-node-test-helper';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { coreNode, nodeRedMain } from './node-red-install';
 
 /** A user directory of the tests' own: journals never touch ~/.node-red. */
 export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-helper-'));
-helper.init(require.resolve('node-red'), { userDir });
+helper.init(nodeRedMain(), { userDir });
 
 /** Forgets every journal (each test starts with empty books). */
 export function clearJournals(): void {
@@ -23,7 +24,7 @@ export const nodes = {
   void: require(path.join(dist, 'wonder-void.js')),
   abort: require(path.join(dist, 'wonder-abort.js')),
   status: require(path.join(dist, 'wonder-status.js')),
-  catch: require('@node-red/nodes/core/common/25-catch.js'),
+  catch: coreNode('common/25-catch.js'),
 };
 export const allNodes = Object.values(nodes);
 
