@@ -9,7 +9,7 @@ import { CloudPairing } from './cloud-pairing';
 import type { Action, RequestParams } from './messages';
 import { PairingStore, pairingKeyFromFile } from './pairing-store';
 import { cliStateDirectory } from './private-files';
-import type { Outcome, TerminalSession } from './session';
+import type { Outcome, RequestOptions, TerminalSession } from './session';
 import { CloudTransport } from './transport-cloud';
 
 /** The CLI's pairing store (created on first use). */
@@ -28,12 +28,12 @@ export function cliPairing(session: TerminalSession, pin: string, env: NodeJS.Pr
   const pairing = new CloudPairing(session, pin, session.transport instanceof CloudTransport ? cliPairingStore(env) : undefined);
   return {
     pair: () => pairing.pair(),
-    async request<A extends Action>(action: A, params: RequestParams[A]): Promise<Outcome<A>> {
+    async request<A extends Action>(action: A, params: RequestParams[A], options?: RequestOptions): Promise<Outcome<A>> {
       pairing.load();
       // A stored pairing that cannot be read: nothing is sent under the first code instead.
       if (pairing.unreadable !== undefined) throw pairing.unreadable;
       try {
-        return await session.request(action, params);
+        return await session.request(action, params, options);
       } catch (err) {
         throw pairing.mapError(err);
       }

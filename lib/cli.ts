@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EASYCARD_USAGE, runEasyCardRetryCli } from './cli-easycard';
-import { createTransport, type TerminalConfig } from './config';
+import { createTransport, terminalIdentity, type TerminalConfig } from './config';
 import { validatePairingCode } from './crypto';
 import { isWonderError, ValidationError } from './errors';
 import { buildBody, PAYMENT_ACTIONS, type Action } from './messages';
@@ -10,6 +10,7 @@ import { serveLan, serveSerial } from './simulator-server';
 import { SimulatedTerminal } from './simulator';
 import type { Transport } from './transport';
 import { cliPairing } from './cli-state';
+import { interruptible, openCliJournal } from './cli-payment';
 
 export const EXIT = {
   ok: 0,
@@ -25,12 +26,17 @@ const USAGE = `usage:
       (--serial PATH [--baud N] | --lan HOST:PORT [--ca FILE] | --cloud staging|production|URL --business-id ID --device-sn SN)
       --pin CODE            (or the environment variable WONDER_PIN)
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
-      [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN]
+      [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN] [--journal FILE | --no-journal]
   wonder-ecr simulate (--serial PATH | --lan PORT) [--pin CODE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
 cloud: pair keeps the second pin code (pinCode2) for later commands to that terminal, encrypted in
       $XDG_STATE_HOME/wonder-ecr (or ~/.local/state/wonder-ecr); if the terminal refuses it: "pair again"
-exit status: 0 answered (Success), 1 Failed, 2 bad input, 3 no answer or transport error,
-             4 still Pending, 5 security error (wrong pairing code or tampered data)
+payments (sale, refund, void) are journalled (default $XDG_STATE_HOME/wonder-ecr/journal-<terminal>.jsonl):
+      a --reference given again is never sent twice; its recorded or looked-up outcome is printed.
+      The reference is printed on stderr before the payment leaves. Ctrl-C (or SIGTERM) sends Abort and
+      waits for the payment's outcome; a second one stops waiting (outcome unknown: ask it with status).
+exit status: 0 approved (status: the transaction succeeded), 1 declined / failed / voided, 2 bad input,
+             3 no answer at all or a transport error, 4 outcome unknown (Pending), 5 security error
+             (wrong pairing code or tampered data)
 EasyCard (intella Scan2Pay) retry of an interrupted payment:
 ${EASYCARD_USAGE}`;
 
@@ -62,6 +68,8 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'resolve-timeout': { type: 'string' },
   'client-sn': { type: 'string' },
+  journal: { type: 'string' },
+  'no-journal': { type: 'boolean' },
   host: { type: 'string' },
   'card-delay': { type: 'string' },
   'pending-ms': { type: 'string' },
@@ -113,7 +121,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** The flags as a terminal config; the transport is built as a config node builds it. */
-function transportFrom(v: Values): Transport {
+function transportFrom(v: Values): { transport: Transport; config: TerminalConfig } {
   const chosen = [v.serial, v.lan, v.cloud].filter((x) => x !== undefined).length;
   if (chosen !== 1) throw new ValidationError('transport', 'give exactly one of --serial, --lan or --cloud');
   let config: TerminalConfig;
@@ -135,7 +143,7 @@ function transportFrom(v: Values): Transport {
     };
   }
   try {
-    return createTransport(config);
+    return { transport: createTransport(config), config };
   } catch (err) {
     const flag = err instanceof ValidationError && err.field !== undefined ? FLAG_OF[err.field] : undefined;
     if (flag === undefined) throw err;
@@ -160,22 +168,32 @@ function paramsFor(action: Action, v: Values): Record<string, unknown> {
 
 function exitFor(outcome: Outcome): number {
   const body = outcome.body as { status?: string };
-  // A payment: its settled result. Anything else (status included): whether the terminal says Success.
-  const result = PAYMENT_ACTIONS.includes(outcome.action) ? (outcome.result ?? body.status) : body.status;
-  return result === undefined || result === 'Success' ? EXIT.ok : result === 'Pending' ? EXIT.pending : EXIT.failed;
+  // A payment: its settled result. A status query: the looked-up transaction's state (0 only for a successful one).
+  // Anything else: whether the terminal says Success.
+  const result = PAYMENT_ACTIONS.includes(outcome.action) || outcome.action === 'TransactionStatus' ? outcome.result : body.status;
+  if (result === undefined || result === 'Success') return EXIT.ok;
+  return result === 'Pending' || result === 'Unknown' ? EXIT.pending : EXIT.failed;
 }
 
 function exitForError(err: unknown): number {
-  if (err instanceof PendingError) return EXIT.pending;
+  // Not one word from the terminal about it: a transport problem (exit 3), said with its cause, never "pending".
+  if (err instanceof PendingError) return err.heardFrom ? EXIT.pending : EXIT.noAnswer;
   if (isWonderError(err)) {
     if (err.code === 'E_VALIDATION') return EXIT.usage;
     if (err.code === 'E_SECURITY') return EXIT.security;
+    if (err.code === 'E_REFERENCE_TAKEN' || err.code === 'E_ABORTED') return EXIT.failed;
   }
   return EXIT.noAnswer;
 }
 
 function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  let text = err instanceof Error ? err.message : String(err);
+  if (err instanceof PendingError && !err.heardFrom) {
+    const cause = err.cause instanceof Error ? err.cause.message : 'no answer';
+    text = `no answer from the terminal (${cause}); the outcome of ${err.referenceID} is unknown: ask it with status --target-reference ${err.referenceID}, never send it again`;
+  } else if (isWonderError(err) && err.referenceID !== undefined && !text.includes(err.referenceID)) {
+    text = `${text} (reference ${err.referenceID}${err.notSent === true ? ', not sent' : ''})`;
+  }
   return `wonder-ecr: ${text.replace(/\s+/g, ' ')}`;
 }
 
@@ -186,9 +204,14 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
   buildBody(action, params as never);
   const timeoutMs = seconds(v.timeout, '--timeout');
   const resolveTimeoutMs = seconds(v['resolve-timeout'], '--resolve-timeout');
-  const transport = transportFrom(v);
+  const { transport, config } = transportFrom(v);
+  const payment = PAYMENT_ACTIONS.includes(action);
+  // A journal, as the nodes keep one: a --reference given again is never sent twice.
+  const identity = terminalIdentity(config, 'cli');
+  const journal = payment || action === 'TransactionStatus' ? openCliJournal({ ...(v.journal === undefined ? {} : { journal: v.journal }), noJournal: v['no-journal'] === true }, io.env, identity) : undefined;
   const session = new TerminalSession({
     transport,
+    ...(journal === undefined ? {} : { journal, terminalId: identity }),
     pairingCode: pin,
     ...(v['client-sn'] === undefined ? {} : { clientDeviceSN: v['client-sn'] }),
     ...(timeoutMs === undefined ? {} : { paymentTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs }),
@@ -201,19 +224,34 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
     let outcome: Outcome;
     if (action === 'Pair') {
       outcome = (await pairing.pair()).ack;
+    } else if (payment) {
+      // The reference is shown before the payment leaves: an interrupted run can always be asked about.
+      let reference: string | undefined;
+      const onQueued = (info: { referenceID?: string }) => {
+        reference = info.referenceID ?? (params as { orgReferenceID?: string }).orgReferenceID;
+        io.stderr(`wonder-ecr: ${action} reference ${reference ?? '?'}`);
+      };
+      outcome = await interruptible(
+        pairing.request(action, params as never, { onQueued }),
+        { abort: () => session.request('Abort'), giveUp: () => session.close(), reference: () => reference },
+        io,
+      );
     } else {
       outcome = await pairing.request(action, params as never);
     }
     const line: Record<string, unknown> = { header: outcome.header, body: outcome.body };
     if (action === 'Sale' || action === 'Refund') line.referenceID = outcome.referenceID;
-    if (outcome.resolvedBy !== undefined) {
-      line.resolvedBy = outcome.resolvedBy;
-      line.result = outcome.result;
-    }
+    if (payment || action === 'TransactionStatus') line.result = outcome.result;
+    if (outcome.verdict !== undefined) Object.assign(line, { outcome: outcome.verdict, reason: outcome.reason });
+    if (outcome.resolvedBy !== undefined) line.resolvedBy = outcome.resolvedBy;
+    if (outcome.duplicate === true) line.duplicate = true;
+    if (outcome.approvedDespiteAbort === true) line.approvedDespiteAbort = true;
+    if (outcome.journalBehind !== undefined) io.stderr(`wonder-ecr: ${outcome.journalBehind.message}`);
     io.stdout(JSON.stringify(line));
     return exitFor(outcome);
   } finally {
     await session.close();
+    await journal?.close();
   }
 }
 

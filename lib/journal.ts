@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { ensurePrivateDirectory, openPrivateAppend } from './private-files';
 
 const writeAsync = promisify(fs.write);
 const fdatasyncAsync = promisify(fs.fdatasync);
@@ -79,19 +80,6 @@ export function journalOutcome(body: unknown, resolvedBy?: string, decision?: { 
   return out;
 }
 
-/** Opens a journal file for reading or appending without following a symlink. */
-function openNoFollow(file: string, flags: number, mode = 0o600): number {
-  return fs.openSync(file, flags | (fs.constants.O_NOFOLLOW ?? 0), mode);
-}
-
-/** The journal's directory: created 0700; an existing one of ours is narrowed to 0700. */
-export function journalDirectory(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.lstatSync(dir);
-  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if ((st.mode & 0o077) !== 0 && typeof process.getuid === 'function' && st.uid === process.getuid()) fs.chmodSync(dir, 0o700);
-}
-
 /** The key an action's entry is kept under. */
 export function journalKey(action: JournalAction, referenceID: string): string {
   return action === 'Void' ? `Void:${referenceID}` : referenceID;
@@ -125,9 +113,9 @@ export class Journal {
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
     this.maxSettled = options.maxSettled ?? 10_000;
-    journalDirectory(path.dirname(file));
+    ensurePrivateDirectory(path.dirname(file));
     this.load();
-    this.fd = openNoFollow(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT);
+    this.fd = openPrivateAppend(file);
     if (this.lines > 2 * (this.maxSettled + this.open.size)) {
       this.compactWanted = true;
       this.flushing = this.flush();
@@ -251,7 +239,7 @@ export class Journal {
     let text: string;
     let fd: number;
     try {
-      fd = openNoFollow(this.file, fs.constants.O_RDONLY);
+      fd = fs.openSync(this.file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${this.file} is a symbolic link; the journal is never opened through one`);
@@ -290,7 +278,7 @@ export class Journal {
     if (goodBytes < Buffer.byteLength(text)) fs.truncateSync(this.file, goodBytes);
     const kept = Buffer.from(text).subarray(0, goodBytes);
     if (kept.length > 0 && kept[kept.length - 1] !== 0x0a) {
-      const afd = openNoFollow(this.file, fs.constants.O_WRONLY | fs.constants.O_APPEND);
+      const afd = openPrivateAppend(this.file);
       try {
         fs.writeSync(afd, '\n');
       } finally {
@@ -315,14 +303,14 @@ export class Journal {
       }
     }
     const temp = `${this.file}.tmp`;
-    const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
+    const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
     try {
       await handle.writeFile(keep.join(''));
       await handle.sync();
     } finally {
       await handle.close();
     }
-    const fresh = openNoFollow(temp, fs.constants.O_WRONLY | fs.constants.O_APPEND);
+    const fresh = openPrivateAppend(temp);
     try {
       await fs.promises.rename(temp, this.file);
     } catch (err) {

@@ -1,5 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { SimulatedTerminal } from '../lib/simulator';
 import { serveLan, type LanServer } from '../lib/simulator-server';
@@ -13,9 +17,13 @@ interface Run {
   stderr: string;
 }
 
+/** The CLI's state directory (journals, pairings) for this test file: never the real home's. */
+const STATE = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-cli-state-'));
+after(() => fs.rmSync(STATE, { recursive: true, force: true }));
+
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '', ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '', XDG_STATE_HOME: STATE, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -93,7 +101,8 @@ describe('wonder-ecr command line', function () {
       const voided = await cli(['void', '--serial', pty.a, '--pin', '260880', '--org-reference', sale2.referenceID]);
       assert.equal(voided.code, 0, voided.stderr + voided.stdout);
       const status = await cli(['status', '--serial', pty.a, '--pin', '260880', '--target-reference', sale2.referenceID]);
-      assert.equal(status.code, 0);
+      assert.equal(status.code, 1); // a voided transaction: not a successful one
+      assert.equal(json(status).result, 'Voided');
       assert.equal(json(status).body.transactionStatus, 'Voided');
       const info = await cli(['info', '--serial', pty.a, '--pin', '260880']);
       assert.equal(json(info).body.deviceStatus, 'Free');
@@ -152,7 +161,8 @@ describe('wonder-ecr command line', function () {
     });
 
     it('a wrong pin exits 5 (security error), not 1 (declined)', async () => {
-      const run = await cli(['sale', '--lan', lan(), '--pin', '111111', '--amount', '1.00', '--currency', 'HKD']);
+      // Its own journal: a sale that got only undecryptable answers stays open (unknown) and would hold the next ones back.
+      const run = await cli(['sale', '--lan', lan(), '--pin', '111111', '--amount', '1.00', '--currency', 'HKD'], { XDG_STATE_HOME: fs.mkdtempSync(path.join(STATE, 'wrong-pin-')) });
       assert.equal(run.code, 5, run.stderr);
       assert.match(run.stderr, /decrypt/);
       assert.ok(!run.stderr.includes('111111'));
@@ -170,6 +180,108 @@ describe('wonder-ecr command line', function () {
       const run = await cli(['info', '--lan', '127.0.0.1:1', '--pin', '260880', '--timeout', '2']);
       assert.equal(run.code, 3, run.stderr);
       assert.match(run.stderr, /127\.0\.0\.1:1/);
+    });
+  });
+
+  describe('the same promises as the nodes (journal, reference first, interrupt, exit by outcome)', () => {
+    let terminal: SimulatedTerminal;
+    let server: LanServer;
+    const pin = { WONDER_PIN: '260880' };
+    before(async () => {
+      terminal = new SimulatedTerminal({ cardDelayMs: 20 });
+      server = await serveLan(terminal);
+    });
+    after(async () => {
+      terminal.stop();
+      await server.close();
+    });
+    const lan = () => `127.0.0.1:${server.port}`;
+
+    it('prints the reference on stderr before the payment leaves; the same --reference again is never sent twice', async () => {
+      const first = await cli(['sale', '--lan', lan(), '--amount', '4.40', '--currency', 'HKD', '--reference', 'once-1'], pin);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /Sale reference once-1/);
+      const again = await cli(['sale', '--lan', lan(), '--amount', '4.40', '--currency', 'HKD', '--reference', 'once-1'], pin);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(json(again).duplicate, true);
+      assert.equal(terminal.count('Sale', 'once-1'), 1);
+      // Another amount under the same reference: refused, nothing sent.
+      const other = await cli(['sale', '--lan', lan(), '--amount', '5.00', '--currency', 'HKD', '--reference', 'once-1'], pin);
+      assert.equal(other.code, 2, other.stderr);
+      assert.equal(terminal.count('Sale', 'once-1'), 1);
+    });
+
+    it('--no-journal keeps nothing; --journal FILE keeps it where told (mode 0600)', async () => {
+      const file = path.join(STATE, 'chosen', 'j.jsonl');
+      const run = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'chosen-1', '--journal', file], pin);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(fs.readFileSync(file, 'utf8'), /chosen-1/);
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+      assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+      const none = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'unjournalled-1', '--no-journal'], pin);
+      assert.equal(none.code, 0, none.stderr);
+      assert.ok(!fs.readdirSync(path.join(STATE, 'wonder-ecr')).some((f) => fs.readFileSync(path.join(STATE, 'wonder-ecr', f), 'utf8').includes('unjournalled-1')));
+    });
+
+    it('Ctrl-C during a payment sends Abort, waits for the outcome, prints it and exits by it', async () => {
+      const child = spawn(process.execPath, [BIN, 'sale', '--lan', lan(), '--amount', '900.05', '--currency', 'HKD', '--reference', 'int-1'], {
+        env: { ...process.env, ...pin, XDG_STATE_HOME: STATE },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+      // The card is awaited once the terminal holds the sale (the reference was printed before it left).
+      await new Promise<void>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (/Sale reference int-1/.test(stderr)) resolve();
+        });
+      });
+      const poll = async () => {
+        while (!terminal.transactions.has('int-1')) await new Promise((r) => setImmediate(r));
+      };
+      await poll();
+      child.kill('SIGINT');
+      assert.equal(await code, 1, stderr);
+      assert.match(stderr, /SIGINT: sending Abort/);
+      const line = JSON.parse(stdout.trim());
+      assert.equal(line.result, 'Failed');
+      assert.equal(line.referenceID, 'int-1');
+      assert.equal(terminal.transactions.get('int-1')!.state, 'Failed');
+      assert.equal(terminal.count('Abort'), 1);
+      // Settled in the journal: asking again sends nothing.
+      const again = await cli(['sale', '--lan', lan(), '--amount', '900.05', '--currency', 'HKD', '--reference', 'int-1'], pin);
+      assert.equal(again.code, 1, again.stderr);
+      assert.equal(terminal.count('Sale', 'int-1'), 1);
+    });
+
+    it("status exits by the looked-up transaction's state: 0 approved, 1 declined, 4 unknown", async () => {
+      await cli(['sale', '--lan', lan(), '--amount', '2.00', '--currency', 'HKD', '--reference', 'st-ok'], pin);
+      await cli(['sale', '--lan', lan(), '--amount', '900.01', '--currency', 'HKD', '--reference', 'st-no'], pin);
+      const ok = await cli(['status', '--lan', lan(), '--target-reference', 'st-ok'], pin);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(json(ok).result, 'Success');
+      const declined = await cli(['status', '--lan', lan(), '--target-reference', 'st-no'], pin);
+      assert.equal(declined.code, 1, declined.stderr);
+      const unknown = await cli(['status', '--lan', lan(), '--target-reference', 'never-seen'], pin);
+      assert.equal(unknown.code, 4, unknown.stderr);
+      assert.equal(json(unknown).result, 'Unknown');
+    });
+
+    it('no answer at all (a terminal that never replies) is exit 3 with its cause, never "pending"', async () => {
+      const silent = http.createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (silent.address() as AddressInfo).port;
+        const run = await cli(['sale', '--lan', `127.0.0.1:${port}`, '--amount', '1.00', '--currency', 'HKD', '--reference', 'mute-1', '--timeout', '1', '--resolve-timeout', '1'], pin);
+        assert.equal(run.code, 3, run.stderr);
+        assert.match(run.stderr, /no answer from the terminal/);
+        assert.match(run.stderr, /mute-1/);
+      } finally {
+        silent.closeAllConnections();
+        await new Promise((r) => silent.close(r));
+      }
     });
   });
 });
