@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
+import type { JournalResult } from './journal';
 import type { MicroResult } from './micro';
 import type { ScaleResult } from './scale';
 import { nodeRedVersion } from '../test/helpers/node-red-install';
@@ -19,7 +20,7 @@ export interface Goal {
 export interface Results {
   environment: Record<string, string | number>;
   repeats: Record<string, string>;
-  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult };
+  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult };
   goals: Record<string, Goal>;
   runSeconds: number;
 }
@@ -57,6 +58,7 @@ export function goals(f: Results['figures']): Record<string, Goal> {
     decoder4kChunks: atLeast(f.decoder.mbPerSecond4k, 200, 'MB/s'),
     decoder1ByteChunks: atLeast(f.decoder.mbPerSecond1byte, 20, 'MB/s'),
     decoderLinearity: atMost(f.decoder.ratio8to1, 9, '× (8 MB time / 1 MB time)'),
+    journal100k: atMost(f.journal.ratio, 1.05, '× (sale with 100,000 journal entries / with an empty journal)'),
     flowOverhead: atMost(f.flow.overheadPct, 2, '% of wire time (end to end − wire)'),
     flowOverheadLessRig: atMost(f.flow.packageOnlyPct, 2, '% of wire time (flow − bare client, same line)'),
     scaleP99: atMost(f.scale.paced.nodeRed.p99Ratio, 1.1, '× single-terminal p99'),
@@ -68,7 +70,7 @@ const fix = (n: number, d = 1) => n.toFixed(d);
 
 /** Markdown tables: the figures, then the goals. */
 export function tables(r: Results): string {
-  const { encodeDecode: m, decoder: d, flow: fl, scale: s } = r.figures;
+  const { encodeDecode: m, decoder: d, flow: fl, scale: s, journal: j } = r.figures;
   const us = m.usPerOp;
   const n = s.paced.nodeRed;
   const b = s.paced.bare;
@@ -90,6 +92,7 @@ export function tables(r: Results): string {
     `| … one terminal alone, p50 / p99, ms | ${fix(n.singleP50Ms)} / ${fix(n.singleP99Ms)} | bare client ${fix(b.singleP50Ms)} / ${fix(b.singleP99Ms)} |`,
     `| … p99 ${s.terminals} / p99 one | ${fix(n.p99Ratio, 2)}× | bare client ${fix(b.p99Ratio, 2)}× |`,
     `| ${s.terminals} terminals, no pacing: sales/s, p50 / p99 ms | ${fix(u.salesPerSecond, 0)} (CPU ${fix(u.cpuPct, 0)} %), ${fix(u.manyP50Ms)} / ${fix(u.manyP99Ms)} | |`,
+    `| A sale with ${j.entries.toLocaleString('en')} journal entries, ms (journal loaded in ${fix(j.loadMs, 0)} ms) | ${fix(j.msPerSaleFull, 3)} | empty journal ${fix(j.msPerSaleEmpty, 3)} · ratio ${fix(j.ratio, 3)}× |`,
     `| Memory per idle terminal (serial, after GC), KB | RSS ${fix(s.memoryPerTerminal.rssKB)} · heap ${fix(s.memoryPerTerminal.heapKB)} · external ${fix(s.memoryPerTerminal.externalKB)} | |`,
     '',
     `| Goal | Figure | Target | Pass |`,

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { runChild } from './children';
 import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
+import type { JournalResult } from './journal';
 import type { MicroResult } from './micro';
 import { repoRoot, resultsFile } from './paths';
 import { runScale } from './scale';
@@ -35,18 +36,21 @@ async function main(): Promise<void> {
   const encodeDecode = await runChild<MicroResult>('part-child.js', ['micro']);
   log('2/4 frame decoder');
   const decoder = await runChild<DecoderResult>('part-child.js', ['decoder']);
+  log('journal: a sale with 100,000 journal entries beside an empty journal');
+  const journal = await runChild<JournalResult>('part-child.js', ['journal']);
   log('3/4 one sale at a time through Node-RED over a pty');
   const flow = await runChild<FlowResult>('part-child.js', ['flow']);
   log('4/4 50 terminals from one Node-RED runtime');
   const scale = await runScale(log);
 
-  const figures = { encodeDecode, decoder, flow, scale };
+  const figures = { encodeDecode, decoder, flow, scale, journal };
   const results: Results = {
     environment: env,
     repeats: {
       encodeDecode: `median of ${encodeDecode.rounds} rounds of ~40 ms each, cases interleaved`,
       decoder: `median of ${decoder.rounds.chunked} runs (throughput) and ${decoder.rounds.linearity} runs (1 MB, 8 MB)`,
       flow: `median of ${flow.sales} sales (${flow.rounds} rounds of ${flow.salesPerRound}, after 3 warm-up sales each)`,
+      journal: `median of ${journal.rounds} interleaved rounds of ${journal.salesPerRound} sales per case`,
       scale: `median of ${scale.loadRounds} rounds (one terminal: ${scale.singleSales} sales; ${scale.terminals} terminals: ${scale.salesEach} sales each); memory: median of ${scale.memoryRuns} fresh processes`,
     },
     figures,

@@ -1,0 +1,82 @@
+/**
+ * Part 5: a payment's cost with a 100,000-entry journal beside its cost with
+ * an empty one (issue 10: within 5 %). Sales through TerminalSession on the
+ * in-process simulator (card delay 0), each journalled (fsync'd) before it
+ * leaves and settled after; rounds of the two cases interleaved.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Journal, type JournalEntry } from '../lib/journal';
+import { TerminalSession } from '../lib/session';
+import { SimulatorTransport } from '../lib/transport-simulator';
+import { median, nowMs } from './stats';
+
+export interface JournalResult {
+  entries: number;
+  salesPerRound: number;
+  rounds: number;
+  msPerSaleEmpty: number;
+  msPerSaleFull: number;
+  ratio: number;
+  loadMs: number;
+}
+
+const ENTRIES = 100_000;
+const SALES = 40;
+const ROUNDS = 9;
+
+function prefill(file: string): void {
+  const lines: string[] = [];
+  const t = new Date().toISOString();
+  for (let i = 0; i < ENTRIES; i++) {
+    const e: JournalEntry = { referenceID: `old-${i}`, action: 'Sale', amount: '10.20', currency: 'HKD', terminal: 'bench', requestID: `r-${i}`, state: 'Success', openedAt: t, closedAt: t, outcome: { status: 'Success', verdict: 'approved', reason: 'approved' } };
+    lines.push(JSON.stringify(e));
+  }
+  fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+async function round(journal: Journal, tag: string): Promise<number> {
+  const session = new TerminalSession({ transport: new SimulatorTransport({ cardDelayMs: 0 }), pairingCode: '260880', clientDeviceSN: 'BENCH', journal, terminalId: 'bench' });
+  await session.open();
+  const start = nowMs();
+  for (let i = 0; i < SALES; i++) await session.request('Sale', { amount: '10.20', currency: 'HKD', referenceID: `${tag}-${i}` });
+  const ms = (nowMs() - start) / SALES;
+  await session.close();
+  return ms;
+}
+
+export async function runJournal(): Promise<JournalResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-bench-journal-'));
+  try {
+    const fullFile = path.join(dir, 'full', 'journal.jsonl');
+    fs.mkdirSync(path.dirname(fullFile), { mode: 0o700 });
+    prefill(fullFile);
+    const loadStart = nowMs();
+    const full = new Journal(fullFile, { maxSettled: 10 * ENTRIES });
+    const loadMs = nowMs() - loadStart;
+    const empty = new Journal(path.join(dir, 'empty', 'journal.jsonl'), { maxSettled: 10 * ENTRIES });
+    const emptyTimes: number[] = [];
+    const fullTimes: number[] = [];
+    await round(empty, 'warm-e');
+    await round(full, 'warm-f');
+    for (let r = 0; r < ROUNDS; r++) {
+      // Alternate which goes first, so neither always follows the other.
+      if (r % 2 === 0) {
+        emptyTimes.push(await round(empty, `e${r}`));
+        fullTimes.push(await round(full, `f${r}`));
+      } else {
+        fullTimes.push(await round(full, `f${r}`));
+        emptyTimes.push(await round(empty, `e${r}`));
+      }
+    }
+    if (full.size < ENTRIES) throw new Error(`the full journal holds ${full.size} entries`);
+    await full.close();
+    await empty.close();
+    const msPerSaleEmpty = median(emptyTimes);
+    const msPerSaleFull = median(fullTimes);
+    return { entries: ENTRIES, salesPerRound: SALES, rounds: ROUNDS, msPerSaleEmpty, msPerSaleFull, ratio: msPerSaleFull / msPerSaleEmpty, loadMs };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
