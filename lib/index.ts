@@ -5,6 +5,7 @@ export * from './frame';
 export * from './crypto';
 export * from './envelope';
 export * from './messages';
+export { parseStrictJson, MAX_JSON_DEPTH } from './strict-json';
 export * from './validate';
 export * from './transport';
 export * from './transport-serial';
