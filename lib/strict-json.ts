@@ -25,8 +25,8 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** Requests hold only printable ASCII: every field an ECR sends is validated as such (lib/validate.ts). */
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
-/** Text a forbidden key could hide in: the names themselves, or any escape. */
-const SUSPECT = /__proto__|constructor|prototype|\\/;
+/** One pass for the common case: a control character, or text a forbidden key could hide in (the names, or any escape). */
+const SUSPECT = /[\u0000-\u001f\u007f-\u009f\\]|__proto__|constructor|prototype/;
 
 function tampered(what: string, cause?: unknown): SecurityError {
   return new SecurityError(`decrypted data ${what} (wrong pairing code, or tampered data)`, cause === undefined ? undefined : { cause });
@@ -36,21 +36,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Walks the parsed value without recursion: no forbidden key, no deeper than MAX_JSON_DEPTH. */
-function checkTree(root: unknown, lookAtKeys: boolean): void {
-  const stack: Array<[unknown, number]> = [[root, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_JSON_DEPTH) throw tampered(`nests deeper than ${MAX_JSON_DEPTH} levels`);
-    if (Array.isArray(value)) {
-      for (const item of value) stack.push([item, depth + 1]);
-      continue;
-    }
-    for (const key of Object.keys(value)) {
-      if (lookAtKeys && FORBIDDEN_KEYS.has(key)) throw tampered(`holds the key ${JSON.stringify(key)}`);
-      stack.push([(value as Record<string, unknown>)[key], depth + 1]);
-    }
+/** No forbidden key (when `keys`), no deeper than MAX_JSON_DEPTH; recursion is bounded by that depth. */
+function checkTree(value: object, depth: number, keys: boolean): void {
+  if (depth >= MAX_JSON_DEPTH) throw tampered(`nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (Array.isArray(value)) {
+    for (const item of value) if (typeof item === 'object' && item !== null) checkTree(item as object, depth + 1, keys);
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (keys && FORBIDDEN_KEYS.has(key)) throw tampered(`holds the key ${JSON.stringify(key)}`);
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) checkTree(child, depth + 1, keys);
   }
 }
 
@@ -63,7 +59,8 @@ function checkTree(root: unknown, lookAtKeys: boolean): void {
 export function parseStrictJson(plain: Uint8Array, options: { printableAscii?: boolean } = {}): Record<string, unknown> & { header: Record<string, unknown> } {
   if (!isUtf8(plain)) throw tampered('is not valid UTF-8');
   const text = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
-  if (CONTROL.test(text)) throw tampered('holds control characters');
+  const suspect = SUSPECT.test(text);
+  if (suspect && CONTROL.test(text)) throw tampered('holds control characters');
   if (options.printableAscii === true && NOT_PRINTABLE_ASCII.test(text)) throw tampered('holds characters other than printable ASCII');
   let value: unknown;
   try {
@@ -72,7 +69,7 @@ export function parseStrictJson(plain: Uint8Array, options: { printableAscii?: b
     throw tampered('is not JSON', cause);
   }
   if (!isPlainObject(value) || !isPlainObject(value.header)) throw tampered('is not an object with a header');
-  checkTree(value, SUSPECT.test(text));
+  checkTree(value, 0, suspect);
   return value as Record<string, unknown> & { header: Record<string, unknown> };
 }
 
