@@ -18,3 +18,4 @@ export * from './simulator';
 export * from './simulator-server';
 export * from './config';
 export * as easycard from './easycard';
+export { normalizeFingerprint } from './tls-pin';
