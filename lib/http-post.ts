@@ -110,8 +110,8 @@ function postOn(req: HttpPostRequest, pinned?: import('node:tls').TLSSocket): Pr
     };
     if (req.protocol === 'https:' && req.ca !== undefined) options.ca = req.ca;
     if (pinned !== undefined) {
-      // The verified socket, used once: no agent, no other connection.
-      options.agent = false;
+      // The verified socket, used once: no agent (agent: false would make a new one), no other connection.
+      delete options.agent;
       options.createConnection = () => pinned;
     }
 
