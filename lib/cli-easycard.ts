@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ValidationError, isWonderError } from './errors';
 import { describeValue } from './validate';
-import { Scan2PayClient, classifyFailure, failedResponseOf, resolveEndpoint, runRetry, withoutCredentials, type RetryResult, type Scan2PayResponse } from './easycard';
+import { Scan2PayClient, classifyFailure, failedResponseOf, resolveEndpoint, runRetry, type RetryResult, type Scan2PayResponse } from './easycard';
 import type { CliIo } from './cli';
 
 export const EASYCARD_EXIT = {
@@ -157,9 +157,9 @@ function exitFor(result: RetryResult): number {
 }
 
 /** The stdout line: the final response, plus how the retry ended. */
-function lineOf(result: RetryResult): Record<string, unknown> {
+function lineOf(result: RetryResult, redact: <T>(value: T) => T): Record<string, unknown> {
   const line: Record<string, unknown> = {
-    ...(withoutCredentials(result.response) as Record<string, unknown>),
+    ...(redact(result.response) as Record<string, unknown>),
     ok: result.ok,
     attempts: result.attempts,
     reason: result.ok ? null : result.reason,
@@ -273,7 +273,7 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
         io.stderr(`retry ${e.retry}/${e.max}: ${c.txnResult ?? 'no TXNResult'} (StatusCode ${c.statusCode ?? '-'}, ErrorCode ${c.errorCode ?? '-'})`);
       },
     });
-    io.stdout(JSON.stringify(lineOf(result)));
+    io.stdout(JSON.stringify(lineOf(result, (v) => client.redact(v))));
     if (!result.ok) {
       // Why it was cancelled (stdin closed, Ctrl-C) is not in the library's message.
       const why = result.reason === 'aborted' && result.error !== undefined ? ` (${result.error.message})` : '';
