@@ -10,6 +10,7 @@ import { validateTimeoutSeconds } from '../lib/validate';
 import type { BusyPolicy } from '../lib/session';
 import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
+import { jsonOnly, PairLimiter } from './common/pair-guard';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -22,6 +23,10 @@ interface TerminalDef extends NodeDef {
   cloudUrl?: string;
   businessId?: string;
   deviceSn?: string;
+  /** LAN over TLS: https, a CA file on this host, a pinned certificate fingerprint. */
+  https?: boolean | string;
+  caFile?: string;
+  tlsFingerprint?: string;
   clientDeviceSN?: string;
   timeout?: string | number;
   resolveTimeout?: string | number;
@@ -39,15 +44,17 @@ const PAIR_TIMEOUT_MS = 15_000;
 
 function configOf(def: Partial<TerminalDef>): TerminalConfig {
   const config: TerminalConfig = { transport: def.transport ?? '' };
-  for (const key of ['serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn'] as const) {
+  for (const key of ['serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn', 'caFile', 'tlsFingerprint'] as const) {
     const value = def[key];
     if (value !== undefined && value !== '') (config as unknown as Record<string, unknown>)[key] = value;
   }
+  if (def.transport === 'lan' && (def.https === true || def.https === 'true')) config.https = true;
   return config;
 }
 
 function sameConfig(a: TerminalConfig, b: TerminalConfig): boolean {
-  const keys = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn'] as const;
+  // TLS settings too: the stored code goes only where, and as, the deployed node would send it.
+  const keys = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn', 'https', 'caFile', 'tlsFingerprint'] as const;
   return keys.every((k) => String(a[k] ?? '') === String(b[k] ?? ''));
 }
 
@@ -169,7 +176,8 @@ export = function register(RED: NodeAPI): void {
       );
   });
 
-  RED.httpAdmin.post('/wonder-ecr/pair', RED.auth.needsPermission('wonder-terminal.write'), (req: Request, res: Response) => {
+  const pairLimiter = new PairLimiter();
+  RED.httpAdmin.post('/wonder-ecr/pair', RED.auth.needsPermission('wonder-terminal.write'), jsonOnly, (req: Request, res: Response) => {
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as {
       id?: unknown;
       config?: Partial<TerminalDef>;
@@ -194,6 +202,16 @@ export = function register(RED: NodeAPI): void {
       sameConfig(configOf(deployed as unknown as TerminalDef), config) &&
       (deployed.credentials?.pairingCode ?? '') === code;
 
+    // One attempt at a time per terminal; failures cost time. Every attempt is audited, never with the code.
+    const limitKey = id !== '' ? `node:${id}` : `config:${config.transport}:${config.host ?? config.serialPort ?? config.businessId ?? ''}:${config.port ?? ''}`;
+    const audit = (outcome: string, errorCode?: string) =>
+      RED.log.audit({ event: 'wonder-ecr.pair', terminal: id, transport: config.transport, target: config.host ?? config.serialPort ?? config.businessId ?? '', outcome, ...(errorCode ? { code: errorCode } : {}) } as never, req as never);
+    const wait = pairLimiter.begin(limitKey);
+    if (wait !== undefined) {
+      audit('refused', 'E_RATE_LIMITED');
+      res.status(429).set('Retry-After', String(Math.ceil(wait / 1000))).json({ ok: false, code: 'E_RATE_LIMITED', retryAfterSeconds: Math.ceil(wait / 1000) });
+      return;
+    }
     const run = async () => {
       checkTerminalConfig(config);
       if (reuse) return deployed.wonder.pair({ timeoutMs: PAIR_TIMEOUT_MS });
@@ -209,6 +227,8 @@ export = function register(RED: NodeAPI): void {
     };
     run().then(
       ({ ack }) => {
+        pairLimiter.end(limitKey, false);
+        audit('paired');
         const info = ack.body as { deviceStatus?: string; networkStatus?: string; softwareVersion?: string; businessID?: string };
         res.json({
           ok: true,
@@ -221,6 +241,9 @@ export = function register(RED: NodeAPI): void {
       },
       (err: unknown) => {
         const code = isWonderError(err) ? err.code : 'E_UNKNOWN';
+        // Bad input costs nothing; a wrong code or an unanswered attempt counts.
+        pairLimiter.end(limitKey, code !== 'E_VALIDATION');
+        audit('failed', code);
         const status = code === 'E_VALIDATION' ? 400 : code === 'E_SECURITY' ? 403 : 502;
         const message = code === 'E_SECURITY' ? t(RED, 'errors.wrongPairingCode') : describeError(RED, err);
         res.status(status).json({ ok: false, code, field: isWonderError(err) ? err.field : undefined, message });
