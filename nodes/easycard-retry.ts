@@ -169,7 +169,8 @@ export = function register(RED: NodeAPI): void {
       const result = await handle.retry!.run(failed, { waitForCard, signal: sendAbort.signal, onAttempt });
       const out = msg;
       out.payload = handle.client!.redact(result.response);
-      out.easycard = summary(result, history);
+      // The summary carries Scan2Pay codes and texts too: redacted like the payload.
+      out.easycard = handle.client!.redact(summary(result, history));
       if (!result.ok && result.reason === 'aborted' && closing) {
         node.warn(ect(RED, 'log.cancelled', { storeOrderNo: result.storeOrderNo ?? '?', attempts: result.attempts }));
         done();
