@@ -23,6 +23,8 @@ export interface TerminalConfig {
   tlsFingerprint?: string;
   cloudEnv?: 'staging' | 'production' | 'custom' | string;
   cloudUrl?: string;
+  /** Cloud, custom endpoint: its ConnectionInfo URL, so an empty device SN can be learnt. */
+  cloudInfoUrl?: string;
   businessId?: string;
   deviceSn?: string;
   /** Simulator: an existing simulated terminal to talk to (tests). */
@@ -68,8 +70,12 @@ export function checkTerminalConfig(config: TerminalConfig): void {
       if (config.cloudEnv === 'custom' || (config.cloudEnv !== 'staging' && config.cloudEnv !== 'production')) {
         const url = required(config.cloudUrl, 'cloudUrl', 'a custom cloud endpoint');
         if (!/^https:\/\/[^\s]+$/.test(url)) throw new ValidationError('cloudUrl', 'must be an https:// URL');
-        // No ConnectionInfo URL is known for a custom endpoint: the device SN cannot be learnt.
-        required(config.deviceSn, 'deviceSn', 'a custom cloud endpoint');
+        if (config.cloudInfoUrl !== undefined && config.cloudInfoUrl !== '') {
+          if (!/^https:\/\/[^\s]+$/.test(config.cloudInfoUrl.trim())) throw new ValidationError('cloudInfoUrl', 'must be an https:// URL');
+        } else {
+          // No ConnectionInfo URL is known for this custom endpoint: the device SN cannot be learnt.
+          required(config.deviceSn, 'deviceSn', 'a custom cloud endpoint');
+        }
       }
       return;
     case 'simulator':
@@ -118,6 +124,7 @@ export function createTransport(config: TerminalConfig): Transport {
         businessId: config.businessId!.trim(),
         ...(config.deviceSn ? { deviceSn: config.deviceSn.trim() } : {}),
         ...(env === 'custom' ? { commandUrl: config.cloudUrl!.trim() } : {}),
+        ...(env === 'custom' && config.cloudInfoUrl ? { infoUrl: config.cloudInfoUrl.trim() } : {}),
         ...(config.caFile !== undefined && config.caFile !== '' ? { ca: readCa(config.caFile) } : {}),
       });
     }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import { checkTerminalConfig, type TerminalConfig } from '../lib/config';
+import { CloudTransport } from '../lib/transport-cloud';
 import { openPaymentsIn } from '../lib/journal';
 import { isWonderError, ValidationError } from '../lib/errors';
 import { validateTimeoutSeconds } from '../lib/validate';
@@ -21,6 +22,7 @@ interface TerminalDef extends NodeDef {
   port?: string | number;
   cloudEnv?: string;
   cloudUrl?: string;
+  cloudInfoUrl?: string;
   businessId?: string;
   deviceSn?: string;
   /** LAN over TLS: https, a CA file on this host, a pinned certificate fingerprint. */
@@ -44,7 +46,7 @@ const PAIR_TIMEOUT_MS = 15_000;
 
 function configOf(def: Partial<TerminalDef>): TerminalConfig {
   const config: TerminalConfig = { transport: def.transport ?? '' };
-  for (const key of ['serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn', 'caFile', 'tlsFingerprint'] as const) {
+  for (const key of ['serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'cloudInfoUrl', 'businessId', 'deviceSn', 'caFile', 'tlsFingerprint'] as const) {
     const value = def[key];
     if (value !== undefined && value !== '') (config as unknown as Record<string, unknown>)[key] = value;
   }
@@ -54,7 +56,7 @@ function configOf(def: Partial<TerminalDef>): TerminalConfig {
 
 function sameConfig(a: TerminalConfig, b: TerminalConfig): boolean {
   // TLS settings too: the stored code goes only where, and as, the deployed node would send it.
-  const keys = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn', 'https', 'caFile', 'tlsFingerprint'] as const;
+  const keys = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'cloudInfoUrl', 'businessId', 'deviceSn', 'https', 'caFile', 'tlsFingerprint'] as const;
   return keys.every((k) => String(a[k] ?? '') === String(b[k] ?? ''));
 }
 
@@ -219,20 +221,30 @@ export = function register(RED: NodeAPI): void {
       const temporary = new TerminalHandle({ config, pairingCode: code, paymentTimeoutMs: 120_000, busyPolicy: 'reject' });
       if (temporary.session === undefined) throw temporary.configError ?? new ValidationError('transport', 'is not usable');
       try {
-        await temporary.open().catch(() => undefined);
-        return await temporary.pair({ timeoutMs: PAIR_TIMEOUT_MS });
+        if (config.transport === 'cloud' && !config.deviceSn) {
+          // No device SN: open() learns it by ConnectionInfo; if that fails (a wrong code, no answer), that is the answer.
+          await temporary.open();
+        } else {
+          await temporary.open().catch(() => undefined);
+        }
+        const paired = await temporary.pair({ timeoutMs: PAIR_TIMEOUT_MS });
+        const transport = temporary.session.transport;
+        return { ...paired, learntDeviceSn: transport instanceof CloudTransport && !config.deviceSn ? transport.deviceSn : undefined };
       } finally {
         await temporary.close();
       }
     };
     run().then(
-      ({ ack }) => {
+      (paired: { ack: Awaited<ReturnType<TerminalHandle['pair']>>['ack']; learntDeviceSn?: string | undefined }) => {
+        const { ack } = paired;
         pairLimiter.end(limitKey, false);
         audit('paired');
         const info = ack.body as { deviceStatus?: string; networkStatus?: string; softwareVersion?: string; businessID?: string };
         res.json({
           ok: true,
-          deviceSn: ack.header.serverDeviceSN,
+          // Cloud without a device SN: the one ConnectionInfo gave (the dialog fills it in).
+          deviceSn: paired.learntDeviceSn ?? ack.header.serverDeviceSN,
+          ...(paired.learntDeviceSn !== undefined ? { learntDeviceSn: true } : {}),
           softwareVersion: info.softwareVersion ?? '',
           deviceStatus: info.deviceStatus ?? '',
           networkStatus: info.networkStatus ?? '',
