@@ -2,18 +2,21 @@
 // Loads this package from the repository itself and the checkout example.
 const path = require('node:path');
 
+const { credentialSecret } = require('./credential-secret');
+
 const root = path.resolve(__dirname, '..');
+const userDir = process.env.WONDER_DEMO_USERDIR || path.join(root, '.node-red-demo');
 
 module.exports = {
     uiHost: process.env.WONDER_DEMO_HOST || '127.0.0.1',
     uiPort: process.env.WONDER_DEMO_PORT !== undefined ? Number(process.env.WONDER_DEMO_PORT) : 1880,
-    userDir: process.env.WONDER_DEMO_USERDIR || path.join(root, '.node-red-demo'),
+    userDir,
     flowFile: 'flows.json',
     flowFilePretty: true,
     // This repository is a Node-RED package: load it from here.
     nodesDir: [root],
-    // The demo holds no secrets of its own (the simulator needs no pairing code).
-    credentialSecret: 'wonder-ecr-demo-only',
+    // Encrypts flows_cred.json: random, made on first start in the user directory (mode 0600).
+    credentialSecret: credentialSecret(userDir),
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false, ui: false },
     editorTheme: {

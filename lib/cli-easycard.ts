@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ValidationError, isWonderError } from './errors';
 import { describeValue } from './validate';
-import { EasyCardRetry, Scan2PayClient, classifyFailure, failedResponseOf, resolveEndpoint, withoutCredentials, type RetryResult, type Scan2PayResponse } from './easycard';
+import { EasyCardRetry, Scan2PayClient, classifyFailure, failedResponseOf, makeRedactor, resolveEndpoint, type Redactor, type RetryResult, type Scan2PayResponse } from './easycard';
 import { EasyCardJournal } from './easycard/journal';
 import { cliEasyCardJournalFile } from './cli-state';
 import type { CliIo } from './cli';
@@ -162,9 +162,9 @@ function exitFor(result: RetryResult): number {
 }
 
 /** The stdout line: the final response, plus how the retry ended. */
-function lineOf(result: RetryResult): Record<string, unknown> {
+function lineOf(result: RetryResult, redact: <T>(value: T) => T): Record<string, unknown> {
   const line: Record<string, unknown> = {
-    ...(withoutCredentials(result.response) as Record<string, unknown>),
+    ...(redact(result.response) as Record<string, unknown>),
     ok: result.ok,
     attempts: result.attempts,
     reason: result.ok ? null : result.reason,
@@ -175,7 +175,7 @@ function lineOf(result: RetryResult): Record<string, unknown> {
   if (result.resumed === true) line.resumed = true;
   if (!result.ok) {
     line.resumable = result.resumable;
-    line.message = result.message;
+    line.message = redact(result.message);
   }
   return line;
 }
@@ -219,11 +219,15 @@ function clientFrom(v: Record<string, string | boolean | undefined>, env: NodeJS
 
 /** `wonder-ecr easycard-retry …` (argv without the command name). Resolves with the exit status. */
 export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Promise<number> {
+  // Every line on stderr goes through the redactor: the secrets of the environment at first, then
+  // the client's (which adds the TradeKey and the refund key's hash), by name and by value.
+  let redact: Redactor = makeRedactor([io.env.EASYCARD_PASSWORD, io.env.EASYCARD_REFUND_KEY]);
+  const say = (text: string): void => io.stderr(redact(text));
   const secretFlag = argv.find((a) => SECRET_FLAGS.test(a));
   if (secretFlag !== undefined) {
     const flag = secretFlag.split('=')[0]!.slice(0, 40);
     const variable = /refund/i.test(flag) ? 'EASYCARD_REFUND_KEY' : 'EASYCARD_PASSWORD';
-    io.stderr(oneLine(`${flag} is not accepted: a password on the command line shows in ps and in the shell history; set ${variable} in the environment instead`));
+    say(oneLine(`${flag} is not accepted: a password on the command line shows in ps and in the shell history; set ${variable} in the environment instead`));
     return EASYCARD_EXIT.badInput;
   }
   let v: Record<string, string | boolean | undefined>;
@@ -231,11 +235,11 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
     const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
     v = parsed.values;
   } catch (err) {
-    io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
+    say(oneLine(err instanceof Error ? err.message : String(err)));
     return EASYCARD_EXIT.badInput;
   }
   if (v.help === true) {
-    io.stderr(`usage:\n${EASYCARD_USAGE}`);
+    say(`usage:\n${EASYCARD_USAGE}`);
     return EASYCARD_EXIT.completed;
   }
 
@@ -251,10 +255,12 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
     }
     failed = failedResponseFrom(v.response as string | undefined);
     client = clientFrom(v, io.env, timeoutMs);
+    const withClient = client;
+    redact = (value) => withClient.redact(value);
     // A retryable failure: its fields and the refund key are checked before any card is asked for.
     if (classifyFailure(failed).retryable) client.buildRetryRequest(failed);
   } catch (err) {
-    io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
+    say(oneLine(err instanceof Error ? err.message : String(err)));
     return isWonderError(err) && err.code === 'E_VALIDATION' ? EASYCARD_EXIT.badInput : EASYCARD_EXIT.network;
   }
 
@@ -285,32 +291,32 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
       signal: controller.signal,
       waitForCard: async (_attempt, max, info) => {
         if (cardWaitMs === undefined) {
-          io.stderr(`place the card on the reader again (${info.retry}/${max}), then press Enter`);
+          say(`place the card on the reader again (${info.retry}/${max}), then press Enter`);
           await enter.next(controller.signal);
         } else {
-          io.stderr(`place the card on the reader again (${info.retry}/${max}); retrying in ${cardWaitMs / 1000} s`);
+          say(`place the card on the reader again (${info.retry}/${max}); retrying in ${cardWaitMs / 1000} s`);
           await sleep(cardWaitMs, undefined, { signal: controller.signal });
         }
-        io.stderr(`sending retry ${info.retry}/${max} of ${info.storeOrderNo}`);
+        say(`sending retry ${info.retry}/${max} of ${info.storeOrderNo}`);
       },
       onAttempt: (e) => {
         const c = e.classification;
-        io.stderr(`retry ${e.retry}/${e.max}: ${c.txnResult ?? 'no TXNResult'} (StatusCode ${c.statusCode ?? '-'}, ErrorCode ${c.errorCode ?? '-'})`);
+        say(`retry ${e.retry}/${e.max}: ${c.txnResult ?? 'no TXNResult'} (StatusCode ${c.statusCode ?? '-'}, ErrorCode ${c.errorCode ?? '-'})`);
       },
     });
-    io.stdout(JSON.stringify(lineOf(result)));
+    io.stdout(JSON.stringify(lineOf(result, (v) => client.redact(v))));
     if (!result.ok) {
       // Why it was cancelled (stdin closed, Ctrl-C) is not in the library's message.
       const why = result.reason === 'aborted' && result.error !== undefined ? ` (${result.error.message})` : '';
-      io.stderr(oneLine(`${result.reason}: ${result.message}${why}`));
+      say(oneLine(`${result.reason}: ${result.message}${why}`));
     } else {
-      if (result.duplicate === true) io.stderr('settled earlier (from the journal): nothing was sent');
-      io.stderr(`completed after ${result.attempts} ${result.attempts === 1 ? 'retry' : 'retries'}`);
+      if (result.duplicate === true) say('settled earlier (from the journal): nothing was sent');
+      say(`completed after ${result.attempts} ${result.attempts === 1 ? 'retry' : 'retries'}`);
     }
     return exitFor(result);
   } catch (err) {
     // runRetry throws only for bad input, before anything is sent.
-    io.stderr(oneLine(err instanceof Error ? err.message : String(err)));
+    say(oneLine(err instanceof Error ? err.message : String(err)));
     return isWonderError(err) && err.code === 'E_VALIDATION' ? EASYCARD_EXIT.badInput : EASYCARD_EXIT.network;
   } finally {
     enter.close();

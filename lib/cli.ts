@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { EASYCARD_USAGE, runEasyCardRetryCli } from './cli-easycard';
 import { createTransport, terminalIdentity, type TerminalConfig } from './config';
-import { validatePairingCode } from './crypto';
+import { promptHidden, readPairingCode, refusePinFlag } from './cli-pin';
 import { isWonderError, ValidationError } from './errors';
 import { buildBody, PAYMENT_ACTIONS, type Action } from './messages';
 import { validateTimeoutSeconds } from './validate';
 import { PendingError, TerminalSession, type Outcome } from './session';
 import { serveLan, serveSerial } from './simulator-server';
-import { SimulatedTerminal } from './simulator';
+import { SIMULATOR_DEFAULT_PAIRING_CODE, SimulatedTerminal } from './simulator';
 import type { Transport } from './transport';
 import { cliPairing } from './cli-state';
 import { interruptible, openCliJournal } from './cli-payment';
@@ -23,11 +23,11 @@ export const EXIT = {
 
 const USAGE = `usage:
   wonder-ecr <pair|info|sale|refund|void|abort|status>
-      (--serial PATH [--baud N] | --lan HOST:PORT [--ca FILE] | --cloud staging|production|URL --business-id ID --device-sn SN)
-      --pin CODE            (or the environment variable WONDER_PIN)
+      (--serial PATH [--baud N] | --lan HOST:PORT [--ca FILE] [--fingerprint SHA256] | --cloud staging|production|URL --business-id ID --device-sn SN)
+      pairing code: WONDER_PIN, or --pin-file FILE, or asked for (no echo) when stdin is a terminal; never --pin
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
       [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN] [--journal FILE | --no-journal]
-  wonder-ecr simulate (--serial PATH | --lan PORT) [--pin CODE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
+  wonder-ecr simulate (--serial PATH | --lan PORT) [--pin-file FILE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
 cloud: pair keeps the second pin code (pinCode2) for later commands to that terminal, encrypted in
       $XDG_STATE_HOME/wonder-ecr (or ~/.local/state/wonder-ecr); if the terminal refuses it: "pair again"
 payments (sale, refund, void) are journalled (default $XDG_STATE_HOME/wonder-ecr/journal-<terminal>.jsonl):
@@ -58,7 +58,8 @@ const OPTIONS = {
   cloud: { type: 'string' },
   'business-id': { type: 'string' },
   'device-sn': { type: 'string' },
-  pin: { type: 'string' },
+  'pin-file': { type: 'string' },
+  fingerprint: { type: 'string' },
   amount: { type: 'string' },
   currency: { type: 'string' },
   order: { type: 'string' },
@@ -83,12 +84,15 @@ export interface CliIo {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Asks for the pairing code without echo; absent when stdin is not a terminal. */
+  prompt?: () => Promise<string>;
 }
 
 const defaultIo: CliIo = {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
+  ...(process.stdin.isTTY === true ? { prompt: () => promptHidden('pairing code (not shown): ') } : {}),
 };
 
 function seconds(value: string | undefined, field: string): number | undefined {
@@ -103,6 +107,7 @@ function integer(value: string | undefined, field: string, min: number, max: num
 }
 
 function hostPort(value: string): { host: string; port: number; https: boolean } {
+  // HOST:PORT, [IPv6]:PORT, or https://HOST:PORT.
   const match = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+)(?::([0-9]{1,5}))?\/?$/.exec(value);
   const port = match?.[3] === undefined ? 8443 : Number(match[3]);
   if (match === null || port < 1 || port > 65535) throw new ValidationError('--lan', 'must be HOST:PORT, for example 192.168.1.20:8443');
@@ -118,6 +123,8 @@ const FLAG_OF: Record<string, string> = {
   businessId: '--business-id',
   cloudUrl: '--cloud',
   deviceSn: '--device-sn',
+  caFile: '--ca',
+  tlsFingerprint: '--fingerprint',
 };
 
 /** The flags as a terminal config; the transport is built as a config node builds it. */
@@ -129,7 +136,14 @@ function transportFrom(v: Values): { transport: Transport; config: TerminalConfi
     config = { transport: 'serial', serialPort: v.serial, baudRate: integer(v.baud, '--baud', 300, 4_000_000) ?? 115_200, reconnect: { initialDelayMs: 200, maxDelayMs: 2_000 } };
   } else if (v.lan !== undefined) {
     const { host, port, https } = hostPort(v.lan);
-    config = { transport: 'lan', host, port, https, ...(v.ca === undefined ? {} : { caFile: v.ca }) };
+    config = {
+      transport: 'lan',
+      host,
+      port,
+      https,
+      ...(v.ca === undefined ? {} : { caFile: v.ca }),
+      ...(v.fingerprint === undefined ? {} : { tlsFingerprint: v.fingerprint }),
+    };
   } else {
     const cloud = v.cloud!;
     const env = cloud === 'staging' || cloud === 'production' ? cloud : 'custom';
@@ -199,7 +213,12 @@ function oneLine(err: unknown): string {
 
 async function runAction(action: Action, v: Values, io: CliIo): Promise<number> {
   // Everything is checked before a port is opened: bad input sends nothing.
-  const pin = validatePairingCode(v.pin ?? io.env.WONDER_PIN, '--pin');
+  const pin = await readPairingCode({
+    pinFile: v['pin-file'],
+    env: io.env,
+    prompt: io.prompt,
+    warn: io.stderr,
+  });
   const params = paramsFor(action, v);
   buildBody(action, params as never);
   const timeoutMs = seconds(v.timeout, '--timeout');
@@ -256,7 +275,7 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
 }
 
 async function runSimulator(v: Values, io: CliIo): Promise<number> {
-  const pin = validatePairingCode(v.pin ?? io.env.WONDER_PIN ?? '260880', '--pin');
+  const pin = await readPairingCode({ pinFile: v['pin-file'], env: io.env, warn: io.stderr }, SIMULATOR_DEFAULT_PAIRING_CODE);
   const timing: Record<string, number> = {};
   for (const [flag, key] of [['card-delay', 'cardDelayMs'], ['pending-ms', 'pendingMs'], ['slow-card-ms', 'slowCardMs']] as const) {
     const value = integer(v[flag], `--${flag}`, 0, 3_600_000);
@@ -290,6 +309,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   if (argv[0] === 'easycard-retry') return runEasyCardRetryCli(argv.slice(1), io);
   let parsed: { values: Values; positionals: string[] };
   try {
+    refusePinFlag(argv);
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
     io.stderr(oneLine(err));

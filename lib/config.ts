@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ValidationError } from './errors';
 import type { SimulatedTerminal } from './simulator';
+import { normalizeFingerprint } from './tls-pin';
 import type { Transport, TransportKind } from './transport';
 import { CloudTransport } from './transport-cloud';
 import { LanTransport } from './transport-lan';
@@ -18,8 +19,12 @@ export interface TerminalConfig {
   https?: boolean;
   /** LAN or cloud: a PEM CA file to trust. */
   caFile?: string;
+  /** LAN: SHA-256 fingerprint of the terminal's certificate to pin (implies https). */
+  tlsFingerprint?: string;
   cloudEnv?: 'staging' | 'production' | 'custom' | string;
   cloudUrl?: string;
+  /** Cloud, custom endpoint: its ConnectionInfo URL, so an empty device SN can be learnt. */
+  cloudInfoUrl?: string;
   businessId?: string;
   deviceSn?: string;
   /** Simulator: an existing simulated terminal to talk to (tests). */
@@ -57,6 +62,7 @@ export function checkTerminalConfig(config: TerminalConfig): void {
       const host = required(config.host, 'host', 'a LAN terminal');
       if (!HOST.test(host)) throw new ValidationError('host', 'must be an IP address or a host name, without http:// or a port');
       integerIn(config.port, 'port', 1, 65_535, 8443);
+      if (config.tlsFingerprint !== undefined && config.tlsFingerprint !== '') normalizeFingerprint(config.tlsFingerprint, 'tlsFingerprint');
       return;
     }
     case 'cloud':
@@ -64,8 +70,12 @@ export function checkTerminalConfig(config: TerminalConfig): void {
       if (config.cloudEnv === 'custom' || (config.cloudEnv !== 'staging' && config.cloudEnv !== 'production')) {
         const url = required(config.cloudUrl, 'cloudUrl', 'a custom cloud endpoint');
         if (!/^https:\/\/[^\s]+$/.test(url)) throw new ValidationError('cloudUrl', 'must be an https:// URL');
-        // No ConnectionInfo URL is known for a custom endpoint: the device SN cannot be learnt.
-        required(config.deviceSn, 'deviceSn', 'a custom cloud endpoint');
+        if (config.cloudInfoUrl !== undefined && config.cloudInfoUrl !== '') {
+          if (!/^https:\/\/[^\s]+$/.test(config.cloudInfoUrl.trim())) throw new ValidationError('cloudInfoUrl', 'must be an https:// URL');
+        } else {
+          // No ConnectionInfo URL is known for this custom endpoint: the device SN cannot be learnt.
+          required(config.deviceSn, 'deviceSn', 'a custom cloud endpoint');
+        }
       }
       return;
     case 'simulator':
@@ -73,6 +83,18 @@ export function checkTerminalConfig(config: TerminalConfig): void {
     default:
       throw new ValidationError('transport', 'must be serial, lan, cloud or simulator');
   }
+}
+
+/** A PEM CA file; a missing or unreadable one names the field. */
+function readCa(file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    throw new ValidationError('caFile', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ValidationError('caFile', 'is not a PEM certificate file');
+  return pem;
 }
 
 /** Builds the transport a config describes (after checking it). */
@@ -88,8 +110,10 @@ export function createTransport(config: TerminalConfig): Transport {
     case 'lan': {
       const port = integerIn(config.port, 'port', 1, 65_535, 8443);
       const host = config.host!.trim().replace(/^\[|\]$/g, '');
-      if (config.caFile !== undefined && config.caFile !== '') {
-        return new LanTransport({ host, port, https: true, ca: readFileSync(config.caFile) });
+      const fingerprint = config.tlsFingerprint !== undefined && config.tlsFingerprint !== '' ? normalizeFingerprint(config.tlsFingerprint, 'tlsFingerprint') : undefined;
+      const ca = config.caFile !== undefined && config.caFile !== '' ? readCa(config.caFile) : undefined;
+      if (ca !== undefined || fingerprint !== undefined) {
+        return new LanTransport({ host, port, https: true, ...(ca !== undefined ? { ca } : {}), ...(fingerprint !== undefined ? { fingerprint } : {}) });
       }
       return new LanTransport({ host, port, https: config.https === true });
     }
@@ -100,7 +124,8 @@ export function createTransport(config: TerminalConfig): Transport {
         businessId: config.businessId!.trim(),
         ...(config.deviceSn ? { deviceSn: config.deviceSn.trim() } : {}),
         ...(env === 'custom' ? { commandUrl: config.cloudUrl!.trim() } : {}),
-        ...(config.caFile !== undefined && config.caFile !== '' ? { ca: readFileSync(config.caFile) } : {}),
+        ...(env === 'custom' && config.cloudInfoUrl ? { infoUrl: config.cloudInfoUrl.trim() } : {}),
+        ...(config.caFile !== undefined && config.caFile !== '' ? { ca: readCa(config.caFile) } : {}),
       });
     }
     default:

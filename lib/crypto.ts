@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { SecurityError, ValidationError } from './errors';
+import { checkEitherId, checkMessageId, parseStrictJson } from './strict-json';
 
 /** The terminal dictates a zero IV; the key is the only secret. */
 const ZERO_IV = Buffer.alloc(16);
@@ -64,14 +65,33 @@ export class WonderCipher {
     return decryptWithKey(this.#key, data);
   }
 
-  /** Decrypts and parses the JSON plaintext; anything that fails is a security error. */
+  /**
+   * Decrypts and reads the plaintext strictly (lib/strict-json.ts): valid
+   * UTF-8 without control characters, JSON, an object whose header carries a
+   * UUID responseID or requestID, no prototype keys. Anything else, a wrong
+   * key or a tampered ciphertext, is a SecurityError.
+   */
   decryptJson(data: string): unknown {
-    const plain = this.decrypt(data);
-    try {
-      return JSON.parse(plain.toString('utf8'));
-    } catch (cause) {
-      throw new SecurityError('data decrypts to something that is not JSON (wrong pairing code, or tampered data)', { cause });
-    }
+    const message = parseStrictJson(this.decrypt(data));
+    checkEitherId(message.header);
+    return message;
+  }
+
+  /** decryptJson, for a response: the header must carry a UUID responseID. */
+  decryptResponse(data: string): Record<string, unknown> & { header: Record<string, unknown> } {
+    const message = parseStrictJson(this.decrypt(data));
+    checkMessageId(message.header, 'responseID');
+    return message;
+  }
+
+  /**
+   * decryptJson, for a request (the simulator): printable ASCII only (all an
+   * ECR sends is validated as such) and a UUID requestID in the header.
+   */
+  decryptRequest(data: string): Record<string, unknown> & { header: Record<string, unknown> } {
+    const message = parseStrictJson(this.decrypt(data), { printableAscii: true });
+    checkMessageId(message.header, 'requestID');
+    return message;
   }
 
   /** Compares keys without exposing them. */

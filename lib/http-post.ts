@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { TransportError } from './errors';
+import { connectPinned } from './tls-pin';
 import type { TransportState } from './transport';
 
 export type HttpProtocol = 'http:' | 'https:';
@@ -29,6 +30,8 @@ export interface HttpPostRequest extends HttpTarget {
   body: string;
   /** PEM CA(s) trusted for this request (https only), in place of the system list. */
   ca?: string | Buffer;
+  /** https only: the SHA-256 fingerprint the peer's certificate must have (canonical AB:CD:… form); checked before the body is written. */
+  fingerprint256?: string;
   agent: http.Agent;
   signal: AbortSignal;
   /** The response body may not be longer than this; reading stops as soon as it is. */
@@ -73,7 +76,22 @@ function describeNetworkError(err: unknown): string {
  * errors and on a too long body, and with `signal.reason` when the signal
  * fires; in both cases the request and its socket are destroyed.
  */
-export function httpPost(req: HttpPostRequest): Promise<HttpPostResponse> {
+export async function httpPost(req: HttpPostRequest): Promise<HttpPostResponse> {
+  if (req.protocol !== 'https:' || req.fingerprint256 === undefined) return postOn(req);
+  // Pinned: handshake and compare first; the request goes on that socket only if it matches.
+  const socket = await connectPinned({
+    host: req.hostname,
+    port: req.port,
+    fingerprint256: req.fingerprint256,
+    ...(req.ca !== undefined ? { ca: req.ca } : {}),
+    label: req.label,
+    signal: req.signal,
+  });
+  if (req.progress !== undefined) req.progress.connected = true;
+  return postOn(req, socket);
+}
+
+function postOn(req: HttpPostRequest, pinned?: import('node:tls').TLSSocket): Promise<HttpPostResponse> {
   return new Promise<HttpPostResponse>((resolve, reject) => {
     const { signal, label, maxBytes } = req;
     if (signal.aborted) {
@@ -91,6 +109,11 @@ export function httpPost(req: HttpPostRequest): Promise<HttpPostResponse> {
       headers: { ...req.headers, 'content-length': String(payload.length) },
     };
     if (req.protocol === 'https:' && req.ca !== undefined) options.ca = req.ca;
+    if (pinned !== undefined) {
+      // The verified socket, used once: no agent (agent: false would make a new one), no other connection.
+      delete options.agent;
+      options.createConnection = () => pinned;
+    }
 
     let settled = false;
     let request: http.ClientRequest | undefined;
@@ -249,7 +272,7 @@ export abstract class HttpTransportBase extends EventEmitter {
    */
   protected async post(
     target: HttpTarget,
-    request: { headers: Record<string, string>; body: string; ca?: string | Buffer; maxBytes: number },
+    request: { headers: Record<string, string>; body: string; ca?: string | Buffer; fingerprint256?: string; maxBytes: number },
     signal: AbortSignal,
   ): Promise<HttpPostResponse> {
     if (this.current === 'closed') throw this.closedError();

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WonderCipher } from './crypto';
 import { serializeEnvelope, type Envelope } from './envelope';
-import { ProtocolError, ValidationError } from './errors';
+import { ProtocolError, SecurityError, ValidationError } from './errors';
+import { checkMessageId } from './strict-json';
 import {
   validateAmount,
   validateCurrency,
@@ -318,16 +319,26 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The header of a decrypted response, for matching it to its request before the body is checked. */
+/**
+ * The header of a decrypted response, for matching it to its request before
+ * the body is checked. A header without a UUID responseID is not what a
+ * terminal writes: a SecurityError, like any other tampered plaintext.
+ */
 export function responseHeaderOf(plain: unknown): ResponseHeader {
-  if (!isObject(plain) || !isObject(plain.header)) throw new ProtocolError('response has no header');
-  requireString(plain.header, 'responseID', 'header');
+  if (!isObject(plain) || !isObject(plain.header)) throw new SecurityError('response has no header (wrong pairing code, or tampered data)');
+  checkMessageId(plain.header, 'responseID');
   return plain.header as ResponseHeader;
 }
 
-/** Checks a decrypted response's shape for its action. */
-export function parseResponse<A extends Action>(action: A, plain: unknown): Response<A> {
-  const header = responseHeaderOf(plain);
+/** The header of a decrypted request (the simulator's side): a UUID requestID, or SecurityError. */
+export function requestHeaderOf(plain: unknown): RequestHeader {
+  if (!isObject(plain) || !isObject(plain.header)) throw new SecurityError('request has no header (wrong pairing code, or tampered data)');
+  checkMessageId(plain.header, 'requestID');
+  return plain.header as unknown as RequestHeader;
+}
+
+/** Checks a decrypted response's shape for its action (`header`: already checked by responseHeaderOf, to parse it once). */
+export function parseResponse<A extends Action>(action: A, plain: unknown, header: ResponseHeader = responseHeaderOf(plain)): Response<A> {
   const raw = plain as Record<string, unknown>;
   const body = isObject(raw.body) ? raw.body : {};
   if (STATUS_ACTIONS.includes(action)) {

@@ -137,10 +137,10 @@ export class SimulatedTerminal {
       const env = parseEnvelope(input);
       action = env.action;
       try {
-        plain = this.cipher.decryptJson(env.data) as typeof plain;
+        plain = this.cipher.decryptRequest(env.data) as typeof plain;
       } catch (err) {
         if (this.cipher2 === undefined) throw err;
-        plain = this.cipher2.decryptJson(env.data) as typeof plain;
+        plain = this.cipher2.decryptRequest(env.data) as typeof plain;
         cipher = this.cipher2;
       }
     } catch {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { MAX_ENVELOPE_BYTES, parseEnvelope } from './envelope';
 import { ProtocolError, TransportError, ValidationError } from './errors';
 import { HttpTransportBase, type HttpTarget } from './http-post';
+import { normalizeFingerprint } from './tls-pin';
 import type { SendOptions, Transport } from './transport';
 
 /** The port in the seeds' pairing example. */
@@ -21,6 +22,12 @@ export interface LanTransportOptions {
   https?: boolean;
   /** PEM CA certificate(s) to trust, for terminals that serve a self-signed certificate. HTTPS only. */
   ca?: string | Buffer;
+  /**
+   * SHA-256 fingerprint of the terminal's own certificate (`AB:CD:…` or 64 hex
+   * digits): the certificate must match it, else a SecurityError and nothing
+   * is sent. Implies HTTPS. With `ca` too, the chain is checked as well.
+   */
+  fingerprint?: string;
   /** Default '/v2/wonder/payment/ecr'. */
   path?: string;
   /** Keep the connection open between requests (default false: one connection per request). */
@@ -51,6 +58,8 @@ export class LanTransport extends HttpTransportBase implements Transport {
   readonly path: string;
   readonly https: boolean;
   private readonly ca: string | Buffer | undefined;
+  /** The pinned certificate fingerprint (canonical form), if any. */
+  readonly fingerprint: string | undefined;
   private readonly target: HttpTarget;
 
   constructor(options: LanTransportOptions) {
@@ -61,8 +70,10 @@ export class LanTransport extends HttpTransportBase implements Transport {
     if (typeof path !== 'string' || !path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) {
       throw new ValidationError('path', 'must start with "/" and hold no spaces or control characters');
     }
-    const useHttps = options.https ?? options.ca !== undefined;
+    const fingerprint = options.fingerprint === undefined || options.fingerprint === '' ? undefined : normalizeFingerprint(options.fingerprint, 'fingerprint');
+    const useHttps = options.https ?? (options.ca !== undefined || fingerprint !== undefined);
     if (options.ca !== undefined && !useHttps) throw new ValidationError('ca', 'a CA certificate needs https');
+    if (fingerprint !== undefined && !useHttps) throw new ValidationError('fingerprint', 'a certificate fingerprint needs https');
     const label = `LAN terminal ${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
     super(label, options.agentKeepAlive === true);
     this.host = host;
@@ -70,13 +81,20 @@ export class LanTransport extends HttpTransportBase implements Transport {
     this.path = path;
     this.https = useHttps;
     this.ca = options.ca;
+    this.fingerprint = fingerprint;
     this.target = { protocol: useHttps ? 'https:' : 'http:', hostname: host, port, path, label };
   }
 
   async send(envelope: string, options: SendOptions): Promise<void> {
     const label = this.target.label;
     const headers = { 'content-type': 'application/json', accept: 'application/json' };
-    const request = { headers, body: envelope, maxBytes: MAX_ENVELOPE_BYTES, ...(this.ca === undefined ? {} : { ca: this.ca }) };
+    const request = {
+      headers,
+      body: envelope,
+      maxBytes: MAX_ENVELOPE_BYTES,
+      ...(this.ca === undefined ? {} : { ca: this.ca }),
+      ...(this.fingerprint === undefined ? {} : { fingerprint256: this.fingerprint }),
+    };
     const response = await this.post(this.target, request, options.signal);
     if (response.status < 200 || response.status > 299) {
       throw this.linkFailed(new TransportError(`${label} answered HTTP ${response.status}`));

@@ -4,7 +4,7 @@ import { describeValue } from '../lib/validate';
 import { isEasyCardError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
 import type { EasyCardAccountHandle } from './common/easycard-account-handle';
 import { describeEasyCardError, ect, translatedEasyCardError } from './common/easycard-i18n';
-import { failedResponseOf, withoutCredentials } from '../lib/easycard';
+import { failedResponseOf, redactError } from '../lib/easycard';
 import { reportRecovered } from './common/easycard-recovered';
 
 interface RetryDef extends NodeDef {
@@ -149,7 +149,9 @@ export = function register(RED: NodeAPI): void {
       if (isWonderError(err) || isEasyCardError(err)) {
         msg.easycard = { code: err.code, ...(isWonderError(err) && err.field !== undefined ? { field: err.field } : {}) };
       }
-      done(translatedEasyCardError(RED, err));
+      // Whatever an error carries from Scan2Pay's reply goes out without the account's secrets.
+      const client = handle?.client;
+      done(translatedEasyCardError(RED, client === undefined ? err : redactError((v) => client.redact(v), err)));
     };
 
     async function retryOne(msg: Msg, send: Send, done: Done): Promise<void> {
@@ -168,8 +170,9 @@ export = function register(RED: NodeAPI): void {
       // Throws (nothing sent) for a retry of this StoreOrderNo already running, a missing field or refund key.
       const result = await handle.retry!.run(failed, { waitForCard, signal: sendAbort.signal, onAttempt }, node.id);
       const out = msg;
-      out.payload = withoutCredentials(result.response);
-      out.easycard = summary(result, history);
+      out.payload = handle.client!.redact(result.response);
+      // The summary carries Scan2Pay codes and texts too: redacted like the payload.
+      out.easycard = handle.client!.redact(summary(result, history));
       if (!result.ok && result.reason === 'aborted' && closing) {
         node.warn(ect(RED, 'log.cancelled', { storeOrderNo: result.storeOrderNo ?? '?', attempts: result.attempts }));
         done();
@@ -186,7 +189,7 @@ export = function register(RED: NodeAPI): void {
       } else {
         status('red', 'ring', `reason.${result.reason}`);
         if (result.reportToEasyCard) {
-          node.warn(ect(RED, 'log.report', { storeOrderNo: result.storeOrderNo ?? '?', reason: result.reason, detail: result.message }));
+          node.warn(ect(RED, 'log.report', { storeOrderNo: result.storeOrderNo ?? '?', reason: result.reason, detail: handle.client!.redact(result.message) }));
         }
         send([null, out]);
       }

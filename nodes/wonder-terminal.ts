@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import { checkTerminalConfig, journalFileName, terminalIdentity, type TerminalConfig } from '../lib/config';
+import { CloudTransport } from '../lib/transport-cloud';
 import { openPaymentsIn } from '../lib/journal';
 import { isWonderError, ValidationError } from '../lib/errors';
 import { validateTimeoutSeconds } from '../lib/validate';
@@ -12,6 +13,7 @@ import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
 import { nodeRedPairingStore } from './common/pairing-key';
 import type { PairingStore } from '../lib/pairing-store';
+import { jsonOnly, PairLimiter } from './common/pair-guard';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -22,8 +24,13 @@ interface TerminalDef extends NodeDef {
   port?: string | number;
   cloudEnv?: string;
   cloudUrl?: string;
+  cloudInfoUrl?: string;
   businessId?: string;
   deviceSn?: string;
+  /** LAN over TLS: https, a CA file on this host, a pinned certificate fingerprint. */
+  https?: boolean | string;
+  caFile?: string;
+  tlsFingerprint?: string;
   clientDeviceSN?: string;
   timeout?: string | number;
   resolveTimeout?: string | number;
@@ -41,15 +48,17 @@ const PAIR_TIMEOUT_MS = 15_000;
 
 function configOf(def: Partial<TerminalDef>): TerminalConfig {
   const config: TerminalConfig = { transport: def.transport ?? '' };
-  for (const key of ['serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn'] as const) {
+  for (const key of ['serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'cloudInfoUrl', 'businessId', 'deviceSn', 'caFile', 'tlsFingerprint'] as const) {
     const value = def[key];
     if (value !== undefined && value !== '') (config as unknown as Record<string, unknown>)[key] = value;
   }
+  if (def.transport === 'lan' && (def.https === true || def.https === 'true')) config.https = true;
   return config;
 }
 
 function sameConfig(a: TerminalConfig, b: TerminalConfig): boolean {
-  const keys = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'businessId', 'deviceSn'] as const;
+  // TLS settings too: the stored code goes only where, and as, the deployed node would send it.
+  const keys = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'cloudInfoUrl', 'businessId', 'deviceSn', 'https', 'caFile', 'tlsFingerprint'] as const;
   return keys.every((k) => String(a[k] ?? '') === String(b[k] ?? ''));
 }
 
@@ -176,7 +185,8 @@ export = function register(RED: NodeAPI): void {
       );
   });
 
-  RED.httpAdmin.post('/wonder-ecr/pair', RED.auth.needsPermission('wonder-terminal.write'), (req: Request, res: Response) => {
+  const pairLimiter = new PairLimiter();
+  RED.httpAdmin.post('/wonder-ecr/pair', RED.auth.needsPermission('wonder-terminal.write'), jsonOnly, (req: Request, res: Response) => {
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as {
       id?: unknown;
       config?: Partial<TerminalDef>;
@@ -201,6 +211,16 @@ export = function register(RED: NodeAPI): void {
       sameConfig(configOf(deployed as unknown as TerminalDef), config) &&
       (deployed.credentials?.pairingCode ?? '') === code;
 
+    // One attempt at a time per terminal; failures cost time. Every attempt is audited, never with the code.
+    const limitKey = id !== '' ? `node:${id}` : `config:${config.transport}:${config.host ?? config.serialPort ?? config.businessId ?? ''}:${config.port ?? ''}`;
+    const audit = (outcome: string, errorCode?: string) =>
+      RED.log.audit({ event: 'wonder-ecr.pair', terminal: id, transport: config.transport, target: config.host ?? config.serialPort ?? config.businessId ?? '', outcome, ...(errorCode ? { code: errorCode } : {}) } as never, req as never);
+    const wait = pairLimiter.begin(limitKey);
+    if (wait !== undefined) {
+      audit('refused', 'E_RATE_LIMITED');
+      res.status(429).set('Retry-After', String(Math.ceil(wait / 1000))).json({ ok: false, code: 'E_RATE_LIMITED', retryAfterSeconds: Math.ceil(wait / 1000) });
+      return;
+    }
     const run = async () => {
       checkTerminalConfig(config);
       if (reuse) return deployed.wonder.pair({ timeoutMs: PAIR_TIMEOUT_MS });
@@ -210,18 +230,30 @@ export = function register(RED: NodeAPI): void {
       const temporary = new TerminalHandle({ config, pairingCode: code, paymentTimeoutMs: 120_000, busyPolicy: 'reject', ...(cloudStore !== undefined ? { pairingStore: cloudStore } : {}) });
       if (temporary.session === undefined) throw temporary.configError ?? new ValidationError('transport', 'is not usable');
       try {
-        await temporary.open().catch(() => undefined);
-        return await temporary.pair({ timeoutMs: PAIR_TIMEOUT_MS });
+        if (config.transport === 'cloud' && !config.deviceSn) {
+          // No device SN: open() learns it by ConnectionInfo; if that fails (a wrong code, no answer), that is the answer.
+          await temporary.open();
+        } else {
+          await temporary.open().catch(() => undefined);
+        }
+        const paired = await temporary.pair({ timeoutMs: PAIR_TIMEOUT_MS });
+        const transport = temporary.session.transport;
+        return { ...paired, learntDeviceSn: transport instanceof CloudTransport && !config.deviceSn ? transport.deviceSn : undefined };
       } finally {
         await temporary.close();
       }
     };
     run().then(
-      ({ ack }) => {
+      (paired: { ack: Awaited<ReturnType<TerminalHandle['pair']>>['ack']; learntDeviceSn?: string | undefined }) => {
+        const { ack } = paired;
+        pairLimiter.end(limitKey, false);
+        audit('paired');
         const info = ack.body as { deviceStatus?: string; networkStatus?: string; softwareVersion?: string; businessID?: string };
         res.json({
           ok: true,
-          deviceSn: ack.header.serverDeviceSN,
+          // Cloud without a device SN: the one ConnectionInfo gave (the dialog fills it in).
+          deviceSn: paired.learntDeviceSn ?? ack.header.serverDeviceSN,
+          ...(paired.learntDeviceSn !== undefined ? { learntDeviceSn: true } : {}),
           softwareVersion: info.softwareVersion ?? '',
           deviceStatus: info.deviceStatus ?? '',
           networkStatus: info.networkStatus ?? '',
@@ -230,6 +262,9 @@ export = function register(RED: NodeAPI): void {
       },
       (err: unknown) => {
         const code = isWonderError(err) ? err.code : 'E_UNKNOWN';
+        // Bad input costs nothing; a wrong code or an unanswered attempt counts.
+        pairLimiter.end(limitKey, code !== 'E_VALIDATION');
+        audit('failed', code);
         const status = code === 'E_VALIDATION' ? 400 : code === 'E_SECURITY' ? 403 : 502;
         const message = code === 'E_SECURITY' ? t(RED, 'errors.wrongPairingCode') : describeError(RED, err);
         res.status(status).json({ ok: false, code, field: isWonderError(err) ? err.field : undefined, message });

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,9 +22,10 @@ interface Run {
 const STATE = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-cli-state-'));
 after(() => fs.rmSync(STATE, { recursive: true, force: true }));
 
+/** Runs the CLI with stdin not a terminal; the pairing code comes from WONDER_PIN (the seeds' code unless `env` says otherwise). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '', XDG_STATE_HOME: STATE, ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '260880', XDG_STATE_HOME: STATE, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -78,7 +80,7 @@ describe('wonder-ecr command line', function () {
     });
 
     it('pair sends Pair then Ack and prints the Ack response', async () => {
-      const run = await cli(['pair', '--serial', pty.a, '--pin', '260880']);
+      const run = await cli(['pair', '--serial', pty.a]);
       assert.equal(run.code, 0, run.stderr);
       const out = json(run);
       assert.equal(out.header.serverDeviceSN, 'SIM-WONDER-0001');
@@ -87,31 +89,31 @@ describe('wonder-ecr command line', function () {
     });
 
     it('sale, refund, void, status, info and abort end to end', async () => {
-      const sale = await cli(['sale', '--serial', pty.a, '--amount', '10.20', '--currency', 'HKD', '--order', 'ORD-7'], { WONDER_PIN: '260880' });
+      const sale = await cli(['sale', '--serial', pty.a, '--amount', '10.20', '--currency', 'HKD', '--order', 'ORD-7']);
       assert.equal(sale.code, 0, sale.stderr);
       const s = json(sale);
       assert.equal(s.body.status, 'Success');
       assert.equal(s.body.customerOrderID, 'ORD-7');
       assert.match(s.referenceID, /^[0-9a-f-]{36}$/);
       assert.equal(s.header.responseID.length, 36);
-      const refund = await cli(['refund', '--serial', pty.a, '--pin', '260880', '--amount', '1.20', '--currency', 'HKD', '--org-reference', s.referenceID, '--reference', 'cli-refund-1']);
+      const refund = await cli(['refund', '--serial', pty.a, '--amount', '1.20', '--currency', 'HKD', '--org-reference', s.referenceID, '--reference', 'cli-refund-1']);
       assert.equal(refund.code, 0, refund.stderr);
       assert.equal(json(refund).referenceID, 'cli-refund-1');
-      const sale2 = json(await cli(['sale', '--serial', pty.a, '--pin', '260880', '--amount', '2.00', '--currency', 'HKD']));
-      const voided = await cli(['void', '--serial', pty.a, '--pin', '260880', '--org-reference', sale2.referenceID]);
+      const sale2 = json(await cli(['sale', '--serial', pty.a, '--amount', '2.00', '--currency', 'HKD']));
+      const voided = await cli(['void', '--serial', pty.a, '--org-reference', sale2.referenceID]);
       assert.equal(voided.code, 0, voided.stderr + voided.stdout);
-      const status = await cli(['status', '--serial', pty.a, '--pin', '260880', '--target-reference', sale2.referenceID]);
+      const status = await cli(['status', '--serial', pty.a, '--target-reference', sale2.referenceID]);
       assert.equal(status.code, 1); // a voided transaction: not a successful one
       assert.equal(json(status).result, 'Voided');
       assert.equal(json(status).body.transactionStatus, 'Voided');
-      const info = await cli(['info', '--serial', pty.a, '--pin', '260880']);
+      const info = await cli(['info', '--serial', pty.a]);
       assert.equal(json(info).body.deviceStatus, 'Free');
-      const abort = await cli(['abort', '--serial', pty.a, '--pin', '260880']);
+      const abort = await cli(['abort', '--serial', pty.a]);
       assert.equal(abort.code, 1); // nothing to abort: Failed
     });
 
     it('a declined sale exits 1', async () => {
-      const run = await cli(['sale', '--serial', pty.a, '--pin', '260880', '--amount', '900.01', '--currency', 'HKD']);
+      const run = await cli(['sale', '--serial', pty.a, '--amount', '900.01', '--currency', 'HKD']);
       assert.equal(run.code, 1);
       assert.equal(json(run).body.status, 'Failed');
     });
@@ -131,7 +133,7 @@ describe('wonder-ecr command line', function () {
     const lan = () => `127.0.0.1:${server.port}`;
 
     it('takes a sale over LAN HTTP', async () => {
-      const run = await cli(['sale', '--lan', lan(), '--pin', '260880', '--amount', '3.30', '--currency', 'HKD', '--reference', 'lan-1']);
+      const run = await cli(['sale', '--lan', lan(), '--amount', '3.30', '--currency', 'HKD', '--reference', 'lan-1']);
       assert.equal(run.code, 0, run.stderr);
       assert.equal(json(run).referenceID, 'lan-1');
       assert.equal(terminal.transactions.get('lan-1')!.state, 'Success');
@@ -139,19 +141,22 @@ describe('wonder-ecr command line', function () {
 
     it('bad input exits 2 with one line on stderr, and nothing is sent', async () => {
       const before = terminal.received.length;
-      for (const args of [
-        ['sale', '--lan', lan(), '--pin', '260880', '--amount', '10.205', '--currency', 'HKD'],
-        ['sale', '--lan', lan(), '--pin', '260880', '--amount', '10', '--currency', 'hkd'],
-        ['refund', '--lan', lan(), '--pin', '260880', '--amount', '1', '--currency', 'HKD'],
-        ['status', '--lan', lan(), '--pin', '260880'],
-        ['sale', '--lan', lan(), '--amount', '1', '--currency', 'HKD'],
-        ['sale', '--lan', lan(), '--pin', '12345', '--amount', '1', '--currency', 'HKD'],
-        ['sale', '--lan', 'not a host', '--pin', '260880', '--amount', '1', '--currency', 'HKD'],
-        ['sale', '--pin', '260880', '--amount', '1', '--currency', 'HKD'],
-        ['refill', '--lan', lan(), '--pin', '260880'],
-        ['sale', '--bogus'],
-      ]) {
-        const run = await cli(args);
+      const cases: Array<[string[], Record<string, string>?]> = [
+        [['sale', '--lan', lan(), '--amount', '10.205', '--currency', 'HKD']],
+        [['sale', '--lan', lan(), '--amount', '10', '--currency', 'hkd']],
+        [['refund', '--lan', lan(), '--amount', '1', '--currency', 'HKD']],
+        [['status', '--lan', lan()]],
+        [['sale', '--lan', lan(), '--amount', '1', '--currency', 'HKD'], { WONDER_PIN: '' }],
+        [['sale', '--lan', lan(), '--amount', '1', '--currency', 'HKD'], { WONDER_PIN: '12345' }],
+        [['sale', '--lan', 'not a host', '--amount', '1', '--currency', 'HKD']],
+        [['sale', '--amount', '1', '--currency', 'HKD']],
+        [['refill', '--lan', lan()]],
+        [['sale', '--bogus']],
+        [['sale', '--lan', lan(), '--fingerprint', 'AB:CD', '--amount', '1', '--currency', 'HKD']],
+        [['sale', '--lan', lan(), '--pin-file', '/nonexistent/pin', '--amount', '1', '--currency', 'HKD']],
+      ];
+      for (const [args, env] of cases) {
+        const run = await cli(args, env);
         assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
         assert.equal(run.stdout, '');
         assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
@@ -162,14 +167,14 @@ describe('wonder-ecr command line', function () {
 
     it('a wrong pin exits 5 (security error), not 1 (declined)', async () => {
       // Its own journal: a sale that got only undecryptable answers stays open (unknown) and would hold the next ones back.
-      const run = await cli(['sale', '--lan', lan(), '--pin', '111111', '--amount', '1.00', '--currency', 'HKD'], { XDG_STATE_HOME: fs.mkdtempSync(path.join(STATE, 'wrong-pin-')) });
+      const run = await cli(['sale', '--lan', lan(), '--amount', '1.00', '--currency', 'HKD'], { WONDER_PIN: '111111', XDG_STATE_HOME: fs.mkdtempSync(path.join(STATE, 'wrong-pin-')) });
       assert.equal(run.code, 5, run.stderr);
       assert.match(run.stderr, /decrypt/);
       assert.ok(!run.stderr.includes('111111'));
     });
 
     it('a Pending that stays unresolved exits 4 after asking TransactionStatus; one Sale sent', async () => {
-      const run = await cli(['sale', '--lan', lan(), '--pin', '260880', '--amount', '900.02', '--currency', 'HKD', '--reference', 'stuck-1', '--resolve-timeout', '1']);
+      const run = await cli(['sale', '--lan', lan(), '--amount', '900.02', '--currency', 'HKD', '--reference', 'stuck-1', '--resolve-timeout', '1']);
       assert.equal(run.code, 4, run.stderr);
       assert.match(run.stderr, /stuck-1/);
       assert.equal(terminal.count('Sale', 'stuck-1'), 1);
@@ -177,9 +182,73 @@ describe('wonder-ecr command line', function () {
     });
 
     it('no terminal at the address exits 3', async () => {
-      const run = await cli(['info', '--lan', '127.0.0.1:1', '--pin', '260880', '--timeout', '2']);
+      const run = await cli(['info', '--lan', '127.0.0.1:1', '--timeout', '2']);
       assert.equal(run.code, 3, run.stderr);
       assert.match(run.stderr, /127\.0\.0\.1:1/);
+    });
+
+    it('refuses the pairing code as a flag (exit 2, says where to put it, never repeats it), sending nothing', async () => {
+      const before = terminal.received.length;
+      for (const args of [
+        ['sale', '--lan', lan(), '--pin', '260880', '--amount', '1', '--currency', 'HKD'],
+        ['sale', '--lan', lan(), '--pin=260880', '--amount', '1', '--currency', 'HKD'],
+        ['info', '--lan', lan(), '--pairing-code', '260880'],
+      ]) {
+        const run = await cli(args);
+        assert.equal(run.code, 2, run.stderr);
+        assert.equal(run.stdout, '');
+        assert.match(run.stderr, /WONDER_PIN/);
+        assert.match(run.stderr, /--pin-file/);
+        assert.doesNotMatch(run.stderr, /260880/);
+      }
+      const sim = await cli(['simulate', '--lan', '0', '--pin', '260880']);
+      assert.equal(sim.code, 2, sim.stderr);
+      assert.doesNotMatch(sim.stderr, /260880/);
+      assert.equal(terminal.received.length, before);
+    });
+
+    it('reads the pairing code from --pin-file, and warns when others can read the file', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-pin-'));
+      try {
+        const file = path.join(dir, 'pin');
+        fs.writeFileSync(file, '260880\n', { mode: 0o600 });
+        const run = await cli(['sale', '--lan', lan(), '--pin-file', file, '--amount', '1.10', '--currency', 'HKD', '--reference', 'pinfile-1'], { WONDER_PIN: '' });
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.stderr, '');
+        assert.equal(terminal.transactions.get('pinfile-1')!.state, 'Success');
+        fs.chmodSync(file, 0o644);
+        const open = await cli(['info', '--lan', lan(), '--pin-file', file], { WONDER_PIN: '' });
+        assert.equal(open.code, 0, open.stderr);
+        assert.match(open.stderr, /can be read by other users/);
+        fs.writeFileSync(file, '111111');
+        const wrong = await cli(['info', '--lan', lan(), '--pin-file', file], { WONDER_PIN: '260880' });
+        assert.equal(wrong.code, 5, 'the file comes before the environment');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('asks for the pairing code without echo when stdin is a terminal', async () => {
+      // `script` runs the CLI on a real pty; what is typed goes in through it.
+      const command = [process.execPath, BIN, 'sale', '--lan', lan(), '--amount', '1.20', '--currency', 'HKD', '--reference', 'prompt-1'].map((a) => `'${a}'`).join(' ');
+      const child = spawn('/usr/bin/script', ['-qefc', command, '/dev/null'], { env: { ...process.env, WONDER_PIN: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('pairing code') && !child.stdin.writableEnded) child.stdin.end('260880\r');
+      });
+      const [code] = (await once(child, 'close')) as [number];
+      assert.equal(code, 0, out);
+      assert.match(out, /pairing code \(not shown\)/);
+      assert.doesNotMatch(out, /260880/, 'the typed code was echoed');
+      assert.equal(terminal.transactions.get('prompt-1')!.state, 'Success');
+    });
+
+    it('without a terminal to ask on and no WONDER_PIN or --pin-file, exits 2 naming where the code goes', async () => {
+      const run = await cli(['info', '--lan', lan()], { WONDER_PIN: '' });
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, /WONDER_PIN/);
+      assert.match(run.stderr, /--pin-file/);
     });
   });
 

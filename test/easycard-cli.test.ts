@@ -333,6 +333,20 @@ describe('wonder-ecr easycard-retry (command line) against a Scan2Pay server', f
     }
   });
 
+  it('the stderr summaries go through the redactor: a TradeKey or password Scan2Pay echoes in its codes never reaches stderr', async function () {
+    const tradeKey = sha256(PASSWORD);
+    const echo = failedReply('2', tradeKey.toUpperCase());
+    (echo.Data as Record<string, any>).StatusCode = PASSWORD;
+    server.script({ response: echo }, { response: echo }, { response: echo });
+    const run = await start(base(responseFile('echo.json', SEED_FAILED), ['--card-wait', '0']), secretEnv).done;
+    assert.ok(server.hits >= 1, 'a retry was sent');
+    assert.match(run.stderr, /retry 1\/3: .*\[redacted\]/, run.stderr);
+    for (const secret of [PASSWORD, tradeKey, tradeKey.toUpperCase()]) {
+      assert.ok(!run.stderr.includes(secret), `a secret on stderr: ${run.stderr}`);
+      assert.ok(!run.stdout.includes(secret), `a secret on stdout: ${run.stdout}`);
+    }
+  });
+
   it('--help prints the easycard-retry usage; the main usage lists it', async function () {
     const help = await start(['--help']).done;
     assert.equal(help.code, 0);

@@ -318,6 +318,20 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     assert.equal(server.requests.length, 1);
   });
 
+  it('msg.easycard (codes, message, history) is redacted like the payload: a TradeKey or password echoed in the codes never reaches the flow', async function () {
+    await load([account(), retry()]);
+    const echo = failedReply('2', sha256(PASSWORD).toUpperCase());
+    (echo.Data as Record<string, any>).StatusCode = PASSWORD;
+    server.script({ response: echo });
+    const done = nextAt('done2');
+    helper.getNode('r').receive({ payload: clone(SEED_FAILED) });
+    const msg = await done;
+    assert.equal(msg.easycard.attempts, 1);
+    assert.equal(msg.easycard.errorCode, '[redacted]');
+    const text = JSON.stringify({ payload: msg.payload, easycard: msg.easycard });
+    for (const secret of [PASSWORD, sha256(PASSWORD), sha256(PASSWORD).toUpperCase()]) assert.ok(!text.includes(secret), text);
+  });
+
   it('a retry whose reply never comes: unknown-outcome on output 2, not resent', async function () {
     await load([account(), retry()]);
     server.script({ destroySocket: true });

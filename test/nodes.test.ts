@@ -309,6 +309,26 @@ describe('Node-RED nodes on the simulator transport', function () {
     const ports = await helper.request().get('/wonder-ecr/serialports').expect(200);
     assert.ok(Array.isArray(ports.body.ports));
   });
+
+  it('the Pair endpoint takes JSON only, costs time after wrong codes, and audits every attempt without the code', async () => {
+    await helper.load(allNodes, [terminal()]);
+    const form = await helper.request().post('/wonder-ecr/pair').type('form').send('id=x&config[transport]=simulator&pairingCode=260880');
+    assert.equal(form.status, 415);
+    const text = await helper.request().post('/wonder-ecr/pair').set('content-type', 'text/plain').send('{"config":{"transport":"simulator"},"pairingCode":"260880"}');
+    assert.equal(text.status, 415);
+    const post = (code: string) => helper.request().post('/wonder-ecr/pair').send({ id: 'limited', config: { transport: 'simulator' }, pairingCode: code });
+    for (let i = 0; i < 3; i++) assert.equal((await post('654321')).status, 403);
+    const locked = await post('260880');
+    assert.equal(locked.status, 429);
+    assert.equal(locked.body.code, 'E_RATE_LIMITED');
+    assert.ok(Number(locked.headers['retry-after']) >= 1);
+    // Another terminal is not held up.
+    assert.equal((await helper.request().post('/wonder-ecr/pair').send({ id: 'other', config: { transport: 'simulator' }, pairingCode: '260880' })).status, 200);
+    const logged = JSON.stringify(helper.log().args);
+    const audits = helper.log().args.filter((a: unknown[]) => JSON.stringify(a).includes('wonder-ecr.pair'));
+    assert.ok(audits.length >= 5, `audit entries: ${audits.length}`);
+    assert.ok(!logged.includes('654321') && !logged.includes('260880'), 'a pairing code reached the log');
+  });
 });
 
 export type { Msg };

@@ -12,6 +12,7 @@ import type { KeyObject } from 'node:crypto';
 import { inspect, type InspectOptions } from 'node:util';
 import { ValidationError } from '../errors';
 import { describeValue } from '../validate';
+import { makeRedactor, type Redactor } from './redact';
 import { decryptResponseField, encryptRequest, parseAesIv, parseRsaPublicKey, sha256Hex } from './crypto';
 import { EasyCardError } from './errors';
 import { buildRetryRequest, type RetryRequestDraft } from './retry';
@@ -83,6 +84,35 @@ const NOT_SENT_CODES = new Set([
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
+}
+
+/** Scan2Pay's replies are a few KB; a reply longer than this is refused unread (the outcome is then unknown). */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+
+/** The body as text, refusing (and cancelling) one longer than `max` bytes, declared or streamed. */
+async function readBounded(res: Response, max: number): Promise<string> {
+  const tooLong = () =>
+    new EasyCardError('E_EASYCARD_RESPONSE', `the reply is longer than ${max} bytes; the outcome of the request is unknown`, { delivery: 'received' });
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLong();
+  }
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLong();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /**
@@ -175,6 +205,7 @@ export class Scan2PayClient {
 
   readonly #tradeKey: string;
   readonly #refundKey: string | undefined;
+  readonly #redact: Redactor;
   readonly #publicKey: KeyObject;
   readonly #iv: Buffer;
   readonly #clock: () => Date;
@@ -202,11 +233,20 @@ export class Scan2PayClient {
     this.timeZone = validateTimeZone(options.timeZone);
     this.#tradeKey = sha256Hex(password);
     this.#refundKey = typeof options.refundKey === 'string' && options.refundKey !== '' ? sha256Hex(options.refundKey) : undefined;
+    this.#redact = makeRedactor([password, this.#tradeKey, options.refundKey, this.#refundKey]);
   }
 
   /** Whether a refund password was configured (needed to retry Refund / Cancel / EZCRefund). */
   get hasRefundKey(): boolean {
     return this.#refundKey !== undefined;
+  }
+
+  /**
+   * A copy of `value` without the trade password, TradeKey, refund password or
+   * its hash, by key name and by value, in any encoding (lib/easycard/redact.ts).
+   */
+  redact<T>(value: T): T {
+    return this.#redact(value);
   }
 
   /** Now, as Scan2Pay's CreateTime: the merchant's local time, `yyyyMMddHHmmss`. */
@@ -285,8 +325,9 @@ export class Scan2PayClient {
 
     let text: string;
     try {
-      text = await res.text();
+      text = await readBounded(res, MAX_REPLY_BYTES);
     } catch (err) {
+      if (err instanceof EasyCardError) throw err;
       const e = this.#exchangeError(err, timeout, signal, 'reading the reply');
       throw new EasyCardError(e.code, e.message, { cause: err, delivery: 'received' });
     }

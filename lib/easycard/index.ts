@@ -12,6 +12,7 @@ export {
 } from './crypto';
 export {
   Scan2PayClient,
+  MAX_REPLY_BYTES,
   SCAN2PAY_STAGE_ENDPOINT,
   SCAN2PAY_PRODUCTION_ENDPOINT,
   SCAN2PAY_ENDPOINTS,
@@ -58,3 +59,4 @@ export type {
 } from './types';
 export { failedResponseOf, withoutCredentials, REDACTED } from './response';
 export { resolveEndpoint } from './endpoint';
+export { makeRedactor, redactError, type Redactor } from './redact';

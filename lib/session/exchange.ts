@@ -1,7 +1,7 @@
 import type { WonderCipher } from '../crypto';
 import type { Envelope } from '../envelope';
 import { ProtocolError, SecurityError, TimeoutError, TransportError, WonderError } from '../errors';
-import { buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, responseHeaderOf, type Action, type Response } from '../messages';
+import { buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, responseHeaderOf, type Action, type Response, type ResponseHeader } from '../messages';
 import { answersInline, type Transport } from '../transport';
 
 /**
@@ -16,7 +16,8 @@ const ACTION_CHECKED: readonly Action[] = [...PAYMENT_ACTIONS, 'TransactionStatu
 
 interface Waiter {
   action: Action;
-  onAnswer(plain: unknown): void;
+  /** The decrypted answer and its header (parsed once, here). */
+  onAnswer(plain: unknown, header: ResponseHeader): void;
   onUndecryptable(err: SecurityError): void;
 }
 
@@ -43,21 +44,18 @@ export class Exchange {
   /** Routes a received envelope to the request it answers. */
   dispatch(envelope: Envelope): void {
     let plain: unknown;
+    let header: ResponseHeader;
     try {
+      // Strict: valid UTF-8 JSON of the expected shape with a UUID responseID, or it is not from our terminal's key.
       plain = this.deps.cipher().decryptJson(envelope.data);
+      header = responseHeaderOf(plain);
     } catch (err) {
       const security = err instanceof SecurityError ? err : new SecurityError('response could not be decrypted', { cause: err });
       if (this.waiters.size === 0) this.deps.onStray({ reason: 'undecryptable' });
       for (const w of [...this.waiters.values()]) w.onUndecryptable(security);
       return;
     }
-    let responseID: string;
-    try {
-      responseID = responseHeaderOf(plain).responseID;
-    } catch {
-      this.deps.onStray({ reason: 'no responseID' });
-      return;
-    }
+    const responseID = header.responseID;
     const waiter = this.waiters.get(responseID);
     if (waiter === undefined) {
       this.deps.onStray({ responseID, reason: 'no request waiting for it' });
@@ -67,7 +65,7 @@ export class Exchange {
       this.deps.onStray({ responseID, reason: `answer for ${String(envelope.action).slice(0, 32)}, not ${waiter.action}` });
       return;
     }
-    waiter.onAnswer(plain);
+    waiter.onAnswer(plain, header);
   }
 
   /**
@@ -77,10 +75,10 @@ export class Exchange {
   listen(requestID: string, action: Action, onAnswer: (res: Response) => void): () => void {
     const waiter: Waiter = {
       action,
-      onAnswer: (plain) => {
+      onAnswer: (plain, header) => {
         let res: Response;
         try {
-          res = parseResponse(action, plain);
+          res = parseResponse(action, plain, header);
         } catch {
           return; // A malformed late answer settles nothing; TransactionStatus will.
         }
@@ -126,9 +124,9 @@ export class Exchange {
       };
       const waiter: Waiter = {
         action,
-        onAnswer: (plain) => {
+        onAnswer: (plain, header) => {
           try {
-            finish(undefined, parseResponse(action, plain));
+            finish(undefined, parseResponse(action, plain, header));
           } catch (err) {
             finish(err);
           }

@@ -17,12 +17,13 @@ export interface NodeRedProcess {
 
 /**
  * Starts a real Node-RED (node red.js of the Node-RED under test) with the demo
- * settings, a fresh user directory and the given flows, on a free port.
+ * settings (or `settings`, a file of the test's own), a fresh user directory
+ * and the given flows, on a free port.
  */
-export async function startNodeRed(options: { flows: unknown[]; credentials?: Record<string, unknown>; userDir?: string; env?: Record<string, string> }): Promise<NodeRedProcess> {
+export async function startNodeRed(options: { flows: unknown[]; credentials?: Record<string, unknown>; userDir?: string; env?: Record<string, string>; settings?: string }): Promise<NodeRedProcess> {
   const userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-nr-'));
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows));
-  const child = spawn(process.execPath, [nodeRedScript(), '--settings', path.join(root, 'demo', 'settings.js')], {
+  const child = spawn(process.execPath, [nodeRedScript(), '--settings', options.settings ?? path.join(root, 'demo', 'settings.js')], {
     cwd: root,
     env: { ...process.env, WONDER_DEMO_USERDIR: userDir, WONDER_DEMO_PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

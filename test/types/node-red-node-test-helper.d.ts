@@ -22,7 +22,8 @@ declare module 'node-red-node-test-helper' {
     log(): { args: unknown[][] } & Record<string, unknown>;
     _RED: Record<string, unknown>;
   }
-  interface AdminTest extends Promise<{ status: number; body: any; text: string }> {
+  interface AdminTest extends Promise<{ status: number; body: any; text: string; headers: Record<string, string> }> {
+    type(kind: string): AdminTest;
     send(body: unknown): AdminTest;
     set(header: string, value: string): AdminTest;
     expect(status: number): AdminTest;

@@ -1,0 +1,87 @@
+/**
+ * Strict reading of a decrypted plaintext.
+ *
+ * The terminal's cipher (AES-256-CBC, zero IV, no MAC) does not authenticate
+ * anything: a changed ciphertext byte decrypts to one garbled 16-byte block
+ * (and one changed bit in the next). What stands between such a message and a
+ * payment result is this check: the plaintext must be what a terminal writes,
+ * or it is a security error. A garbled block is 16 random bytes, which are
+ * almost never valid UTF-8 free of control characters, let alone valid JSON
+ * of the expected shape.
+ */
+import { isUtf8 } from 'node:buffer';
+import { SecurityError } from './errors';
+
+/** Keys that mean something to JavaScript objects: refused anywhere in a message. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Deeper than any message of the protocol (header/body/creditCard is 3). */
+export const MAX_JSON_DEPTH = 8;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * C0 controls (tab, CR and LF included: the terminal writes compact JSON),
+ * DEL and the C1 controls. Chinese and other printable text pass.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Requests hold only printable ASCII: every field an ECR sends is validated as such (lib/validate.ts). */
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+/** One pass for the common case: a control character, or text a forbidden key could hide in (the names, or any escape). */
+const SUSPECT = /[\u0000-\u001f\u007f-\u009f\\]|__proto__|constructor|prototype/;
+
+function tampered(what: string, cause?: unknown): SecurityError {
+  return new SecurityError(`decrypted data ${what} (wrong pairing code, or tampered data)`, cause === undefined ? undefined : { cause });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** No forbidden key (when `keys`), no deeper than MAX_JSON_DEPTH; recursion is bounded by that depth. */
+function checkTree(value: object, depth: number, keys: boolean): void {
+  if (depth >= MAX_JSON_DEPTH) throw tampered(`nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (Array.isArray(value)) {
+    for (const item of value) if (typeof item === 'object' && item !== null) checkTree(item as object, depth + 1, keys);
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (keys && FORBIDDEN_KEYS.has(key)) throw tampered(`holds the key ${JSON.stringify(key)}`);
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) checkTree(child, depth + 1, keys);
+  }
+}
+
+/**
+ * Reads a decrypted plaintext as a message: valid UTF-8, no control
+ * characters, JSON, an object with a `header` object, no `__proto__`,
+ * `constructor` or `prototype` key at any depth. Anything else: SecurityError.
+ * `printableAscii`: a request, which holds nothing but printable ASCII.
+ */
+export function parseStrictJson(plain: Uint8Array, options: { printableAscii?: boolean } = {}): Record<string, unknown> & { header: Record<string, unknown> } {
+  if (!isUtf8(plain)) throw tampered('is not valid UTF-8');
+  const text = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
+  const suspect = SUSPECT.test(text);
+  if (suspect && CONTROL.test(text)) throw tampered('holds control characters');
+  if (options.printableAscii === true && NOT_PRINTABLE_ASCII.test(text)) throw tampered('holds characters other than printable ASCII');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw tampered('is not JSON', cause);
+  }
+  if (!isPlainObject(value) || !isPlainObject(value.header)) throw tampered('is not an object with a header');
+  checkTree(value, 0, suspect);
+  return value as Record<string, unknown> & { header: Record<string, unknown> };
+}
+
+/** The id a message's header carries: `requestID` (a request) or `responseID` (a response), a UUID. */
+export function checkMessageId(header: Record<string, unknown>, key: 'requestID' | 'responseID'): string {
+  const id = header[key];
+  if (typeof id !== 'string' || !UUID.test(id)) throw tampered(`has no UUID header.${key}`);
+  return id;
+}
+
+/** A message from either side: its header names it by a UUID requestID or responseID. */
+export function checkEitherId(header: Record<string, unknown>): void {
+  const id = typeof header.responseID === 'string' ? header.responseID : header.requestID;
+  if (typeof id !== 'string' || !UUID.test(id)) throw tampered('has no UUID header.responseID or header.requestID');
+}

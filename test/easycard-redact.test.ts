@@ -1,0 +1,117 @@
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { easycard } from '../lib';
+import { Scan2PayTestServer } from './helpers/scan2pay-server';
+
+const { Scan2PayClient, makeRedactor, MAX_REPLY_BYTES } = easycard;
+const IV = '8651731586517315';
+const PASSWORD = 'trade-Pa55"w\\rd';
+const REFUND = 'refund-K3y/+=';
+const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/** Every form a secret could be found in, to look for in the output. */
+function leaks(text: string, secrets: string[]): string[] {
+  const found: string[] = [];
+  const views = [text, JSON.parse(JSON.stringify(text)) as string];
+  for (const s of secrets) {
+    for (const form of [s, s.toUpperCase(), JSON.stringify(s).slice(1, -1), encodeURIComponent(s), Buffer.from(s).toString('base64')]) {
+      if (views.some((v) => v.toLowerCase().includes(form.toLowerCase()))) found.push(form);
+    }
+  }
+  return found;
+}
+
+describe('EasyCard secrets redacted by value, at any depth and in any encoding (issue 13)', function () {
+  this.timeout(20_000);
+  const secrets = [PASSWORD, sha(PASSWORD), REFUND, sha(REFUND)];
+
+  it('takes the secrets out of keys and values, JSON-encoded once and twice, URL-encoded, base64, upper-case hex', () => {
+    const redact = makeRedactor(secrets);
+    const echoed = { RefundKey: sha(REFUND), TradeKey: sha(PASSWORD), Note: 'x' };
+    const value = {
+      Header: { StatusCode: '0000', StatusDesc: `bad key ${sha(REFUND).toUpperCase()}` },
+      Data: {
+        request: JSON.stringify(JSON.stringify(echoed)),
+        once: JSON.stringify({ Other: sha(PASSWORD) }),
+        url: `a=1&k=${encodeURIComponent(REFUND)}&p=${encodeURIComponent(PASSWORD)}`,
+        b64: Buffer.from(JSON.stringify({ k: sha(REFUND) })).toString('base64'),
+        list: [[{ deep: [PASSWORD] }]],
+        [sha(PASSWORD)]: 'as a key',
+        kept: 'TXN 12345, amount 10.20',
+      },
+    };
+    const out = redact(value);
+    const text = JSON.stringify(out);
+    assert.deepEqual(leaks(text, secrets), []);
+    assert.ok(!Buffer.from((out.Data as Record<string, string>).b64, 'base64').toString().includes(sha(REFUND)));
+    assert.equal((out.Data as Record<string, string>).kept, 'TXN 12345, amount 10.20');
+    assert.match(text, /\[redacted\]/);
+    // The input is not changed.
+    assert.equal(value.Data.list[0]![0]!.deep[0], PASSWORD);
+  });
+
+  it("a reply that echoes the request JSON-encoded twice reaches the caller without the TradeKey or the refund key's hash", async () => {
+    const server = await new Scan2PayTestServer({ iv: IV }).start();
+    try {
+      server.script((req) => ({
+        response: {
+          Header: { StatusCode: '0000', StatusDesc: 'ok', Method: '00000', ServiceType: req.header.ServiceType },
+          Data: JSON.stringify({ request: JSON.stringify(JSON.stringify(req.request)), RefundKey: sha(REFUND) }),
+        },
+      }));
+      const client = new Scan2PayClient({ endpoint: server.url, mchId: 'Account0001', tradePassword: PASSWORD, refundKey: REFUND, rsaPublicKey: server.publicKeyPem, aesIv: IV, timeoutMs: 5000 });
+      const reply = await client.send({ Header: { Method: '00000', ServiceType: 'EZCRefund' }, Data: { x: 1 } });
+      assert.ok(JSON.stringify(reply).includes(sha(PASSWORD)), 'the test reply should carry the TradeKey before redaction');
+      assert.deepEqual(leaks(JSON.stringify(client.redact(reply)), secrets), []);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a Scan2Pay reply longer than the bound, declared or streamed, without reading it all', async () => {
+    const big = 'x'.repeat(MAX_REPLY_BYTES + 1);
+    let streamedBytes = 0;
+    const raw = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/declared') {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(big.length) });
+          res.end(big);
+          return;
+        }
+        // Chunked, no length: keeps writing until the client hangs up.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = () => {
+          while (!res.destroyed && streamedBytes < 64 * MAX_REPLY_BYTES) {
+            streamedBytes += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        res.on('close', () => undefined);
+        pump();
+      });
+    });
+    raw.listen(0, '127.0.0.1');
+    await new Promise((r) => raw.once('listening', r));
+    const port = (raw.address() as AddressInfo).port;
+    const keys = await new Scan2PayTestServer({ iv: IV }, undefined);
+    try {
+      for (const path of ['/declared', '/streamed']) {
+        const client = new Scan2PayClient({ endpoint: `http://127.0.0.1:${port}${path}`, mchId: 'A', tradePassword: PASSWORD, rsaPublicKey: keys.publicKeyPem, aesIv: IV, timeoutMs: 10_000 });
+        await assert.rejects(client.send({ Header: { Method: '00000', ServiceType: 'Payment' }, Data: {} }), (e: unknown) => {
+          assert.equal((e as { code?: string }).code, 'E_EASYCARD_RESPONSE');
+          assert.match((e as Error).message, /longer than/);
+          return true;
+        });
+      }
+      assert.ok(streamedBytes < 16 * MAX_REPLY_BYTES, `the client read on: ${streamedBytes} bytes sent`);
+    } finally {
+      raw.closeAllConnections();
+      await new Promise((r) => raw.close(r));
+    }
+  });
+});
