@@ -10,6 +10,8 @@ import { validateTimeoutSeconds } from '../lib/validate';
 import type { BusyPolicy } from '../lib/session';
 import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
+import { listSerialPorts, SERIAL_BY_ID_DIR } from './common/serial-ports';
+import { healthCheckMs } from './common/health-check';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -26,6 +28,7 @@ interface TerminalDef extends NodeDef {
   timeout?: string | number;
   resolveTimeout?: string | number;
   pollInterval?: string | number;
+  healthCheck?: string | number;
   busyPolicy?: string;
 }
 
@@ -104,12 +107,14 @@ export = function register(RED: NodeAPI): void {
     let paymentTimeoutMs = 120_000;
     let resolveTimeoutMs: number | undefined;
     let statusPollIntervalMs: number | undefined;
+    let healthMs = 0;
     let timeoutError: unknown;
     try {
       const seconds = (value: unknown, field: string) => (value === undefined || value === '' ? undefined : validateTimeoutSeconds(value, field) * 1000);
       paymentTimeoutMs = seconds(def.timeout, 'timeout') ?? paymentTimeoutMs;
       resolveTimeoutMs = seconds(def.resolveTimeout, 'resolveTimeout');
       statusPollIntervalMs = seconds(def.pollInterval, 'pollInterval');
+      healthMs = healthCheckMs(def.healthCheck);
     } catch (err) {
       timeoutError = err;
     }
@@ -126,6 +131,7 @@ export = function register(RED: NodeAPI): void {
       ...(statusPollIntervalMs !== undefined ? { statusPollIntervalMs } : {}),
       journalFile: myJournal,
       terminalId: identityOf(def, node.id),
+      healthCheckMs: healthMs,
     });
     const handle = node.wonder;
     const problem = timeoutError ?? handle.configError;
@@ -134,7 +140,7 @@ export = function register(RED: NodeAPI): void {
     } else {
       handle.on('state', (state: string, err?: Error) => {
         // The port path or host is not secret; error texts from the transports carry no secrets.
-        if (state === 'disconnected') node.warn(t(RED, 'log.disconnected', { detail: err?.message ?? '' }));
+        if (state.startsWith('unreachable')) node.warn(t(RED, 'log.unreachable', { detail: err?.message ?? '' }));
         else if (state === 'connected') node.log(t(RED, 'log.connected'));
       });
       // A payment settled after the fact whose node is gone (deleted, re-imported): say so.
@@ -143,6 +149,7 @@ export = function register(RED: NodeAPI): void {
           node.warn(t(RED, 'log.recoveredOrphan', { referenceID: r.entry.referenceID, result: r.outcome?.result ?? '?' }));
         }
       });
+      handle.on('health', (err: unknown) => node.debug(t(RED, 'log.healthCheckFailed', { detail: err instanceof Error ? err.message : String(err) })));
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -160,13 +167,12 @@ export = function register(RED: NodeAPI): void {
   // ---- editor endpoints (behind the editor's own authentication and permissions) ----
 
   RED.httpAdmin.get('/wonder-ecr/serialports', RED.auth.needsPermission('wonder-terminal.read'), (_req: Request, res: Response) => {
-    import('serialport')
-      .then(({ SerialPort }) => SerialPort.list())
-      .then(
-        (ports) => res.json({ ports: ports.map((p) => ({ path: p.path, manufacturer: p.manufacturer ?? '' })) }),
-        // Listing needs udev; a path can still be typed in.
-        (err: unknown) => res.json({ ports: [], error: err instanceof Error ? err.message : String(err) }),
-      );
+    // SerialPort.list() needs udevadm (and never lists ptys); the by-id links are read directly.
+    const byIdDir = (RED.settings as { wonderEcr?: { serialByIdDir?: string } }).wonderEcr?.serialByIdDir ?? SERIAL_BY_ID_DIR;
+    listSerialPorts(() => import('serialport').then(({ SerialPort }) => SerialPort.list()), byIdDir).then(
+      (ports) => res.json({ ports }),
+      (err: unknown) => res.json({ ports: [], error: err instanceof Error ? err.message : String(err) }),
+    );
   });
 
   RED.httpAdmin.post('/wonder-ecr/pair', RED.auth.needsPermission('wonder-terminal.write'), (req: Request, res: Response) => {
