@@ -78,6 +78,8 @@ export class TerminalHandle extends EventEmitter {
   /** Requests of each node (by origin) queued and not started yet. */
   private readonly waiting = new Map<string, Set<string>>();
   private readonly originOf = new Map<string, string>();
+  /** Those of them under way (sent, waiting for a card, or being settled). */
+  private readonly running = new Set<string>();
 
   constructor(options: HandleOptions) {
     super();
@@ -172,18 +174,21 @@ export class TerminalHandle extends EventEmitter {
     // A request that started (or ended) no longer waits in the queue.
     const origin = this.originOf.get(a.requestID);
     if (origin !== undefined) {
-      this.originOf.delete(a.requestID);
       this.waiting.get(origin)?.delete(a.requestID);
+      if (a.kind === 'done' || a.kind === 'failed') this.forget(a.requestID);
+      else this.running.add(a.requestID);
     }
     this.showQueued();
   }
 
-  /** Each node with a request waiting in the queue shows how many wait. */
+  /** Each node with a request waiting in the queue (and none under way) shows how many wait. */
   private showQueued(): void {
     const n = this.session?.queued ?? 0;
     if (n === 0) return;
     for (const [origin, ids] of this.waiting) {
-      if (ids.size > 0) this.users.get(origin)?.(`queued:${n}`);
+      if (ids.size === 0) continue;
+      const busy = [...this.running].some((id) => this.originOf.get(id) === origin);
+      if (!busy) this.users.get(origin)?.(`queued:${n}`);
     }
   }
 
@@ -191,7 +196,12 @@ export class TerminalHandle extends EventEmitter {
     if (requestID === undefined) return;
     const origin = this.originOf.get(requestID);
     this.originOf.delete(requestID);
-    if (origin !== undefined) this.waiting.get(origin)?.delete(requestID);
+    this.running.delete(requestID);
+    if (origin !== undefined) {
+      const ids = this.waiting.get(origin);
+      ids?.delete(requestID);
+      if (ids?.size === 0) this.waiting.delete(origin);
+    }
   }
 
   /** The idle health check: DeviceInfo through the queue, only when nothing else is waiting or in flight. */
@@ -209,23 +219,29 @@ export class TerminalHandle extends EventEmitter {
       this.scheduleHealthCheck(this.healthCheckMs);
       return;
     }
-    const run = session.request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS }).then(
-      () => {
-        this.link = { ok: true };
-        this.update();
-      },
-      (err: unknown) => {
-        if (this.closing !== undefined) return;
-        this.link = { ok: false, cause: linkCause(err) };
-        this.emit('health', err);
-        this.update(err instanceof Error ? err : undefined);
-      },
-    );
+    // Set before the request is made: the session announces it (and a listener may ask for more) at once.
+    let finished!: () => void;
+    const run = new Promise<void>((resolve) => (finished = resolve));
     this.healthRun = run;
-    void run.finally(() => {
-      if (this.healthRun === run) this.healthRun = undefined;
-      this.scheduleHealthCheck(this.healthCheckMs);
-    });
+    session
+      .request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS })
+      .then(
+        () => {
+          this.link = { ok: true };
+          this.update();
+        },
+        (err: unknown) => {
+          if (this.closing !== undefined) return;
+          this.link = { ok: false, cause: linkCause(err) };
+          this.emit('health', err);
+          this.update(err instanceof Error ? err : undefined);
+        },
+      )
+      .finally(() => {
+        if (this.healthRun === run) this.healthRun = undefined;
+        finished();
+        this.scheduleHealthCheck(this.healthCheckMs);
+      });
   }
 
   /**
