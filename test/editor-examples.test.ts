@@ -12,6 +12,8 @@ const MODULE = 'node-red-contrib-wonder-ecr';
 const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
 /** A stable name as udev makes it for an FTDI adapter. */
 const BY_ID_NAME = 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0';
+/** The example `npm start` runs. */
+const DEMO = 'http-checkout.json';
 
 /** What the page's global RED offers the tests (the parts used here). */
 type EditorRED = {
@@ -94,7 +96,9 @@ describe('the examples, translations and serial port list in a real browser (Deb
     pty = await startPtyPair();
     byIdDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-by-id-'));
     fs.symlinkSync(pty.a, path.join(byIdDir, BY_ID_NAME));
-    red = await startNodeRed({ flows: [], env: { WONDER_SERIAL_BY_ID_DIR: byIdDir } });
+    // As `npm start` does: the HTTP checkout example is the flow.
+    const demo = JSON.parse(fs.readFileSync(path.join(root, 'examples', DEMO), 'utf8')) as unknown[];
+    red = await startNodeRed({ flows: demo, env: { WONDER_SERIAL_BY_ID_DIR: byIdDir } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
 
@@ -112,9 +116,20 @@ describe('the examples, translations and serial port list in a real browser (Deb
     for (const type of Object.keys(pkg['node-red'].nodes)) assert.ok(types.has(type), `no example uses ${type}`);
   });
 
-  it('every example imports with every node valid, one shared simulated terminal, nothing overlapping, and deploys without a warning', async () => {
+  it('the demo opens clean; every other example imports with every node valid, one shared simulated terminal, nothing overlapping, and deploys without a warning', async () => {
     const page = await openEditor('en-US');
-    for (const file of examples) {
+    const invalidNodes = () =>
+      page.evaluate(() => {
+        const invalid: string[] = [];
+        const check = (n: EditorNode) => {
+          if (n.valid === false) invalid.push(`${n.type} ${n.id}: ${(n.validationErrors ?? []).join(', ')}`);
+        };
+        RED.nodes.eachNode(check);
+        RED.nodes.eachConfig(check);
+        return invalid;
+      });
+    assert.deepEqual(await invalidNodes(), [], 'the demo flow as `npm start` opens it');
+    for (const file of examples.filter((f) => f !== DEMO)) {
       const name = file.replace(/\.json$/, '');
       const text = await (await fetch(`${red.url}/library/examples/flows/${MODULE}/${name}`)).text();
       // The editor's Import dialog, as a person uses it (the Examples tab fills in the same text).
@@ -256,6 +271,23 @@ describe('the examples, translations and serial port list in a real browser (Deb
     assert.equal(await page.getAttribute('#node-config-input-healthCheck', 'placeholder'), 'off');
     assert.equal(await page.locator('#wonder-pair-result').isVisible(), false);
     await page.click('#node-config-dialog-cancel');
+    await page.context().close();
+  });
+
+  it('a terminal saved by an older version (no resolveTimeout, pollInterval or health check) imports valid', async () => {
+    const page = await openEditor('en-US');
+    const old = [
+      { id: 'old_tab', type: 'tab', label: 'Old flow' },
+      { id: 'old_terminal', type: 'wonder-terminal', name: 'Old terminal', transport: 'simulator', serialPort: '', baudRate: 115200, host: '', port: 8443, cloudEnv: 'staging', cloudUrl: '', businessId: '', deviceSn: '', clientDeviceSN: '', timeout: '120', busyPolicy: 'queue' },
+      { id: 'old_sale', type: 'wonder-sale', z: 'old_tab', name: 'old sale', terminal: 'old_terminal', x: 200, y: 100, wires: [[]] },
+    ];
+    await page.evaluate(() => RED.clipboard.import());
+    await page.fill('#red-ui-clipboard-dialog-import-text', JSON.stringify(old));
+    await page.press('#red-ui-clipboard-dialog-import-text', 'End');
+    await page.click('#red-ui-clipboard-dialog-ok');
+    await page.waitForSelector('#red-ui-clipboard-dialog-import-text', { state: 'hidden' });
+    const valid = await page.evaluate(() => [RED.nodes.node('old_terminal')?.valid, RED.nodes.node('old_sale')?.valid, RED.nodes.node('old_terminal')?.validationErrors]);
+    assert.deepEqual(valid.slice(0, 2), [true, true], JSON.stringify(valid));
     await page.context().close();
   });
 });
