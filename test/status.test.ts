@@ -108,6 +108,21 @@ describe('status that tells the truth', function () {
     }
   });
 
+  it('a serial terminal whose port opens but that never answers shows "no answer" after a health check', async () => {
+    const pty = await startPtyPair();
+    try {
+      const serial = { id: 'T', type: 'wonder-terminal', transport: 'serial', serialPort: pty.a, healthCheck: '5' };
+      await helper.load(allNodes, [serial, action('i', 'wonder-device-info'), ...sinks], { T: { pairingCode: '260880' } });
+      await until('port open: ready', () => lastText('i') === `${NS}ready`);
+      // Nothing on the other end of the line: the first check (at once) gets no answer within 5 s.
+      await until('no answer', () => lastText('i') === `${NS}cause.timeout`, 10_000);
+      assert.equal(statuses('i').at(-1)?.fill, 'red');
+    } finally {
+      await helper.unload();
+      await pty.stop();
+    }
+  });
+
   it('without the health check a LAN terminal shows "not checked yet" until its first exchange', async () => {
     const terminal = new SimulatedTerminal();
     const server = await serveLan(terminal);

@@ -151,8 +151,11 @@ export class TerminalHandle extends EventEmitter {
       case 'reconnecting':
         return `unreachable:${this.link.ok === false ? this.link.cause : 'other'}`;
       default:
-        if (this.kind === 'simulator' || this.link.ok === true) return 'connected';
-        return this.link.ok === false ? `unreachable:${this.link.cause}` : 'unchecked';
+        if (this.link.ok === false) return `unreachable:${this.link.cause}`;
+        // A serial port that opened is a connection (a health check tells whether the terminal answers);
+        // a LAN or cloud terminal is only known to be there once it has answered.
+        if (this.kind === 'simulator' || this.kind === 'serial' || this.link.ok === true) return 'connected';
+        return 'unchecked';
     }
   }
 
