@@ -79,6 +79,18 @@ describe('status that tells the truth', function () {
     assert.equal(catalog('zh-CN').status.unknown, '结果未明，查询中');
   });
 
+  it('every catalog has the same keys in en-US, zh-TW and zh-CN', () => {
+    const dir = path.join(__dirname, '..', 'nodes', 'locales');
+    const keys = (o: unknown, prefix = ''): string[] =>
+      typeof o === 'object' && o !== null ? Object.entries(o).flatMap(([k, v]) => keys(v, `${prefix}${k}.`)) : [prefix.slice(0, -1)];
+    for (const file of fs.readdirSync(path.join(dir, 'en-US')).filter((f) => f.endsWith('.json'))) {
+      const en = keys(JSON.parse(fs.readFileSync(path.join(dir, 'en-US', file), 'utf8'))).sort();
+      for (const lang of ['zh-TW', 'zh-CN']) {
+        assert.deepEqual(keys(JSON.parse(fs.readFileSync(path.join(dir, lang, file), 'utf8'))).sort(), en, `${lang}/${file}`);
+      }
+    }
+  });
+
   it('a config saved by an older version (no resolveTimeout, pollInterval, health check, time-out) is valid and takes a sale', async () => {
     const old = { id: 'T', type: 'wonder-terminal', name: 'old', transport: 'simulator', serialPort: '', baudRate: 115200, host: '', port: 8443, cloudEnv: 'staging', busyPolicy: 'queue' };
     await helper.load(allNodes, [old, action('s', 'wonder-sale'), ...sinks]);
