@@ -255,7 +255,10 @@ export class TerminalHandle extends EventEmitter {
     if (this.session === undefined || this.journal === undefined || this.journal.openEntries().length === 0) return Promise.resolve([]);
     if (this.recovering === undefined) {
       const done = () => (this.recovering = undefined);
-      this.recovering = this.session.recover().finally(done);
+      const session = this.session;
+      // After a health check under way, so that a terminal set to refuse when busy does not refuse it.
+      const health = this.healthRun;
+      this.recovering = (health === undefined ? session.recover() : health.then(() => session.recover())).finally(done);
       this.recovering.catch(() => undefined);
     }
     return this.recovering;
