@@ -27,4 +27,6 @@ module.exports = {
     externalModules: { palette: { allowInstall: false } },
     logging: { console: { level: process.env.WONDER_DEMO_LOG || 'info', metrics: false, audit: false } },
     functionExternalModules: false,
+    // Where the terminal dialog's serial port search reads stable port names (default /dev/serial/by-id).
+    wonderEcr: process.env.WONDER_SERIAL_BY_ID_DIR ? { serialByIdDir: process.env.WONDER_SERIAL_BY_ID_DIR } : {},
 };

@@ -3,7 +3,7 @@ import { ValidationError, isWonderError } from '../lib/errors';
 import { describeValue } from '../lib/validate';
 import { isEasyCardError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
 import type { EasyCardAccountHandle } from './common/easycard-account-handle';
-import { describeEasyCardError, ect, translatedEasyCardError } from './common/easycard-i18n';
+import { describeEasyCardError, EC_NS, ect, translatedEasyCardError } from './common/easycard-i18n';
 import { failedResponseOf, redactError } from '../lib/easycard';
 import { reportRecovered } from './common/easycard-recovered';
 
@@ -20,6 +20,8 @@ type Done = (err?: Error) => void;
 /** `msg.topic` of the message that says the card is back on the reader. */
 const CARD_BACK_TOPIC = 'card-back';
 const DEFAULT_CARD_WAIT_SECONDS = 10;
+/** Config errors that mean the account's credentials are missing or unusable. */
+const CREDENTIAL_FIELDS: readonly string[] = ['password', 'rsaPublicKey', 'aesIv', 'refundKey'];
 const MAX_CARD_WAIT_SECONDS = 3600;
 /** How long a stopping node lets a retry request already sent finish (Node-RED allows 15 s). */
 const CLOSE_GRACE_MS = 10_000;
@@ -47,6 +49,12 @@ export = function register(RED: NodeAPI): void {
       | (Node & { easycard?: EasyCardAccountHandle })
       | null;
     const handle = account?.easycard;
+    /** The config error is a credential left empty (an imported flow brings none). */
+    const credentialMissing = (field: string | undefined) => {
+      if (field === undefined || !CREDENTIAL_FIELDS.includes(field)) return false;
+      const value = (account?.credentials as Record<string, unknown> | undefined)?.[field];
+      return typeof value !== 'string' || value.trim() === '';
+    };
     const waitForSignal = config.waitForSignal === true || config.waitForSignal === 'true';
     let cardWaitMs = DEFAULT_CARD_WAIT_SECONDS * 1000;
     let setupError: unknown;
@@ -56,10 +64,11 @@ export = function register(RED: NodeAPI): void {
       setupError = err;
     }
 
-    const status = (fill: NodeStatus['fill'], shape: NodeStatus['shape'], key: string, params?: Record<string, string | number>) =>
-      node.status({ fill, shape, text: ect(RED, `status.${key}`, params) });
+    // The status text is an i18n key: the editor shows it in its own language.
+    const status = (fill: NodeStatus['fill'], shape: NodeStatus['shape'], key: string) => node.status({ fill, shape, text: `${EC_NS}:status.${key}` });
     const showIdle = () => {
       if (handle === undefined) status('red', 'dot', 'noAccount');
+      else if (credentialMissing(handle.configError?.field)) status('red', 'ring', 'noCredentials');
       else if (handle.configError !== undefined || setupError !== undefined) status('red', 'dot', 'configError');
       else node.status({});
     };
@@ -90,14 +99,14 @@ export = function register(RED: NodeAPI): void {
           if (err !== undefined) {
             reject(err);
           } else {
-            status('yellow', 'dot', 'retrying', { retry: info.retry, max });
+            status('yellow', 'dot', `retrying.${Math.min(info.retry, max)}`);
             resolve();
           }
         };
         const onAbort = () => finish(new Error('the node is stopping; no retry was sent'));
         waits.set(id, { storeOrderNo: info.storeOrderNo, release: () => finish() });
         waitAbort.signal.addEventListener('abort', onAbort);
-        status('blue', 'ring', 'placeCard', { retry: info.retry, max });
+        status('blue', 'ring', `placeCard.${Math.min(info.retry, max)}`);
         if (!waitForSignal) {
           timer = setTimeout(() => finish(), cardWaitMs);
         } else if (cardWaitMs > 0) {
@@ -184,7 +193,7 @@ export = function register(RED: NodeAPI): void {
         node.warn(ect(RED, 'log.finishedWhileStopping', { storeOrderNo: result.storeOrderNo ?? '?', outcome, attempts: result.attempts }));
       }
       if (result.ok) {
-        status('green', 'dot', 'completed', { attempts: result.attempts });
+        status('green', 'dot', 'completed');
         send([out, null]);
       } else {
         status('red', 'ring', `reason.${result.reason}`);

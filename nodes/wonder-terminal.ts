@@ -14,6 +14,8 @@ import { TerminalHandle } from './common/terminal-handle';
 import { nodeRedPairingStore } from './common/pairing-key';
 import type { PairingStore } from '../lib/pairing-store';
 import { jsonOnly, PairLimiter } from './common/pair-guard';
+import { listSerialPorts, SERIAL_BY_ID_DIR } from './common/serial-ports';
+import { healthCheckMs } from './common/health-check';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -35,6 +37,7 @@ interface TerminalDef extends NodeDef {
   timeout?: string | number;
   resolveTimeout?: string | number;
   pollInterval?: string | number;
+  healthCheck?: string | number;
   busyPolicy?: string;
 }
 
@@ -114,12 +117,14 @@ export = function register(RED: NodeAPI): void {
     let paymentTimeoutMs = 120_000;
     let resolveTimeoutMs: number | undefined;
     let statusPollIntervalMs: number | undefined;
+    let healthMs = 0;
     let timeoutError: unknown;
     try {
       const seconds = (value: unknown, field: string) => (value === undefined || value === '' ? undefined : validateTimeoutSeconds(value, field) * 1000);
       paymentTimeoutMs = seconds(def.timeout, 'timeout') ?? paymentTimeoutMs;
       resolveTimeoutMs = seconds(def.resolveTimeout, 'resolveTimeout');
       statusPollIntervalMs = seconds(def.pollInterval, 'pollInterval');
+      healthMs = healthCheckMs(def.healthCheck);
     } catch (err) {
       timeoutError = err;
     }
@@ -137,6 +142,7 @@ export = function register(RED: NodeAPI): void {
       journalFile: myJournal,
       terminalId: identityOf(def, node.id),
       ...(def.transport === 'cloud' && pairingStore() !== undefined ? { pairingStore: pairingStore()! } : {}),
+      healthCheckMs: healthMs,
     });
     const handle = node.wonder;
     const problem = timeoutError ?? handle.configError;
@@ -145,7 +151,7 @@ export = function register(RED: NodeAPI): void {
     } else {
       handle.on('state', (state: string, err?: Error) => {
         // The port path or host is not secret; error texts from the transports carry no secrets.
-        if (state === 'disconnected') node.warn(t(RED, 'log.disconnected', { detail: err?.message ?? '' }));
+        if (state.startsWith('unreachable')) node.warn(t(RED, 'log.unreachable', { detail: err?.message ?? '' }));
         else if (state === 'pair-again') node.error(t(RED, 'log.pairAgain', { deviceSn: def.deviceSn || def.businessId || '', detail: t(RED, 'errors.pairAgain') }));
         else if (state === 'connected') node.log(t(RED, 'log.connected'));
       });
@@ -159,6 +165,7 @@ export = function register(RED: NodeAPI): void {
       handle.on('unresolved', (r: { entry: { referenceID: string; action: string } }) => {
         node.warn(t(RED, 'log.unresolved', { referenceID: r.entry.referenceID, action: r.entry.action }));
       });
+      handle.on('health', (err: unknown) => node.debug(t(RED, 'log.healthCheckFailed', { detail: err instanceof Error ? err.message : String(err) })));
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -176,13 +183,12 @@ export = function register(RED: NodeAPI): void {
   // ---- editor endpoints (behind the editor's own authentication and permissions) ----
 
   RED.httpAdmin.get('/wonder-ecr/serialports', RED.auth.needsPermission('wonder-terminal.read'), (_req: Request, res: Response) => {
-    import('serialport')
-      .then(({ SerialPort }) => SerialPort.list())
-      .then(
-        (ports) => res.json({ ports: ports.map((p) => ({ path: p.path, manufacturer: p.manufacturer ?? '' })) }),
-        // Listing needs udev; a path can still be typed in.
-        (err: unknown) => res.json({ ports: [], error: err instanceof Error ? err.message : String(err) }),
-      );
+    // SerialPort.list() needs udevadm (and never lists ptys); the by-id links are read directly.
+    const byIdDir = (RED.settings as { wonderEcr?: { serialByIdDir?: string } }).wonderEcr?.serialByIdDir ?? SERIAL_BY_ID_DIR;
+    listSerialPorts(() => import('serialport').then(({ SerialPort }) => SerialPort.list()), byIdDir).then(
+      (ports) => res.json({ ports }),
+      (err: unknown) => res.json({ ports: [], error: err instanceof Error ? err.message : String(err) }),
+    );
   });
 
   const pairLimiter = new PairLimiter();

@@ -92,7 +92,13 @@ function statusesOf(id: string): Array<{ fill?: string; shape?: string; text?: s
   return spy
     .getCalls()
     .filter((c: any) => c.thisValue?.id === id)
-    .map((c: any) => c.args[0]);
+    .map((c: any) => {
+      const status = c.args[0];
+      if (typeof status?.text !== 'string' || status.text === '') return status;
+      // The text is an i18n key the editor translates (here: into en-US, as the editor would).
+      assert.match(status.text, /^node-red-contrib-wonder-ecr\/easycard-retry:status\./);
+      return { ...status, text: translate(status.text) };
+    });
 }
 
 /**
@@ -460,7 +466,9 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     ];
     for (const [props, creds, field] of cases) {
       await load([account(props), retry()], credentials(creds));
-      assert.deepEqual(statusesOf('r').at(-1), { fill: 'red', shape: 'dot', text: 'config error' }, field);
+      // A credential left empty (as in an imported flow) says so; a wrong one is a config error.
+      const expected = creds.password === '' ? { fill: 'red', shape: 'ring', text: 'no credentials' } : { fill: 'red', shape: 'dot', text: 'config error' };
+      assert.deepEqual(statusesOf('r').at(-1), expected, field);
       const caught = nextAt('caught');
       helper.getNode('r').receive({ payload: clone(SEED_FAILED) });
       const msg = await caught;
@@ -620,8 +628,9 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     assert.match(JSON.stringify(catalog('zh-CN', 'easycard-retry')), /悠游卡/);
     assert.match(JSON.stringify(catalog('zh-TW', 'easycard-retry')), /重試/);
     assert.match(JSON.stringify(catalog('zh-CN', 'easycard-retry')), /重试/);
-    for (const [key, text] of Object.entries(catalog('en-US', 'easycard-retry').status as Record<string, unknown>)) {
-      if (typeof text === 'string') assert.ok(text.replace(/__[a-z]+__/g, '3').length < 20, `status.${key}`);
+    for (const lang of ['en-US', 'zh-TW', 'zh-CN']) {
+      const texts = (o: unknown): string[] => (typeof o === 'string' ? [o] : Object.values(o as Record<string, unknown>).flatMap(texts));
+      for (const text of texts(catalog(lang, 'easycard-retry').status)) assert.ok(text.length < 20 && !/__/.test(text), `${lang} status "${text}"`);
     }
   });
 });

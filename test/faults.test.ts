@@ -94,7 +94,7 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     await load();
     const seen = statuses();
     await unplug();
-    await until(() => seen.some((s) => s.fill === 'red' && /disconnected/.test(s.text ?? '')), 'a red disconnected status');
+    await until(() => seen.some((s) => s.fill === 'red' && /disconnected|unreachable|cause\./.test(s.text ?? '')), 'a red unreachable status');
     await plugBackIn();
     await until(() => state() === 'connected', 'reconnected');
     assert.equal(seen.at(-1)!.fill, 'green');

@@ -1,22 +1,42 @@
 import type { NodeStatus } from 'node-red';
-import type { ConnectionState } from './terminal-handle';
+import type { ShownState } from './terminal-handle';
 import { NS } from './i18n';
 
-/** Node status like the core nodes: a shape, a colour and a short i18n text. */
-export function connectionStatus(state: ConnectionState): NodeStatus {
+/**
+ * Node status like the core nodes: a shape, a colour and a short text. The
+ * text is an i18n key (`namespace:key`): the editor translates it into its own
+ * language. Keys hold no parameters (the editor passes none), so counts and
+ * causes have a key each.
+ */
+const key = (k: string) => `${NS}:status.${k}`;
+
+/** Most requests a status counts one by one; more show as "9+". */
+export const QUEUED_SHOWN = 9;
+
+export function connectionStatus(state: ShownState): NodeStatus {
+  if (state.startsWith('unreachable:')) {
+    const cause = state.slice('unreachable:'.length);
+    return { fill: 'red', shape: 'ring', text: cause === 'other' ? key('unreachable') : key(`cause.${cause}`) };
+  }
+  if (state.startsWith('queued:')) {
+    const n = Number(state.slice('queued:'.length));
+    return { fill: 'blue', shape: 'ring', text: key(`queued.${n > QUEUED_SHOWN ? 'more' : String(Math.max(1, n))}`) };
+  }
   switch (state) {
     case 'connected':
-      return { fill: 'green', shape: 'dot', text: `${NS}:status.connected` };
+      return { fill: 'green', shape: 'dot', text: key('ready') };
+    case 'unchecked':
+      return { fill: 'grey', shape: 'ring', text: key('unchecked') };
     case 'connecting':
-      return { fill: 'yellow', shape: 'ring', text: `${NS}:status.connecting` };
-    case 'disconnected':
-      return { fill: 'red', shape: 'ring', text: `${NS}:status.disconnected` };
+      return { fill: 'yellow', shape: 'ring', text: key('connecting') };
+    case 'unknown':
+      return { fill: 'yellow', shape: 'dot', text: key('unknown') };
     case 'unconfigured':
-      return { fill: 'red', shape: 'dot', text: `${NS}:status.configError` };
+      return { fill: 'red', shape: 'dot', text: key('configError') };
     case 'pair-again':
-      return { fill: 'red', shape: 'ring', text: `${NS}:status.pairAgain` };
+      return { fill: 'red', shape: 'ring', text: key('pairAgain') };
     default:
-      return { fill: 'grey', shape: 'ring', text: `${NS}:status.closed` };
+      return { fill: 'grey', shape: 'ring', text: key('closed') };
   }
 }
 
@@ -25,18 +45,19 @@ export type ActivityKind = 'sending' | 'waiting-card' | 'resolving' | 'success' 
 export function activityStatus(kind: ActivityKind): NodeStatus {
   switch (kind) {
     case 'waiting-card':
-      return { fill: 'blue', shape: 'dot', text: `${NS}:status.waitingCard` };
+      return { fill: 'blue', shape: 'dot', text: key('waitingCard') };
     case 'resolving':
-      return { fill: 'yellow', shape: 'dot', text: `${NS}:status.pending` };
+      // The outcome is not known yet: asked about, never guessed. Not an error.
+      return { fill: 'yellow', shape: 'dot', text: key('unknown') };
     case 'success':
-      return { fill: 'green', shape: 'dot', text: `${NS}:status.success` };
+      return { fill: 'green', shape: 'dot', text: key('success') };
     case 'failed':
-      return { fill: 'red', shape: 'ring', text: `${NS}:status.failed` };
+      return { fill: 'red', shape: 'ring', text: key('failed') };
     case 'busy':
-      return { fill: 'yellow', shape: 'ring', text: `${NS}:status.busy` };
+      return { fill: 'yellow', shape: 'ring', text: key('busy') };
     case 'error':
-      return { fill: 'red', shape: 'dot', text: `${NS}:status.error` };
+      return { fill: 'red', shape: 'dot', text: key('error') };
     default:
-      return { fill: 'blue', shape: 'ring', text: `${NS}:status.sending` };
+      return { fill: 'blue', shape: 'ring', text: key('sending') };
   }
 }

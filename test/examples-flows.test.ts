@@ -1,0 +1,126 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { allNodes, clearJournals, helper, type Msg } from './helpers/node-red';
+import type { TerminalHandle } from '../nodes/common/terminal-handle';
+
+const root = path.resolve(__dirname, '..', '..');
+const core = [
+  require('@node-red/nodes/core/common/20-inject.js'),
+  require('@node-red/nodes/core/common/21-debug.js'),
+  require('@node-red/nodes/core/common/90-comment.js'),
+  require('@node-red/nodes/core/function/10-function.js'),
+  require('@node-red/nodes/core/function/10-switch.js'),
+  require('@node-red/nodes/core/function/15-change.js'),
+  require('@node-red/nodes/core/function/89-delay.js'),
+];
+
+type FlowNode = Record<string, any> & { id: string; type: string };
+function example(name: string): FlowNode[] {
+  return JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')) as FlowNode[];
+}
+
+/** Messages reaching a node, from now on. */
+function collect(id: string): Msg[] {
+  const got: Msg[] = [];
+  helper.getNode(id).on('input', (m: Msg) => got.push(m));
+  return got;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Warnings "already dispensed" the kiosk's dispense-once node logged. */
+const refusals = () =>
+  (helper.log().args as Array<Array<{ id?: string; msg?: unknown }>>).filter(([e]) => e?.id === 'wonder_kiosk_once' && /already dispensed/.test(String(e.msg))).length;
+
+const press = (id: string) => (helper.getNode(id) as unknown as { receive(m: unknown): void }).receive({});
+
+describe('the kiosk example: one payment, one product', function () {
+  this.timeout(30_000);
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    clearJournals();
+  });
+
+  /** The kiosk example, with its waits shortened (card wait 2 s, unknown outcome 0.3 s, checks every 0.5 s). */
+  async function loadKiosk(): Promise<{ dispensed: Msg[]; declined: Msg[]; staff: Msg[] }> {
+    const flow = example('kiosk-sale').map((n) => {
+      if (n.type === 'wonder-terminal') return { ...n, timeout: '2', resolveTimeout: '0.3', pollInterval: '0.1' };
+      if (n.id === 'wonder_kiosk_wait') return { ...n, timeout: '0.5' };
+      return n;
+    });
+    await helper.load([...allNodes, ...core], flow);
+    return { dispensed: collect('wonder_kiosk_dispense'), declined: collect('wonder_kiosk_declined'), staff: collect('wonder_kiosk_staff') };
+  }
+
+  it('approved: dispenses once; declined: shows the decline and dispenses nothing', async () => {
+    const k = await loadKiosk();
+    press('wonder_kiosk_coffee');
+    await until('a dispense', () => k.dispensed.length === 1);
+    assert.equal(k.dispensed[0]!.payload.via, 'sale');
+    press('wonder_kiosk_decline');
+    await until('the decline', () => k.declined.length === 1);
+    assert.equal(k.declined[0]!.wonder.result, 'Failed');
+    assert.equal(k.dispensed.length, 1);
+    assert.equal(k.staff.length, 0);
+  });
+
+  it('a lost answer (900.03) is settled by the terminal\'s status and dispenses once', async () => {
+    const k = await loadKiosk();
+    press('wonder_kiosk_lost');
+    await until('a dispense', () => k.dispensed.length === 1, 20_000);
+    assert.equal(k.dispensed[0]!.wonder.resolvedBy, 'TransactionStatus');
+  });
+
+  it('E_PENDING: asks the status with the same referenceID until it is known, dispenses once, never sends the sale again', async () => {
+    const k = await loadKiosk();
+    // What each message into the result switch said, as it passed (the same msg object goes round the loop).
+    const results: string[] = [];
+    helper.getNode('wonder_kiosk_result').on('input', (m: Msg) => results.push(`${m.wonder.action} ${m.wonder.result}`));
+    press('wonder_kiosk_pending');
+    await until('a dispense', () => k.dispensed.length === 1, 20_000);
+    const d = k.dispensed[0]!;
+    assert.equal(d.payload.via, 'status check');
+    assert.ok(d.kiosk.checks >= 1);
+    const sim = ((helper.getNode('wonder_example_terminal') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as {
+      terminal: { count(action: string): number };
+    }).terminal;
+    assert.equal(sim.count('Sale'), 1, 'the sale was sent once');
+    assert.equal(results[0], 'TransactionStatus Pending', JSON.stringify(results));
+    assert.equal(results.at(-1), 'TransactionStatus Success', JSON.stringify(results));
+    // The same Success again (a redelivery, a recovered outcome): not a second product.
+    const seen = results.length;
+    helper.getNode('wonder_kiosk_result').receive({ ...d, payload: {} });
+    await until('the repeat refused', () => results.length === seen + 1 && refusals() === 1);
+    assert.equal(k.dispensed.length, 1);
+    assert.equal(k.staff.length, 0);
+  });
+
+  it('a payment recovered after a restart dispenses once, even when it is reported again', async () => {
+    const k = await loadKiosk();
+    const handle = (helper.getNode('wonder_example_terminal') as unknown as { wonder: TerminalHandle }).wonder;
+    const outcome = { action: 'Sale', requestID: 'r-1', referenceID: 'REF-RECOVERED-1', header: {}, body: { status: 'Success' }, result: 'Success', statusQueries: 1, elapsedMs: 5 };
+    const recovery = { entry: { node: 'wonder_kiosk_sale', referenceID: 'REF-RECOVERED-1', action: 'Sale' }, outcome };
+    handle.emit('recovered', recovery);
+    await until('a dispense', () => k.dispensed.length === 1);
+    assert.equal(k.dispensed[0]!.payload.via, 'recovered');
+    assert.equal(k.dispensed[0]!.payload.referenceID, 'REF-RECOVERED-1');
+    const repeats = collect('wonder_kiosk_result');
+    handle.emit('recovered', recovery);
+    handle.emit('recovered', recovery);
+    await until('the repeats refused', () => repeats.length === 2 && refusals() === 2);
+    assert.equal(k.dispensed.length, 1);
+  });
+});
