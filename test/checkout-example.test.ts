@@ -106,14 +106,14 @@ describe('the HTTP checkout example and the demo settings (a real Node-RED proce
     const secret = fs.readFileSync(secretFile, 'utf8').trim();
     const credFile = path.join(userDir, 'flows_cred.json');
     assert.ok(!fs.readFileSync(credFile, 'utf8').includes('260880'));
-    assert.deepEqual(decryptCredentials(credFile, secret), { wonder_checkout_terminal: { pairingCode: '260880' } });
+    assert.deepEqual(decryptCredentials(credFile, secret), { wonder_example_terminal: { pairingCode: '260880' } });
 
     assert.equal(await red.stop(), 0);
     red = await startNodeRed({ flows: JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')) as unknown[], userDir });
     assert.equal(fs.readFileSync(secretFile, 'utf8').trim(), secret, 'the secret changed on restart');
     assert.doesNotMatch(red.output(), /Error loading credentials|Failed to decrypt/i, red.output());
     // The runtime decrypted the stored code: the editor's credentials API says it has one.
-    const creds = await fetch(`${red.url}/credentials/wonder-terminal/wonder_checkout_terminal`);
+    const creds = await fetch(`${red.url}/credentials/wonder-terminal/wonder_example_terminal`);
     assert.equal(creds.status, 200);
     assert.deepEqual(await creds.json(), { has_pairingCode: true });
     const sale = await checkout({ amount: '1.00', currency: 'HKD', referenceID: 'checkout-after-restart' });

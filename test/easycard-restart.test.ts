@@ -75,7 +75,12 @@ describe('EasyCard retries survive a restart (real Node-RED process killed mid-r
     assert.equal(deploy.status, 204);
     await until('the deployed flows to start', () => (red!.output().match(/Started flows/g) ?? []).length >= 2);
     const fire = async (id: string) => assert.equal((await fetch(`${red!.url}/inject/${id}`, { method: 'POST' })).status, 200, red!.output());
-    const statuses = (text: string) => sink.bodies.filter((b) => b.kind === 'status' && b.text === text).length;
+    // Status texts are i18n keys (the editor translates them): "place card (n/3)" is status.placeCard.n.
+    const key = (text: string) => {
+      const m = /^place card \((\d)\/3\)$/.exec(text);
+      return m === null ? text : `node-red-contrib-wonder-ecr/easycard-retry:status.placeCard.${m[1]}`;
+    };
+    const statuses = (text: string) => sink.bodies.filter((b) => b.kind === 'status' && (b.text === text || b.text === key(text))).length;
 
     // B: completed before the power cut.
     await fire('fail-PO-B');

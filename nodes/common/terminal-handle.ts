@@ -185,6 +185,11 @@ export class TerminalHandle extends EventEmitter {
   }
 
   private onActivity(a: SessionActivity): void {
+    // Put in the queue behind others: still waiting, not under way.
+    if (a.kind === 'queued') {
+      this.showQueued();
+      return;
+    }
     if (a.kind === 'done') {
       if (this.link.ok !== true) {
         this.link = { ok: true };
