@@ -1,4 +1,4 @@
-import { FrameDecoder } from '../lib/frame';
+import { FrameDecoder } from '../lib/protocol/frame';
 import { saleFixture } from './fixtures';
 import { median, nowMs } from './stats';
 

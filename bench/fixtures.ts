@@ -1,7 +1,7 @@
-import { deriveKey, WonderCipher } from '../lib/crypto';
-import { encodeFrame } from '../lib/frame';
-import { buildRequest, encodeRequest, type SaleParams } from '../lib/messages';
-import { SimulatedTerminal, SIMULATOR_DEFAULT_PAIRING_CODE } from '../lib/simulator';
+import { deriveKey, WonderCipher } from '../lib/protocol/cipher';
+import { encodeFrame } from '../lib/protocol/frame';
+import { buildRequest, encodeRequest, type SaleParams } from '../lib/protocol/messages';
+import { SimulatedTerminal, SIMULATOR_DEFAULT_PAIRING_CODE } from '../lib/simulator/terminal';
 
 /** The messages every part of the benchmark uses: one Sale and its Success answer. */
 export const PAIRING_CODE = SIMULATOR_DEFAULT_PAIRING_CODE;

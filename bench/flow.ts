@@ -1,6 +1,6 @@
-import { SimulatedTerminal } from '../lib/simulator';
-import { serveSerial } from '../lib/simulator-server';
-import type { SerialTransport } from '../lib/transport-serial';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveSerial } from '../lib/simulator/servers';
+import type { SerialTransport } from '../lib/transport/serial';
 import { startPtyPair } from '../test/helpers/pty';
 import { BareClient } from './bare-client';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';

@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal, type JournalEntry } from '../lib/journal';
+import { Journal, type JournalEntry } from '../lib/session/journal';
 import { TerminalSession } from '../lib/session';
-import { SimulatorTransport } from '../lib/transport-simulator';
+import { SimulatorTransport } from '../lib/simulator/transport';
 import { median, nowMs } from './stats';
 
 export interface JournalResult {

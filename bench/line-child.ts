@@ -6,8 +6,8 @@
  *
  * Usage: node line-child.js COUNT [PACE_BAUD]
  */
-import { SimulatedTerminal } from '../lib/simulator';
-import { serveSerial, type SerialServer } from '../lib/simulator-server';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { startPtyPair, type PtyPair } from '../test/helpers/pty';
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { SerialTransport } from '../lib/transport-serial';
+import type { SerialTransport } from '../lib/transport/serial';
 import { nowMs } from './stats';
 
 /** The RS232 line the benchmark plays: 115,200 baud, 8N1 (10 bits a byte). */

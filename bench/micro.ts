@@ -1,7 +1,7 @@
-import { WonderCipher } from '../lib/crypto';
-import { parseEnvelope } from '../lib/envelope';
-import { CMD_FUNCTIONAL, encodeFrame, FrameDecoder } from '../lib/frame';
-import { buildBody, buildRequest, encodeRequest, parseResponse, responseHeaderOf, type Response } from '../lib/messages';
+import { WonderCipher } from '../lib/protocol/cipher';
+import { parseEnvelope } from '../lib/protocol/envelope';
+import { CMD_FUNCTIONAL, encodeFrame, FrameDecoder } from '../lib/protocol/frame';
+import { buildBody, buildRequest, encodeRequest, parseResponse, responseHeaderOf, type Response } from '../lib/protocol/messages';
 import { adyenPeer } from './adyen';
 import { CLIENT_SN, KEY, PAIRING_CODE, REQUEST_ID, SALE, saleFixture } from './fixtures';
 import { floorDecode, floorEncode } from './floor';

@@ -10,7 +10,7 @@
  * - bare: the same with the bare client (no Node-RED, no package) on the
  *   same lines: what the lines, the simulators and the machine cost alone.
  */
-import type { SerialTransport } from '../lib/transport-serial';
+import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites, sleep } from './line';
 import { BareClient } from './bare-client';

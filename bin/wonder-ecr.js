@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-require('../dist/lib/cli.js')
+require('../dist/lib/cli')
   .main(process.argv.slice(2))
   .then((code) => {
     process.exitCode = code;

@@ -1,22 +1,9 @@
-/** Library entry: usable without Node-RED. */
-export * from './errors';
-export * from './crc';
-export * from './frame';
-export * from './crypto';
-export * from './envelope';
-export * from './messages';
-export { parseStrictJson, MAX_JSON_DEPTH } from './strict-json';
-export * from './validate';
-export * from './transport';
-export * from './transport-serial';
-export * from './transport-lan';
-export * from './transport-cloud';
-export * from './transport-simulator';
-export * from './session';
+/**
+ * Library entry: usable without Node-RED. Layers, each importing only from
+ * those before it: protocol → transport → simulator → session → easycard → cli.
+ */
 export * from './protocol';
-export * from './journal';
+export * from './transport';
 export * from './simulator';
-export * from './simulator-server';
-export * from './config';
+export * from './session';
 export * as easycard from './easycard';
-export { normalizeFingerprint } from './tls-pin';

@@ -1,10 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
-import { ValidationError, isWonderError } from '../lib/errors';
-import { describeValue } from '../lib/validate';
-import { isEasyCardError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
+import { describeValue, isWonderError, ValidationError } from '../lib/protocol';
+import { failedResponseOf, isEasyCardError, redactError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
 import type { EasyCardAccountHandle } from './common/easycard-account-handle';
 import { describeEasyCardError, EC_NS, ect, translatedEasyCardError } from './common/easycard-i18n';
-import { failedResponseOf, redactError } from '../lib/easycard';
 import { reportRecovered } from './common/easycard-recovered';
 
 interface RetryDef extends NodeDef {

@@ -11,11 +11,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal } from '../lib/journal';
+import { Journal } from '../lib/session/journal';
 import { PendingError, TerminalSession, type Outcome } from '../lib/session';
-import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator';
-import { serveSerial } from '../lib/simulator-server';
-import { SerialTransport } from '../lib/transport-serial';
+import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveSerial } from '../lib/simulator/servers';
+import { SerialTransport } from '../lib/transport/serial';
 import { rng } from './rng';
 
 export interface SoakOptions {

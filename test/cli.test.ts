@@ -6,8 +6,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimulatedTerminal } from '../lib/simulator';
-import { serveLan, type LanServer } from '../lib/simulator-server';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');

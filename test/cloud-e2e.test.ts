@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TerminalSession } from '../lib/session';
-import { SimulatedTerminal } from '../lib/simulator';
-import { CloudTransport } from '../lib/transport-cloud';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { CloudTransport } from '../lib/transport/cloud';
 import { selfSignedCertificate } from './helpers/tls';
 
 interface Seen {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import * as util from 'node:util';
-import { BusyError, ValidationError } from '../lib/errors';
+import { BusyError, ValidationError } from '../lib/protocol/errors';
 import {
   EasyCardError,
   EasyCardRetry,

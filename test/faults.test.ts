@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator';
-import { serveSerial, type SerialServer } from '../lib/simulator-server';
+import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { TerminalSession } from '../lib/session';
-import { SerialTransport } from '../lib/transport-serial';
+import { SerialTransport } from '../lib/transport/serial';
 import { allNodes, clearJournals, helper, messages, nextMessage, type Msg } from './helpers/node-red';
 import { fdsOn } from './helpers/fds';
 import { startPtyPair, type PtyPair } from './helpers/pty';

@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal } from '../lib/journal';
+import { Journal } from '../lib/session/journal';
 import { TerminalSession, type Recovery } from '../lib/session';
-import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator';
-import { SimulatorTransport } from '../lib/transport-simulator';
+import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
+import { SimulatorTransport } from '../lib/simulator/transport';
 
 function tempFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-journal-')), 'journal.jsonl');
@@ -172,7 +172,7 @@ describe('transaction journal', () => {
       const text = typeof input === 'string' ? input : Buffer.from(input).toString();
       if (refuse && text.includes('"Void"')) {
         refuse = false;
-        const cipher = new (await import('../lib/crypto')).WonderCipher('260880');
+        const cipher = new (await import('../lib/protocol/cipher')).WonderCipher('260880');
         const env = JSON.parse(text) as { data: string };
         const req = cipher.decryptJson(env.data) as { header: { requestID: string } };
         const plain = JSON.stringify({ header: { responseID: req.header.requestID, serverDeviceSN: 'S', timestamp: 't' }, body: { status: 'Failed', errorCode: '50001', errorMessage: 'The equipment is being traded' } });

@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { LanTransport, normalizeFingerprint, SecurityError, ValidationError, createTransport } from '../lib';
 import { TerminalSession } from '../lib/session';
-import { SimulatedTerminal } from '../lib/simulator';
-import { serveLan, type LanServer } from '../lib/simulator-server';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { selfSignedCertificate } from './helpers/tls';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');

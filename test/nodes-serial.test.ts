@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { SimulatedTerminal } from '../lib/simulator';
-import { serveSerial, type SerialServer } from '../lib/simulator-server';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { allNodes, clearJournals, helper, nextMessage } from './helpers/node-red';
 import { fdsOn } from './helpers/fds';
 import { startPtyPair, type PtyPair } from './helpers/pty';

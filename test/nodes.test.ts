@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { allNodes, clearJournals, helper, messages, nextMessage, userDir, type Msg } from './helpers/node-red';
-import type { SimulatedTerminal } from '../lib/simulator';
+import type { SimulatedTerminal } from '../lib/simulator/terminal';
 
 const T = 'term1';
 

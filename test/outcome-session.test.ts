@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Journal, WonderCipher, type JournalAction, type JournalOutcome, type JournalState } from '../lib';
 import { PendingError, TerminalSession } from '../lib/session';
-import { SimulatedTerminal } from '../lib/simulator';
-import { SimulatorTransport } from '../lib/transport-simulator';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { SimulatorTransport } from '../lib/simulator/transport';
 import { ScriptedTransport } from './helpers/scripted-transport';
 
 /**

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { canonicalAmount } from '../lib/validate';
+import { canonicalAmount } from '../lib/protocol/validate';
 import { decideAnswer, decideLookup, lookupState, MAX_MATCHED_TEXT, type Asked, type Decision } from '../lib/protocol/outcome';
 
 const SALE: Asked = { action: 'Sale', referenceID: 'R1', amount: '10.20', currency: 'HKD' };

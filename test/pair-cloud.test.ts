@@ -4,7 +4,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimulatedTerminal } from '../lib/simulator';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { allNodes, clearJournals, helper } from './helpers/node-red';
 import { selfSignedCertificate } from './helpers/tls';
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimulatedTerminal } from '../lib/simulator';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { cloudGateway } from './helpers/cloud-gateway';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { httpSink as collector } from './helpers/http-sink';

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PairAgainError, PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../lib/pairing-store';
-import { SimulatedTerminal } from '../lib/simulator';
+import { PairAgainError, PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../lib/session/pairing-store';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { nodeRedCredentialSecret } from '../nodes/common/pairing-key';
 import { cloudGateway } from './helpers/cloud-gateway';
 

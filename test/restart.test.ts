@@ -4,8 +4,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimulatedTerminal } from '../lib/simulator';
-import { serveSerial, type SerialServer } from '../lib/simulator-server';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { TerminalSession, PendingError } from '../lib/session';
-import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator';
-import { serveSerial, type SerialServer } from '../lib/simulator-server';
-import { SerialTransport } from '../lib/transport-serial';
+import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveSerial, type SerialServer } from '../lib/simulator/servers';
+import { SerialTransport } from '../lib/transport/serial';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
 /** ECR session ↔ real pty pair (socat) ↔ simulated terminal. */

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { BusyError, SecurityError, TimeoutError, ValidationError, WonderCipher } from '../lib';
 import { PendingError, TerminalSession } from '../lib/session';
-import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator';
-import { SimulatorTransport } from '../lib/transport-simulator';
+import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
+import { SimulatorTransport } from '../lib/simulator/transport';
 import { ScriptedTransport } from './helpers/scripted-transport';
 
 const PIN = '260880';

@@ -4,11 +4,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allNodes, clearJournals, helper, nextMessage, type Msg } from './helpers/node-red';
-import { SimulatedTerminal } from '../lib/simulator';
-import { serveLan, type LanServer } from '../lib/simulator-server';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
+import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { TerminalHandle } from '../nodes/common/terminal-handle';
 import { listSerialPorts } from '../nodes/common/serial-ports';
-import { linkCause } from '../lib/link-cause';
+import { linkCause } from '../lib/transport/link-cause';
 import { startPtyPair } from './helpers/pty';
 
 const NS = 'node-red-contrib-wonder-ecr/wonder-terminal:status.';

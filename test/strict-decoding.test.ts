@@ -15,7 +15,7 @@ import {
   type TransportState,
 } from '../lib';
 import { TerminalSession } from '../lib/session';
-import { SimulatedTerminal } from '../lib/simulator';
+import { SimulatedTerminal } from '../lib/simulator/terminal';
 
 interface Vector {
   action: string;

@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
-import { serializeEnvelope, type Envelope } from '../lib/envelope';
-import { ProtocolError, TransportError, ValidationError } from '../lib/errors';
-import type { Action } from '../lib/messages';
-import type { SendOptions, TransportState } from '../lib/transport';
+import { serializeEnvelope, type Envelope } from '../lib/protocol/envelope';
+import { ProtocolError, TransportError, ValidationError } from '../lib/protocol/errors';
+import type { Action } from '../lib/protocol/messages';
+import type { SendOptions, TransportState } from '../lib/transport/transport';
 import {
   CLOUD_COMMAND_URL_PRODUCTION,
   CLOUD_COMMAND_URL_STAGING,
@@ -15,7 +15,7 @@ import {
   CloudApiError,
   CloudTransport,
   type CloudTransportOptions,
-} from '../lib/transport-cloud';
+} from '../lib/transport/cloud';
 import { selfSignedCertificate } from './helpers/tls';
 
 const BUSINESS_ID = '411d6207-1470-4d35-a557-54852463844d';

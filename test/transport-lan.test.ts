@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { MAX_ENVELOPE_BYTES, serializeEnvelope, type Envelope } from '../lib/envelope';
-import { ProtocolError, TransportError, ValidationError } from '../lib/errors';
-import type { SendOptions, TransportState } from '../lib/transport';
-import { LAN_DEFAULT_PATH, LAN_DEFAULT_PORT, LanTransport } from '../lib/transport-lan';
+import { MAX_ENVELOPE_BYTES, serializeEnvelope, type Envelope } from '../lib/protocol/envelope';
+import { ProtocolError, TransportError, ValidationError } from '../lib/protocol/errors';
+import type { SendOptions, TransportState } from '../lib/transport/transport';
+import { LAN_DEFAULT_PATH, LAN_DEFAULT_PORT, LanTransport } from '../lib/transport/lan';
 import { selfSignedCertificate } from './helpers/tls';
 
 const REQUEST = serializeEnvelope('Sale', 'cmVxdWVzdCBjaXBoZXJ0ZXh0');

@@ -2,11 +2,11 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import { serializeEnvelope, type Envelope } from '../lib/envelope';
-import { TransportError } from '../lib/errors';
-import { encodeFrame } from '../lib/frame';
-import type { SendOptions, TransportState } from '../lib/transport';
-import { SerialTransport, type SerialTransportOptions } from '../lib/transport-serial';
+import { serializeEnvelope, type Envelope } from '../lib/protocol/envelope';
+import { TransportError } from '../lib/protocol/errors';
+import { encodeFrame } from '../lib/protocol/frame';
+import type { SendOptions, TransportState } from '../lib/transport/transport';
+import { SerialTransport, type SerialTransportOptions } from '../lib/transport/serial';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
 const FAST_RECONNECT = { initialDelayMs: 30, maxDelayMs: 150 };

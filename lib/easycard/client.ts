@@ -10,12 +10,11 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { inspect, type InspectOptions } from 'node:util';
-import { ValidationError } from '../errors';
-import { describeValue } from '../validate';
+import { describeValue, isRecord, ValidationError } from '../protocol';
 import { makeRedactor, type Redactor } from './redact';
 import { decryptResponseField, encryptRequest, parseAesIv, parseRsaPublicKey, sha256Hex } from './crypto';
 import { EasyCardError } from './errors';
-import { buildRetryRequest, type RetryRequestDraft } from './retry';
+import { buildRetryRequest, type RetryRequestDraft } from './retry-request';
 import type { Scan2PayRequest, Scan2PayRequestDraft, Scan2PayResponse } from './types';
 
 export const SCAN2PAY_STAGE_ENDPOINT = 'https://s.intella.co/allpaypass/api/general';
@@ -193,9 +192,6 @@ function causeCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export class Scan2PayClient {
   readonly endpoint: string;

@@ -22,8 +22,7 @@ import {
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
-import { ValidationError } from '../errors';
-import { describeValue } from '../validate';
+import { describeValue, ValidationError } from '../protocol';
 import { EasyCardError } from './errors';
 
 export const SCAN2PAY_AES_ALGORITHM = 'aes-128-cbc';

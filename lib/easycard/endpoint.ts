@@ -1,5 +1,4 @@
-import { ValidationError } from '../errors';
-import { describeValue } from '../validate';
+import { describeValue, ValidationError } from '../protocol';
 import { SCAN2PAY_ENDPOINTS } from './client';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);

@@ -24,9 +24,6 @@ export {
 export {
   classifyFailure,
   isEasyCardSuccess,
-  buildRetryRequest,
-  runRetry,
-  EasyCardRetry,
   EASYCARD_METHOD,
   EASYCARD_MAX_RETRIES,
   EASYCARD_RETRY_ERROR,
@@ -38,9 +35,10 @@ export {
   SCAN2PAY_STATUS_ORDER_EXISTS,
   type EasyCardOutcome,
   type EasyCardClassification,
-  type RetryData,
-  type RetryRequestDraft,
-  type BuildRetryOptions,
+} from './classify';
+export { buildRetryRequest, type RetryData, type RetryRequestDraft, type BuildRetryOptions } from './retry-request';
+export {
+  runRetry,
   type RetryClient,
   type WaitForCardInfo,
   type RetryAttemptEvent,
@@ -50,6 +48,7 @@ export {
   type RetryFailure,
   type RetryResult,
 } from './retry';
+export { EasyCardRetry, type EasyCardRetryOptions } from './completions';
 export type {
   Scan2PayRequest,
   Scan2PayRequestHeader,
@@ -60,3 +59,5 @@ export type {
 export { failedResponseOf, withoutCredentials, REDACTED } from './response';
 export { resolveEndpoint } from './endpoint';
 export { makeRedactor, redactError, type Redactor } from './redact';
+export * from './journal';
+export * from './journal-records';

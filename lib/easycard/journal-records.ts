@@ -4,7 +4,9 @@
  * resume from, or the recorded result of a settled payment).
  */
 import type { EasyCardRecord, EasyCardRecordResult, EasyCardRetryBasis } from './journal';
-import { EASYCARD_METHOD, SCAN2PAY_STATUS_OK, classifyFailure, type RetryRequestDraft, type RetryResult } from './retry';
+import { classifyFailure, EASYCARD_METHOD, SCAN2PAY_STATUS_OK } from './classify';
+import type { RetryResult } from './retry';
+import type { RetryRequestDraft } from './retry-request';
 import type { Scan2PayResponse } from './types';
 
 /** The fields of a retry draft the next retry is built from (RefundKey left out: it comes from the credentials). */

@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensurePrivateDirectory, openPrivateAppend, readPrivateFile, writePrivateFileAtomic } from '../private-files';
+import { ensurePrivateDirectory, openPrivateAppend, readPrivateFile, writePrivateFileAtomic } from '../session';
 
 /**
  * `running`: a run is under way (in this process, or it was when the process

@@ -1,11 +1,7 @@
-import { ValidationError } from '../errors';
-import { describeValue } from '../validate';
-import { EASYCARD_METHOD } from './retry';
+import { describeValue, isRecord, ValidationError } from '../protocol';
+import { EASYCARD_METHOD } from './classify';
 import type { Scan2PayResponse } from './types';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
 
 /**
  * A failed EasyCard response as given (msg.payload, a file's text): the

@@ -12,7 +12,7 @@
  * When in doubt the verdict is `unknown`: the caller asks TransactionStatus
  * (same reference) until the deadline, and never sends the payment again.
  */
-import { canonicalAmount } from '../validate';
+import { canonicalAmount, isRecord } from './validate';
 
 export type PaymentAction = 'Sale' | 'Refund' | 'Void';
 export type Verdict = 'approved' | 'declined' | 'voided' | 'unknown';
@@ -75,9 +75,6 @@ export const MAX_MATCHED_TEXT = 256;
 const FINAL_STATES = ['Success', 'Failed', 'Voided'] as const;
 type FinalState = (typeof FINAL_STATES)[number];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value.slice(0, MAX_MATCHED_TEXT).toLowerCase() : '';

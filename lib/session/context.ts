@@ -1,5 +1,4 @@
-import type { Action } from '../messages';
-import type { Asked, PaymentAction } from '../protocol/outcome';
+import type { Action, Asked, PaymentAction } from '../protocol';
 import type { RequestOptions } from './types';
 
 /** One request as it moves through the session: built once, validated once. */

@@ -1,6 +1,5 @@
-import { WonderError } from '../errors';
-import type { Action } from '../messages';
-import type { Reason } from '../protocol/outcome';
+import { WonderError } from '../protocol';
+import type { Action, Reason } from '../protocol';
 
 /** A payment whose outcome was still unknown when the session stopped asking. It may have been approved. */
 export class PendingError extends WonderError {

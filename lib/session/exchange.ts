@@ -1,7 +1,5 @@
-import type { WonderCipher } from '../crypto';
-import type { Envelope } from '../envelope';
-import { ProtocolError, SecurityError, TimeoutError, TransportError, WonderError } from '../errors';
-import { buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, responseHeaderOf, type Action, type Response, type ResponseHeader } from '../messages';
+import type { Envelope, WonderCipher } from '../protocol';
+import { type Action, buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, ProtocolError, type Response, type ResponseHeader, responseHeaderOf, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
 import { answersInline, type Transport } from '../transport';
 
 /**

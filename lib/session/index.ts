@@ -1,5 +1,14 @@
-/** The session layer: one TerminalSession per terminal (queue, exchange, resolver, ledger). */
-export { TerminalSession } from './session';
-export { PendingError, ReferenceTakenError } from './errors';
+/**
+ * The session layer: one TerminalSession per terminal (queue, exchange,
+ * resolver, ledger), the journal, the transport factory for a terminal's
+ * config, and the cloud pairing kept across restarts.
+ */
+export * from './session';
+export * from './errors';
 export { UNDECRYPTABLE_GRACE_MS } from './exchange';
 export type { BusyPolicy, Outcome, Recovery, RequestOptions, ResultWord, SessionActivity, SessionOptions } from './types';
+export * from './factory';
+export * from './journal';
+export * from './private-files';
+export * from './pairing-store';
+export * from './cloud-pairing';

@@ -1,7 +1,6 @@
-import { JournalError, ValidationError } from '../errors';
-import { journalKey, journalOutcome, type Journal, type JournalEntry } from '../journal';
-import { canonicalAmount } from '../validate';
-import type { Asked, Decision, PaymentAction } from '../protocol/outcome';
+import { canonicalAmount, decideLookup, isSettled, JournalError, lookupState, resultOf, ValidationError } from '../protocol';
+import { journalKey, journalOutcome, type Journal, type JournalEntry } from './journal';
+import type { Asked, Decision, PaymentAction } from '../protocol';
 import type { PaymentContext } from './context';
 import type { Outcome } from './types';
 
@@ -153,5 +152,34 @@ export class PaymentLedger {
       if (target !== undefined) asked.target = target;
     }
     return asked;
+  }
+
+  /**
+   * A TransactionStatus asked by a caller (the status node). Its result is
+   * the looked-up transaction's state. Where the journal holds that payment
+   * open, a lookup that describes it settles it now: the entry is closed and
+   * the payment is not emitted again by recovery.
+   */
+  async readLookup(outcome: Outcome, referenceID: string): Promise<Outcome> {
+    const answer = { action: 'TransactionStatus', body: outcome.body };
+    const own = this.entryOf(referenceID);
+    const state = lookupState(outcome.body);
+    if (own === undefined) {
+      outcome.result = state ?? 'Unknown';
+    } else {
+      const decision = decideLookup(this.askedOfEntry(own), answer);
+      outcome.verdict = decision.verdict;
+      outcome.reason = decision.reason;
+      outcome.result = isSettled(decision) ? state! : state === 'Pending' ? 'Pending' : 'Unknown';
+    }
+    for (const entry of this.openFor(referenceID)) {
+      const decision = decideLookup(this.askedOfEntry(entry), answer);
+      if (!isSettled(decision)) continue;
+      const result = resultOf(entry.action, decision.verdict);
+      const behind = await this.close(entry.action, entry.referenceID, result, outcome.body, 'TransactionStatus', decision);
+      if (behind !== undefined) outcome.journalBehind = behind;
+      outcome.settledPayment = { action: entry.action, referenceID: entry.referenceID, result };
+    }
+    return outcome;
   }
 }

@@ -1,6 +1,6 @@
-import type { JournalEntry } from '../journal';
-import type { ResponseHeader, TransactionBody } from '../messages';
-import { resultOf, type Reason, type Verdict } from '../protocol/outcome';
+import type { JournalEntry } from './journal';
+import type { ResponseHeader, TransactionBody } from '../protocol';
+import { resultOf, type Reason, type Verdict } from '../protocol';
 import type { PaymentContext } from './context';
 import type { Resolved } from './resolver';
 import type { Outcome } from './types';

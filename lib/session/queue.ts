@@ -1,5 +1,5 @@
-import { BusyError, TimeoutError } from '../errors';
-import type { Action } from '../messages';
+import { BusyError, TimeoutError } from '../protocol';
+import type { Action } from '../protocol';
 import type { BusyPolicy } from './types';
 
 export interface Job {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { aboutPayment, isWonderError } from '../errors';
-import type { Response } from '../messages';
-import { decideAnswer, decideLookup, isSettled, type Decision, type Reason } from '../protocol/outcome';
+import { aboutPayment, decideAnswer, decideLookup, type Decision, isSettled, isWonderError, type Reason } from '../protocol';
+import type { Response } from '../protocol';
 import type { PaymentContext } from './context';
 import { PendingError, ReferenceTakenError } from './errors';
 import type { Exchange } from './exchange';

@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { WonderCipher } from '../crypto';
-import type { Envelope } from '../envelope';
-import { aboutPayment, isNotSent, isWonderError, SecurityError, TransportError, WonderError } from '../errors';
-import { journalKey, type JournalEntry } from '../journal';
-import { buildBody, PAYMENT_ACTIONS, type Action, type RequestParams, type TransactionBody } from '../messages';
-import { decideAnswer, decideLookup, isSettled, lookupState, resultOf, type PaymentAction } from '../protocol/outcome';
+import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, PAYMENT_ACTIONS, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
+import type { Envelope } from '../protocol';
+import { journalKey, type JournalEntry } from './journal';
 import type { Transport, TransportState } from '../transport';
-import { validateText } from '../validate';
 import { askedOf, type PaymentContext, type RequestContext } from './context';
 import { ReferenceTakenError } from './errors';
 import { Exchange } from './exchange';
@@ -234,41 +230,14 @@ export class TerminalSession extends EventEmitter {
     this.emit('activity', { kind: 'sending', action, requestID });
     const res = await this.exchange.send(action, ctx.body, requestID, options.timeoutMs ?? this.timeoutFor(action));
     const outcome: Outcome = { action, requestID, header: res.header, body: res.body, statusQueries: 0, elapsedMs: Date.now() - ctx.started };
-    if (action === 'TransactionStatus') return this.readLookup(outcome, (ctx.body as { targetReferenceID: string }).targetReferenceID);
+    if (action === 'TransactionStatus') {
+      // A caller's lookup (the status node) settles the journal's open payment it describes.
+      const read = await this.ledger.readLookup(outcome, (ctx.body as { targetReferenceID: string }).targetReferenceID);
+      if (read.journalBehind !== undefined) this.emit('journal-behind', read.journalBehind);
+      return read;
+    }
     const status = (res.body as { status?: string }).status;
     if (status === 'Success' || status === 'Failed' || status === 'Pending') outcome.result = status;
-    return outcome;
-  }
-
-  /**
-   * A TransactionStatus asked by a caller (the status node). Its result is
-   * the looked-up transaction's state. Where the journal holds that payment
-   * open, a lookup that describes it settles it now: the entry is closed and
-   * the payment is not emitted again by recovery.
-   */
-  private async readLookup(outcome: Outcome, referenceID: string): Promise<Outcome> {
-    const answer = { action: 'TransactionStatus', body: outcome.body };
-    const own = this.ledger.entryOf(referenceID);
-    const state = lookupState(outcome.body);
-    if (own === undefined) {
-      outcome.result = state ?? 'Unknown';
-    } else {
-      const decision = decideLookup(this.ledger.askedOfEntry(own), answer);
-      outcome.verdict = decision.verdict;
-      outcome.reason = decision.reason;
-      outcome.result = isSettled(decision) ? state! : state === 'Pending' ? 'Pending' : 'Unknown';
-    }
-    for (const entry of this.ledger.openFor(referenceID)) {
-      const decision = decideLookup(this.ledger.askedOfEntry(entry), answer);
-      if (!isSettled(decision)) continue;
-      const result = resultOf(entry.action, decision.verdict);
-      const behind = await this.ledger.close(entry.action, entry.referenceID, result, outcome.body, 'TransactionStatus', decision);
-      if (behind !== undefined) {
-        outcome.journalBehind = behind;
-        this.emit('journal-behind', behind);
-      }
-      outcome.settledPayment = { action: entry.action, referenceID: entry.referenceID, result };
-    }
     return outcome;
   }
 

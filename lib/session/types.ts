@@ -1,6 +1,5 @@
-import type { Journal, JournalEntry } from '../journal';
-import type { Action, ResponseBodies, ResponseHeader, TransactionBody } from '../messages';
-import type { Reason, Verdict } from '../protocol/outcome';
+import type { Journal, JournalEntry } from './journal';
+import type { Action, Reason, ResponseBodies, ResponseHeader, TransactionBody, Verdict } from '../protocol';
 import type { Transport } from '../transport';
 
 export type BusyPolicy = 'queue' | 'reject';

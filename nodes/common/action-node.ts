@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { isWonderError } from '../../lib/errors';
-import type { Action } from '../../lib/messages';
+import { isWonderError } from '../../lib/protocol';
+import type { Action } from '../../lib/protocol';
 import { PendingError, type Outcome, type Recovery, type SessionActivity } from '../../lib/session';
 import { t, translatedError } from './i18n';
 import { activityStatus, connectionStatus, type ActivityKind } from './status';

@@ -1,7 +1,5 @@
-import { ValidationError, WonderError, isWonderError } from '../../lib/errors';
-import { describeValue } from '../../lib/validate';
-import { EasyCardRetry, Scan2PayClient, resolveEndpoint, type RetryClient } from '../../lib/easycard';
-import { EasyCardJournal, type EasyCardRecord } from '../../lib/easycard/journal';
+import { describeValue, isWonderError, ValidationError, WonderError } from '../../lib/protocol';
+import { EasyCardJournal, type EasyCardRecord, EasyCardRetry, resolveEndpoint, type RetryClient, Scan2PayClient } from '../../lib/easycard';
 
 /** The easycard-account node's properties, as the editor saves them. */
 export interface EasyCardAccountDef {

@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import { isWonderError } from '../../lib/errors';
+import { isWonderError } from '../../lib/protocol';
 import { isEasyCardError } from '../../lib/easycard';
 
 /**

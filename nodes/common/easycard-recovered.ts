@@ -1,6 +1,6 @@
 import type { Node, NodeAPI } from 'node-red';
-import type { EasyCardRecord } from '../../lib/easycard/journal';
-import { resultFromRecord } from '../../lib/easycard/journal-records';
+import type { EasyCardRecord } from '../../lib/easycard';
+import { resultFromRecord } from '../../lib/easycard';
 import { ect } from './easycard-i18n';
 
 /**

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../lib/errors';
+import { ValidationError } from '../../lib/protocol';
 
 export const HEALTH_CHECK_MIN_SECONDS = 5;
 export const HEALTH_CHECK_MAX_SECONDS = 3600;
@@ -16,4 +16,68 @@ export function healthCheckMs(value: unknown): number {
     throw new ValidationError('healthCheck', `must be empty or 0 (off), or a whole number of seconds from ${HEALTH_CHECK_MIN_SECONDS} to ${HEALTH_CHECK_MAX_SECONDS}, got ${JSON.stringify(value)}`);
   }
   return n * 1000;
+}
+
+export interface HealthCheckDeps {
+  /** Nothing queued, in flight or waiting: a check may go out. */
+  idle(): boolean;
+  /** The terminal handle is closing: no more checks. */
+  closed(): boolean;
+  /** The check itself (DeviceInfo through the session's queue). */
+  check(): Promise<unknown>;
+  /** What the check found: undefined when the terminal answered. */
+  onResult(err: unknown): void;
+}
+
+/**
+ * The optional idle health check of a terminal: one timer, a check only when
+ * nothing else is waiting or in flight, the next one an interval after.
+ * `running` is the check under way: a request that arrives meanwhile waits for
+ * it rather than be refused as busy.
+ */
+export class HealthCheck {
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<void> | undefined;
+
+  constructor(
+    readonly intervalMs: number,
+    private readonly deps: HealthCheckDeps,
+  ) {}
+
+  get running(): Promise<void> | undefined {
+    return this.current;
+  }
+
+  schedule(delayMs = this.intervalMs): void {
+    if (this.intervalMs <= 0 || this.deps.closed()) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fire(), delayMs);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private fire(): void {
+    if (this.deps.closed()) return;
+    if (!this.deps.idle()) return this.schedule();
+    // Set before the request is made: the session announces it (and a listener may ask for more) at once.
+    let finished!: () => void;
+    const run = new Promise<void>((resolve) => (finished = resolve));
+    this.current = run;
+    this.deps
+      .check()
+      .then(
+        () => this.deps.onResult(undefined),
+        (err: unknown) => {
+          if (!this.deps.closed()) this.deps.onResult(err);
+        },
+      )
+      .finally(() => {
+        if (this.current === run) this.current = undefined;
+        finished();
+        this.schedule();
+      });
+  }
 }

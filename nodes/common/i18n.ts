@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
-import { isWonderError } from '../../lib/errors';
-import { isPairAgainError } from '../../lib/pairing-store';
+import { isWonderError } from '../../lib/protocol';
+import { isPairAgainError } from '../../lib/session';
 
 /** Shared message catalog: the wonder-terminal set's. */
 export const NS = 'node-red-contrib-wonder-ecr/wonder-terminal';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../../lib/pairing-store';
+import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../../lib/session';
 
 interface SettingsView {
   get?: (name: string) => unknown;

@@ -1,5 +1,5 @@
 import type { NodeStatus } from 'node-red';
-import type { ShownState } from './terminal-handle';
+import type { ShownState } from './connection-state';
 import { NS } from './i18n';
 
 /**

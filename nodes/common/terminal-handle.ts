@@ -1,31 +1,25 @@
 import { EventEmitter } from 'node:events';
-import { createTransport, type TerminalConfig } from '../../lib/config';
-import { validatePairingCode } from '../../lib/crypto';
-import { WonderError } from '../../lib/errors';
-import { Journal } from '../../lib/journal';
-import { CloudPairing } from '../../lib/cloud-pairing';
-import { linkCause, type LinkCause } from '../../lib/link-cause';
-import type { PairingStore } from '../../lib/pairing-store';
-import type { Action, RequestParams } from '../../lib/messages';
-import { PendingError, TerminalSession, type BusyPolicy, type Outcome, type Recovery, type RequestOptions, type SessionActivity } from '../../lib/session';
+import { validatePairingCode, WonderError, type Action, type RequestParams } from '../../lib/protocol';
+import { linkCause, type TransportState } from '../../lib/transport';
 import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../../lib/simulator';
-import type { TransportState } from '../../lib/transport';
-
-/**
- * Connection state as the nodes show it. `connected` (shown "ready") only
- * once the terminal answered: an open port or an HTTP transport that has not
- * exchanged anything yet is `unchecked`; a failed exchange is
- * `unreachable:<cause>` until one succeeds; `pair-again` while the terminal
- * refuses the stored cloud pairing (pinCode2).
- */
-export type ConnectionState = 'unconfigured' | 'connecting' | 'unchecked' | 'connected' | `unreachable:${LinkCause}` | 'closed' | 'pair-again';
-
-/**
- * What a node using the terminal shows when idle: the connection state, or
- * its own `queued:<n>` (its request waits behind n in the terminal's queue) or
- * `unknown` (its payment's outcome is still unknown, E_PENDING).
- */
-export type ShownState = ConnectionState | `queued:${number}` | 'unknown';
+import {
+  CloudPairing,
+  createTransport,
+  Journal,
+  PendingError,
+  TerminalSession,
+  type BusyPolicy,
+  type Outcome,
+  type PairingStore,
+  type Recovery,
+  type RequestOptions,
+  type SessionActivity,
+  type TerminalConfig,
+} from '../../lib/session';
+import { connectionStateOf, type ConnectionState, type Link, type ShownState } from './connection-state';
+export type { ConnectionState, ShownState } from './connection-state';
+import { HealthCheck } from './health-check';
+import { QueuedRequests } from './queued-requests';
 
 export interface HandleOptions {
   config: TerminalConfig;
@@ -55,9 +49,6 @@ export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 /** Actions that wait for a cardholder or are settled by status: their time-out says nothing about the link. */
 const PAYMENTS: readonly Action[] = ['Sale', 'Refund', 'Void', 'Pair'];
 
-/** The last exchange with the terminal: none yet, answered, or failed (and why). */
-type Link = { ok: undefined } | { ok: true } | { ok: false; cause: LinkCause };
-
 /**
  * What a wonder-terminal config node owns: the transport, the one session in
  * front of it (with its request queue), the connection state and the nodes
@@ -76,15 +67,9 @@ export class TerminalHandle extends EventEmitter {
   private transportError: Error | undefined;
   private link: Link = { ok: undefined };
   private readonly kind: string;
-  private readonly healthCheckMs: number;
-  private healthTimer: NodeJS.Timeout | undefined;
-  /** The health check in flight: requests wait for it rather than be refused as busy. */
-  private healthRun: Promise<void> | undefined;
-  /** Requests of each node (by origin) queued and not started yet. */
-  private readonly waiting = new Map<string, Set<string>>();
-  private readonly originOf = new Map<string, string>();
-  /** Those of them under way (sent, waiting for a card, or being settled). */
-  private readonly running = new Set<string>();
+  private readonly health: HealthCheck;
+  /** Each node's requests waiting in the queue, for "queued (n)". */
+  private readonly queuedRequests = new QueuedRequests();
   /** Which key the session speaks with (pairing code or a stored pinCode2). */
   private readonly pairing: CloudPairing | undefined;
   /** Until the stored pinCode2 is loaded (cloud, device SN learnt at open): requests wait. */
@@ -133,7 +118,17 @@ export class TerminalHandle extends EventEmitter {
     this.configError = configError;
     this.journal = journal;
     this.kind = options.config.transport;
-    this.healthCheckMs = options.healthCheckMs ?? 0;
+    // The idle health check: DeviceInfo through the queue, only when nothing else is waiting or in flight.
+    this.health = new HealthCheck(options.healthCheckMs ?? 0, {
+      idle: () => session !== undefined && !session.inFlight && session.queued === 0 && this.queuedRequests.size === 0,
+      closed: () => session === undefined || this.closing !== undefined,
+      check: () => session!.request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS }),
+      onResult: (err) => {
+        this.link = err === undefined ? { ok: true } : { ok: false, cause: linkCause(err) };
+        if (err !== undefined) this.emit('health', err);
+        this.update(err instanceof Error ? err : undefined);
+      },
+    });
     this.current = session === undefined ? 'unconfigured' : 'connecting';
     if (session !== undefined) {
       this.pairing = new CloudPairing(session, pairingCode, options.pairingStore);
@@ -162,22 +157,14 @@ export class TerminalHandle extends EventEmitter {
 
   /** The connection state from the transport's state and the last exchange. */
   private derived(): ConnectionState {
-    if (this.session === undefined) return 'unconfigured';
-    if (this.closing !== undefined) return 'closed';
-    switch (this.transportState) {
-      case 'closed':
-      case 'connecting':
-        return 'connecting';
-      case 'reconnecting':
-        return `unreachable:${this.link.ok === false ? this.link.cause : 'other'}`;
-      default:
-        if (this.pairAgain) return 'pair-again';
-        if (this.link.ok === false) return `unreachable:${this.link.cause}`;
-        // A serial port that opened is a connection (a health check tells whether the terminal answers);
-        // a LAN or cloud terminal is only known to be there once it has answered.
-        if (this.kind === 'simulator' || this.kind === 'serial' || this.link.ok === true) return 'connected';
-        return 'unchecked';
-    }
+    return connectionStateOf({
+      configured: this.session !== undefined,
+      closing: this.closing !== undefined,
+      transport: this.transportState,
+      link: this.link,
+      kind: this.kind,
+      pairAgain: this.pairAgain,
+    });
   }
 
   private update(err?: Error): void {
@@ -201,12 +188,7 @@ export class TerminalHandle extends EventEmitter {
       this.update();
     }
     // A request that started (or ended) no longer waits in the queue.
-    const origin = this.originOf.get(a.requestID);
-    if (origin !== undefined) {
-      this.waiting.get(origin)?.delete(a.requestID);
-      if (a.kind === 'done' || a.kind === 'failed') this.forget(a.requestID);
-      else this.running.add(a.requestID);
-    }
+    this.queuedRequests.activity(a);
     this.showQueued();
   }
 
@@ -214,63 +196,7 @@ export class TerminalHandle extends EventEmitter {
   private showQueued(): void {
     const n = this.session?.queued ?? 0;
     if (n === 0) return;
-    for (const [origin, ids] of this.waiting) {
-      if (ids.size === 0) continue;
-      const busy = [...this.running].some((id) => this.originOf.get(id) === origin);
-      if (!busy) this.users.get(origin)?.(`queued:${n}`);
-    }
-  }
-
-  private forget(requestID: string | undefined): void {
-    if (requestID === undefined) return;
-    const origin = this.originOf.get(requestID);
-    this.originOf.delete(requestID);
-    this.running.delete(requestID);
-    if (origin !== undefined) {
-      const ids = this.waiting.get(origin);
-      ids?.delete(requestID);
-      if (ids?.size === 0) this.waiting.delete(origin);
-    }
-  }
-
-  /** The idle health check: DeviceInfo through the queue, only when nothing else is waiting or in flight. */
-  private scheduleHealthCheck(delayMs: number): void {
-    if (this.healthCheckMs <= 0 || this.session === undefined || this.closing !== undefined) return;
-    clearTimeout(this.healthTimer);
-    this.healthTimer = setTimeout(() => this.healthCheck(), delayMs);
-    this.healthTimer.unref?.();
-  }
-
-  private healthCheck(): void {
-    const session = this.session;
-    if (session === undefined || this.closing !== undefined) return;
-    if (session.inFlight || session.queued > 0 || this.originOf.size > 0) {
-      this.scheduleHealthCheck(this.healthCheckMs);
-      return;
-    }
-    // Set before the request is made: the session announces it (and a listener may ask for more) at once.
-    let finished!: () => void;
-    const run = new Promise<void>((resolve) => (finished = resolve));
-    this.healthRun = run;
-    session
-      .request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS })
-      .then(
-        () => {
-          this.link = { ok: true };
-          this.update();
-        },
-        (err: unknown) => {
-          if (this.closing !== undefined) return;
-          this.link = { ok: false, cause: linkCause(err) };
-          this.emit('health', err);
-          this.update(err instanceof Error ? err : undefined);
-        },
-      )
-      .finally(() => {
-        if (this.healthRun === run) this.healthRun = undefined;
-        finished();
-        this.scheduleHealthCheck(this.healthCheckMs);
-      });
+    for (const origin of this.queuedRequests.waitingOrigins()) this.users.get(origin)?.(`queued:${n}`);
   }
 
   /**
@@ -284,7 +210,7 @@ export class TerminalHandle extends EventEmitter {
       const session = this.session;
       // Under the right key (after the stored pinCode2 is loaded), and after a health check under way,
       // so that a terminal set to refuse when busy does not refuse it.
-      const health = this.healthRun;
+      const health = this.health.running;
       this.recovering = this.keyReady.then(() => (health === undefined ? session.recover() : health.then(() => session.recover()))).finally(done);
       this.recovering.catch(() => undefined);
     }
@@ -311,8 +237,8 @@ export class TerminalHandle extends EventEmitter {
     }
     // The first health check right after opening, the next ones while idle.
     opening.then(
-      () => this.scheduleHealthCheck(0),
-      () => this.scheduleHealthCheck(this.healthCheckMs),
+      () => this.health.schedule(0),
+      () => this.health.schedule(),
     );
     return opening;
   }
@@ -351,10 +277,7 @@ export class TerminalHandle extends EventEmitter {
             ...options,
             onQueued: (info) => {
               requestID = info.requestID;
-              this.originOf.set(info.requestID, origin);
-              let set = this.waiting.get(origin);
-              if (set === undefined) this.waiting.set(origin, (set = new Set()));
-              set.add(info.requestID);
+              this.queuedRequests.queued(origin, info.requestID);
               options?.onQueued?.(info);
               // Counted once the session has put it in its queue.
               queueMicrotask(() => this.showQueued());
@@ -377,11 +300,11 @@ export class TerminalHandle extends EventEmitter {
         throw mapped;
       }
     };
-    const result = this.healthRun === undefined ? send() : this.healthRun.then(send, send);
+    const result = this.health.running === undefined ? send() : this.health.running.then(send, send);
     result.then(
-      () => this.forget(requestID),
+      () => this.queuedRequests.forget(requestID),
       (err: unknown) => {
-        this.forget(requestID);
+        this.queuedRequests.forget(requestID);
         this.showQueued();
         if (origin !== undefined && err instanceof PendingError) {
           // After the node has shown its error: the outcome is unknown, not failed.
@@ -402,7 +325,7 @@ export class TerminalHandle extends EventEmitter {
   async pair(options: RequestOptions = {}): Promise<{ pair: Outcome<'Pair'>; ack: Outcome<'Ack'> }> {
     if (this.session === undefined || this.pairing === undefined) throw this.configError;
     await this.keyReady;
-    if (this.healthRun !== undefined) await this.healthRun;
+    if (this.health.running !== undefined) await this.health.running;
     while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
     const run = this.pairing.pair(options);
     this.pairingRun = run;
@@ -435,7 +358,7 @@ export class TerminalHandle extends EventEmitter {
   /** Closes the session and its port, within a bounded time. */
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
-    clearTimeout(this.healthTimer);
+    this.health.stop();
     const session = this.session;
     this.closing = new Promise<void>((resolve) => {
       if (session === undefined) return resolve();

@@ -1,6 +1,6 @@
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { SimulatedTerminal } from '../../lib/simulator';
+import type { SimulatedTerminal } from '../../lib/simulator/terminal';
 import { selfSignedCertificate } from './tls';
 
 export interface GatewaySeen {

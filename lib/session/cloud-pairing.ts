@@ -11,10 +11,10 @@
  *   terminal no longer accepts it: the error becomes PairAgainError
  *   ("pair again"). Nothing ever falls back to the pairing code silently.
  */
-import { SecurityError, isWonderError } from './errors';
+import { SecurityError, isWonderError } from '../protocol';
 import { PairAgainError, type CloudTerminalIdentity, type PairingStore } from './pairing-store';
-import type { Outcome, RequestOptions, SessionActivity, TerminalSession } from './session';
-import { CloudTransport } from './transport-cloud';
+import type { Outcome, RequestOptions, SessionActivity, TerminalSession } from '.';
+import { CloudTransport } from '../transport';
 
 export type PairingKey = 'pairingCode' | 'pinCode2';
 

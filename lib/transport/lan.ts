@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
-import { MAX_ENVELOPE_BYTES, parseEnvelope } from './envelope';
-import { ProtocolError, TransportError, ValidationError } from './errors';
-import { HttpTransportBase, type HttpTarget } from './http-post';
+import { MAX_ENVELOPE_BYTES, parseEnvelope, ProtocolError, TransportError, ValidationError } from '../protocol';
+import { HttpTransportBase, type HttpTarget } from './http';
 import { normalizeFingerprint } from './tls-pin';
 import type { SendOptions, Transport } from './transport';
 

@@ -5,12 +5,10 @@
  * its own there (`pairing.key`), and the EasyCard journal.
  */
 import * as path from 'node:path';
-import { CloudPairing } from './cloud-pairing';
-import type { Action, RequestParams } from './messages';
-import { PairingStore, pairingKeyFromFile } from './pairing-store';
-import { cliStateDirectory } from './private-files';
-import type { Outcome, RequestOptions, TerminalSession } from './session';
-import { CloudTransport } from './transport-cloud';
+import { cliStateDirectory, CloudPairing, pairingKeyFromFile, PairingStore } from '../session';
+import type { Action, RequestParams } from '../protocol';
+import type { Outcome, RequestOptions, TerminalSession } from '../session';
+import { CloudTransport } from '../transport';
 
 /** The CLI's pairing store (created on first use). */
 export function cliPairingStore(env: NodeJS.ProcessEnv): PairingStore {

@@ -14,8 +14,7 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validatePairingCode } from './crypto';
-import { SecurityError, ValidationError, type WonderErrorOptions } from './errors';
+import { SecurityError, validatePairingCode, ValidationError, type WonderErrorOptions } from '../protocol';
 import { createPrivateFileOnce, ensurePrivateDirectory, readPrivateFile, safeName, writePrivateFileAtomic } from './private-files';
 
 const FORMAT = 'wonder-ecr-pairing/1';

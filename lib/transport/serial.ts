@@ -2,9 +2,7 @@ import { EventEmitter } from 'node:events';
 import { SerialPort, type SerialPortOpenOptions } from 'serialport';
 // Type only: the same package serialport's own typings import from.
 import type { AutoDetectTypes, BindingInterface } from '@serialport/bindings-cpp';
-import { parseEnvelope } from './envelope';
-import { TransportError, ValidationError } from './errors';
-import { CMD_FUNCTIONAL, FrameDecoder, encodeFrame, type Frame } from './frame';
+import { CMD_FUNCTIONAL, encodeFrame, type Frame, FrameDecoder, parseEnvelope, TransportError, ValidationError } from '../protocol';
 import type { SendOptions, Transport, TransportState } from './transport';
 
 export interface SerialReconnectOptions {

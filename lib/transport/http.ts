@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { TransportError } from './errors';
+import { TransportError } from '../protocol';
 import { connectPinned } from './tls-pin';
 import type { TransportState } from './transport';
 

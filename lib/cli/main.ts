@@ -1,16 +1,14 @@
 import { parseArgs } from 'node:util';
-import { EASYCARD_USAGE, runEasyCardRetryCli } from './cli-easycard';
-import { createTransport, terminalIdentity, type TerminalConfig } from './config';
-import { promptHidden, readPairingCode, refusePinFlag } from './cli-pin';
-import { isWonderError, ValidationError } from './errors';
-import { buildBody, PAYMENT_ACTIONS, type Action } from './messages';
-import { validateTimeoutSeconds } from './validate';
-import { PendingError, TerminalSession, type Outcome } from './session';
-import { serveLan, serveSerial } from './simulator-server';
-import { SIMULATOR_DEFAULT_PAIRING_CODE, SimulatedTerminal } from './simulator';
-import type { Transport } from './transport';
-import { cliPairing } from './cli-state';
-import { interruptible, openCliJournal } from './cli-payment';
+import { EASYCARD_USAGE, runEasyCardRetryCli } from './easycard';
+import { createTransport, type Outcome, PendingError, type TerminalConfig, terminalIdentity, TerminalSession } from '../session';
+import { promptHidden, readPairingCode, refusePinFlag } from './pin';
+import { type Action, buildBody, isWonderError, PAYMENT_ACTIONS, validateTimeoutSeconds, ValidationError } from '../protocol';
+import { serveLan, serveSerial, SimulatedTerminal, SIMULATOR_DEFAULT_PAIRING_CODE } from '../simulator';
+import type { Transport } from '../transport';
+import { cliPairing } from './state';
+import { interruptible, openCliJournal } from './payment';
+import type { CliIo } from './io';
+export type { CliIo } from './io';
 
 export const EXIT = {
   ok: 0,
@@ -80,13 +78,6 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-export interface CliIo {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  env: NodeJS.ProcessEnv;
-  /** Asks for the pairing code without echo; absent when stdin is not a terminal. */
-  prompt?: () => Promise<string>;
-}
 
 const defaultIo: CliIo = {
   stdout: (line) => process.stdout.write(`${line}\n`),

@@ -4,8 +4,7 @@
  * --pin-file, or a prompt without echo when stdin is a terminal.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { validatePairingCode } from './crypto';
-import { ValidationError } from './errors';
+import { validatePairingCode, ValidationError } from '../protocol';
 
 export const PIN_SOURCES = 'set the environment variable WONDER_PIN, give --pin-file FILE, or leave both out to be asked for it';
 

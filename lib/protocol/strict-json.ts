@@ -11,6 +11,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { SecurityError } from './errors';
+import { isRecord } from './validate';
 
 /** Keys that mean something to JavaScript objects: refused anywhere in a message. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -32,9 +33,6 @@ function tampered(what: string, cause?: unknown): SecurityError {
   return new SecurityError(`decrypted data ${what} (wrong pairing code, or tampered data)`, cause === undefined ? undefined : { cause });
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** No forbidden key (when `keys`), no deeper than MAX_JSON_DEPTH; recursion is bounded by that depth. */
 function checkTree(value: object, depth: number, keys: boolean): void {
@@ -68,7 +66,7 @@ export function parseStrictJson(plain: Uint8Array, options: { printableAscii?: b
   } catch (cause) {
     throw tampered('is not JSON', cause);
   }
-  if (!isPlainObject(value) || !isPlainObject(value.header)) throw tampered('is not an object with a header');
+  if (!isRecord(value) || !isRecord(value.header)) throw tampered('is not an object with a header');
   checkTree(value, 0, suspect);
   return value as Record<string, unknown> & { header: Record<string, unknown> };
 }

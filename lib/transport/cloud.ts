@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { checkEnvelope, MAX_ENVELOPE_BYTES, type Envelope } from './envelope';
-import { ProtocolError, TransportError, ValidationError } from './errors';
-import { HttpTransportBase, type HttpTarget } from './http-post';
+import { checkEnvelope, type Envelope, MAX_ENVELOPE_BYTES, ProtocolError, TransportError, ValidationError } from '../protocol';
+import { HttpTransportBase, type HttpTarget } from './http';
 import type { SendOptions, Transport } from './transport';
 
 /** ConnectionInfo ("obtain device pairing information"), staging. From the seeds. */

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { ValidationError } from './errors';
-import type { SimulatedTerminal } from './simulator';
-import { normalizeFingerprint } from './tls-pin';
-import type { Transport, TransportKind } from './transport';
-import { CloudTransport } from './transport-cloud';
-import { LanTransport } from './transport-lan';
-import { SerialTransport } from './transport-serial';
-import { SimulatorTransport } from './transport-simulator';
+import { ValidationError } from '../protocol';
+import type { SimulatedTerminal } from '../simulator';
+import { CloudTransport, LanTransport, normalizeFingerprint, SerialTransport } from '../transport';
+import type { Transport, TransportKind } from '../transport';
+import { SimulatorTransport } from '../simulator';
 
 /** How to reach a terminal: what a config node or the CLI gives. */
 export interface TerminalConfig {

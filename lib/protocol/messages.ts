@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { WonderCipher } from './crypto';
+import type { WonderCipher } from './cipher';
 import { serializeEnvelope, type Envelope } from './envelope';
 import { ProtocolError, SecurityError, ValidationError } from './errors';
 import { checkMessageId } from './strict-json';
 import {
+  isRecord,
   validateAmount,
   validateCurrency,
   validateOptionalReference,
@@ -315,9 +316,6 @@ function requireString(obj: Record<string, unknown>, key: string, where: string)
   if (typeof obj[key] !== 'string') throw new ProtocolError(`${where}.${key} is missing or not a string`);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * The header of a decrypted response, for matching it to its request before
@@ -325,14 +323,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * terminal writes: a SecurityError, like any other tampered plaintext.
  */
 export function responseHeaderOf(plain: unknown): ResponseHeader {
-  if (!isObject(plain) || !isObject(plain.header)) throw new SecurityError('response has no header (wrong pairing code, or tampered data)');
+  if (!isRecord(plain) || !isRecord(plain.header)) throw new SecurityError('response has no header (wrong pairing code, or tampered data)');
   checkMessageId(plain.header, 'responseID');
   return plain.header as ResponseHeader;
 }
 
 /** The header of a decrypted request (the simulator's side): a UUID requestID, or SecurityError. */
 export function requestHeaderOf(plain: unknown): RequestHeader {
-  if (!isObject(plain) || !isObject(plain.header)) throw new SecurityError('request has no header (wrong pairing code, or tampered data)');
+  if (!isRecord(plain) || !isRecord(plain.header)) throw new SecurityError('request has no header (wrong pairing code, or tampered data)');
   checkMessageId(plain.header, 'requestID');
   return plain.header as unknown as RequestHeader;
 }
@@ -340,7 +338,7 @@ export function requestHeaderOf(plain: unknown): RequestHeader {
 /** Checks a decrypted response's shape for its action (`header`: already checked by responseHeaderOf, to parse it once). */
 export function parseResponse<A extends Action>(action: A, plain: unknown, header: ResponseHeader = responseHeaderOf(plain)): Response<A> {
   const raw = plain as Record<string, unknown>;
-  const body = isObject(raw.body) ? raw.body : {};
+  const body = isRecord(raw.body) ? raw.body : {};
   if (STATUS_ACTIONS.includes(action)) {
     if (typeof body.status !== 'string' || !RESULT_STATUSES.includes(body.status)) {
       throw new ProtocolError(`${action} response has no valid body.status`);
@@ -350,7 +348,7 @@ export function parseResponse<A extends Action>(action: A, plain: unknown, heade
   } else if (action === 'ConnectionInfo') {
     requireString(body, 'deviceSn', 'body');
   } else if (action === 'Ack' || action === 'DeviceInfo') {
-    if (!isObject(raw.body)) throw new ProtocolError(`${action} response has no body`);
+    if (!isRecord(raw.body)) throw new ProtocolError(`${action} response has no body`);
   }
   return { action, header, body: body as ResponseBodies[A] };
 }

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WonderCipher } from './crypto';
-import { parseEnvelope } from './envelope';
-import { formatTimestamp, isAction, type Action } from './messages';
+import { type Action, formatTimestamp, isAction, parseEnvelope, WonderCipher } from '../protocol';
 
 /**
  * A simulated Wonder terminal: the other side of the protocol, with books.

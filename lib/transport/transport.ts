@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { Action } from './messages';
+import type { Action } from '../protocol';
 
 export type TransportKind = 'serial' | 'lan' | 'cloud' | 'simulator';
 

@@ -1,11 +1,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Envelope } from './envelope';
-import { MAX_ENVELOPE_BYTES } from './envelope';
-import { encodeFrame } from './frame';
-import { SimulatedTerminal } from './simulator';
-import { SerialTransport } from './transport-serial';
+import type { Envelope } from '../protocol';
+import { encodeFrame, MAX_ENVELOPE_BYTES } from '../protocol';
+import { SimulatedTerminal } from './terminal';
+import { SerialTransport } from '../transport';
 
 export const LAN_PATH = '/v2/wonder/payment/ecr';
 

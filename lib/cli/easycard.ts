@@ -11,12 +11,10 @@ import { readFileSync } from 'node:fs';
 import * as readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { ValidationError, isWonderError } from './errors';
-import { describeValue } from './validate';
-import { EasyCardRetry, Scan2PayClient, classifyFailure, failedResponseOf, makeRedactor, resolveEndpoint, type Redactor, type RetryResult, type Scan2PayResponse } from './easycard';
-import { EasyCardJournal } from './easycard/journal';
-import { cliEasyCardJournalFile } from './cli-state';
-import type { CliIo } from './cli';
+import { describeValue, isWonderError, ValidationError } from '../protocol';
+import { classifyFailure, EasyCardJournal, EasyCardRetry, failedResponseOf, makeRedactor, type Redactor, resolveEndpoint, type RetryResult, Scan2PayClient, type Scan2PayResponse } from '../easycard';
+import { cliEasyCardJournalFile } from './state';
+import type { CliIo } from './io';
 
 export const EASYCARD_EXIT = {
   completed: 0,

@@ -9,6 +9,11 @@ const REFERENCE = /^[A-Za-z0-9._:\-]{1,64}$/;
 const PRINTABLE = /^[\x20-\x7e]{1,64}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
+/** A JSON object (not null, an array or a Buffer): the one check every layer uses. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
 /** A short, safe rendering of a rejected value for an error message. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';

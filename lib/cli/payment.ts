@@ -5,9 +5,7 @@
  * payment instead of leaving it behind.
  */
 import * as path from 'node:path';
-import { journalFileName } from './config';
-import { Journal } from './journal';
-import { cliStateDirectory } from './private-files';
+import { cliStateDirectory, Journal, journalFileName } from '../session';
 
 /** The journal a payment command keeps: `--journal FILE`, none with `--no-journal`, else the state directory's for this terminal. */
 export function openCliJournal(options: { journal?: string; noJournal?: boolean }, env: NodeJS.ProcessEnv, identity: string): Journal | undefined {

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { parseEnvelope } from './envelope';
-import { TransportError } from './errors';
-import { SimulatedTerminal, type SimulatorOptions } from './simulator';
-import type { SendOptions, Transport, TransportState } from './transport';
+import { parseEnvelope, TransportError } from '../protocol';
+import { SimulatedTerminal, type SimulatorOptions } from './terminal';
+import type { SendOptions, Transport, TransportState } from '../transport';
 
 /**
  * The `simulator` transport: a simulated terminal in this process, so flows

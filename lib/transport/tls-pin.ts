@@ -8,7 +8,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
-import { SecurityError, TransportError, ValidationError } from './errors';
+import { SecurityError, TransportError, ValidationError } from '../protocol';
 
 /**
  * A SHA-256 certificate fingerprint as `openssl x509 -noout -fingerprint -sha256`

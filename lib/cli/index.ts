@@ -1,0 +1,3 @@
+/** The command line (`wonder-ecr`): the top layer. */
+export { EXIT, main } from './main';
+export type { CliIo } from './io';

@@ -1,0 +1,43 @@
+import type { LinkCause, TransportState } from '../../lib/transport';
+
+/**
+ * Connection state as the nodes show it. `connected` (shown "ready") only
+ * once the terminal answered: an open port or an HTTP transport that has not
+ * exchanged anything yet is `unchecked`; a failed exchange is
+ * `unreachable:<cause>` until one succeeds; `pair-again` while the terminal
+ * refuses the stored cloud pairing (pinCode2).
+ */
+export type ConnectionState = 'unconfigured' | 'connecting' | 'unchecked' | 'connected' | `unreachable:${LinkCause}` | 'closed' | 'pair-again';
+
+/**
+ * What a node using the terminal shows when idle: the connection state, or
+ * its own `queued:<n>` (its request waits behind n in the terminal's queue) or
+ * `unknown` (its payment's outcome is still unknown, E_PENDING).
+ */
+export type ShownState = ConnectionState | `queued:${number}` | 'unknown';
+
+/** The last exchange with the terminal: none yet, answered, or failed (and why). */
+export type Link = { ok: undefined } | { ok: true } | { ok: false; cause: LinkCause };
+
+/**
+ * The state a terminal's nodes show, from the transport's state and the last
+ * exchange: ready only once the terminal answered (a serial port that opened
+ * counts; a health check tells whether the terminal answers).
+ */
+export function connectionStateOf(s: { configured: boolean; closing: boolean; transport: TransportState; link: Link; kind: string; pairAgain: boolean }): ConnectionState {
+  if (!s.configured) return 'unconfigured';
+  if (s.closing) return 'closed';
+  switch (s.transport) {
+    case 'closed':
+    case 'connecting':
+      return 'connecting';
+    case 'reconnecting':
+      return `unreachable:${s.link.ok === false ? s.link.cause : 'other'}`;
+    default:
+      if (s.pairAgain) return 'pair-again';
+      if (s.link.ok === false) return `unreachable:${s.link.cause}`;
+      // A LAN or cloud terminal is only known to be there once it has answered.
+      if (s.kind === 'simulator' || s.kind === 'serial' || s.link.ok === true) return 'connected';
+      return 'unchecked';
+  }
+}
