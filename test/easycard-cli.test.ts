@@ -16,13 +16,13 @@ const sha256 = (s: string): string => crypto.createHash('sha256').update(s, 'utf
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /**
- * The compiled CLI under test. bin/wonder-ecr.js loads ../dist/lib/cli.js, so
+ * The compiled CLI under test. bin/wonder-ecr.js loads ../dist/lib/cli (its index.js), so
  * it is used when that is the tree under test (npm test); a compiled tree
  * elsewhere is started the same way through `node -e`.
  */
-const compiledCli = path.join(__dirname, '..', 'lib', 'cli.js');
+const compiledCli = path.join(__dirname, '..', 'lib', 'cli', 'index.js');
 const repoBin = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
-const useBin = fs.existsSync(repoBin) && path.resolve(path.dirname(repoBin), '..', 'dist', 'lib', 'cli.js') === compiledCli;
+const useBin = fs.existsSync(repoBin) && path.resolve(path.dirname(repoBin), '..', 'dist', 'lib', 'cli', 'index.js') === compiledCli;
 const launcher = useBin
   ? [repoBin]
   : ['-e', `require(${JSON.stringify(compiledCli)}).main(process.argv.slice(1)).then((code) => { process.exitCode = code; })`, '--'];

@@ -374,7 +374,7 @@ describe('SerialTransport over real pty pairs', function () {
     // In a child process without mocha: it must exit on its own after close().
     const { a, b } = await pair();
     const missing = `${a}-missing`;
-    const lib = join(__dirname, '..', 'lib', 'transport-serial.js');
+    const lib = join(__dirname, '..', 'lib', 'transport', 'serial.js');
     const frame = encodeFrame(Buffer.from(longEnv)).subarray(0, 40).toString('hex');
     const script = `
       const { SerialPort } = require(${JSON.stringify(require.resolve('serialport'))});
