@@ -1,7 +1,7 @@
 import { WonderCipher } from '../lib/protocol/cipher';
 import { parseEnvelope } from '../lib/protocol/envelope';
 import { CMD_FUNCTIONAL, encodeFrame, FrameDecoder } from '../lib/protocol/frame';
-import { buildBody, buildRequest, encodeRequest, parseResponse, responseHeaderOf, type Response } from '../lib/protocol/messages';
+import { buildBody, buildRequest, encodeRequest, parseResponse, type Response, type ResponseHeader } from '../lib/protocol/messages';
 import { adyenPeer } from './adyen';
 import { CLIENT_SN, KEY, PAIRING_CODE, REQUEST_ID, SALE, saleFixture } from './fixtures';
 import { floorDecode, floorEncode } from './floor';
@@ -38,9 +38,9 @@ export async function runMicro(): Promise<MicroResult> {
   const packageDecode = (): Response<'Sale'> => {
     const frame = decoder.push(fx.responseFrame)[0];
     if (frame === undefined || frame.cmd !== CMD_FUNCTIONAL) throw new Error('no frame');
-    const plain = cipher.decryptJson(parseEnvelope(frame.data).data);
-    responseHeaderOf(plain);
-    const response = parseResponse('Sale', plain);
+    // As the session's exchange reads an answer: strict decrypt (UUID responseID checked there), then the body.
+    const plain = cipher.decryptResponse(parseEnvelope(frame.data).data);
+    const response = parseResponse('Sale', plain, plain.header as ResponseHeader);
     if (response.body.status !== 'Success') throw new Error('not Success');
     return response;
   };

@@ -9,7 +9,6 @@
  * almost never valid UTF-8 free of control characters, let alone valid JSON
  * of the expected shape.
  */
-import { isUtf8 } from 'node:buffer';
 import { SecurityError } from './errors';
 import { isRecord } from './validate';
 
@@ -26,8 +25,22 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** Requests hold only printable ASCII: every field an ECR sends is validated as such (lib/validate.ts). */
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
-/** One pass for the common case: a control character, or text a forbidden key could hide in (the names, or any escape). */
-const SUSPECT = /[\u0000-\u001f\u007f-\u009f\\]|__proto__|constructor|prototype/;
+/** UTF-8 that is not valid is refused (fatal), and a byte-order mark is kept, so that JSON.parse refuses it. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Whether a forbidden key could hide in the text: one of the names, or any escape (which could spell one). */
+function mayHoldForbiddenKey(text: string): boolean {
+  return text.includes('\\') || text.includes('__proto__') || text.includes('constructor') || text.includes('prototype');
+}
+
+/** Whether the text has enough opening brackets to nest past MAX_JSON_DEPTH (found with native indexOf, at most that many times). */
+function mayNestTooDeep(text: string): boolean {
+  let count = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) if (++count >= MAX_JSON_DEPTH) return true;
+  }
+  return false;
+}
 
 function tampered(what: string, cause?: unknown): SecurityError {
   return new SecurityError(`decrypted data ${what} (wrong pairing code, or tampered data)`, cause === undefined ? undefined : { cause });
@@ -55,10 +68,14 @@ function checkTree(value: object, depth: number, keys: boolean): void {
  * `printableAscii`: a request, which holds nothing but printable ASCII.
  */
 export function parseStrictJson(plain: Uint8Array, options: { printableAscii?: boolean } = {}): Record<string, unknown> & { header: Record<string, unknown> } {
-  if (!isUtf8(plain)) throw tampered('is not valid UTF-8');
-  const text = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
-  const suspect = SUSPECT.test(text);
-  if (suspect && CONTROL.test(text)) throw tampered('holds control characters');
+  let text: string;
+  try {
+    text = UTF8.decode(plain);
+  } catch {
+    throw tampered('is not valid UTF-8');
+  }
+  if (CONTROL.test(text)) throw tampered('holds control characters');
+  const keys = mayHoldForbiddenKey(text);
   if (options.printableAscii === true && NOT_PRINTABLE_ASCII.test(text)) throw tampered('holds characters other than printable ASCII');
   let value: unknown;
   try {
@@ -67,7 +84,8 @@ export function parseStrictJson(plain: Uint8Array, options: { printableAscii?: b
     throw tampered('is not JSON', cause);
   }
   if (!isRecord(value) || !isRecord(value.header)) throw tampered('is not an object with a header');
-  checkTree(value, 0, suspect);
+  // The tree is walked only when a forbidden key or a too deep nesting is possible at all: the common message skips it.
+  if (keys || mayNestTooDeep(text)) checkTree(value, 0, keys);
   return value as Record<string, unknown> & { header: Record<string, unknown> };
 }
 

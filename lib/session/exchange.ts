@@ -1,5 +1,5 @@
 import type { Envelope, WonderCipher } from '../protocol';
-import { type Action, buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, ProtocolError, type Response, type ResponseHeader, responseHeaderOf, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
+import { type Action, buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, ProtocolError, type Response, type ResponseHeader, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
 import { answersInline, type Transport } from '../transport';
 
 /**
@@ -45,8 +45,9 @@ export class Exchange {
     let header: ResponseHeader;
     try {
       // Strict: valid UTF-8 JSON of the expected shape with a UUID responseID, or it is not from our terminal's key.
-      plain = this.deps.cipher().decryptJson(envelope.data);
-      header = responseHeaderOf(plain);
+      const message = this.deps.cipher().decryptResponse(envelope.data);
+      plain = message;
+      header = message.header as ResponseHeader;
     } catch (err) {
       const security = err instanceof SecurityError ? err : new SecurityError('response could not be decrypted', { cause: err });
       if (this.waiters.size === 0) this.deps.onStray({ reason: 'undecryptable' });
