@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node
 import { describeValue, isWonderError, ValidationError } from '../lib/protocol';
 import { failedResponseOf, isEasyCardError, redactError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
 import type { EasyCardAccountHandle } from './common/easycard-account-handle';
-import { describeEasyCardError, EC_NS, ect, translatedEasyCardError } from './common/easycard-i18n';
+import { describeError, EC_NS, ect, translatedError } from './common/i18n';
 import { reportRecovered } from './common/easycard-recovered';
 
 interface RetryDef extends NodeDef {
@@ -71,7 +71,7 @@ export = function register(RED: NodeAPI): void {
       else node.status({});
     };
     showIdle();
-    if (setupError !== undefined) node.error(ect(RED, 'errors.setup', { detail: describeEasyCardError(RED, setupError) }));
+    if (setupError !== undefined) node.error(ect(RED, 'errors.setup', { detail: describeError(RED, setupError, EC_NS) }));
 
     const waits = new Map<number, CardWait>();
     let waitSeq = 0;
@@ -158,7 +158,7 @@ export = function register(RED: NodeAPI): void {
       }
       // Whatever an error carries from Scan2Pay's reply goes out without the account's secrets.
       const client = handle?.client;
-      done(translatedEasyCardError(RED, client === undefined ? err : redactError((v) => client.redact(v), err)));
+      done(translatedError(RED, client === undefined ? err : redactError((v) => client.redact(v), err), EC_NS));
     };
 
     async function retryOne(msg: Msg, send: Send, done: Done): Promise<void> {
