@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
-import { describeValue, isWonderError, ValidationError } from '../lib/protocol';
+import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import { failedResponseOf, isEasyCardError, redactError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
 import type { EasyCardAccountHandle } from './common/easycard-account-handle';
 import { describeError, EC_NS, ect, translatedError } from './common/i18n';
@@ -26,11 +26,7 @@ const CLOSE_GRACE_MS = 10_000;
 
 function cardWaitMsOf(value: unknown): number {
   if (value === undefined || value === null || value === '') return DEFAULT_CARD_WAIT_SECONDS * 1000;
-  const n = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > MAX_CARD_WAIT_SECONDS) {
-    throw new ValidationError('cardWait', `must be a number of seconds from 0 to ${MAX_CARD_WAIT_SECONDS}, got ${describeValue(value)}`);
-  }
-  return Math.round(n * 1000);
+  return validateSecondsMs(value, 'cardWait', { allowZero: true, max: MAX_CARD_WAIT_SECONDS });
 }
 
 /** A wait of this node for the cardholder, released by a card-back message or its timer. */

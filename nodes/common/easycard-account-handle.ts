@@ -1,4 +1,4 @@
-import { describeValue, isWonderError, ValidationError, WonderError } from '../../lib/protocol';
+import { isWonderError, validateSecondsMs, ValidationError, WonderError } from '../../lib/protocol';
 import { EasyCardJournal, type EasyCardRecord, EasyCardRetry, resolveEndpoint, type RetryClient, Scan2PayClient } from '../../lib/easycard';
 
 /** The easycard-account node's properties, as the editor saves them. */
@@ -28,11 +28,7 @@ const MAX_TIMEOUT_SECONDS = 600;
 
 function timeoutMsOf(value: unknown): number {
   if (value === undefined || value === null || value === '') return DEFAULT_TIMEOUT_SECONDS * 1000;
-  const n = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
-    throw new ValidationError('timeout', `must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, got ${describeValue(value)}`);
-  }
-  return Math.max(1, Math.round(n * 1000));
+  return validateSecondsMs(value, 'timeout', { max: MAX_TIMEOUT_SECONDS });
 }
 
 function renamed(err: unknown): unknown {
