@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { describeValue, isWonderError, validateSecondsMs, ValidationError } from '../protocol';
+import { describeValue, isWonderError, renameField, validateSecondsMs, ValidationError } from '../protocol';
 import { classifyFailure, EasyCardJournal, EasyCardRetry, failedResponseOf, makeRedactor, type Redactor, resolveEndpoint, type RetryResult, Scan2PayClient, type Scan2PayResponse } from '../easycard';
 import { cliEasyCardJournalFile } from './state';
 import type { CliIo } from './io';
@@ -201,8 +201,7 @@ function clientFrom(v: Record<string, string | boolean | undefined>, env: NodeJS
     });
   } catch (err) {
     if (err instanceof ValidationError && err.field !== undefined && SOURCE_OF[err.field] !== undefined) {
-      const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-      throw new ValidationError(SOURCE_OF[err.field]!, detail);
+      throw renameField(err, SOURCE_OF[err.field]!);
     }
     throw err;
   }

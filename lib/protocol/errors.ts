@@ -95,6 +95,16 @@ export class ValidationError extends WonderError {
   }
 }
 
+/** An error's message without the `field: ` its ValidationError put in front. */
+export function fieldDetail(err: WonderError): string {
+  return err.field !== undefined && err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+}
+
+/** The same bad-input error under the name the user knows the field by (a config field, a CLI flag). */
+export function renameField(err: WonderError, field: string): ValidationError {
+  return new ValidationError(field, fieldDetail(err));
+}
+
 /** Bytes on the wire that are not a valid frame. */
 export class FrameError extends WonderError {
   constructor(message: string, options?: WonderErrorOptions) {

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import type { PaymentAction } from '../protocol';
 import { ensurePrivateDirectory, openPrivateAppend } from './private-files';
 
 const writeAsync = promisify(fs.write);
 const fdatasyncAsync = promisify(fs.fdatasync);
 
-/** Actions the journal keeps: the ones that move money. */
-export type JournalAction = 'Sale' | 'Refund' | 'Void';
+/** Actions the journal keeps: the ones that move money (PaymentAction, under the journal's name). */
+export type JournalAction = PaymentAction;
 
 /**
  * `open`: sent (or about to be), outcome unknown. `Success` / `Failed`: settled.

@@ -1,4 +1,4 @@
-import { isWonderError, validateSecondsMs, ValidationError, WonderError } from '../../lib/protocol';
+import { isWonderError, renameField, validateSecondsMs, ValidationError, WonderError } from '../../lib/protocol';
 import { EasyCardJournal, type EasyCardRecord, EasyCardRetry, resolveEndpoint, type RetryClient, Scan2PayClient } from '../../lib/easycard';
 
 /** The easycard-account node's properties, as the editor saves them. */
@@ -35,8 +35,7 @@ function renamed(err: unknown): unknown {
   if (!(err instanceof ValidationError) || err.field === undefined) return err;
   const name = FIELD_NAMES[err.field];
   if (name === undefined) return err;
-  const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-  return new ValidationError(name, detail);
+  return renameField(err, name);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import { isWonderError } from '../../lib/protocol';
+import { fieldDetail, isWonderError } from '../../lib/protocol';
 import { isPairAgainError } from '../../lib/session';
 
 /** Shared message catalog of the Wonder nodes: the wonder-terminal set's. */
@@ -46,7 +46,7 @@ export function describeError(RED: NodeAPI, err: unknown, ns: string = NS): stri
   if (isPairAgainError(err)) return `${t(RED, 'errors.pairAgain')}: ${err.message}`;
   const field = err.code === 'E_VALIDATION' && err.field !== undefined ? lookup(RED, catalogs, `errors.field.${err.field}`) : undefined;
   if (field !== undefined) {
-    const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field!.length + 2) : err.message;
+    const detail = fieldDetail(err);
     const given = /, got (.+)$/.exec(detail)?.[1] ?? detail;
     return `${field} (${err.field}: ${given})`;
   }
