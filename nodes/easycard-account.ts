@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { EasyCardAccountHandle, type EasyCardAccountCredentials, type EasyCardAccountDef } from './common/easycard-account-handle';
-import { describeEasyCardError, ect } from './common/easycard-i18n';
+import { describeError, EC_NS, ect } from './common/i18n';
 
 interface AccountDef extends NodeDef, EasyCardAccountDef {}
 
@@ -24,7 +24,7 @@ export = function register(RED: NodeAPI): void {
     const handle = node.easycard;
     if (handle.configError !== undefined) {
       // Library messages name the field and never echo a password or a key.
-      node.error(ect(RED, 'errors.config', { detail: describeEasyCardError(RED, handle.configError) }));
+      node.error(ect(RED, 'errors.config', { detail: describeError(RED, handle.configError, EC_NS) }));
     }
     // After each deploy: a run a restart ended whose node is gone is at least logged (the others are sent from their node).
     const onStarted = () => {

@@ -1,8 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
-import { describeValue, isWonderError, ValidationError } from '../lib/protocol';
+import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import { failedResponseOf, isEasyCardError, redactError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
 import type { EasyCardAccountHandle } from './common/easycard-account-handle';
-import { describeEasyCardError, EC_NS, ect, translatedEasyCardError } from './common/easycard-i18n';
+import { describeError, EC_NS, ect, translatedError } from './common/i18n';
 import { reportRecovered } from './common/easycard-recovered';
 
 interface RetryDef extends NodeDef {
@@ -26,11 +26,7 @@ const CLOSE_GRACE_MS = 10_000;
 
 function cardWaitMsOf(value: unknown): number {
   if (value === undefined || value === null || value === '') return DEFAULT_CARD_WAIT_SECONDS * 1000;
-  const n = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > MAX_CARD_WAIT_SECONDS) {
-    throw new ValidationError('cardWait', `must be a number of seconds from 0 to ${MAX_CARD_WAIT_SECONDS}, got ${describeValue(value)}`);
-  }
-  return Math.round(n * 1000);
+  return validateSecondsMs(value, 'cardWait', { allowZero: true, max: MAX_CARD_WAIT_SECONDS });
 }
 
 /** A wait of this node for the cardholder, released by a card-back message or its timer. */
@@ -71,7 +67,7 @@ export = function register(RED: NodeAPI): void {
       else node.status({});
     };
     showIdle();
-    if (setupError !== undefined) node.error(ect(RED, 'errors.setup', { detail: describeEasyCardError(RED, setupError) }));
+    if (setupError !== undefined) node.error(ect(RED, 'errors.setup', { detail: describeError(RED, setupError, EC_NS) }));
 
     const waits = new Map<number, CardWait>();
     let waitSeq = 0;
@@ -158,7 +154,7 @@ export = function register(RED: NodeAPI): void {
       }
       // Whatever an error carries from Scan2Pay's reply goes out without the account's secrets.
       const client = handle?.client;
-      done(translatedEasyCardError(RED, client === undefined ? err : redactError((v) => client.redact(v), err)));
+      done(translatedError(RED, client === undefined ? err : redactError((v) => client.redact(v), err), EC_NS));
     };
 
     async function retryOne(msg: Msg, send: Send, done: Done): Promise<void> {

@@ -5,7 +5,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import { checkTerminalConfig, journalFileName, openPaymentsIn, type TerminalConfig, terminalIdentity } from '../lib/session';
 import { CloudTransport } from '../lib/transport';
-import { isWonderError, validateTimeoutSeconds, ValidationError } from '../lib/protocol';
+import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import type { BusyPolicy, PairingStore } from '../lib/session';
 import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
@@ -117,7 +117,7 @@ export = function register(RED: NodeAPI): void {
     let healthMs = 0;
     let timeoutError: unknown;
     try {
-      const seconds = (value: unknown, field: string) => (value === undefined || value === '' ? undefined : validateTimeoutSeconds(value, field) * 1000);
+      const seconds = (value: unknown, field: string) => (value === undefined || value === '' ? undefined : validateSecondsMs(value, field));
       paymentTimeoutMs = seconds(def.timeout, 'timeout') ?? paymentTimeoutMs;
       resolveTimeoutMs = seconds(def.resolveTimeout, 'resolveTimeout');
       statusPollIntervalMs = seconds(def.pollInterval, 'pollInterval');

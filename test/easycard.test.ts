@@ -25,6 +25,7 @@ import {
   type Scan2PayResponse,
 } from '../lib/easycard';
 import { Scan2PayTestServer, unpadPkcs1v15 } from './helpers/scan2pay-server';
+import { selfSignedCertificate } from './helpers/tls';
 
 const IV = '8651731586517315';
 const PASSWORD = 'Tr4de-P@ss-Secret-71';
@@ -400,6 +401,29 @@ describe('EasyCard (intella Scan2Pay) retry', function () {
       assert.deepEqual(await c.send(draft), SEED_RETRY2_SUCCESS);
       assert.deepEqual(await c.send(draft), SEED_RETRY2_SUCCESS);
       assert.equal(server.requests.length, 2);
+    });
+
+    it('trusts a custom CA over HTTPS (options.ca); without it the certificate is refused and nothing is sent', async function () {
+      const cert = selfSignedCertificate();
+      const secure = await new Scan2PayTestServer({ iv: IV, tls: cert }).start();
+      try {
+        const draft = { Header: { Method: '31800', ServiceType: 'Payment' }, Data: {} };
+        const base = { endpoint: secure.url, mchId: 'Account0001', tradePassword: PASSWORD, rsaPublicKey: secure.publicKeyPem, aesIv: IV, timeoutMs: 5000 };
+        const refused = await rejection(new Scan2PayClient(base).send(draft));
+        assert.ok(refused instanceof EasyCardError);
+        assert.equal(refused.code, 'E_EASYCARD_NETWORK');
+        assert.equal(refused.delivery, 'not-sent');
+        assert.equal(refused.notSent, true);
+        assert.equal(secure.requests.length, 0);
+
+        secure.script({ response: SEED_RETRY2_SUCCESS });
+        assert.deepEqual(await new Scan2PayClient({ ...base, ca: cert.cert }).send(draft), SEED_RETRY2_SUCCESS);
+        assert.equal(secure.requests.length, 1);
+        assert.deepEqual(secure.failures, []);
+        errorsSeen.push(refused);
+      } finally {
+        await secure.close();
+      }
     });
 
     it('names the step that failed: HTTP status, decryption, not JSON, network, timeout', async function () {

@@ -236,7 +236,7 @@ describe('transaction journal', () => {
     fs.mkdirSync(`${file}.tmp`);
     for (let i = 0; i < 20; i++) {
       await journal.begin({ referenceID: `C${i}`, action: 'Sale', terminal: 'T', requestID: `r${i}` });
-      await journal.settle('Sale', `C${i}`, 'Success');
+      await journal.recordOutcome('Sale', `C${i}`, 'Success');
     }
     assert.equal(journal.get('Sale', 'C19')!.state, 'Success');
     await journal.close();

@@ -185,8 +185,8 @@ describe('outcomes against odd but legal terminals', () => {
 
     it('the terminal approves, then the journal cannot record it (disk full): the outcome is still delivered, with E_JOURNAL beside it', async () => {
       class FullDisk extends Journal {
-        override async settle(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<never> {
-          await super.settle(action, referenceID, state, outcome).catch(() => undefined);
+        override async recordOutcome(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<never> {
+          await super.recordOutcome(action, referenceID, state, outcome).catch(() => undefined);
           throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
         }
       }

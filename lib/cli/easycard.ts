@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { describeValue, isWonderError, ValidationError } from '../protocol';
+import { describeValue, isWonderError, renameField, validateSecondsMs, ValidationError } from '../protocol';
 import { classifyFailure, EasyCardJournal, EasyCardRetry, failedResponseOf, makeRedactor, type Redactor, resolveEndpoint, type RetryResult, Scan2PayClient, type Scan2PayResponse } from '../easycard';
 import { cliEasyCardJournalFile } from './state';
 import type { CliIo } from './io';
@@ -77,14 +77,7 @@ function endpointOf(value: string | undefined): string {
 
 /** Seconds → ms; `allowZero` for a wait, otherwise above 0. */
 function secondsOf(value: string | undefined, flag: string, allowZero: boolean, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  const ok = value.trim() !== '' && Number.isFinite(n) && (allowZero ? n >= 0 : n > 0) && n <= max;
-  if (!ok) {
-    const range = allowZero ? `from 0 to ${max}` : `above 0 and at most ${max}`;
-    throw new ValidationError(flag, `must be a number of seconds ${range}, got ${describeValue(value)}`);
-  }
-  return Math.round(n * 1000);
+  return value === undefined ? undefined : validateSecondsMs(value, flag, { allowZero, max });
 }
 
 function readText(file: string, flag: string): string {
@@ -208,8 +201,7 @@ function clientFrom(v: Record<string, string | boolean | undefined>, env: NodeJS
     });
   } catch (err) {
     if (err instanceof ValidationError && err.field !== undefined && SOURCE_OF[err.field] !== undefined) {
-      const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-      throw new ValidationError(SOURCE_OF[err.field]!, detail);
+      throw renameField(err, SOURCE_OF[err.field]!);
     }
     throw err;
   }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { EASYCARD_USAGE, runEasyCardRetryCli } from './easycard';
 import { createTransport, type Outcome, PendingError, type TerminalConfig, terminalIdentity, TerminalSession } from '../session';
 import { promptHidden, readPairingCode, refusePinFlag } from './pin';
-import { type Action, buildBody, isWonderError, PAYMENT_ACTIONS, validateTimeoutSeconds, ValidationError } from '../protocol';
+import { type Action, buildBody, isWonderError, PAYMENT_ACTIONS, validateSecondsMs, ValidationError } from '../protocol';
 import { serveLan, serveSerial, SimulatedTerminal, SIMULATOR_DEFAULT_PAIRING_CODE } from '../simulator';
 import type { Transport } from '../transport';
 import { cliPairing } from './state';
@@ -87,7 +87,7 @@ const defaultIo: CliIo = {
 };
 
 function seconds(value: string | undefined, field: string): number | undefined {
-  return value === undefined ? undefined : validateTimeoutSeconds(value, field) * 1000;
+  return value === undefined ? undefined : validateSecondsMs(value, field);
 }
 
 function integer(value: string | undefined, field: string, min: number, max: number): number | undefined {

@@ -9,8 +9,11 @@
  * `util.inspect()` of the client.
  */
 import type { KeyObject } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { inspect, type InspectOptions } from 'node:util';
-import { describeValue, isRecord, ValidationError } from '../protocol';
+import { describeValue, isRecord, TransportError, ValidationError } from '../protocol';
+import { httpPost, ResponseTooLargeError, type HttpPostResponse, type HttpTarget } from '../transport';
 import { makeRedactor, type Redactor } from './redact';
 import { decryptResponseField, encryptRequest, parseAesIv, parseRsaPublicKey, sha256Hex } from './crypto';
 import { EasyCardError } from './errors';
@@ -46,6 +49,8 @@ export interface Scan2PayClientOptions {
   aesIv: string;
   /** Time to wait for a reply, ms (default 60000). */
   timeoutMs?: number;
+  /** PEM CA certificate(s) trusted for the endpoint (https only), in place of the system list. */
+  ca?: string | Buffer;
   /** Source of the current time, for CreateTime (default: `new Date()`). */
   clock?: () => Date;
   /**
@@ -60,59 +65,12 @@ export interface Scan2PaySendOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Error codes (of the cause) that mean the connection was never established,
- * so no byte of the request reached Scan2Pay.
- */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_NONAME',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
 }
 
 /** Scan2Pay's replies are a few KB; a reply longer than this is refused unread (the outcome is then unknown). */
 export const MAX_REPLY_BYTES = 1024 * 1024;
-
-/** The body as text, refusing (and cancelling) one longer than `max` bytes, declared or streamed. */
-async function readBounded(res: Response, max: number): Promise<string> {
-  const tooLong = () =>
-    new EasyCardError('E_EASYCARD_RESPONSE', `the reply is longer than ${max} bytes; the outcome of the request is unknown`, { delivery: 'received' });
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel().catch(() => undefined);
-    throw tooLong();
-  }
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLong();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
 
 /**
  * `yyyyMMddHHmmss` of `date` in the given IANA time zone, or in this process's
@@ -177,21 +135,18 @@ function validateTimeZone(value: unknown): string | undefined {
   return value;
 }
 
+/** The system's error code (ECONNREFUSED, ENOTFOUND, a TLS code, …) under a transport error, for the message. */
 function causeCode(err: unknown): string | undefined {
-  let cur: unknown = err;
+  let cur: unknown = err instanceof TransportError ? err.cause : err;
   for (let depth = 0; depth < 5 && cur !== null && typeof cur === 'object'; depth++) {
     const code = (cur as { code?: unknown }).code;
     if (typeof code === 'string') return code;
     const errors = (cur as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) {
-      const codes = errors.map((e) => causeCode(e));
-      if (codes.every((c) => c !== undefined && NOT_SENT_CODES.has(c))) return codes[0];
-    }
+    if (Array.isArray(errors) && errors.length > 0) return causeCode(errors[0]);
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;
 }
-
 
 export class Scan2PayClient {
   readonly endpoint: string;
@@ -205,10 +160,27 @@ export class Scan2PayClient {
   readonly #publicKey: KeyObject;
   readonly #iv: Buffer;
   readonly #clock: () => Date;
+  readonly #target: HttpTarget;
+  readonly #ca: string | Buffer | undefined;
+  readonly #agent: http.Agent;
 
   constructor(options: Scan2PayClientOptions) {
     if (!isRecord(options)) throw new ValidationError('options', `must be an object, got ${describeValue(options)}`);
     this.endpoint = validateEndpoint(options.endpoint);
+    const url = new URL(this.endpoint);
+    this.#target = {
+      protocol: url.protocol as HttpTarget['protocol'],
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      label: url.host,
+    };
+    if (options.ca !== undefined && typeof options.ca !== 'string' && !Buffer.isBuffer(options.ca)) {
+      throw new ValidationError('ca', `must be PEM text or a Buffer, got ${describeValue(options.ca)}`);
+    }
+    this.#ca = options.ca === '' ? undefined : options.ca;
+    // One request at a time and no idle socket left behind: no keep-alive.
+    this.#agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
     this.mchId = validateRequiredText(options.mchId, 'mchId', 'the merchant id (MchId) from intella', true);
     // Never echo the password, whatever it is.
     const password = validateRequiredText(options.tradePassword, 'tradePassword', 'the trade password from intella', false);
@@ -297,36 +269,31 @@ export class Scan2PayClient {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
 
-    let res: Response;
+    const progress = { connected: false, responded: false };
+    let res: HttpPostResponse;
     try {
-      res = await fetch(this.endpoint, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json; charset=utf-8', Accept: 'application/json' },
+      res = await httpPost({
+        ...this.#target,
+        headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
         body: JSON.stringify(body),
+        ...(this.#ca !== undefined ? { ca: this.#ca } : {}),
+        agent: this.#agent,
         signal: combined,
-        redirect: 'error',
+        maxBytes: MAX_REPLY_BYTES,
+        progress,
       });
     } catch (err) {
-      throw this.#exchangeError(err, timeout, signal, 'sending the request');
+      throw this.#exchangeError(err, timeout, signal, progress);
     }
 
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      const text = res.statusText ? ` ${res.statusText}` : '';
-      throw new EasyCardError('E_EASYCARD_HTTP', `Scan2Pay answered HTTP ${res.status}${text}; the outcome of the request is unknown`, {
+    if (res.status < 200 || res.status > 299) {
+      const statusText = http.STATUS_CODES[res.status];
+      throw new EasyCardError('E_EASYCARD_HTTP', `Scan2Pay answered HTTP ${res.status}${statusText ? ` ${statusText}` : ''}; the outcome of the request is unknown`, {
         delivery: 'received',
         status: res.status,
       });
     }
-
-    let text: string;
-    try {
-      text = await readBounded(res, MAX_REPLY_BYTES);
-    } catch (err) {
-      if (err instanceof EasyCardError) throw err;
-      const e = this.#exchangeError(err, timeout, signal, 'reading the reply');
-      throw new EasyCardError(e.code, e.message, { cause: err, delivery: 'received' });
-    }
+    const text = res.body.toString('utf8');
 
     let outer: unknown;
     try {
@@ -356,27 +323,29 @@ export class Scan2PayClient {
     return response as Scan2PayResponse;
   }
 
-  #exchangeError(err: unknown, timeout: AbortSignal, signal: AbortSignal | undefined, step: string): EasyCardError {
+  /**
+   * The exchange failed: what is known about delivery follows the transports'
+   * rule. Before a connection stood nothing was sent; after it, the request
+   * may have been received; once the reply's head came, it was.
+   */
+  #exchangeError(err: unknown, timeout: AbortSignal, signal: AbortSignal | undefined, progress: { connected: boolean; responded: boolean }): EasyCardError {
+    const step = progress.responded ? 'reading the reply' : 'sending the request';
+    const delivery = progress.responded ? 'received' : progress.connected ? 'unknown' : 'not-sent';
+    const maybe = delivery === 'not-sent' ? 'nothing was sent' : 'Scan2Pay may or may not have received the request';
+    if (err instanceof ResponseTooLargeError) {
+      return new EasyCardError('E_EASYCARD_RESPONSE', `the reply is longer than ${MAX_REPLY_BYTES} bytes; the outcome of the request is unknown`, { delivery: 'received' });
+    }
     if (signal?.aborted) {
-      return new EasyCardError('E_EASYCARD_ABORTED', `${step} was aborted; Scan2Pay may or may not have received the request`, { cause: err, delivery: 'unknown' });
+      return new EasyCardError('E_EASYCARD_ABORTED', `${step} was aborted; ${maybe}`, { cause: err, delivery });
     }
     if (timeout.aborted) {
-      return new EasyCardError('E_EASYCARD_TIMEOUT', `${step}: no reply from Scan2Pay within ${this.timeoutMs} ms; it may or may not have received the request`, {
-        cause: err,
-        delivery: 'unknown',
-      });
+      return new EasyCardError('E_EASYCARD_TIMEOUT', `${step}: no reply from Scan2Pay within ${this.timeoutMs} ms; ${maybe}`, { cause: err, delivery });
     }
-    const code = causeCode(err);
-    if (code !== undefined && NOT_SENT_CODES.has(code)) {
-      return new EasyCardError('E_EASYCARD_NETWORK', `${step} failed: could not connect to ${new URL(this.endpoint).host} (${code}); nothing was sent`, {
-        cause: err,
-        delivery: 'not-sent',
-      });
+    const code = causeCode(err) ?? 'no error code';
+    if (delivery === 'not-sent') {
+      return new EasyCardError('E_EASYCARD_NETWORK', `${step} failed: could not connect to ${this.#target.label} (${code}); nothing was sent`, { cause: err, delivery });
     }
-    return new EasyCardError('E_EASYCARD_NETWORK', `${step} failed: the connection to Scan2Pay broke (${code ?? 'no error code'}); Scan2Pay may or may not have received the request`, {
-      cause: err,
-      delivery: 'unknown',
-    });
+    return new EasyCardError('E_EASYCARD_NETWORK', `${step} failed: the connection to Scan2Pay broke (${code}); ${maybe}`, { cause: err, delivery });
   }
 
   toJSON(): { endpoint: string; mchId: string; timeoutMs: number; timeZone?: string; hasRefundKey: boolean } {

@@ -5,8 +5,8 @@ import type { EasyCardJournal, EasyCardRecord } from './journal';
 import { basisOf, failedResponseFromBasis, recordResultOf, resultFromRecord } from './journal-records';
 import { runRetry, type RetryClient, type RetryResult, type RunRetryOptions } from './retry';
 
-/** Settled transactions remembered in memory beside the journal. */
-const SETTLED_KEPT = 1000;
+/** Transactions whose run ended for good, remembered in memory beside the journal. */
+const FINISHED_KEPT = 1000;
 
 
 export interface EasyCardRetryOptions {
@@ -27,7 +27,7 @@ export class EasyCardRetry {
   /** Runs under way, to wait for (`drain`) before the journal is closed. */
   readonly #runs = new Set<Promise<unknown>>();
   /** Final results by MchId + StoreOrderNo, newest last (bounded): a redelivered failed response is not retried again. */
-  readonly #settled = new Map<string, RetryResult>();
+  readonly #finished = new Map<string, RetryResult>();
 
   constructor(client: RetryClient, options: RunRetryOptions, more: EasyCardRetryOptions = {}) {
     if (!isRecord(client) || typeof client.send !== 'function' || typeof client.buildRetryRequest !== 'function') {
@@ -72,7 +72,7 @@ export class EasyCardRetry {
     if (key !== undefined && this.#running.has(key)) {
       throw new BusyError(`a retry for ${key} is already running`);
     }
-    const earlier = key === undefined ? undefined : this.#settled.get(key);
+    const earlier = key === undefined ? undefined : this.#finished.get(key);
     // Settled already (completed, or ended for good): retrying again could charge twice or burn a retry.
     if (earlier !== undefined) return { ...earlier, duplicate: true };
     const record = key === undefined ? undefined : this.#journal?.get(key);
@@ -87,8 +87,8 @@ export class EasyCardRetry {
       // Nothing reached Scan2Pay (not-sent, aborted before a retry): it may be run again later.
       const final = result.ok || !result.resumable;
       if (key !== undefined && final && (result.ok || result.attempts > 0)) {
-        this.#settled.set(key, result);
-        if (this.#settled.size > SETTLED_KEPT) this.#settled.delete(this.#settled.keys().next().value!);
+        this.#finished.set(key, result);
+        if (this.#finished.size > FINISHED_KEPT) this.#finished.delete(this.#finished.keys().next().value!);
       }
       return result;
     } finally {

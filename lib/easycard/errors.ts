@@ -1,28 +1,16 @@
 /**
- * Errors of the intella Scan2Pay (EasyCard) client. Same pattern as
- * ../errors.ts: a stable `code`, an English message that names the step that
- * failed, the underlying error as `cause`. Messages never carry the trade
- * password, the refund key, the TradeKey or an AES key.
+ * Errors of the intella Scan2Pay (EasyCard) client: members of the library's
+ * one error family (WonderError, ../protocol), with a code of their own
+ * (EasyCardErrorCode), an English message that names the step that failed and
+ * the underlying error as `cause`. Messages never carry the trade password,
+ * the refund key, the TradeKey or an AES key.
  *
  * Bad input or config found before anything is sent is a `ValidationError`
- * (code 'E_VALIDATION', from ../errors.ts), not an EasyCardError.
+ * (code 'E_VALIDATION'), not an EasyCardError.
  */
+import { WonderError, type EasyCardErrorCode } from '../protocol';
 
-export type EasyCardErrorCode =
-  /** The HTTP exchange did not complete (connection refused, reset, DNS, TLS). */
-  | 'E_EASYCARD_NETWORK'
-  /** No reply within `timeoutMs`. */
-  | 'E_EASYCARD_TIMEOUT'
-  /** The caller's AbortSignal fired. */
-  | 'E_EASYCARD_ABORTED'
-  /** Scan2Pay answered with an HTTP status other than 2xx. */
-  | 'E_EASYCARD_HTTP'
-  /** The request could not be encrypted (should not happen with a validated key). */
-  | 'E_EASYCARD_ENCRYPT'
-  /** The `Response` field is not base64 or does not decrypt under the request's key and IV. */
-  | 'E_EASYCARD_DECRYPT'
-  /** The body, or the decrypted `Response`, is not the JSON that Scan2Pay sends. */
-  | 'E_EASYCARD_RESPONSE';
+export type { EasyCardErrorCode } from '../protocol';
 
 /**
  * What is known about whether Scan2Pay received the request. This is what a
@@ -33,6 +21,9 @@ export type EasyCardErrorCode =
  *   (connection dropped mid-exchange, timeout, abort while in flight).
  * - 'received': Scan2Pay received it and answered, but the answer is unusable
  *   (HTTP error, undecryptable or not JSON): the outcome is unknown.
+ *
+ * It is the family's `notSent` told in more detail: 'not-sent' is
+ * `notSent: true`, the others `notSent: false`.
  */
 export type EasyCardDelivery = 'not-sent' | 'unknown' | 'received';
 
@@ -43,15 +34,14 @@ export interface EasyCardErrorOptions {
   status?: number;
 }
 
-export class EasyCardError extends Error {
-  readonly code: EasyCardErrorCode;
+export class EasyCardError extends WonderError {
+  declare readonly code: EasyCardErrorCode;
   readonly delivery: EasyCardDelivery;
   readonly status?: number;
 
   constructor(code: EasyCardErrorCode, message: string, options: EasyCardErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, { ...(options.cause === undefined ? {} : { cause: options.cause }), notSent: options.delivery === 'not-sent' });
     this.name = 'EasyCardError';
-    this.code = code;
     this.delivery = options.delivery;
     if (options.status !== undefined) this.status = options.status;
   }

@@ -12,9 +12,8 @@
  * Reading a reply: `Header.StatusCode` 0000 only says that the API call ran.
  * The EasyCard outcome is `Data.TXNResult` / `Data.ErrorCode`.
  */
-import { describeValue, isRecord, ValidationError } from '../protocol';
+import { describeValue, isNotSent, isRecord, ValidationError } from '../protocol';
 import { classifyFailure, dataOf, EASYCARD_CARD_MISMATCH, EASYCARD_MAX_RETRIES, text, type EasyCardClassification } from './classify';
-import { EasyCardError } from './errors';
 import type { RetryRequestDraft } from './retry-request';
 import type { Scan2PayRequestDraft, Scan2PayResponse } from './types';
 
@@ -146,7 +145,8 @@ function abortedError(signal: AbortSignal): Error {
  *
  * Errors on an attempt (our choice, deliberately conservative): when the
  * client proves that nothing left this process (connection refused, DNS, TLS,
- * aborted before sending: `EasyCardError.delivery === 'not-sent'`), the card
+ * aborted before sending: `error.notSent`, an EasyCardError's delivery
+ * 'not-sent'), the card
  * and Scan2Pay are exactly as the latest failed response says, so the run ends
  * with 'not-sent', `resumable: true`, and the caller may run the retry again
  * later with `result.response`. In every other case (timeout, dropped
@@ -201,17 +201,11 @@ export async function runRetry(client: RetryClient, failedResponse: unknown, opt
   for (;;) {
     const retry = Number(draft.Data.Retry);
     const attempt = attempts + 1;
+    /** Nothing of this retry was sent: the transaction is still incomplete and the run can be resumed. */
+    const resumable = (reason: 'aborted' | 'not-sent', message: string, error: Error): RetryFailure =>
+      failure(reason, { attempts, response: latest, reportToEasyCard: false, resumable: true, storeOrderNo, classification, message, error });
     const stopped = (reason: 'aborted', error: Error): RetryFailure =>
-      failure(reason, {
-        attempts,
-        response: latest,
-        reportToEasyCard: false,
-        resumable: true,
-        storeOrderNo,
-        classification,
-        message: `cancelled before retry ${retry} was sent; the transaction is still incomplete: run the retry again or report it to EasyCard`,
-        error,
-      });
+      resumable(reason, `cancelled before retry ${retry} was sent; the transaction is still incomplete: run the retry again or report it to EasyCard`, error);
 
     if (signal?.aborted) return stopped('aborted', abortedError(signal));
     try {
@@ -227,17 +221,8 @@ export async function runRetry(client: RetryClient, failedResponse: unknown, opt
     try {
       response = await client.send(draft, signal === undefined ? {} : { signal });
     } catch (err) {
-      if (err instanceof EasyCardError && err.delivery === 'not-sent') {
-        return failure('not-sent', {
-          attempts,
-          response: latest,
-          reportToEasyCard: false,
-          resumable: true,
-          storeOrderNo,
-          classification,
-          message: `retry ${retry} could not be sent (${err.message}); the transaction is still incomplete: run the retry again when Scan2Pay is reachable`,
-          error: err,
-        });
+      if (isNotSent(err)) {
+        return resumable('not-sent', `retry ${retry} could not be sent (${toError(err).message}); the transaction is still incomplete: run the retry again when Scan2Pay is reachable`, toError(err));
       }
       attempts = attempt;
       return failure('unknown-outcome', {

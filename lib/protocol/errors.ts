@@ -20,6 +20,29 @@ export type ErrorCode =
   | 'E_ABORTED'
   | 'E_JOURNAL';
 
+/**
+ * Codes of the EasyCard (Scan2Pay) client's errors (lib/easycard/errors.ts),
+ * beside ErrorCode so that one family holds both.
+ */
+export type EasyCardErrorCode =
+  /** The HTTP exchange did not complete (connection refused, reset, DNS, TLS). */
+  | 'E_EASYCARD_NETWORK'
+  /** No reply within `timeoutMs`. */
+  | 'E_EASYCARD_TIMEOUT'
+  /** The caller's AbortSignal fired. */
+  | 'E_EASYCARD_ABORTED'
+  /** Scan2Pay answered with an HTTP status other than 2xx. */
+  | 'E_EASYCARD_HTTP'
+  /** The request could not be encrypted (should not happen with a validated key). */
+  | 'E_EASYCARD_ENCRYPT'
+  /** The `Response` field is not base64 or does not decrypt under the request's key and IV. */
+  | 'E_EASYCARD_DECRYPT'
+  /** The body, or the decrypted `Response`, is not the JSON that Scan2Pay sends. */
+  | 'E_EASYCARD_RESPONSE';
+
+/** Every code a library error can carry. */
+export type LibraryErrorCode = ErrorCode | EasyCardErrorCode;
+
 export interface WonderErrorOptions {
   cause?: unknown;
   field?: string;
@@ -30,7 +53,7 @@ export interface WonderErrorOptions {
 }
 
 export class WonderError extends Error {
-  readonly code: ErrorCode;
+  readonly code: LibraryErrorCode;
   /** The input or config field that the error is about, where there is one. */
   readonly field?: string;
   /**
@@ -42,7 +65,7 @@ export class WonderError extends Error {
   /** The payment (Sale, Refund: its own; Void: the voided one) the error is about. */
   referenceID?: string;
 
-  constructor(code: ErrorCode, message: string, options: WonderErrorOptions = {}) {
+  constructor(code: LibraryErrorCode, message: string, options: WonderErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WonderError';
     this.code = code;
@@ -70,6 +93,16 @@ export class ValidationError extends WonderError {
     super('E_VALIDATION', `${field}: ${message}`, { field });
     this.name = 'ValidationError';
   }
+}
+
+/** An error's message without the `field: ` its ValidationError put in front. */
+export function fieldDetail(err: WonderError): string {
+  return err.field !== undefined && err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+}
+
+/** The same bad-input error under the name the user knows the field by (a config field, a CLI flag). */
+export function renameField(err: WonderError, field: string): ValidationError {
+  return new ValidationError(field, fieldDetail(err));
 }
 
 /** Bytes on the wire that are not a valid frame. */

@@ -115,10 +115,46 @@ export function validateUuid(value: unknown, field: string): string {
   return value;
 }
 
-export function validateTimeoutSeconds(value: unknown, field = 'timeout'): number {
+/** What `validateSeconds` accepts besides the default (above 0, at most 3600, fractions allowed). */
+export interface SecondsOptions {
+  /** 0 is allowed (a wait that does not wait). */
+  allowZero?: boolean;
+  /** The least value, when above 0 (then the range reads "from min to max"). */
+  min?: number;
+  /** The greatest value (default 3600). */
+  max?: number;
+  /** Whole seconds only. */
+  whole?: boolean;
+  /** Empty (undefined, null, '') or 0 means "off": 0 is returned, and the rule says so. */
+  off?: boolean;
+}
+
+/**
+ * A number of seconds from config, a CLI flag or a message: a number, or
+ * text holding one. The one parser of seconds; ranges differ by `options`.
+ */
+export function validateSeconds(value: unknown, field: string, options: SecondsOptions = {}): number {
+  const { allowZero = false, min, max = 3600, whole = false, off = false } = options;
+  if (off && (value === undefined || value === null || value === '')) return 0;
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 3600) {
-    throw new ValidationError(field, `must be a number of seconds above 0 and at most 3600, got ${describeValue(value)}`);
+  if (off && n === 0) return 0;
+  const inRange = typeof n === 'number' && Number.isFinite(n) && (min !== undefined ? n >= min : allowZero ? n >= 0 : n > 0) && n <= max;
+  if (!inRange || (whole && !Number.isInteger(n))) {
+    const range = min !== undefined ? `from ${min} to ${max}` : allowZero ? `from 0 to ${max}` : `above 0 and at most ${max}`;
+    const rule = `${whole ? 'a whole number' : 'a number'} of seconds ${range}`;
+    throw new ValidationError(field, `must be ${off ? `empty or 0 (off), or ${rule}` : rule}, got ${describeValue(value)}`);
   }
-  return n;
+  return n as number;
+}
+
+/** `validateSeconds` in milliseconds (whole; at least 1 unless 0 is allowed). */
+export function validateSecondsMs(value: unknown, field: string, options: SecondsOptions = {}): number {
+  const seconds = validateSeconds(value, field, options);
+  const ms = Math.round(seconds * 1000);
+  return seconds > 0 ? Math.max(1, ms) : ms;
+}
+
+/** A timeout: seconds above 0 and at most 3600. */
+export function validateTimeoutSeconds(value: unknown, field = 'timeout'): number {
+  return validateSeconds(value, field);
 }

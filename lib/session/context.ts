@@ -18,7 +18,7 @@ export interface PaymentContext extends RequestContext<PaymentAction> {
   /** The journal's key (Void: `Void:<reference>`). */
   key: string;
   /** The journal holds it open from before: ask about it, never send it again. */
-  settleOnly: boolean;
+  askOnly: boolean;
 }
 
 /** A payment's reference: its own for Sale and Refund, the voided one for Void. */

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import type { PaymentAction } from '../protocol';
 import { ensurePrivateDirectory, openPrivateAppend } from './private-files';
 
 const writeAsync = promisify(fs.write);
 const fdatasyncAsync = promisify(fs.fdatasync);
 
-/** Actions the journal keeps: the ones that move money. */
-export type JournalAction = 'Sale' | 'Refund' | 'Void';
+/** Actions the journal keeps: the ones that move money (PaymentAction, under the journal's name). */
+export type JournalAction = PaymentAction;
 
 /**
  * `open`: sent (or about to be), outcome unknown. `Success` / `Failed`: settled.
@@ -164,7 +165,7 @@ export class Journal {
    * Records the outcome and closes the entry; resolves once it is on disk.
    * The in-memory entry is closed at once, even when the write fails.
    */
-  async settle(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<JournalEntry | undefined> {
+  async recordOutcome(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<JournalEntry | undefined> {
     const current = this.get(action, referenceID);
     if (current === undefined) return undefined;
     const next: JournalEntry = { ...current, state, closedAt: new Date().toISOString() };
@@ -172,6 +173,11 @@ export class Journal {
     if (this.entries.size - this.open.size + 1 > this.maxSettled * 1.25) this.compactWanted = true;
     await this.write(next);
     return next;
+  }
+
+  /** @deprecated Use recordOutcome (the same: records the outcome and closes the entry). */
+  settle(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<JournalEntry | undefined> {
+    return this.recordOutcome(action, referenceID, state, outcome);
   }
 
   /** Waits for what is being written, then closes the file. */

@@ -5,8 +5,8 @@ import type { PaymentContext } from './context';
 import type { Outcome } from './types';
 
 export type Admission =
-  /** Not seen before (or may be tried again): send it; `settleOnly` when the journal holds it open (ask, never send). */
-  | { kind: 'new'; settleOnly: boolean }
+  /** Not seen before (or may be tried again): send it; `askOnly` when the journal holds it open (ask, never send). */
+  | { kind: 'new'; askOnly: boolean }
   /** The same payment is queued or in flight: share its outcome. */
   | { kind: 'join'; promise: Promise<Outcome> }
   /** Settled before: its recorded outcome. */
@@ -43,17 +43,17 @@ export class PaymentLedger {
       mismatch(running);
       return { kind: 'join', promise: running.promise };
     }
-    if (this.journal === undefined) return { kind: 'new', settleOnly: false };
+    if (this.journal === undefined) return { kind: 'new', askOnly: false };
     const other = asked.action === 'Void' ? undefined : this.journal.byReference(asked.referenceID);
     if (other !== undefined && other.action !== asked.action && other.state !== 'NotSent') {
       throw new ValidationError('referenceID', `is already used by a ${other.action}; every transaction needs its own`);
     }
     const entry = this.journal.get(asked.action, asked.referenceID);
-    if (entry === undefined || entry.state === 'NotSent') return { kind: 'new', settleOnly: false };
+    if (entry === undefined || entry.state === 'NotSent') return { kind: 'new', askOnly: false };
     mismatch(entry);
     // A refused Void may be tried again (the terminal was busy, say); every other settled entry is final.
     if (entry.state === 'Success' || (entry.state === 'Failed' && asked.action !== 'Void')) return { kind: 'recorded', entry };
-    return { kind: 'new', settleOnly: entry.state === 'open' };
+    return { kind: 'new', askOnly: entry.state === 'open' };
   }
 
   /** Remembers a payment queued or in flight until it ends. */
@@ -92,7 +92,7 @@ export class PaymentLedger {
       });
     } catch (cause) {
       // The in-memory entry would say open: mark it never sent, so the reference stays usable.
-      this.journal.settle(ctx.action, asked.referenceID, 'NotSent').catch(() => undefined);
+      this.journal.recordOutcome(ctx.action, asked.referenceID, 'NotSent').catch(() => undefined);
       throw new JournalError(`${ctx.action} ${asked.referenceID} was not sent: the journal cannot record it (${(cause as Error).message})`, {
         cause,
         notSent: true,
@@ -109,7 +109,7 @@ export class PaymentLedger {
   async close(action: PaymentAction, referenceID: string, result: 'Success' | 'Failed', body: unknown, resolvedBy: string | undefined, decision: Decision): Promise<Outcome['journalBehind']> {
     if (this.journal === undefined) return undefined;
     try {
-      await this.journal.settle(action, referenceID, result, journalOutcome(body, resolvedBy, decision));
+      await this.journal.recordOutcome(action, referenceID, result, journalOutcome(body, resolvedBy, decision));
       return undefined;
     } catch (err) {
       return { code: 'E_JOURNAL', message: `the outcome of ${action} ${referenceID} (${result}) could not be written to the journal: ${(err as Error).message}` };
@@ -118,7 +118,7 @@ export class PaymentLedger {
 
   /** The payment certainly never left: the reference may be used again. */
   async notSent(action: PaymentAction, referenceID: string): Promise<void> {
-    await this.journal?.settle(action, referenceID, 'NotSent').catch(() => undefined);
+    await this.journal?.recordOutcome(action, referenceID, 'NotSent').catch(() => undefined);
   }
 
   /** This terminal's open payments. */

@@ -67,7 +67,7 @@ export class Resolver {
     const stop = new AbortController();
     const wake = AbortSignal.any([stop.signal, this.closing]);
     // A late answer to the payment itself settles it too, when it is final.
-    const unlisten = ctx.settleOnly
+    const unlisten = ctx.askOnly
       ? () => undefined
       : this.exchange.listen(ctx.requestID, ctx.action, (res) => {
           const decision = decideAnswer(asked, { action: res.action, body: res.body });

@@ -153,7 +153,7 @@ export class TerminalSession extends EventEmitter {
       if (admission.entry.outcome?.reason === 'reference-taken') return Promise.reject(new ReferenceTakenError(base.action, asked.referenceID, undefined));
       return Promise.resolve(outcomeFromEntry(admission.entry));
     }
-    const ctx: PaymentContext = { ...base, asked, key: journalKey(base.action, asked.referenceID), settleOnly: admission.settleOnly };
+    const ctx: PaymentContext = { ...base, asked, key: journalKey(base.action, asked.referenceID), askOnly: admission.askOnly };
     const promise = this.schedule(ctx, () => this.runPayment(ctx));
     this.ledger.track(ctx.key, asked, promise);
     return promise;
@@ -171,7 +171,7 @@ export class TerminalSession extends EventEmitter {
         waitMs: this.opts.paymentTimeoutMs,
         reject,
         start: () => {
-          this.settleOpen(undefined)
+          this.recoverOpen(undefined)
             .then(resolve, reject)
             .finally(() => this.queue.next());
         },
@@ -255,13 +255,13 @@ export class TerminalSession extends EventEmitter {
 
   private async runPaymentNow(ctx: PaymentContext): Promise<Outcome> {
     const { action, requestID, asked } = ctx;
-    // Before a new payment, settle what earlier ones left open.
-    await this.settleOpen(ctx.key);
-    if (ctx.settleOnly) {
+    // Before a new payment, recover what earlier ones left open (ask about them).
+    await this.recoverOpen(ctx.key);
+    if (ctx.askOnly) {
       // Sent before (the journal holds it open): ask, never send again.
       const entry = this.ledger.journal!.get(action, asked.referenceID)!;
       const resolved = await this.resolvePayment({ ...ctx, requestID: entry.requestID }, { heardFrom: false });
-      return { ...(await this.settleWith({ ...ctx, requestID: entry.requestID }, resolved)), duplicate: true };
+      return { ...(await this.recordResolved({ ...ctx, requestID: entry.requestID }, resolved)), duplicate: true };
     }
     await this.ledger.begin(ctx);
     if (this.abortRequested.has(requestID)) {
@@ -292,11 +292,11 @@ export class TerminalSession extends EventEmitter {
           ? { decision, response: answer, queries: 0 }
           : await this.resolvePayment(ctx, { first: decision, lastBody: answer.body, heardFrom: true });
         // The terminal knew this reference from before (a journal that lost it, another till): its outcome is that earlier one's.
-        if (decision.reason === 'reference-used') return { ...(await this.settleWith(ctx, resolved)), duplicate: true };
+        if (decision.reason === 'reference-used') return { ...(await this.recordResolved(ctx, resolved)), duplicate: true };
       } else {
         resolved = await this.resolvePayment(ctx, { cause, heardFrom: false });
       }
-      const outcome = await this.settleWith(ctx, resolved);
+      const outcome = await this.recordResolved(ctx, resolved);
       if (outcome.result === 'Success' && this.abortRequested.has(requestID)) outcome.approvedDespiteAbort = true;
       return outcome;
     }
@@ -316,7 +316,7 @@ export class TerminalSession extends EventEmitter {
   }
 
   /** Closes the journal entry with a settled outcome; a failed write is reported beside the outcome, never instead of it. */
-  private async settleWith(ctx: PaymentContext, resolved: Resolved): Promise<Outcome> {
+  private async recordResolved(ctx: PaymentContext, resolved: Resolved): Promise<Outcome> {
     const outcome = outcomeOf(ctx, resolved);
     const behind = await this.ledger.close(ctx.action, ctx.asked.referenceID, outcome.result as 'Success' | 'Failed', resolved.response.body, resolved.resolvedBy, resolved.decision);
     if (behind !== undefined) {
@@ -330,7 +330,7 @@ export class TerminalSession extends EventEmitter {
    * Settles the journal's open entries of this terminal (all but `except`).
    * Called before each new payment; refuses the payment while one stays open.
    */
-  private async settleOpen(except: string | undefined): Promise<Recovery[]> {
+  private async recoverOpen(except: string | undefined): Promise<Recovery[]> {
     const results: Recovery[] = [];
     for (const entry of this.ledger.openEntries()) {
       if (journalKey(entry.action, entry.referenceID) === except) continue;
@@ -370,10 +370,10 @@ export class TerminalSession extends EventEmitter {
       started: Date.now(),
       asked: this.ledger.askedOfEntry(entry),
       key: journalKey(entry.action, entry.referenceID),
-      settleOnly: true,
+      askOnly: true,
     };
     const resolved = await this.resolvePayment(ctx, { heardFrom: false }, timeoutMs);
-    return this.settleWith(ctx, resolved);
+    return this.recordResolved(ctx, resolved);
   }
 
   /** Releases what waits (never sent), stops settling, closes the transport. */

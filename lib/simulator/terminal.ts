@@ -252,27 +252,27 @@ export class SimulatedTerminal {
 
     const tapped = await this.waitForCard(referenceID, amount === SIMULATOR_AMOUNTS.slowCardholder ? this.opts.slowCardMs : this.opts.cardDelayMs);
     if (!tapped) {
-      this.settle(tx, 'Failed', 'ABORTED', 'Transaction aborted by the ECR');
+      this.conclude(tx, 'Failed', 'ABORTED', 'Transaction aborted by the ECR');
       return this.transactionBody(tx);
     }
     switch (amount) {
       case SIMULATOR_AMOUNTS.decline:
-        this.settle(tx, 'Failed', '05', 'Declined by issuer');
+        this.conclude(tx, 'Failed', '05', 'Declined by issuer');
         return this.transactionBody(tx);
       case SIMULATOR_AMOUNTS.noAnswerDecline:
-        this.settle(tx, 'Failed', '05', 'Declined by issuer');
+        this.conclude(tx, 'Failed', '05', 'Declined by issuer');
         return null;
       case SIMULATOR_AMOUNTS.pendingThenApprove: {
         const timer = setTimeout(() => {
           this.timers.delete(timer);
-          if (tx.state === 'Pending') this.settle(tx, 'Success');
+          if (tx.state === 'Pending') this.conclude(tx, 'Success');
           if (original !== undefined && tx.state === 'Success') original.refundedCents += cents(amount);
         }, this.opts.pendingMs);
         this.timers.add(timer);
         return this.transactionBody(tx);
       }
       default:
-        this.settle(tx, 'Success');
+        this.conclude(tx, 'Success');
         if (original !== undefined) original.refundedCents += cents(amount);
         return amount === SIMULATOR_AMOUNTS.noAnswer ? null : this.transactionBody(tx);
     }
@@ -295,7 +295,7 @@ export class SimulatedTerminal {
     });
   }
 
-  private settle(tx: SimTransaction, state: SimTxState, errorCode = '', errorMessage = ''): void {
+  private conclude(tx: SimTransaction, state: SimTxState, errorCode = '', errorMessage = ''): void {
     tx.state = state;
     tx.errorCode = errorCode;
     tx.errorMessage = errorMessage;

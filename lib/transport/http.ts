@@ -36,8 +36,12 @@ export interface HttpPostRequest extends HttpTarget {
   signal: AbortSignal;
   /** The response body may not be longer than this; reading stops as soon as it is. */
   maxBytes: number;
-  /** Set to true once a connection to the peer stands (TCP, or TLS for https). */
-  progress?: { connected: boolean };
+  /**
+   * `connected` is set once a connection to the peer stands (TCP, or TLS for
+   * https): before it, nothing was sent. `responded` once the response's
+   * status line and headers came.
+   */
+  progress?: { connected: boolean; responded?: boolean };
 }
 
 export interface HttpPostResponse {
@@ -60,6 +64,14 @@ const CERT_ERROR_CODES = new Set([
   'CERT_SIGNATURE_FAILURE',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+
+/** A response body longer than the request's `maxBytes`: refused unread (code E_TRANSPORT). */
+export class ResponseTooLargeError extends TransportError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResponseTooLargeError';
+  }
+}
 
 function describeNetworkError(err: unknown): string {
   if (!(err instanceof Error)) return 'request failed';
@@ -135,7 +147,7 @@ function postOn(req: HttpPostRequest, pinned?: import('node:tls').TLSSocket): Pr
     const onAbort = () => fail(signal.reason);
     const networkError = (err: unknown) => new TransportError(`${label}: ${describeNetworkError(err)}`, { cause: err });
     const tooLarge = (declared?: number) =>
-      new TransportError(
+      new ResponseTooLargeError(
         `${label}: response body ${declared === undefined ? 'is longer' : `of ${declared} bytes is longer`} than the limit of ${maxBytes} bytes`,
       );
     const markConnected = () => {
@@ -161,6 +173,7 @@ function postOn(req: HttpPostRequest, pinned?: import('node:tls').TLSSocket): Pr
     request.on('error', (err) => fail(networkError(err)));
     request.on('response', (res) => {
       markConnected();
+      if (req.progress !== undefined) req.progress.responded = true;
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
         res.destroy();

@@ -1,4 +1,4 @@
-import { describeValue, isWonderError, ValidationError, WonderError } from '../../lib/protocol';
+import { isWonderError, renameField, validateSecondsMs, ValidationError, WonderError } from '../../lib/protocol';
 import { EasyCardJournal, type EasyCardRecord, EasyCardRetry, resolveEndpoint, type RetryClient, Scan2PayClient } from '../../lib/easycard';
 
 /** The easycard-account node's properties, as the editor saves them. */
@@ -28,19 +28,14 @@ const MAX_TIMEOUT_SECONDS = 600;
 
 function timeoutMsOf(value: unknown): number {
   if (value === undefined || value === null || value === '') return DEFAULT_TIMEOUT_SECONDS * 1000;
-  const n = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
-    throw new ValidationError('timeout', `must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, got ${describeValue(value)}`);
-  }
-  return Math.max(1, Math.round(n * 1000));
+  return validateSecondsMs(value, 'timeout', { max: MAX_TIMEOUT_SECONDS });
 }
 
 function renamed(err: unknown): unknown {
   if (!(err instanceof ValidationError) || err.field === undefined) return err;
   const name = FIELD_NAMES[err.field];
   if (name === undefined) return err;
-  const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-  return new ValidationError(name, detail);
+  return renameField(err, name);
 }
 
 /**

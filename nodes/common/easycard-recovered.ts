@@ -1,7 +1,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { EasyCardRecord } from '../../lib/easycard';
 import { resultFromRecord } from '../../lib/easycard';
-import { ect } from './easycard-i18n';
+import { ect } from './i18n';
 
 /**
  * Sends, from the easycard-retry node that ran it, a run that a restart

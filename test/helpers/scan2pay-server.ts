@@ -9,6 +9,7 @@
  * bug in the library's crypto cannot cancel out in the tests.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as crypto from 'node:crypto';
 
@@ -54,6 +55,8 @@ export type Script = ScriptedReply | ((req: ReceivedRequest, index: number) => S
 export interface Scan2PayTestServerOptions {
   iv: string;
   modulusLength?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 /** Undo PKCS#1 v1.5 type 2 padding (done by hand: Node 20 refuses RSA_PKCS1_PADDING in privateDecrypt). */
@@ -77,6 +80,7 @@ export class Scan2PayTestServer {
   #script: Script[] = [];
   #server: http.Server;
   #port = 0;
+  readonly #scheme: 'http' | 'https';
 
   constructor(options: Scan2PayTestServerOptions, keys?: { publicKeyPem: string; privateKey: crypto.KeyObject }) {
     if (keys) {
@@ -88,11 +92,13 @@ export class Scan2PayTestServer {
       this.privateKey = pair.privateKey;
     }
     this.iv = Buffer.from(options.iv, 'ascii');
-    this.#server = http.createServer((req, res) => this.#handle(req, res));
+    const handle = (req: http.IncomingMessage, res: http.ServerResponse) => this.#handle(req, res);
+    this.#scheme = options.tls === undefined ? 'http' : 'https';
+    this.#server = options.tls === undefined ? http.createServer(handle) : https.createServer({ key: options.tls.key, cert: options.tls.cert }, handle);
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}/allpaypass/api/general`;
+    return `${this.#scheme}://127.0.0.1:${this.#port}/allpaypass/api/general`;
   }
 
   async start(): Promise<this> {
