@@ -121,12 +121,14 @@ function center(text: string, width: number): string[] {
   });
 }
 
-/** `label    value` on one line when it fits; else the label, then the value right-aligned below (wrapped). */
+/** `label    value` on one line when it fits; else the label on its own line and the value below. */
 function field(label: string, value: string | undefined, width: number): string[] {
   if (value === undefined) return [];
   const gap = width - displayWidth(label) - displayWidth(value);
   if (gap >= 1) return [label + ' '.repeat(gap) + value];
-  return [...chop(label, width), ...chop(value, width).map((piece) => ' '.repeat(Math.max(0, width - displayWidth(piece))) + piece)];
+  // Too long for one line with its label: the label, then the value right-aligned below, or wrapped when longer than a line.
+  if (displayWidth(value) <= width) return [...chop(label, width), ' '.repeat(width - displayWidth(value)) + value];
+  return [...chop(label, width), ...chop(value, width)];
 }
 
 /** "2025-11-12 10:12:04" from an ISO 8601 time, in the offset the terminal gave. */

@@ -120,6 +120,34 @@ describe('kiosk example on FlowFuse Dashboard 2.0 in a real browser (Debian chro
     await waitForText(result(), /Not paid \(declined\)/);
   });
 
+  it('the editor: the sale node\'s Progress box sets its outputs (2 ticked, 1 unticked) and the receipt width is offered', async () => {
+    const editor = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+    try {
+      await editor.goto(red.url, { waitUntil: 'domcontentloaded' });
+      await editor.waitForSelector('.red-ui-palette-node', { timeout: 45_000 });
+      type R = { editor: { edit(n: unknown): void }; nodes: { node(id: string): { outputs: number; progress: boolean; receiptWidth: string } } };
+      const node = () => editor.evaluate(() => {
+        const n = (globalThis as unknown as { RED: R }).RED.nodes.node('wonder_dash_sale');
+        return { outputs: n.outputs, progress: n.progress, receiptWidth: n.receiptWidth };
+      });
+      assert.deepEqual(await node(), { outputs: 2, progress: true, receiptWidth: '32' });
+      await editor.evaluate(() => {
+        const RED = (globalThis as unknown as { RED: R }).RED;
+        RED.editor.edit(RED.nodes.node('wonder_dash_sale'));
+      });
+      await editor.waitForSelector('#node-input-progress', { state: 'visible' });
+      assert.equal(await editor.isChecked('#node-input-progress'), true);
+      assert.deepEqual(await editor.locator('#node-input-receiptWidth option').evaluateAll((o) => o.map((e) => (e as HTMLOptionElement).value)), ['32', '48']);
+      await editor.uncheck('#node-input-progress');
+      await editor.selectOption('#node-input-receiptWidth', '48');
+      await editor.click('#node-dialog-ok');
+      await editor.waitForFunction(() => (globalThis as unknown as { RED: R }).RED.nodes.node('wonder_dash_sale').outputs === 1, undefined, { timeout: 5_000 });
+      assert.deepEqual(await node(), { outputs: 1, progress: false, receiptWidth: '48' });
+    } finally {
+      await editor.close();
+    }
+  });
+
   it('shows "approved" within 300 ms of the terminal\'s answer (LAN simulator in this process, 10 sales)', async () => {
     // The same example, its terminal moved to a LAN simulator here, to time the answer as it leaves the terminal.
     const terminal = new SimulatedTerminal({ cardDelayMs: 200 });

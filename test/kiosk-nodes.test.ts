@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { catalog, withCatalog } from './helpers/catalog';
 import { clearJournals, helper, nextMessage, nodes, type Msg } from './helpers/node-red';
-import { displayWidth } from '../lib/receipt';
+import { buildReceipt, displayWidth } from '../lib/receipt';
+import { receiptTexts } from '../nodes/common/receipt-node';
 
 /** The nodes with the real en-US texts. */
 const { catch: catchNode, ...ours } = nodes;
@@ -194,5 +195,58 @@ describe('kiosk: progress output and receipts (Node-RED runtime, simulator)', fu
     assert.match(voidText, /VOID/);
     assert.match(voidText, /HKD 5\.00/);
     assert.match(voidText, /VOIDED/);
+  });
+});
+
+describe('receipt lines (lib/receipt) in each language', () => {
+  const body = {
+    status: 'Success',
+    errorCode: '',
+    errorMessage: '',
+    currency: 'HKD',
+    amount: '10.20',
+    paymentMethod: 'visa',
+    paymentEntryType: 'contactless',
+    rrn: '3263492852830699521',
+    brn: '3263492852495159296',
+    transactionStatus: 'Success',
+    transactionTime: '2023-06-30T09:08:52+08:00',
+    creditCard: { panPrefix6Digits: '555555', panLast4Digits: '1234', panHash: 'xxxxxxx', panToken: 'tok' },
+  };
+  for (const lang of ['en-US', 'zh-TW', 'zh-CN'] as const) {
+    for (const width of [32, 48] as const) {
+      it(`${lang}, ${width} columns: every line fits, the card shows its last 4 only, the terminal's own time`, () => {
+        const RED = { _: catalog(lang) } as unknown as Parameters<typeof receiptTexts>[0];
+        const receipt = buildReceipt(
+          { action: 'Sale', verdict: 'approved', referenceID: 'f8b13b22-16ca-4a87-95a4-df4bebf09ee1', terminal: 'NEXGO-N96-1170270945', body, width },
+          receiptTexts(RED),
+        );
+        for (const line of [...receipt.customer, ...receipt.merchant]) assert.ok(displayWidth(line) <= width, `"${line}" is ${displayWidth(line)} columns`);
+        const text = receipt.customer.join('\n');
+        assert.ok(!text.includes('555555') && !text.includes('xxxxxxx') && !text.includes('tok'));
+        assert.match(text, /VISA \*\*\*\* 1234/);
+        assert.match(text, /2023-06-30 09:08:52/);
+        assert.match(text, /HKD 10\.20/);
+        assert.ok(text.replace(/\s+/g, '').includes('f8b13b22-16ca-4a87-95a4-df4bebf09ee1'));
+        if (lang === 'zh-TW') assert.match(text, /銷售[\s\S]*顧客存根[\s\S]*感應[\s\S]*核准/);
+        if (lang === 'zh-CN') assert.match(text, /消费[\s\S]*持卡人存根[\s\S]*非接触[\s\S]*批准/);
+      });
+    }
+  }
+
+  it('a terminal text is printed clean: control characters dropped, at most 64 characters', () => {
+    const receipt = buildReceipt(
+      { action: 'Sale', verdict: 'declined', referenceID: 'r-1', body: { ...body, status: 'Failed', errorCode: `05\u001b[2J${'9'.repeat(100)}` }, width: 32 },
+      receiptTexts({ _: catalog('en-US') } as never),
+    );
+    const merchant = receipt.merchant.join('');
+    assert.ok(!merchant.includes('\u001b'));
+    assert.ok(!merchant.includes('9'.repeat(63)));
+    for (const line of receipt.merchant) assert.ok(displayWidth(line) <= 32);
+  });
+
+  it('a wide CJK text counts two columns each', () => {
+    assert.equal(displayWidth('付款成功'), 8);
+    assert.equal(displayWidth('HKD 10.20'), 9);
   });
 });
