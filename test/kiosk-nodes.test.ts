@@ -108,6 +108,19 @@ describe('kiosk: progress output and receipts (Node-RED runtime, simulator)', fu
     assert.doesNotMatch(result.receipt.customer.join('\n'), /ORD-7/);
   });
 
+  it('a progress message is a copy: changing it does not change the outcome message', async () => {
+    await helper.load(allNodes, [terminal, ...base, payment('s', 'wonder-sale')]);
+    helper.getNode('steps').on('input', (m: Msg) => {
+      m.order.touched = true;
+    });
+    const steps = stepsUntilFinal();
+    const out = nextMessage('out');
+    helper.getNode('s').receive({ payload: { amount: '1.00', currency: 'HKD' }, order: { slot: 'A' } });
+    const [all, result] = await Promise.all([steps, out]);
+    assert.equal(all.at(-1)!.order.slot, 'A');
+    assert.deepEqual(result.order, { slot: 'A' });
+  });
+
   it('a declined sale (900.01): declined step, and a DECLINED receipt', async () => {
     await helper.load(allNodes, [terminal, ...base, payment('s', 'wonder-sale', { receiptWidth: '48' })]);
     const steps = stepsUntilFinal();

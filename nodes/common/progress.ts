@@ -102,7 +102,8 @@ export class ProgressReporter {
     const amount = canonicalAmount(this.amount);
     const { payload: _payload, wonder: _wonder, receipt: _receipt, _msgid: _id, ...rest } = this.input;
     this.emit({
-      ...rest,
+      // A copy: a flow that changes a progress message does not change the payment's own message.
+      ...(this.RED.util.cloneMessage(rest as never) as Msg),
       _msgid: this.RED.util.generateId(),
       payload: text,
       wonder: {
