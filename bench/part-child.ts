@@ -2,7 +2,7 @@
  * Runs one part of the benchmark in a fresh process (so no part inherits
  * another's heap or JIT state) and sends its result back over IPC.
  *
- * Usage: node part-child.js micro|decoder|journal|flow
+ * Usage: node part-child.js micro|decoder|journal|flow|progress
  */
 async function run(part: string | undefined): Promise<unknown> {
   switch (part) {
@@ -14,6 +14,11 @@ async function run(part: string | undefined): Promise<unknown> {
       return (await import('./journal')).runJournal();
     case 'flow': {
       const result = await (await import('./flow')).runFlow();
+      await (await import('./node-red')).stopRuntime();
+      return result;
+    }
+    case 'progress': {
+      const result = await (await import('./progress')).runProgress();
       await (await import('./node-red')).stopRuntime();
       return result;
     }

@@ -3,6 +3,7 @@ import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
 import type { JournalResult } from './journal';
 import type { MicroResult } from './micro';
+import type { ProgressResult } from './progress';
 import type { ScaleResult } from './scale';
 import { nodeRedVersion } from '../test/helpers/node-red-install';
 import { round } from './stats';
@@ -20,7 +21,7 @@ export interface Goal {
 export interface Results {
   environment: Record<string, string | number>;
   repeats: Record<string, string>;
-  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult };
+  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult; progress: ProgressResult };
   goals: Record<string, Goal>;
   runSeconds: number;
 }
@@ -64,6 +65,7 @@ export function goals(f: Results['figures']): Record<string, Goal> {
     scaleP99: atMost(f.scale.paced.nodeRed.p99Ratio, 1.15, '× single-terminal p99'),
     // Issue 11: CPU per sale through Node-RED, unpaced, halved from 1,460 sales/s at 96 % of a core (0.658 ms).
     unpacedCpuPerSale: atMost((f.scale.unpaced.nodeRed.cpuPct / 100) * 1000 / f.scale.unpaced.nodeRed.salesPerSecond, 0.329, 'ms of CPU per sale (50 terminals, no pacing)'),
+    progressLatency: atMost(f.progress.sendMaxMs, 5, 'ms (session learns a step → progress message sent, slowest of all)'),
     idleTerminalMemory: atMost(f.scale.memoryPerTerminal.rssKB, 1024, 'KB RSS per idle terminal'),
   };
 }
@@ -72,7 +74,7 @@ const fix = (n: number, d = 1) => n.toFixed(d);
 
 /** Markdown tables: the figures, then the goals. */
 export function tables(r: Results): string {
-  const { encodeDecode: m, decoder: d, flow: fl, scale: s, journal: j } = r.figures;
+  const { encodeDecode: m, decoder: d, flow: fl, scale: s, journal: j, progress: p } = r.figures;
   const us = m.usPerOp;
   const n = s.paced.nodeRed;
   const b = s.paced.bare;
@@ -95,6 +97,7 @@ export function tables(r: Results): string {
     `| … p99 ${s.terminals} / p99 one | ${fix(n.p99Ratio, 2)}× | bare client ${fix(b.p99Ratio, 2)}× |`,
     `| ${s.terminals} terminals, no pacing: sales/s, p50 / p99 ms | ${fix(u.salesPerSecond, 0)} (CPU ${fix(u.cpuPct, 0)} %), ${fix(u.manyP50Ms)} / ${fix(u.manyP99Ms)} | |`,
     `| A sale with ${j.entries.toLocaleString('en')} journal entries, ms (journal loaded in ${fix(j.loadMs, 0)} ms) | ${fix(j.msPerSaleFull, 3)} | empty journal ${fix(j.msPerSaleEmpty, 3)} · ratio ${fix(j.ratio, 3)}× |`,
+    `| Progress step: session learns it → sale node sends it, ms (${p.steps} steps of ${p.sales} sales) | median ${fix(p.sendMedianMs, 3)} · p95 ${fix(p.sendP95Ms, 3)} · max ${fix(p.sendMaxMs, 3)} | → next node's input: median ${fix(p.deliverMedianMs, 3)} · p95 ${fix(p.deliverP95Ms, 3)} · max ${fix(p.deliverMaxMs, 3)} |`,
     `| Memory per idle terminal (serial, after GC), KB | RSS ${fix(s.memoryPerTerminal.rssKB)} · heap ${fix(s.memoryPerTerminal.heapKB)} · external ${fix(s.memoryPerTerminal.externalKB)} | |`,
     '',
     `| Goal | Figure | Target | Pass |`,

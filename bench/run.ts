@@ -8,6 +8,7 @@ import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
 import type { JournalResult } from './journal';
 import type { MicroResult } from './micro';
+import type { ProgressResult } from './progress';
 import { repoRoot, resultsFile } from './paths';
 import { runScale } from './scale';
 import { environment, goals, tables, type Results } from './report';
@@ -40,10 +41,12 @@ async function main(): Promise<void> {
   const journal = await runChild<JournalResult>('part-child.js', ['journal']);
   log('3/4 one sale at a time through Node-RED over a pty');
   const flow = await runChild<FlowResult>('part-child.js', ['flow']);
+  log('progress: session step → progress message, through Node-RED');
+  const progress = await runChild<ProgressResult>('part-child.js', ['progress']);
   log('4/4 50 terminals from one Node-RED runtime');
   const scale = await runScale(log);
 
-  const figures = { encodeDecode, decoder, flow, scale, journal };
+  const figures = { encodeDecode, decoder, flow, scale, journal, progress };
   const results: Results = {
     environment: env,
     repeats: {
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
       decoder: `median of ${decoder.rounds.chunked} runs (throughput) and ${decoder.rounds.linearity} runs (1 MB, 8 MB)`,
       flow: `median of ${flow.sales} sales (${flow.rounds} rounds of ${flow.salesPerRound}, after 3 warm-up sales each)`,
       journal: `median of ${journal.rounds} interleaved rounds of ${journal.salesPerRound} sales per case`,
+      progress: `${progress.sales} sales after 10 warm-up ones; every step's delay (median, p95, max)`,
       scale: `median of ${scale.loadRounds} rounds (one terminal: ${scale.singleSales} sales; ${scale.terminals} terminals: ${scale.salesEach} sales each); memory: median of ${scale.memoryRuns} fresh processes`,
     },
     figures,

@@ -5,6 +5,8 @@ export = function register(RED: NodeAPI): void {
   registerActionNode(RED, {
     type: 'wonder-refund',
     action: 'Refund',
+    progress: true,
+    receipt: true,
     params: async (RED, node, config, msg) => {
       const p = payloadObject(msg);
       return { ...(await amountAndCurrency(RED, node, config, msg)), orgReferenceID: p.orgReferenceID, referenceID: p.referenceID };

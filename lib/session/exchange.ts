@@ -98,7 +98,7 @@ export class Exchange {
    * that answered something else, or an answer of the wrong shape) or
    * E_CLOSED.
    */
-  send<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number): Promise<Response<A>> {
+  send<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number, onSent?: () => void): Promise<Response<A>> {
     const request = buildRequest(action, body as never, { clientDeviceSN: this.deps.clientDeviceSN, requestID });
     const envelope = encodeRequest(this.deps.cipher(), request);
     const controller = new AbortController();
@@ -147,6 +147,7 @@ export class Exchange {
       this.deps.transport.send(envelope, { signal: controller.signal, action, requestID }).then(
         () => {
           sent = true;
+          onSent?.();
           // An HTTP transport has emitted its reply by now: if it did not answer this request, none will.
           if (inline) finish(undecryptable ?? new ProtocolError(`${action}: the terminal's reply did not answer this request`));
         },

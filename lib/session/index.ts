@@ -12,3 +12,4 @@ export * from './journal';
 export * from './private-files';
 export * from './pairing-store';
 export * from './cloud-pairing';
+export * from './receipt';

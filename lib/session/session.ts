@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, PAYMENT_ACTIONS, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
 import type { Envelope } from '../protocol';
 import { journalKey, type JournalEntry } from './journal';
-import type { Transport, TransportState } from '../transport';
+import { answersInline, type Transport, type TransportState } from '../transport';
 import { askedOf, type PaymentContext, type RequestContext } from './context';
 import { ReferenceTakenError } from './errors';
 import { Exchange } from './exchange';
@@ -269,13 +269,18 @@ export class TerminalSession extends EventEmitter {
       await this.ledger.notSent(action, asked.referenceID);
       throw new WonderError('E_ABORTED', `${action} ${asked.referenceID} was aborted before it was sent; nothing reached the terminal`, { notSent: true, referenceID: asked.referenceID });
     }
-    this.emit('activity', WAITS_FOR_CARDHOLDER.includes(action) ? { kind: 'waiting-card', action, requestID, referenceID: asked.referenceID } : { kind: 'sending', action, requestID });
+    this.emit('activity', { kind: 'sending', action, requestID });
+    // The card is awaited once the request is out: on a stream when its bytes are written, over HTTP at once (the reply is the answer).
+    const waitingCard = () => {
+      if (WAITS_FOR_CARDHOLDER.includes(action)) this.emit('activity', { kind: 'waiting-card', action, requestID, referenceID: asked.referenceID });
+    };
+    if (answersInline(this.transport)) waitingCard();
     {
       let resolved: Resolved;
       let answer;
       let cause: unknown;
       try {
-        answer = await this.exchange.send(action, ctx.body, requestID, ctx.options.timeoutMs ?? this.timeoutFor(action));
+        answer = await this.exchange.send(action, ctx.body, requestID, ctx.options.timeoutMs ?? this.timeoutFor(action), answersInline(this.transport) ? undefined : waitingCard);
       } catch (err) {
         if (isNotSent(err)) {
           // Certainly never left this host: the same referenceID may be used again.
@@ -297,7 +302,10 @@ export class TerminalSession extends EventEmitter {
         resolved = await this.resolvePayment(ctx, { cause, heardFrom: false });
       }
       const outcome = await this.recordResolved(ctx, resolved);
-      if (outcome.result === 'Success' && this.abortRequested.has(requestID)) outcome.approvedDespiteAbort = true;
+      if (this.abortRequested.has(requestID)) {
+        outcome.abortRequested = true;
+        if (outcome.result === 'Success') outcome.approvedDespiteAbort = true;
+      }
       return outcome;
     }
   }

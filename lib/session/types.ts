@@ -66,6 +66,8 @@ export interface Outcome<A extends Action = Action> {
   elapsedMs: number;
   /** The referenceID was handled before: this is its recorded (or settled) outcome; nothing was sent again. */
   duplicate?: boolean;
+  /** An Abort was asked for while this payment was under way (whatever its outcome). */
+  abortRequested?: boolean;
   /** An Abort was sent while this payment waited, and the payment was approved anyway. */
   approvedDespiteAbort?: boolean;
   /** The outcome is real but the journal could not record it (disk full, say): E_JOURNAL, with why. */

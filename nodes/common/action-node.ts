@@ -3,6 +3,8 @@ import { isWonderError } from '../../lib/protocol';
 import type { Action } from '../../lib/protocol';
 import { PendingError, type Outcome, type Recovery, type SessionActivity } from '../../lib/session';
 import { t, translatedError } from './i18n';
+import { ProgressReporter } from './progress';
+import { receiptFor, receiptWidth } from './receipt-node';
 import { activityStatus, connectionStatus, type ActivityKind } from './status';
 import type { TerminalHandle } from './terminal-handle';
 
@@ -17,7 +19,7 @@ export interface TerminalConfigNode extends Node {
 }
 
 type Msg = NodeMessageInFlow & { wonder?: Record<string, unknown> };
-type Send = (msg: Msg | Msg[]) => void;
+type Send = (msg: Msg | Array<Msg | null>) => void;
 type Done = (err?: Error) => void;
 
 export interface ActionSpec {
@@ -26,6 +28,10 @@ export interface ActionSpec {
   action: Action;
   /** Reads the request's parameters from the message (and the node's own settings). */
   params?: (RED: NodeAPI, node: Node, config: ActionNodeDef, msg: Msg) => Promise<Record<string, unknown>>;
+  /** Sale, Refund: a second output of progress messages when the node's `progress` box is ticked. */
+  progress?: boolean;
+  /** Sale, Refund, Void: `msg.receipt` on every settled outcome. */
+  receipt?: boolean;
 }
 
 function evaluate(RED: NodeAPI, node: Node, value: unknown, type: unknown, msg: Msg): Promise<unknown> {
@@ -96,6 +102,15 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     const handle = terminal?.wonder;
     let active = 0;
     let lastActivity: ActivityKind | undefined;
+    const progress = spec.progress === true && config.progress === true;
+    const width = receiptWidth(config.receiptWidth);
+    /** Progress of this node's payments in flight. */
+    const reporters = new Set<ProgressReporter>();
+    const withReceipt = (msg: Msg, outcome: Outcome, asked: Record<string, unknown>) => {
+      const receipt = spec.receipt === true ? receiptFor(RED, outcome, asked, handle?.journal, width) : undefined;
+      if (receipt !== undefined) (msg as Msg & { receipt?: unknown }).receipt = receipt;
+      return msg;
+    };
 
     const show = (kind: ActivityKind) => {
       lastActivity = kind;
@@ -117,6 +132,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     /** Requests of this node in the terminal's queue or in flight. */
     const mine = new Set<string>();
     function onActivity(a: SessionActivity) {
+      for (const reporter of reporters) reporter.activity(a);
       if (!mine.has(a.requestID)) return;
       if (a.kind === 'waiting-card') show('waiting-card');
       else if (a.kind === 'resolving') show('resolving');
@@ -128,10 +144,8 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       const outcome = recovery.outcome;
       show(outcome.result === 'Failed' ? 'failed' : 'success');
       if (outcome.journalBehind !== undefined) node.warn(t(RED, 'log.journalBehind', { referenceID: recovery.entry.referenceID, result: String(outcome.result) }));
-      node.send({
-        payload: outcome.body,
-        wonder: { ...wonderOf(outcome, recovery.entry.referenceID), recovered: true },
-      } as unknown as Msg);
+      const msg = { payload: outcome.body, wonder: { ...wonderOf(outcome, recovery.entry.referenceID), recovered: true } } as unknown as Msg;
+      node.send(withReceipt(msg, outcome, { ...recovery.entry }));
     }
 
     const fail = (err: unknown, done: Done) => {
@@ -146,6 +160,8 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
         if (handle === undefined) throw new Error(t(RED, 'errors.noTerminal'));
         if (handle.session === undefined) throw handle.configError;
         const params = spec.params ? await spec.params(RED, node, config, msg) : {};
+        const reporter = progress ? new ProgressReporter(RED, spec.action, msg as never, params.amount, params.currency, (m) => send([null, m as Msg])) : undefined;
+        if (reporter !== undefined) reporters.add(reporter);
         active++;
         let requestID: string | undefined;
         let referenceID: string | undefined;
@@ -157,6 +173,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
               referenceID = info.referenceID;
               mine.add(info.requestID);
               Object.assign(msg.wonder!, info);
+              reporter?.queued(info);
             },
           };
           let outcome: Outcome;
@@ -167,18 +184,22 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           } else {
             outcome = await handle.request(spec.action, params as never, { ...options, origin: node.id });
           }
+          reporter?.settled(outcome);
           const status = outcome.result ?? (outcome.body as { status?: string }).status;
           show(status === 'Failed' ? 'failed' : 'success');
           msg.payload = outcome.body;
           msg.wonder = { ...wonderOf(outcome, referenceID), action: spec.action };
           if (outcome.approvedDespiteAbort === true) node.warn(t(RED, 'log.approvedDespiteAbort', { referenceID: String(msg.wonder.referenceID) }));
           if (outcome.journalBehind !== undefined) node.warn(t(RED, 'log.journalBehind', { referenceID: String(msg.wonder.referenceID), result: String(msg.wonder.result) }));
-          send(msg);
+          withReceipt(msg, outcome, { ...params, referenceID });
+          send(progress ? [msg, null] : msg);
           done();
         } catch (err) {
+          reporter?.failed(err);
           msg.wonder = { ...msg.wonder, ...wonderOfError(err) };
           throw err;
         } finally {
+          if (reporter !== undefined) reporters.delete(reporter);
           active--;
           if (requestID !== undefined) mine.delete(requestID);
         }

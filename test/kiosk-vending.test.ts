@@ -1,0 +1,135 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { catalog, withCatalog } from './helpers/catalog';
+import { clearJournals, helper, nextMessage, nodes, userDir, type Msg } from './helpers/node-red';
+import { coreNode } from './helpers/node-red-install';
+import type { SimulatedTerminal } from '../lib/simulator';
+import type { JournalEntry } from '../lib/session/journal';
+
+const root = path.resolve(__dirname, '..', '..');
+const { catch: catchNode, ...ours } = nodes;
+/** This package's nodes with the real en-US texts, and the core nodes the examples use. */
+const allNodes = [...withCatalog(Object.values(ours), catalog('en-US')), catchNode];
+const core = ['common/20-inject.js', 'function/10-function.js', 'function/10-switch.js', 'storage/10-file.js'].map((f) => coreNode(f));
+
+/** An example's flow, its debug nodes turned into test helpers (same ids). */
+function exampleFlow(file: string): Array<Record<string, unknown>> {
+  const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')) as Array<Record<string, unknown>>;
+  return flow.map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper', z: n.z } : n));
+}
+
+function journal(): JournalEntry[] {
+  const dir = path.join(userDir, 'wonder-ecr');
+  const file = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
+  // The last line of each entry is its current state.
+  const byKey = new Map<string, JournalEntry>();
+  for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n').filter(Boolean)) {
+    const e = JSON.parse(line) as JournalEntry;
+    byKey.set(`${e.action}:${e.referenceID}`, e);
+  }
+  return [...byKey.values()];
+}
+
+function simulator(): SimulatedTerminal {
+  return (helper.getNode('wonder_vend_terminal') as unknown as { wonder: { session: { transport: { terminal: SimulatedTerminal } } } }).wonder.session.transport.terminal;
+}
+
+describe('vending example: dispense only after approval, void (or refund) when the machine cannot', function () {
+  this.timeout(30_000);
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    clearJournals();
+  });
+
+  it('slot A: approved, then dispensed; nothing voided', async () => {
+    await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));
+    const sold = nextMessage('wonder_vend_log_sold');
+    helper.getNode('wonder_vend_buy_a').receive({});
+    const msg = await sold;
+    assert.equal(msg.vending.state, 'dispensed');
+    assert.equal(msg.wonder.outcome, 'approved');
+    assert.equal(simulator().transactions.get(msg.wonder.referenceID)!.state, 'Success');
+    assert.deepEqual(
+      journal().map((e) => [e.action, e.state]),
+      [['Sale', 'Success']],
+    );
+  });
+
+  it('slot B jams: the approved sale is voided automatically, both outcomes visible and journalled', async () => {
+    await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));
+    let dispensed = false;
+    helper.getNode('wonder_vend_log_sold').on('input', () => (dispensed = true));
+    const voided = nextMessage('wonder_vend_log_voided');
+    helper.getNode('wonder_vend_buy_b').receive({});
+    const msg: Msg = await voided;
+    assert.equal(dispensed, false);
+    assert.equal(msg.vending.state, 'voided: money back');
+    assert.equal(msg.vending.sale.amount, '15.00');
+    assert.equal(msg.wonder.action, 'Void');
+    assert.equal(msg.wonder.outcome, 'voided');
+    assert.match(msg.receipt.customer.join('\n'), /VOIDED/);
+    const ref = msg.vending.sale.referenceID as string;
+    assert.equal(simulator().transactions.get(ref)!.state, 'Voided');
+    const entries = journal();
+    const sale = entries.find((e) => e.action === 'Sale' && e.referenceID === ref)!;
+    const v = entries.find((e) => e.action === 'Void' && e.referenceID === ref)!;
+    assert.equal(sale.state, 'Success');
+    assert.equal(sale.outcome?.verdict, 'approved');
+    assert.equal(v.state, 'Success');
+    assert.equal(v.outcome?.verdict, 'voided');
+  });
+
+  it('slot B jams and the terminal refuses the void: the sale is refunded instead', async () => {
+    await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));
+    // The terminal refuses voids (as after its batch was settled).
+    (simulator() as unknown as { void: () => unknown }).void = () => ({ status: 'Failed', errorCode: 'STATE', errorMessage: 'Batch settled: void not allowed' });
+    const refunded = nextMessage('wonder_vend_log_refunded');
+    helper.getNode('wonder_vend_buy_b').receive({});
+    const msg: Msg = await refunded;
+    assert.equal(msg.vending.voidReason, 'void-refused');
+    assert.equal(msg.vending.state, 'refunded: money back');
+    assert.equal(msg.wonder.action, 'Refund');
+    assert.match(msg.receipt.customer.join('\n'), /REFUND/);
+    const ref = msg.vending.sale.referenceID as string;
+    const refund = [...simulator().transactions.values()].find((t) => t.kind === 'Refund')!;
+    assert.equal(refund.orgReferenceID, ref);
+    assert.equal(refund.state, 'Success');
+    assert.equal(refund.amount, '15.00');
+    const entries = journal();
+    assert.equal(entries.find((e) => e.action === 'Void')!.outcome?.reason, 'void-refused');
+    assert.equal(entries.find((e) => e.action === 'Refund')!.state, 'Success');
+  });
+
+  it('receipts example: the customer and merchant copies are written to files', async () => {
+    const flow = exampleFlow('receipts-to-file.json');
+    const file = flow.find((n) => n.type === 'file')!;
+    // Write under the test's own directory.
+    const split = flow.find((n) => n.id === 'wonder_receipt_split')!;
+    const dir = fs.mkdtempSync(path.join(userDir, 'receipts-'));
+    split.func = String(split.func).replace(/'receipts\//g, `'${dir}/`);
+    file.wires = [['done']];
+    flow.push({ id: 'done', type: 'helper', z: file.z });
+    await helper.load([...allNodes, ...core], flow);
+    const written = new Promise<void>((resolve) => {
+      let n = 0;
+      helper.getNode('done').on('input', () => {
+        if (++n === 2) resolve();
+      });
+    });
+    helper.getNode('wonder_receipt_inject').receive({});
+    await written;
+    const customer = fs.readFileSync(path.join(dir, 'customer.txt'), 'utf8');
+    const merchant = fs.readFileSync(path.join(dir, 'merchant.txt'), 'utf8');
+    assert.match(customer, /SALE/);
+    assert.match(customer, /\*\*\*\* 0119/);
+    assert.match(merchant, /Merchant copy/);
+    for (const line of customer.split('\n')) assert.ok(line.length <= 32, line);
+  });
+});
