@@ -32,7 +32,7 @@ function journal(): JournalEntry[] {
 }
 
 function simulator(): SimulatedTerminal {
-  return (helper.getNode('wonder_vend_terminal') as unknown as { wonder: { session: { transport: { terminal: SimulatedTerminal } } } }).wonder.session.transport.terminal;
+  return (helper.getNode('wonder_example_terminal') as unknown as { wonder: { session: { transport: { terminal: SimulatedTerminal } } } }).wonder.session.transport.terminal;
 }
 
 describe('vending example: dispense only after approval, void (or refund) when the machine cannot', function () {
