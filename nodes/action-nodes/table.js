@@ -1,0 +1,62 @@
+'use strict';
+/*
+ * The seven Wonder action nodes, one row each. scripts/editor-templates.js turns
+ * this table, editor.html.template and help.html.template (texts from
+ * locales/<lang>/action-nodes.json) into dist/nodes/<type>.html and
+ * dist/nodes/locales/<lang>/<type>.html, the files Node-RED loads.
+ *
+ * A row:
+ *   type      the node type (also the i18n namespace of its labels: locales/<lang>/<type>.json)
+ *   icon      file under icons/
+ *   fields    dialog fields between "terminal" and "name", each one of
+ *               { kind: 'typed', name, icon, placeholder }   a typed input (msg, flow, global, env, str)
+ *                                                            saved as <name> and <name>Type
+ *               { kind: 'checkbox', name, icon, value }       a checkbox, default `value` (false)
+ *               { kind: 'input', name, icon, placeholder, value, validate }
+ *                                                            a text input; validate is editor JS source
+ *               { kind: 'tip' }                               the <type>.tip text
+ *             labels are the i18n keys <type>.label.<name>.
+ *   outputs   a number, or editor JS source (e.g. a function) for a node whose outputs change
+ *   editor    more registerType properties: name → editor JS source (oneditprepare, oneditsave, outputLabels…)
+ *   inputs    the help's message properties: [name, type, optional?]; texts are
+ *             nodes.<type>.inputs.<name> in action-nodes.json, else common.inputs.<name>
+ */
+module.exports = [
+  { type: 'wonder-pair', icon: 'wonder-pair.svg', inputs: [['payload', 'any']] },
+  { type: 'wonder-device-info', icon: 'wonder-info.svg', inputs: [['payload', 'any']] },
+  {
+    type: 'wonder-sale',
+    icon: 'wonder-sale.svg',
+    fields: [
+      { kind: 'typed', name: 'amount', icon: 'fa-money', placeholder: '10.20' },
+      { kind: 'typed', name: 'currency', icon: 'fa-usd', placeholder: 'HKD' },
+      { kind: 'tip' },
+    ],
+    editor: { oneditprepare: 'WonderEcrEditor.amountInputs' },
+    inputs: [
+      ['payload.amount', 'string'],
+      ['payload.currency', 'string'],
+      ['payload.customerOrderID', 'string', 'optional'],
+      ['payload.referenceID', 'string', 'optional'],
+    ],
+  },
+  {
+    type: 'wonder-refund',
+    icon: 'wonder-refund.svg',
+    fields: [
+      { kind: 'typed', name: 'amount', icon: 'fa-money', placeholder: '10.20' },
+      { kind: 'typed', name: 'currency', icon: 'fa-usd', placeholder: 'HKD' },
+      { kind: 'tip' },
+    ],
+    editor: { oneditprepare: 'WonderEcrEditor.amountInputs' },
+    inputs: [
+      ['payload.orgReferenceID', 'string'],
+      ['payload.amount', 'string'],
+      ['payload.currency', 'string'],
+      ['payload.referenceID', 'string', 'optional'],
+    ],
+  },
+  { type: 'wonder-void', icon: 'wonder-void.svg', inputs: [['payload.orgReferenceID', 'string']] },
+  { type: 'wonder-abort', icon: 'wonder-abort.svg', inputs: [['payload', 'any']] },
+  { type: 'wonder-status', icon: 'wonder-status.svg', inputs: [['payload.targetReferenceID', 'string']] },
+];
