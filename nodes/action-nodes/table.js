@@ -21,17 +21,21 @@
  *   inputs    the help's message properties: [name, type, optional?]; texts are
  *             nodes.<type>.inputs.<name> in action-nodes.json, else common.inputs.<name>
  */
+
+/** Sale and refund: amount and currency, each from the payload or set here. */
+const amountFields = () => [
+  { kind: 'typed', name: 'amount', icon: 'fa-money', placeholder: '10.20' },
+  { kind: 'typed', name: 'currency', icon: 'fa-usd', placeholder: 'HKD' },
+  { kind: 'tip' },
+];
+
 module.exports = [
   { type: 'wonder-pair', icon: 'wonder-pair.svg', inputs: [['payload', 'any']] },
   { type: 'wonder-device-info', icon: 'wonder-info.svg', inputs: [['payload', 'any']] },
   {
     type: 'wonder-sale',
     icon: 'wonder-sale.svg',
-    fields: [
-      { kind: 'typed', name: 'amount', icon: 'fa-money', placeholder: '10.20' },
-      { kind: 'typed', name: 'currency', icon: 'fa-usd', placeholder: 'HKD' },
-      { kind: 'tip' },
-    ],
+    fields: amountFields(),
     editor: { oneditprepare: 'WonderEcrEditor.amountInputs' },
     inputs: [
       ['payload.amount', 'string'],
@@ -43,11 +47,7 @@ module.exports = [
   {
     type: 'wonder-refund',
     icon: 'wonder-refund.svg',
-    fields: [
-      { kind: 'typed', name: 'amount', icon: 'fa-money', placeholder: '10.20' },
-      { kind: 'typed', name: 'currency', icon: 'fa-usd', placeholder: 'HKD' },
-      { kind: 'tip' },
-    ],
+    fields: amountFields(),
     editor: { oneditprepare: 'WonderEcrEditor.amountInputs' },
     inputs: [
       ['payload.orgReferenceID', 'string'],
