@@ -94,10 +94,10 @@ function helpHtml(template, row, texts, lang) {
   return fill(template, { type: row.type, summary: own.summary, headings: texts.common.headings, inputs, outputs, details }, `${where} ${row.type}`);
 }
 
-/** Every generated file: path relative to dist/nodes/ → its text. */
-function renderActionNodeFiles(root) {
+/** Every generated file: path relative to dist/nodes/ → its text (`table` defaults to nodes/action-nodes/table.js). */
+function renderActionNodeFiles(root, table) {
   const dir = path.resolve(root, 'nodes', 'action-nodes');
-  const table = require(path.join(dir, 'table.js'));
+  table ??= require(path.join(dir, 'table.js'));
   const editorTemplate = fs.readFileSync(path.join(dir, 'editor.html.template'), 'utf8');
   const helpTemplate = fs.readFileSync(path.join(dir, 'help.html.template'), 'utf8');
   const files = new Map();
