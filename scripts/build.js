@@ -25,3 +25,4 @@ for (const dir of ['icons', 'locales']) {
   const src = path.join(root, dir);
   if (fs.existsSync(src)) fs.cpSync(src, path.join(nodesOut, dir), { recursive: true });
 }
+require('./editor-templates').writeActionNodeFiles(root, nodesOut);
