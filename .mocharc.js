@@ -28,8 +28,12 @@ const LONGEST_FIRST = [
 const all = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).map((f) => path.join(dir, f)).sort() : [];
 const first = LONGEST_FIRST.filter((f) => all.includes(f));
 
+// `npx mocha dist/test/x.test.js` runs that file alone (mocha adds the files
+// named on its command line to the configured spec instead of replacing it).
+const named = process.argv.slice(2).some((a) => /\.test\.js$/.test(a));
+
 module.exports = {
-  spec: [...first, ...all.filter((f) => !first.includes(f))],
+  spec: named ? [] : [...first, ...all.filter((f) => !first.includes(f))],
   timeout: 30000,
   exit: true,
   reporter: 'spec',
