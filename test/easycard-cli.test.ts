@@ -151,6 +151,8 @@ describe('wonder-ecr easycard-retry (command line) against a Scan2Pay server', f
     const cli = start(base(responseFile('seed.json', SEED_FAILED)), secretEnv);
     for (const n of [1, 2]) {
       await cli.waitFor(new RegExp(`place the card on the reader again \\(${n}/3\\), then press Enter`));
+      // Under test: nothing is sent while Enter is not pressed (time passing with
+      // no request is the behaviour; no event marks it), so this wait stays.
       await new Promise((r) => setTimeout(r, 150));
       assert.equal(server.hits, n - 1, `retry ${n} was sent before Enter`);
       cli.child.stdin.write('\n');

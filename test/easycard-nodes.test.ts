@@ -358,11 +358,11 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     const started = Date.now();
     helper.getNode('r').receive({ payload: failedReply('2', '000125', '0000', 'PO123456', SEED_FAILED) });
     await until('the place-card status', () => statusesOf('r').some((s) => s.text === 'place card (2/3)'));
-    await sleep(100);
+    await sleep(100); // under test: nothing is sent in this time (no event marks "not sent"); it stays
     assert.equal(server.hits, 0, 'sent before the card was back');
     // A card-back naming another transaction does not release this one.
     helper.getNode('r').receive({ topic: 'card-back', payload: 'PO999999' });
-    await sleep(100);
+    await sleep(100); // under test, as above: the other card-back releases nothing in this time
     assert.equal(server.hits, 0);
     helper.getNode('r').receive({ topic: 'card-back', payload: 'PO123456' });
     const msg = await done;
@@ -378,7 +378,7 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     helper.getNode('r').receive({ payload: clone(SEED_FAILED) });
     for (const n of [1, 2]) {
       await until(`place card (${n}/3)`, () => statusesOf('r').some((s) => s.text === `place card (${n}/3)`));
-      await sleep(150);
+      await sleep(150); // under test: no retry leaves without card-back in this time; it stays
       assert.equal(server.hits, n - 1, `retry ${n} was sent without the card-back message`);
       helper.getNode('r').receive({ topic: 'card-back', payload: 1700000000000 });
     }
@@ -543,7 +543,7 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     const started = Date.now();
     await helper.unload();
     assert.ok(Date.now() - started < 2000, 'close waited for the card');
-    await sleep(50);
+    for (const deadline = Date.now() + 2_000; timers() > before && Date.now() < deadline; ) await sleep(10);
     assert.ok(timers() <= before, `timers left: ${timers()} > ${before}`);
     assert.equal(server.hits, 0);
     assert.equal(out1.length + out2.length, 0);

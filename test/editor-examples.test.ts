@@ -44,8 +44,21 @@ declare global {
   var RED: EditorRED;
 }
 
-/** The id of the tab with this label. */
-function tabId(page: Page, label: string): Promise<string> {
+/** The id of the tab with this label (waiting for the editor to have loaded the flows: the palette can come first). */
+async function tabId(page: Page, label: string): Promise<string> {
+  await page
+    .waitForFunction(
+      (l) => {
+        let found = false;
+        RED.nodes.eachWorkspace((w) => {
+          if (w.label === l) found = true;
+        });
+        return found;
+      },
+      label,
+      { timeout: 20_000, polling: 100 },
+    )
+    .catch(() => undefined); // the check below names the missing tab
   return page.evaluate((l) => {
     let id = '';
     RED.nodes.eachWorkspace((w) => {

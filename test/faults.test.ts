@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { SerialPort } from 'serialport';
+import { FrameDecoder } from '../lib/protocol';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { TerminalSession } from '../lib/session';
@@ -111,7 +113,8 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     await until(() => terminal.count('Sale', 'unplug-mid-sale') === 1, 'the sale on the wire');
     await unplug();
     await until(() => seen.some((s) => s.fill === 'red'), 'a red status');
-    await new Promise((r) => setTimeout(r, 800)); // the card is read meanwhile
+    // The card is read meanwhile: the terminal approves while the cable is out.
+    await until(() => terminal.transactions.get('unplug-mid-sale')?.state === 'Success', 'the card read while unplugged');
     await plugBackIn();
     const msg = await out;
     assert.equal(msg.wonder.result, 'Success');
@@ -125,9 +128,16 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     // The terminal goes down (its program restarts) while our port stays open.
     await server!.close();
     server = undefined;
+    // While it restarts, its port takes the sale and drops it (read here until the whole frame is in).
+    const rebooting = new SerialPort({ path: pty.b, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => rebooting.open((e) => (e ? reject(e) : resolve())));
+    const lost = new FrameDecoder();
+    let lostFrames = 0;
+    rebooting.on('data', (chunk: Buffer) => (lostFrames += lost.push(chunk).length));
     const caught = nextMessage('caught', 20_000);
     sale({ amount: '6.00', referenceID: 'during-reboot' });
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => lostFrames === 1, 'the sale lost in the reboot');
+    await new Promise<void>((resolve) => rebooting.close(() => resolve()));
     const rebooted = new SimulatedTerminal({ cardDelayMs: 20 });
     server = await serveSerial(rebooted, { path: pty.b });
     const err = await caught;

@@ -26,6 +26,15 @@ function sessionWith(journal: Journal, terminal: SimulatedTerminal, extra: Parti
   });
 }
 
+/** Polls `check` every 10 ms until it holds; fails naming `what` after `ms`. */
+async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('transaction journal', () => {
   it('is on disk before the request leaves, and settled after', async () => {
     const file = tempFile();
@@ -113,7 +122,7 @@ describe('transaction journal', () => {
     const session = sessionWith(journal, terminal, { resolveTimeoutMs: 50 });
     await session.open();
     await assert.rejects(session.request('Sale', { amount: SIMULATOR_AMOUNTS.pendingThenApprove, currency: 'HKD', referenceID: 'P1' }));
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the terminal to approve P1', () => terminal.transactions.get('P1')?.state === 'Success');
     const next = await session.request('Sale', { amount: '2.00', currency: 'HKD', referenceID: 'P2' });
     assert.equal(next.result, 'Success');
     assert.equal(journal.get('Sale', 'P1')!.state, 'Success');
@@ -140,7 +149,7 @@ describe('transaction journal', () => {
     const session = sessionWith(journal, terminal, { paymentTimeoutMs: 2_000 });
     await session.open();
     const sale = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'IN-FLIGHT' });
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the sale at the terminal', () => terminal.count('Sale', 'IN-FLIGHT') === 1);
     await session.close();
     await assert.rejects(sale);
     assert.equal(journal.get('Sale', 'IN-FLIGHT')!.state, 'open');
@@ -270,6 +279,7 @@ describe('transaction journal', () => {
     const handle = terminal.handle.bind(terminal);
     terminal.handle = async (input) => {
       const text = typeof input === 'string' ? input : Buffer.from(input).toString();
+      // The simulated terminal is slow to take the abort: part of the scenario, not a wait for something.
       if (text.includes('"Abort"')) await new Promise((r) => setTimeout(r, 100));
       return handle(input);
     };

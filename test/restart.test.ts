@@ -77,7 +77,7 @@ describe('fault suite: Node-RED stopped mid-sale and started again (real process
     assert.match(journal, /"referenceID":"power-cut-1".*"state":"open"/);
 
     // The terminal approves meanwhile; Node-RED comes back.
-    await new Promise((r) => setTimeout(r, 2_800));
+    for (let i = 0; i < 200 && terminal.transactions.get('power-cut-1')?.state !== 'Success'; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(terminal.transactions.get('power-cut-1')!.state, 'Success');
     red = await startNodeRed({ flows: JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')), userDir, env: { WONDER_DEMO_LOG: 'trace' } });
     for (let i = 0; i < 200 && sink.bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 50));

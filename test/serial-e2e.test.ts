@@ -77,7 +77,8 @@ describe('session and simulator over a real pseudo-terminal', function () {
     const states: string[] = [];
     session.on('state', (s: string) => states.push(s));
     const slow = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'cut-1' });
-    await new Promise((r) => setTimeout(r, 100));
+    for (const deadline = Date.now() + 5_000; terminal.count('Sale', 'cut-1') === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(terminal.count('Sale', 'cut-1'), 1, 'the sale reached the terminal before the cut');
     await server.close();
     await pty.stop('SIGKILL');
     await assert.rejects(slow, (err: unknown) => err instanceof PendingError && err.referenceID === 'cut-1');

@@ -24,6 +24,15 @@ function setup(sim: ConstructorParameters<typeof SimulatedTerminal>[0] = {}, ses
 }
 
 
+/** Polls `check` every 10 ms until it holds; fails naming `what` after `ms`. */
+async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('terminal session', () => {
   let cleanup: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -151,10 +160,10 @@ describe('terminal session', () => {
   });
 
   it('sends Abort beside the sale it aborts; the sale settles from its own answer', async () => {
-    const { session } = start({ slowCardMs: 2_000 }, { paymentTimeoutMs: 3_000 });
+    const { session, terminal } = start({ slowCardMs: 2_000 }, { paymentTimeoutMs: 3_000 });
     await session.open();
     const sale = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD' });
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the terminal waiting for the card', () => terminal.transactions.size === 1);
     const abort = await session.request('Abort');
     assert.equal(abort.result, 'Success');
     const out = await sale;
@@ -226,7 +235,7 @@ describe('terminal session', () => {
     await session.open();
     const first = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD' });
     const second = session.request('Sale', { amount: '1.00', currency: 'HKD' });
-    await new Promise((r) => setTimeout(r, 20));
+    await until('the first sale at the terminal', () => terminal.count('Sale') === 1);
     await session.close();
     await assert.rejects(second, (err: unknown) => (err as { code?: string }).code === 'E_CLOSED');
     await assert.rejects(first, (err: unknown) => (err as { code?: string }).code === 'E_CLOSED' || err instanceof PendingError);

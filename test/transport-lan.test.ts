@@ -452,7 +452,8 @@ describe('LanTransport', () => {
       let messages = 0;
       t.on('message', () => messages++);
       const pending = t.send(REQUEST, sendOptions());
-      while (s.received.length === 0) await new Promise((r) => setTimeout(r, 5));
+      for (const deadline = Date.now() + 5_000; s.received.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(s.received.length, 1, 'the request reached the server');
       await t.close();
       await assert.rejects(pending, (e: unknown) => e instanceof TransportError && e.code === 'E_CLOSED');
       assert.ok(serverSocket !== undefined);

@@ -31,6 +31,20 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 3000)
   }
 }
 
+/**
+ * A frame written after the ones under test: the line keeps order, so once
+ * the barrier's message is out, anything the frames before it were going to
+ * give has been given (no fixed wait for "nothing more follows").
+ */
+const BARRIER = envelope('Ack', { barrier: true });
+async function untilBarrier(other: Peer, rec: Recorder): Promise<Envelope[]> {
+  await other.write(encodeFrame(Buffer.from(BARRIER)));
+  await waitFor('the barrier frame', () => rec.messages.some((m) => JSON.stringify(m) === JSON.stringify(JSON.parse(BARRIER))));
+  const i = rec.messages.findIndex((m) => JSON.stringify(m) === JSON.stringify(JSON.parse(BARRIER)));
+  assert.equal(i, rec.messages.length - 1, 'nothing follows the barrier');
+  return rec.messages.slice(0, i);
+}
+
 /** Everything a transport emits, in order. */
 interface Recorder {
   messages: Envelope[];
@@ -117,9 +131,11 @@ describe('SerialTransport over real pty pairs', function () {
     const env = envelope('Sale', { amount: 1234, note: 'ünïcode ✓' });
     await t.send(env, sendOptions());
     const expected = encodeFrame(Buffer.from(env, 'utf8'));
-    await waitFor('the frame on the peer', () => other.received().length >= expected.length);
-    await sleep(50); // nothing more may follow
-    assert.deepEqual(other.received(), expected);
+    // A second frame sent after it: when it is in, nothing else came between.
+    const barrier = encodeFrame(Buffer.from(BARRIER, 'utf8'));
+    await t.send(BARRIER, sendOptions());
+    await waitFor('the frame and the barrier on the peer', () => other.received().length >= expected.length + barrier.length);
+    assert.deepEqual(other.received(), Buffer.concat([expected, barrier]));
   });
 
   it('emits a response fed in one-byte pieces exactly once', async () => {
@@ -133,12 +149,12 @@ describe('SerialTransport over real pty pairs', function () {
     const frame = encodeFrame(Buffer.from(env));
     for (const byte of frame) {
       await other.write(Uint8Array.of(byte));
-      await sleep(1);
+      await sleep(1); // one byte per write, each its own chunk: the input under test
     }
     await waitFor('the message', () => rec.messages.length > 0);
-    await sleep(100);
-    assert.equal(rec.messages.length, 1);
-    assert.deepEqual(rec.messages[0], JSON.parse(env));
+    const before = await untilBarrier(other, rec);
+    assert.equal(before.length, 1);
+    assert.deepEqual(before[0], JSON.parse(env));
     assert.deepEqual(rec.discards, []);
   });
 
@@ -154,9 +170,9 @@ describe('SerialTransport over real pty pairs', function () {
     const noise = Buffer.from([0x00, 0xff, 0x55, 0x13, 0x55, 0x00, 0x06, 0x00, 0x10, 0x02, 0xde, 0xad, 0xbe, 0xef, 0x41]);
     await other.write(Buffer.concat([noise, encodeFrame(Buffer.from(env))]));
     await waitFor('the message', () => rec.messages.length > 0);
-    await sleep(50);
-    assert.equal(rec.messages.length, 1);
-    assert.deepEqual(rec.messages[0], JSON.parse(env));
+    const before = await untilBarrier(other, rec);
+    assert.equal(before.length, 1);
+    assert.deepEqual(before[0], JSON.parse(env));
     assert.ok(rec.discards.length >= 1, 'the noise is reported');
     const skipped = rec.discards
       .map((reason) => /^skipped (\d+) byte/.exec(reason))
@@ -177,8 +193,7 @@ describe('SerialTransport over real pty pairs', function () {
     const goodEnv = envelope('Refund', { amount: 1 });
     await other.write(Buffer.concat([bad, encodeFrame(Buffer.from(goodEnv))]));
     await waitFor('the message', () => rec.messages.length > 0);
-    await sleep(50);
-    assert.deepEqual(rec.messages, [JSON.parse(goodEnv)]);
+    assert.deepEqual(await untilBarrier(other, rec), [JSON.parse(goodEnv)]);
     assert.ok(rec.discards.includes('frame data CRC mismatch'), `discards: ${rec.discards.join('; ')}`);
     for (const reason of rec.discards) {
       assert.ok(!reason.includes('must-not-leak') && !reason.includes(badEnv.slice(30, 50)), 'no payload in a discard reason');
@@ -195,8 +210,7 @@ describe('SerialTransport over real pty pairs', function () {
     const goodEnv = envelope('Ack', { ok: true });
     await other.write(Buffer.concat([encodeFrame(Buffer.from('{"version":"2.0"}')), encodeFrame(Buffer.from(goodEnv))]));
     await waitFor('the message', () => rec.messages.length > 0);
-    await sleep(50);
-    assert.deepEqual(rec.messages, [JSON.parse(goodEnv)]);
+    assert.deepEqual(await untilBarrier(other, rec), [JSON.parse(goodEnv)]);
     assert.deepEqual(rec.discards, ['frame data is not a valid envelope']);
   });
 
@@ -228,8 +242,10 @@ describe('SerialTransport over real pty pairs', function () {
     await t.open();
 
     await other.write(truncated);
-    await sleep(50);
+    await sleep(50); // two separate writes, a quiet gap well under the timeout between them
     await other.write(encodeFrame(Buffer.from(shortEnv)));
+    // The behaviour under test is that time passes with nothing emitted (the
+    // decoder holds the frame until the 60 s timeout): this wait stays.
     await sleep(400);
     assert.deepEqual(rec.messages, []);
     assert.ok(!rec.discards.some((r) => r.startsWith('truncated frame')));
@@ -258,7 +274,9 @@ describe('SerialTransport over real pty pairs', function () {
       assert.equal(err.code, 'E_CLOSED');
       return true;
     });
-    await sleep(300); // several failed attempts while the device is gone
+    // Time passing with the device gone is the behaviour under test (failed
+    // attempts emit no event: the state stays reconnecting): this wait stays.
+    await sleep(300);
     assert.equal(t.state, 'reconnecting');
 
     current = await startPtyPair({ a, b }); // the adapter is plugged back in
@@ -355,14 +373,18 @@ describe('SerialTransport over real pty pairs', function () {
     const t = transport({ path: probe.a, reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
     const rec = record(t);
     await assert.rejects(t.open());
-    await sleep(80); // a few retries
+    // Retries happen unseen (the state stays reconnecting): letting a few
+    // pass before close() is part of the behaviour under test.
+    await sleep(80);
     const started = Date.now();
     await t.close();
     await t.close();
     assert.ok(Date.now() - started < 1100, 'close resolves promptly');
     assert.equal(t.state, 'closed');
     const seen = rec.states.length;
-    await sleep(200); // any retry would have fired by now
+    // Under test: no retry fires after close(). A retry is due within 20 ms
+    // (maxDelayMs), so this wait is ten of them; it stays.
+    await sleep(200);
     assert.equal(rec.states.length, seen);
     assert.deepEqual(
       rec.states.map((s) => s.state),
@@ -387,7 +409,9 @@ describe('SerialTransport over real pty pairs', function () {
         const peer = new SerialPort({ path: ${JSON.stringify(b)}, baudRate: 115200, autoOpen: false });
         await new Promise((r, j) => peer.open((e) => (e ? j(e) : r())));
         await new Promise((r) => peer.write(Buffer.from(${JSON.stringify(frame)}, 'hex'), () => peer.drain(r)));
-        await sleep(100);
+        // until the transport has read the partial frame (its inter-frame timer armed)
+        for (const deadline = Date.now() + 3000; t.interFrameTimer === undefined && Date.now() < deadline; ) await sleep(5);
+        if (t.interFrameTimer === undefined) throw new Error('the partial frame was never read');
         await t.send(${JSON.stringify(shortEnv)}, { signal: new AbortController().signal, action: 'Ack', requestID: 'x' });
         await new Promise((r) => peer.close(r));
         await t.close();
