@@ -19,7 +19,7 @@ const example = path.join(root, 'examples', 'kiosk-dashboard.json');
 function userDirWithDashboard(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-kiosk-'));
   fs.mkdirSync(path.join(dir, 'node_modules', '@flowfuse'), { recursive: true });
-  fs.symlinkSync(path.join(root, 'node_modules', '@flowfuse', 'node-red-dashboard'), path.join(dir, 'node_modules', '@flowfuse', 'node-red-dashboard'), 'dir');
+  fs.symlinkSync(path.dirname(require.resolve('@flowfuse/node-red-dashboard/package.json')), path.join(dir, 'node_modules', '@flowfuse', 'node-red-dashboard'), 'dir');
   return dir;
 }
 
