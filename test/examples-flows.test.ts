@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { allNodes, clearJournals, helper, type Msg } from './helpers/node-red';
+import { allNodes, helper, type Msg, useRuntime } from './helpers/node-red';
 import type { TerminalHandle } from '../nodes/common/terminal-handle';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -43,16 +43,7 @@ const press = (id: string) => (helper.getNode(id) as unknown as { receive(m: unk
 
 describe('the kiosk example: one payment, one product', function () {
   this.timeout(30_000);
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    clearJournals();
-  });
+  useRuntime();
 
   /** The kiosk example, with its waits shortened (card wait 2 s, unknown outcome 0.3 s, checks every 0.5 s). */
   async function loadKiosk(): Promise<{ dispensed: Msg[]; declined: Msg[]; staff: Msg[] }> {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { catalog, withCatalog } from './helpers/catalog';
-import { clearJournals, helper, nextMessage, nodes, type Msg } from './helpers/node-red';
+import { helper, nextMessage, nodes, type Msg, useRuntime } from './helpers/node-red';
 import { buildReceipt, displayWidth } from '../lib/session/receipt';
 import { receiptTexts } from '../nodes/common/receipt-node';
 
@@ -47,16 +47,7 @@ function assertReceiptShape(receipt: { customer: string[]; merchant: string[] },
 
 describe('kiosk: progress output and receipts (Node-RED runtime, simulator)', function () {
   this.timeout(30_000);
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    clearJournals();
-  });
+  useRuntime();
 
   it('without the progress box: one output as before, now with msg.receipt', async () => {
     await helper.load(allNodes, [terminal, ...base, { id: 's', type: 'wonder-sale', z: 'f1', terminal: T, wires: [['out']] }]);

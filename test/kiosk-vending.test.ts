@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { catalog, withCatalog } from './helpers/catalog';
-import { clearJournals, helper, nextMessage, nodes, userDir, type Msg } from './helpers/node-red';
+import { helper, nextMessage, nodes, userDir, type Msg, useRuntime } from './helpers/node-red';
 import { coreNode } from './helpers/node-red-install';
 import type { SimulatedTerminal } from '../lib/simulator';
 import type { JournalEntry } from '../lib/session/journal';
@@ -37,16 +37,7 @@ function simulator(): SimulatedTerminal {
 
 describe('vending example: dispense only after approval, void (or refund) when the machine cannot', function () {
   this.timeout(30_000);
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    clearJournals();
-  });
+  useRuntime();
 
   it('slot A: approved, then dispensed; nothing voided', async () => {
     await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));

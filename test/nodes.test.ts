@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { allNodes, clearJournals, helper, messages, nextMessage, userDir, type Msg } from './helpers/node-red';
+import { allNodes, helper, messages, nextMessage, userDir, type Msg, useRuntime } from './helpers/node-red';
 import type { SimulatedTerminal } from '../lib/simulator/terminal';
 
 const T = 'term1';
@@ -29,16 +29,7 @@ function simulatorOf(id = T): SimulatedTerminal {
 
 describe('Node-RED nodes on the simulator transport', function () {
   this.timeout(20_000);
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    clearJournals();
-  });
+  useRuntime();
 
   it('registers every node type', async () => {
     await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allNodes, clearJournals, helper, nextMessage, type Msg } from './helpers/node-red';
+import { allNodes, helper, nextMessage, type Msg, useRuntime } from './helpers/node-red';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { TerminalHandle } from '../nodes/common/terminal-handle';
@@ -51,16 +51,7 @@ async function closedPort(): Promise<number> {
 
 describe('status that tells the truth', function () {
   this.timeout(30_000);
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    clearJournals();
-  });
+  useRuntime();
 
   it('status texts are short i18n keys that exist in all three languages', () => {
     const lookup = (o: unknown, key: string) => key.split('.').reduce((v: any, k) => (v === undefined ? undefined : v[k]), o);

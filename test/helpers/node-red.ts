@@ -59,3 +59,20 @@ export function messages(id: string, count: number, timeoutMs = 20_000): Promise
     });
   });
 }
+
+/**
+ * The hooks every suite of node tests in the real runtime needs: the helper's
+ * server started once, each test's flows unloaded and journals cleared after it.
+ */
+export function useRuntime(): void {
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    clearJournals();
+  });
+}
