@@ -275,39 +275,37 @@ export class TerminalSession extends EventEmitter {
       if (WAITS_FOR_CARDHOLDER.includes(action)) this.emit('activity', { kind: 'waiting-card', action, requestID, referenceID: asked.referenceID });
     };
     if (answersInline(this.transport)) waitingCard();
-    {
-      let resolved: Resolved;
-      let answer;
-      let cause: unknown;
-      try {
-        answer = await this.exchange.send(action, ctx.body, requestID, ctx.options.timeoutMs ?? this.timeoutFor(action), answersInline(this.transport) ? undefined : waitingCard);
-      } catch (err) {
-        if (isNotSent(err)) {
-          // Certainly never left this host: the same referenceID may be used again.
-          await this.ledger.notSent(action, asked.referenceID);
-          throw aboutPayment(err, asked.referenceID, true);
-        }
-        // Closing, or only answers we cannot decrypt: the outcome is unknown and the journal keeps it open.
-        if (this.closing.signal.aborted || err instanceof SecurityError) throw aboutPayment(err, asked.referenceID, false);
-        cause = err;
+    let resolved: Resolved;
+    let answer;
+    let cause: unknown;
+    try {
+      answer = await this.exchange.send(action, ctx.body, requestID, ctx.options.timeoutMs ?? this.timeoutFor(action), answersInline(this.transport) ? undefined : waitingCard);
+    } catch (err) {
+      if (isNotSent(err)) {
+        // Certainly never left this host: the same referenceID may be used again.
+        await this.ledger.notSent(action, asked.referenceID);
+        throw aboutPayment(err, asked.referenceID, true);
       }
-      if (answer !== undefined) {
-        const decision = decideAnswer(asked, { action: answer.action, body: answer.body });
-        resolved = isSettled(decision)
-          ? { decision, response: answer, queries: 0 }
-          : await this.resolvePayment(ctx, { first: decision, lastBody: answer.body, heardFrom: true });
-        // The terminal knew this reference from before (a journal that lost it, another till): its outcome is that earlier one's.
-        if (decision.reason === 'reference-used') return { ...(await this.recordResolved(ctx, resolved)), duplicate: true };
-      } else {
-        resolved = await this.resolvePayment(ctx, { cause, heardFrom: false });
-      }
-      const outcome = await this.recordResolved(ctx, resolved);
-      if (this.abortRequested.has(requestID)) {
-        outcome.abortRequested = true;
-        if (outcome.result === 'Success') outcome.approvedDespiteAbort = true;
-      }
-      return outcome;
+      // Closing, or only answers we cannot decrypt: the outcome is unknown and the journal keeps it open.
+      if (this.closing.signal.aborted || err instanceof SecurityError) throw aboutPayment(err, asked.referenceID, false);
+      cause = err;
     }
+    if (answer !== undefined) {
+      const decision = decideAnswer(asked, { action: answer.action, body: answer.body });
+      resolved = isSettled(decision)
+        ? { decision, response: answer, queries: 0 }
+        : await this.resolvePayment(ctx, { first: decision, lastBody: answer.body, heardFrom: true });
+      // The terminal knew this reference from before (a journal that lost it, another till): its outcome is that earlier one's.
+      if (decision.reason === 'reference-used') return { ...(await this.recordResolved(ctx, resolved)), duplicate: true };
+    } else {
+      resolved = await this.resolvePayment(ctx, { cause, heardFrom: false });
+    }
+    const outcome = await this.recordResolved(ctx, resolved);
+    if (this.abortRequested.has(requestID)) {
+      outcome.abortRequested = true;
+      if (outcome.result === 'Success') outcome.approvedDespiteAbort = true;
+    }
+    return outcome;
   }
 
   /** Asks until the payment is settled; a refusal for a taken reference is recorded as such. */
