@@ -229,7 +229,9 @@ describe('transaction journal', () => {
 
   it('a refused new payment (an earlier one unresolved) is E_BLOCKED, not E_PENDING, and is not sent', async () => {
     const terminal = new SimulatedTerminal({ cardDelayMs: 5, pendingMs: 60_000 });
-    const session = sessionWith(new Journal(tempFile()), terminal, { resolveTimeoutMs: 60 });
+    // A long card window: the unresolved sale may still be in progress on the terminal, so it holds the next one back
+    // (past its window it would not: test/faults.test.ts, terminal reboot).
+    const session = sessionWith(new Journal(tempFile()), terminal, { resolveTimeoutMs: 60, paymentTimeoutMs: 60_000 });
     await session.open();
     await assert.rejects(session.request('Sale', { amount: SIMULATOR_AMOUNTS.pendingThenApprove, currency: 'HKD', referenceID: 'STILL-OPEN' }), (e: unknown) => (e as { code?: string }).code === 'E_PENDING');
     await assert.rejects(session.request('Sale', { amount: '1.00', currency: 'HKD', referenceID: 'NEXT' }), (e: unknown) => (e as { code?: string }).code === 'E_BLOCKED');
