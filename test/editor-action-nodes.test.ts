@@ -93,6 +93,22 @@ type PageRED = {
 type InPage = { RED: PageRED };
 
 /**
+ * Opens a node's edit dialog. An edit asked for while the previous tray is still closing can be dropped
+ * by the editor (seen once under load): it is asked again until the dialog shows, each time waiting on that.
+ */
+async function openDialog(page: Page, type: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.evaluate((t) => (globalThis as unknown as InPage).RED.editor.edit((globalThis as unknown as InPage).RED.nodes.node(`n-${t}`)), type);
+    try {
+      await page.waitForSelector('#node-input-name', { state: 'visible', timeout: 5_000 });
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+/**
  * Cancels the edit dialog. A click that lands while the tray is still sliding in can be lost (seen once
  * under load on Node-RED 5): the click is repeated until the dialog is gone, each time waiting on that.
  */
@@ -164,8 +180,7 @@ describe('the action nodes\' generated editor definitions and help in a real bro
     it(`in ${lang} each action node's dialog shows its fields with their labels, and the saved values`, async () => {
       const page = await openEditor(lang);
       for (const type of TYPES) {
-        await page.evaluate((t) => (globalThis as unknown as InPage).RED.editor.edit((globalThis as unknown as InPage).RED.nodes.node(`n-${t}`)), type);
-        await page.waitForSelector('#node-input-name', { state: 'visible' });
+        await openDialog(page, type);
         const dialog = await page.evaluate(() => {
           const labels = Array.from(document.querySelectorAll('#dialog-form label[for^="node-input-"]')).map((l) => [l.getAttribute('for'), l.textContent!.trim()]);
           const tips = Array.from(document.querySelectorAll('#dialog-form .form-tips')).map((t) => t.textContent!.trim());
