@@ -1,50 +1,8 @@
 import { strict as assert } from 'node:assert';
-import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { TerminalSession } from '../lib/session';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { CloudTransport } from '../lib/transport/cloud';
-import { selfSignedCertificate } from './helpers/tls';
-
-interface Seen {
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-/**
- * Plays the Wonder cloud gateway on loopback HTTPS (certificate made in the
- * test): checks the headers, hands the envelope to a simulated terminal and
- * wraps its answer in {code, message, data}.
- */
-async function gateway(terminal: SimulatedTerminal) {
-  const cert = selfSignedCertificate();
-  const seen: Seen[] = [];
-  const server = https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({ url: req.url ?? '', headers: req.headers });
-      const reply = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.headers['x-p-business-id'] !== 'biz-1') return reply({ code: 40001, message: 'unknown business', data: null });
-      if (req.url !== '/info' && !req.headers['x-device-sn']) return reply({ code: 40002, message: 'device sn required', data: null });
-      void terminal.handle(Buffer.concat(chunks)).then((answer) => {
-        if (answer === null) return; // no answer: the client's time-out decides
-        reply({ code: 0, message: 'success', data: JSON.parse(answer) });
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    seen,
-    base,
-    cert,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
+import { cloudGateway as gateway } from './helpers/cloud-gateway';
 
 describe('cloud path end to end (HTTPS gateway on loopback)', function () {
   this.timeout(15_000);
