@@ -13,6 +13,7 @@ import { nodeRedPairingStore } from './common/pairing-key';
 import { jsonOnly, PairLimiter } from './common/pair-guard';
 import { listSerialPorts, SERIAL_BY_ID_DIR } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
+import { deregisterTerminal, registerTerminal } from './common/terminal-registry';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -60,6 +61,20 @@ function sameConfig(a: TerminalConfig, b: TerminalConfig): boolean {
   // TLS settings too: the stored code goes only where, and as, the deployed node would send it.
   const keys = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'cloudEnv', 'cloudUrl', 'cloudInfoUrl', 'businessId', 'deviceSn', 'https', 'caFile', 'tlsFingerprint'] as const;
   return keys.every((k) => String(a[k] ?? '') === String(b[k] ?? ''));
+}
+
+/** Where the terminal is: port, host:port or business/device (never a secret). */
+function addressOf(def: Partial<TerminalDef>): string {
+  switch (def.transport) {
+    case 'serial':
+      return def.serialPort ?? '';
+    case 'lan':
+      return `${def.host ?? ''}:${def.port || 8443}`;
+    case 'cloud':
+      return `${def.businessId ?? ''}/${def.deviceSn || ''}`;
+    default:
+      return '';
+  }
 }
 
 let registered: { events: NodeAPI['events']; listener: () => void } | undefined;
@@ -142,6 +157,15 @@ export = function register(RED: NodeAPI): void {
       healthCheckMs: healthMs,
     });
     const handle = node.wonder;
+    registerTerminal({
+      id: node.id,
+      name: node.name || `${def.transport} ${def.serialPort ?? def.host ?? def.businessId ?? ''}`.trim(),
+      transport: def.transport,
+      address: addressOf(def),
+      identity: identityOf(def, node.id),
+      journalFile: myJournal,
+      handle,
+    });
     const problem = timeoutError ?? handle.configError;
     if (problem !== undefined) {
       node.error(t(RED, 'errors.config', { detail: describeError(RED, problem) }));
@@ -167,6 +191,7 @@ export = function register(RED: NodeAPI): void {
     }
     node.on('close', (_removed: boolean, done: () => void) => {
       journalsInUse.delete(myJournal);
+      deregisterTerminal(node.id, handle);
       handle.close().then(done, done);
     });
   }

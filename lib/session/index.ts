@@ -13,3 +13,4 @@ export * from './private-files';
 export * from './pairing-store';
 export * from './cloud-pairing';
 export * from './receipt';
+export * from './trace';

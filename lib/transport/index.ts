@@ -6,3 +6,4 @@ export * from './serial';
 export * from './lan';
 export * from './cloud';
 export * from './link-cause';
+export * from './line-counters';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { validatePairingCode, WonderError, type Action, type RequestParams } from '../../lib/protocol';
-import { linkCause, type TransportState } from '../../lib/transport';
+import { emptyLineCounters, linkCause, type LineCounters, type TransportState } from '../../lib/transport';
 import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../../lib/simulator';
 import {
   CloudPairing,
@@ -8,6 +8,7 @@ import {
   Journal,
   PendingError,
   TerminalSession,
+  TraceLog,
   type BusyPolicy,
   type Outcome,
   type PairingStore,
@@ -77,6 +78,14 @@ export class TerminalHandle extends EventEmitter {
   private pairingRun: Promise<unknown> | undefined;
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
+  /** The line's counters since this handle started (what the operator tools show; the diagnosis reads them). */
+  readonly counters: LineCounters = emptyLineCounters();
+  /** The last 200 exchanges, redacted (times, direction, action, request ID, sizes, result). */
+  readonly trace = new TraceLog();
+  /** What the terminal said of itself (serial number, software version), once it has. */
+  device: { sn?: string; softwareVersion?: string } = {};
+  /** ISO time of the terminal's last answer. */
+  lastExchangeAt: string | undefined;
 
   constructor(options: HandleOptions) {
     super();
@@ -178,6 +187,7 @@ export class TerminalHandle extends EventEmitter {
       return;
     }
     if (a.kind === 'done') {
+      this.lastExchangeAt = new Date().toISOString();
       if (this.link.ok !== true) {
         this.link = { ok: true };
         this.update();
