@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Scan2PayTestServer } from './helpers/scan2pay-server';
+import { selfSignedCertificate } from './helpers/tls';
 import type { Scan2PayResponse } from '../lib/easycard';
 import { SEED_FAILED, SEED_RETRY1_FAILED, SEED_RETRY2_SUCCESS } from './helpers/easycard-fixtures';
 
@@ -219,6 +220,31 @@ describe('wonder-ecr easycard-retry (command line) against a Scan2Pay server', f
     assert.equal(out.Data.TXNResult, 'Fail');
     assert.deepEqual(server.requests.map((r) => r.data.Retry), ['1', '2', '3']);
     assert.match(run.stderr, /place the card on the reader again \(3\/3\); retrying in 0 s/);
+  });
+
+  it('--ca FILE trusts a private CA for an HTTPS endpoint; without it exit 3, nothing sent; a file that is not PEM exits 2 naming --ca', async function () {
+    const cert = selfSignedCertificate();
+    const secure = await new Scan2PayTestServer({ iv: IV, tls: cert }).start();
+    try {
+      const caFile = path.join(dir, 'private-ca.pem');
+      fs.writeFileSync(caFile, cert.cert);
+      const args = (extra: string[]) => ['--endpoint', secure.url, '--mch-id', 'Account0001', '--response', responseFile('ca.json', SEED_FAILED), '--rsa-public-key', responseFile('ca-key.pem', secure.publicKeyPem), '--aes-iv', IV, '--card-wait', '0', ...extra];
+      const refused = await start(args([]), secretEnv).done;
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.equal(secure.requests.length, 0);
+      const bad = await start(args(['--ca', keyFile]), secretEnv).done;
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /--ca.*not a PEM certificate/);
+      assert.equal(secure.requests.length, 0);
+      secure.script({ response: SEED_RETRY2_SUCCESS });
+      const run = await start(args(['--ca', caFile]), secretEnv).done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(json(run).ok, true);
+      assert.equal(secure.requests.length, 1);
+      assert.deepEqual(secure.failures, []);
+    } finally {
+      await secure.close();
+    }
   });
 
   it('a code that does not ask for a retry: exit 1, not-retryable, nothing sent', async function () {

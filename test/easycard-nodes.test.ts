@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { clearJournals, helper, type Msg } from './helpers/node-red';
 import { coreNode } from './helpers/node-red-install';
 import { Scan2PayTestServer } from './helpers/scan2pay-server';
+import { selfSignedCertificate } from './helpers/tls';
 import { Scan2PayClient, type Scan2PayResponse } from '../lib/easycard';
 import { SEED_FAILED, SEED_RETRY1_FAILED, SEED_RETRY2_SUCCESS } from './helpers/easycard-fixtures';
 
@@ -463,6 +465,7 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
       [{ mchId: '' }, {}, 'mchId'],
       [{ endpoint: 'http://scan2pay.example.com/api' }, {}, 'endpoint'],
       [{ timeZone: 'Mars/Olympus' }, {}, 'timeZone'],
+      [{ caFile: '/nonexistent/wonder-ecr/ca.pem' }, {}, 'caFile'],
     ];
     for (const [props, creds, field] of cases) {
       await load([account(props), retry()], credentials(creds));
@@ -485,6 +488,41 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     const caught = nextAt('caught');
     helper.getNode('r').receive({ payload: clone(SEED_FAILED) });
     assert.ok((await caught).error.message.includes('cardWait'));
+  });
+
+  it('caFile: an HTTPS endpoint under a private CA is trusted with it; without it nothing is sent', async function () {
+    const cert = selfSignedCertificate();
+    const secure = await new Scan2PayTestServer({ iv: IV, tls: cert }).start();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-ca-'));
+    try {
+      const caFile = path.join(dir, 'ca.pem');
+      fs.writeFileSync(caFile, cert.cert);
+      const creds = { [ACCOUNT]: { password: PASSWORD, rsaPublicKey: secure.publicKeyPem, aesIv: IV } };
+      // Without the CA: the certificate is refused before any request leaves; the outcome is not guessed.
+      await load([account({ endpoint: secure.url }), retry()], creds);
+      const refused = nextAt('done2');
+      helper.getNode('r').receive({ payload: clone(SEED_FAILED) });
+      const failed = await refused;
+      assert.equal(failed.easycard.ok, false);
+      assert.equal(failed.easycard.reason, 'not-sent');
+      assert.equal(failed.easycard.error.code, 'E_EASYCARD_NETWORK');
+      assert.match(failed.easycard.error.message, /SELF_SIGNED/);
+      assert.equal(secure.requests.length, 0);
+      await helper.unload();
+      clearJournals();
+
+      await load([account({ endpoint: secure.url, caFile }), retry()], creds);
+      secure.script({ response: SEED_RETRY2_SUCCESS });
+      const done = nextAt('done1');
+      helper.getNode('r').receive({ payload: clone(SEED_FAILED) });
+      const msg = await done;
+      assert.deepEqual(msg.payload, SEED_RETRY2_SUCCESS);
+      assert.equal(secure.requests.length, 1);
+      assert.deepEqual(secure.failures, []);
+    } finally {
+      await secure.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the stage and production keywords resolve to intella\'s URLs', async function () {

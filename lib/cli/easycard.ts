@@ -15,6 +15,7 @@ import { describeValue, isWonderError, renameField, validateSecondsMs, Validatio
 import { classifyFailure, EasyCardJournal, EasyCardRetry, failedResponseOf, makeRedactor, type Redactor, resolveEndpoint, type RetryResult, Scan2PayClient, type Scan2PayResponse } from '../easycard';
 import { cliEasyCardJournalFile } from './state';
 import type { CliIo } from './io';
+import { readCaFile } from '../transport';
 
 export const EASYCARD_EXIT = {
   completed: 0,
@@ -25,6 +26,7 @@ export const EASYCARD_EXIT = {
 
 export const EASYCARD_USAGE = `  wonder-ecr easycard-retry --endpoint stage|production|URL --mch-id ID --response FILE
       [--rsa-public-key FILE] [--aes-iv IV] [--card-wait SECONDS] [--time-zone ZONE] [--timeout SECONDS]
+      [--ca FILE]   (a PEM CA to trust for the endpoint's HTTPS: a private or staging CA)
       [--journal FILE | --no-journal]   (default journal: $XDG_STATE_HOME/wonder-ecr/easycard-<MchId>.jsonl)
       secrets from the environment only: EASYCARD_PASSWORD (trade password), EASYCARD_REFUND_KEY
       (refund password, for Refund/Cancel/EZCRefund); EASYCARD_RSA_PUBLIC_KEY_FILE and EASYCARD_AES_IV
@@ -41,6 +43,7 @@ const OPTIONS = {
   'card-wait': { type: 'string' },
   'time-zone': { type: 'string' },
   timeout: { type: 'string' },
+  ca: { type: 'string' },
   journal: { type: 'string' },
   'no-journal': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -188,6 +191,8 @@ function clientFrom(v: Record<string, string | boolean | undefined>, env: NodeJS
   if (aesIv === undefined || aesIv === '') throw new ValidationError('--aes-iv', 'the 16-character AES IV from intella is required: --aes-iv IV or EASYCARD_AES_IV');
   const refundKey = env.EASYCARD_REFUND_KEY;
   const timeZone = v['time-zone'] as string | undefined;
+  const caFile = v.ca as string | undefined;
+  const ca = caFile !== undefined && caFile !== '' ? readCaFile(caFile, '--ca') : undefined;
   try {
     return new Scan2PayClient({
       endpoint,
@@ -198,6 +203,7 @@ function clientFrom(v: Record<string, string | boolean | undefined>, env: NodeJS
       aesIv,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(timeZone !== undefined && timeZone !== '' ? { timeZone } : {}),
+      ...(ca !== undefined ? { ca } : {}),
     });
   } catch (err) {
     if (err instanceof ValidationError && err.field !== undefined && SOURCE_OF[err.field] !== undefined) {

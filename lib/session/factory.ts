@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { ValidationError } from '../protocol';
 import type { SimulatedTerminal } from '../simulator';
-import { CloudTransport, LanTransport, normalizeFingerprint, SerialTransport } from '../transport';
+import { CloudTransport, LanTransport, normalizeFingerprint, readCaFile, SerialTransport } from '../transport';
 import type { Transport, TransportKind } from '../transport';
 import { SimulatorTransport } from '../simulator';
 
@@ -82,18 +81,6 @@ export function checkTerminalConfig(config: TerminalConfig): void {
   }
 }
 
-/** A PEM CA file; a missing or unreadable one names the field. */
-function readCa(file: string): Buffer {
-  let pem: Buffer;
-  try {
-    pem = readFileSync(file);
-  } catch (err) {
-    throw new ValidationError('caFile', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ValidationError('caFile', 'is not a PEM certificate file');
-  return pem;
-}
-
 /** Builds the transport a config describes (after checking it). */
 export function createTransport(config: TerminalConfig): Transport {
   checkTerminalConfig(config);
@@ -108,7 +95,7 @@ export function createTransport(config: TerminalConfig): Transport {
       const port = integerIn(config.port, 'port', 1, 65_535, 8443);
       const host = config.host!.trim().replace(/^\[|\]$/g, '');
       const fingerprint = config.tlsFingerprint !== undefined && config.tlsFingerprint !== '' ? normalizeFingerprint(config.tlsFingerprint, 'tlsFingerprint') : undefined;
-      const ca = config.caFile !== undefined && config.caFile !== '' ? readCa(config.caFile) : undefined;
+      const ca = config.caFile !== undefined && config.caFile !== '' ? readCaFile(config.caFile) : undefined;
       if (ca !== undefined || fingerprint !== undefined) {
         return new LanTransport({ host, port, https: true, ...(ca !== undefined ? { ca } : {}), ...(fingerprint !== undefined ? { fingerprint } : {}) });
       }
@@ -122,7 +109,7 @@ export function createTransport(config: TerminalConfig): Transport {
         ...(config.deviceSn ? { deviceSn: config.deviceSn.trim() } : {}),
         ...(env === 'custom' ? { commandUrl: config.cloudUrl!.trim() } : {}),
         ...(env === 'custom' && config.cloudInfoUrl ? { infoUrl: config.cloudInfoUrl.trim() } : {}),
-        ...(config.caFile !== undefined && config.caFile !== '' ? { ca: readCa(config.caFile) } : {}),
+        ...(config.caFile !== undefined && config.caFile !== '' ? { ca: readCaFile(config.caFile) } : {}),
       });
     }
     default:

@@ -7,3 +7,4 @@ export * from './lan';
 export * from './cloud';
 export * from './link-cause';
 export * from './line-counters';
+export * from './ca-file';

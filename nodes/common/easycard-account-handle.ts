@@ -1,3 +1,4 @@
+import { readCaFile } from '../../lib/transport';
 import { isWonderError, renameField, validateSecondsMs, ValidationError, WonderError } from '../../lib/protocol';
 import { EasyCardJournal, type EasyCardRecord, EasyCardRetry, resolveEndpoint, type RetryClient, Scan2PayClient } from '../../lib/easycard';
 
@@ -7,6 +8,8 @@ export interface EasyCardAccountDef {
   mchId?: string;
   timeZone?: string;
   timeout?: string | number;
+  /** A PEM CA file on this host to trust for the endpoint's HTTPS (a private or staging CA). */
+  caFile?: string;
 }
 
 /** The library's option names → the node's property names, for errors a user can act on. */
@@ -61,6 +64,7 @@ export class EasyCardAccountHandle {
     try {
       const endpoint = resolveEndpoint(def.endpoint, 'endpoint');
       const timeoutMs = timeoutMsOf(def.timeout);
+      const caFile = typeof def.caFile === 'string' ? def.caFile.trim() : '';
       client = new Scan2PayClient({
         endpoint,
         mchId: typeof def.mchId === 'string' ? def.mchId.trim() : (def.mchId as unknown as string),
@@ -69,6 +73,7 @@ export class EasyCardAccountHandle {
         rsaPublicKey: creds.rsaPublicKey as string,
         aesIv: creds.aesIv as string,
         timeoutMs,
+        ...(caFile !== '' ? { ca: readCaFile(caFile, 'caFile') } : {}),
         ...(typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? { timeZone: def.timeZone.trim() } : {}),
       });
       if (journalFile !== undefined) {
