@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
-import { checkTerminalConfig, journalFileName, openPaymentsIn, type TerminalConfig, terminalIdentity } from '../lib/session';
+import { checkTerminalConfig, journalFileName, knownSn, openPaymentsIn, snIdentity, type TerminalConfig, terminalIdentity } from '../lib/session';
 import { CloudTransport } from '../lib/transport';
 import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import type { BusyPolicy, PairingStore } from '../lib/session';
@@ -13,7 +13,8 @@ import { nodeRedPairingStore } from './common/pairing-key';
 import { jsonOnly, PairLimiter } from './common/pair-guard';
 import { listSerialPorts, SERIAL_BY_ID_DIR } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
-import { deregisterTerminal, registerTerminal } from './common/terminal-registry';
+import { deregisterTerminal, registeredTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
+import { SameTerminalError, sameTerminalAs } from './common/same-terminal';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -142,8 +143,16 @@ export = function register(RED: NodeAPI): void {
     }
     const busyPolicy: BusyPolicy = def.busyPolicy === 'reject' ? 'reject' : 'queue';
     const myJournal = journalFile(identityOf(def, node.id));
-    journalsInUse.add(myJournal);
+    // Terminal identity: the journal follows the terminal's SN (not the simulator's); one config node per terminal.
+    const followDeviceSn = def.transport === 'serial' || def.transport === 'lan' || def.transport === 'cloud';
+    const known = followDeviceSn ? knownSn(path.dirname(myJournal), identityOf(def, node.id)) : undefined;
+    const same = sameTerminalAs({ id: node.id, transport: def.transport, address: addressOf(def), journalFile: known !== undefined ? journalFile(snIdentity(known)) : myJournal }, registeredTerminals());
+    const sameText = (other: { id: string; name: string; address: string }) => t(RED, 'errors.sameTerminal', { other: other.name || other.id, address: other.address });
+    const refuse = same !== undefined ? new SameTerminalError(sameText(same)) : undefined;
+    if (refuse === undefined) journalsInUse.add(myJournal);
     node.wonder = new TerminalHandle({
+      ...(refuse !== undefined ? { refuse } : {}),
+      followDeviceSn,
       config: configOf(def),
       pairingCode: node.credentials?.pairingCode,
       ...(def.clientDeviceSN ? { clientDeviceSN: def.clientDeviceSN } : {}),
@@ -157,6 +166,8 @@ export = function register(RED: NodeAPI): void {
       healthCheckMs: healthMs,
     });
     const handle = node.wonder;
+    const opened = handle.journal?.file;
+    if (opened !== undefined) journalsInUse.add(opened);
     registerTerminal({
       id: node.id,
       name: node.name || `${def.transport} ${def.serialPort ?? def.host ?? def.businessId ?? ''}`.trim(),
@@ -186,11 +197,23 @@ export = function register(RED: NodeAPI): void {
       handle.on('unresolved', (r: { entry: { referenceID: string; action: string } }) => {
         node.warn(t(RED, 'log.unresolved', { referenceID: r.entry.referenceID, action: r.entry.action }));
       });
+      // The terminal said its SN: the journal follows it (the sidebar and the orphan check see the new file).
+      handle.on('journal', (to: { journal: { file: string }; terminalId: string; sn?: string }) => {
+        journalsInUse.add(to.journal.file);
+        const entry = registeredTerminal(node.id);
+        if (entry?.handle === handle) Object.assign(entry, { journalFile: to.journal.file, identity: to.terminalId });
+        node.log(t(RED, 'log.journalFollowsSn', { sn: to.sn ?? '', file: to.journal.file }));
+      });
+      handle.on('duplicate', (err: Error) => {
+        const other = registeredTerminals().find((r) => r.id !== node.id && r.journalFile === (err as { file?: string }).file);
+        node.error(t(RED, 'errors.config', { detail: other !== undefined ? sameText(other) : err.message }));
+      });
       handle.on('health', (err: unknown) => node.debug(t(RED, 'log.healthCheckFailed', { detail: err instanceof Error ? err.message : String(err) })));
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
     node.on('close', (_removed: boolean, done: () => void) => {
-      journalsInUse.delete(myJournal);
+      if (refuse === undefined) journalsInUse.delete(myJournal);
+      if (handle.journal !== undefined) journalsInUse.delete(handle.journal.file);
       deregisterTerminal(node.id, handle);
       handle.close().then(done, done);
     });

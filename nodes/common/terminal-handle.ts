@@ -34,12 +34,13 @@ export interface HandleOptions {
   resolveTimeoutMs?: number;
   /** Interval between those TransactionStatus queries (default 2 s). */
   statusPollIntervalMs?: number;
-  /** The transaction journal's file (in the Node-RED user directory). */
+  /** The transaction journal's file (in the Node-RED user directory), the terminal's name in it (its place: see terminalIdentity). */
   journalFile?: string;
-  /** This terminal's name in the journal (its place: see terminalIdentity). */
   terminalId?: string;
   /** Move the journal to `journal-sn-<SN>.jsonl` once the terminal's SN is known (serial, LAN, cloud). */
   followDeviceSn?: boolean;
+  /** Open nothing: another config node already uses this terminal (shown "same terminal"). */
+  refuse?: WonderError;
   /** Idle health check: DeviceInfo this often while nothing else is queued or in flight (0 or absent: off). */
   healthCheckMs?: number;
   /** Where a cloud terminal's pinCode2 is kept across restarts. */
@@ -99,10 +100,12 @@ export class TerminalHandle extends EventEmitter {
     let identity: DeviceIdentity | undefined;
     let pairingCode = '';
     try {
+      if (options.refuse !== undefined) throw options.refuse;
       const transport = createTransport(options.config);
       const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
       pairingCode = validatePairingCode(code);
-      identity = DeviceIdentity.open(options, { moved: (to) => this.emit('journal', to), duplicate: (err) => this.emit('duplicate', err) });
+      const duplicate = (err: Error) => void (this.emit('duplicate', err), this.close('same-terminal')); // closes, shown "same terminal"
+      identity = DeviceIdentity.open(options, { moved: (to) => this.emit('journal', to), duplicate });
       session = new TerminalSession({
         ...identity.sessionOptions(options.terminalId),
         transport,
@@ -136,7 +139,7 @@ export class TerminalHandle extends EventEmitter {
         this.update(err instanceof Error ? err : undefined);
       },
     });
-    this.current = session === undefined ? 'unconfigured' : 'connecting';
+    this.current = session === undefined ? (options.refuse !== undefined ? 'same-terminal' : 'unconfigured') : 'connecting';
     if (session !== undefined) {
       this.pairing = new CloudPairing(session, pairingCode, options.pairingStore);
       // The device SN configured: the stored pinCode2 is used from the first request.
@@ -237,10 +240,7 @@ export class TerminalHandle extends EventEmitter {
   get journal(): Journal | undefined { return this.identity.journal; }
 
   /** Learns the terminal's SN and version from an answer; recovers once the SN is newly confirmed. */
-  private learn<T>(answer: T): T {
-    if (this.identity.observe(answer)) void this.recover();
-    return answer;
-  }
+  private learn<T>(answer: T): T { if (this.identity.observe(answer)) void this.recover(); return answer; }
 
   /** Starts connecting. Serial keeps retrying by itself; state events tell the outcome. */
   open(): Promise<void> {
@@ -378,14 +378,14 @@ export class TerminalHandle extends EventEmitter {
     });
   }
 
-  /** Closes the session and its port, within a bounded time. */
-  close(): Promise<void> {
+  /** Closes the session and its port, within a bounded time; `final`: the state shown after. */
+  close(final: ConnectionState = 'closed'): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.health.stop();
     this.closing = this.session === undefined ? Promise.resolve() : settledWithin(this.session.close(), CLOSE_GRACE_MS);
     return this.closing.then(async () => {
       await this.identity.close();
-      this.setState('closed');
+      this.setState(final);
       this.users.clear();
     });
   }
