@@ -98,10 +98,11 @@ export class DeviceIdentity {
     return this.confirmed || this.current?.sn === undefined;
   }
 
-  /** A (re)connect: the terminal behind the line may be another one. Payments wait (bounded) for `check` to tell. */
+  /** A (re)connect: the terminal behind the line may be another one. Payments and recovery wait (bounded) for `check` to tell. */
   connected(check: () => Promise<unknown>): void {
     this.confirmed = false;
-    if (this.checking !== undefined) return;
+    // Only a journal that follows the SN needs to know it before going on (the simulator, a pairing dialog's session: learnt from answers).
+    if (this.checking !== undefined || this.follower === undefined) return;
     this.checking = new Promise<void>((resolve) => (this.finishCheck = resolve));
     const done = () => {
       clearTimeout(timer);

@@ -345,7 +345,7 @@ export class TerminalHandle extends EventEmitter {
    */
   async pair(options: RequestOptions = {}): Promise<{ pair: Outcome<'Pair'>; ack: Outcome<'Ack'> }> {
     if (this.session === undefined || this.pairing === undefined) throw this.configError;
-    await this.keyReady;
+    await this.keyReady.then(() => this.identity.ready());
     if (this.health.running !== undefined) await this.health.running;
     while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
     const run = this.pairing.pair(options);
