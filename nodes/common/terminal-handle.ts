@@ -105,7 +105,7 @@ export class TerminalHandle extends EventEmitter {
       const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
       pairingCode = validatePairingCode(code);
       const duplicate = (err: Error) => void (this.emit('duplicate', err), this.close('same-terminal')); // closes, shown "same terminal"
-      identity = DeviceIdentity.open(options, { moved: (to) => this.emit('journal', to), duplicate });
+      identity = DeviceIdentity.open(options, { moved: (to) => void (this.emit('journal', to), this.recover()), duplicate });
       session = new TerminalSession({
         ...identity.sessionOptions(options.terminalId),
         transport,
