@@ -11,7 +11,7 @@ import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
 import { nodeRedPairingStore } from './common/pairing-key';
 import { jsonOnly, PairLimiter } from './common/pair-guard';
-import { listSerialPorts, SERIAL_BY_ID_DIR } from './common/serial-ports';
+import { listSerialPorts, SERIAL_BY_ID_DIR, stableAlternative } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
 import { deregisterTerminal, registeredTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
 import { SameTerminalError, sameTerminalAs } from './common/same-terminal';
@@ -227,11 +227,13 @@ export = function register(RED: NodeAPI): void {
 
   // ---- editor endpoints (behind the editor's own authentication and permissions) ----
 
-  RED.httpAdmin.get('/wonder-ecr/serialports', RED.auth.needsPermission('wonder-terminal.read'), (_req: Request, res: Response) => {
+  RED.httpAdmin.get('/wonder-ecr/serialports', RED.auth.needsPermission('wonder-terminal.read'), (req: Request, res: Response) => {
     // SerialPort.list() needs udevadm (and never lists ptys); the by-id links are read directly.
     const byIdDir = (RED.settings as { wonderEcr?: { serialByIdDir?: string } }).wonderEcr?.serialByIdDir ?? SERIAL_BY_ID_DIR;
+    // `?stableFor=/dev/ttyUSB0`: also the by-id link that points at that port (the editor suggests it).
+    const given = typeof req.query.stableFor === 'string' ? req.query.stableFor : undefined;
     listSerialPorts(() => import('serialport').then(({ SerialPort }) => SerialPort.list()), byIdDir).then(
-      (ports) => res.json({ ports }),
+      async (ports) => res.json(given === undefined ? { ports } : { ports, stable: (await stableAlternative(ports, given)) ?? null }),
       (err: unknown) => res.json({ ports: [], error: err instanceof Error ? err.message : String(err) }),
     );
   });
