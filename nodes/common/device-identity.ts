@@ -42,11 +42,16 @@ export class DeviceIdentity {
   private checking: Promise<void> | undefined;
   private finishCheck: (() => void) | undefined;
   private session: TerminalSession | undefined;
+  /** Ask DeviceInfo after each connect (serial, LAN: another terminal may be behind the same port or address). */
+  private checkOnConnect = false;
 
   /** Opens the journal; a journal that cannot be opened (or has another writer) is a configuration error naming the field. */
-  static open(options: { journalFile?: string; terminalId?: string; followDeviceSn?: boolean }, events: DeviceIdentityEvents): DeviceIdentity {
+  static open(options: { journalFile?: string; terminalId?: string; followDeviceSn?: boolean; config: { transport: string } }, events: DeviceIdentityEvents): DeviceIdentity {
     try {
-      return new DeviceIdentity(options.journalFile, options.terminalId, options.followDeviceSn === true, events);
+      const identity = new DeviceIdentity(options.journalFile, options.terminalId, options.followDeviceSn === true, events);
+      // A cloud terminal is named by its device SN already: its answers confirm it, no DeviceInfo is asked for.
+      identity.checkOnConnect = options.config.transport === 'serial' || options.config.transport === 'lan';
+      return identity;
     } catch (cause) {
       throw new WonderError('E_VALIDATION', `the transaction journal cannot be opened: ${(cause as Error).message}`, { cause, field: 'journal' });
     }
@@ -95,14 +100,14 @@ export class DeviceIdentity {
 
   /** Whether recovery may ask the terminal now: not before it has said who it is when the journal is an SN's from an earlier run. */
   get mayRecover(): boolean {
-    return this.confirmed || this.current?.sn === undefined;
+    return this.confirmed || this.current?.sn === undefined || !this.checkOnConnect;
   }
 
   /** A (re)connect: the terminal behind the line may be another one. Payments and recovery wait (bounded) for `check` to tell. */
   connected(check: () => Promise<unknown>): void {
     this.confirmed = false;
     // Only a journal that follows the SN needs to know it before going on (the simulator, a pairing dialog's session: learnt from answers).
-    if (this.checking !== undefined || this.follower === undefined) return;
+    if (this.checking !== undefined || this.follower === undefined || !this.checkOnConnect) return;
     this.checking = new Promise<void>((resolve) => (this.finishCheck = resolve));
     const done = () => {
       clearTimeout(timer);
