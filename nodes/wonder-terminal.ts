@@ -15,6 +15,7 @@ import { listSerialPorts, SERIAL_BY_ID_DIR, stableAlternative } from './common/s
 import { healthCheckMs } from './common/health-check';
 import { deregisterTerminal, registeredTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
 import { SameTerminalError, sameTerminalAs } from './common/same-terminal';
+import { IDENTITY_CHECK_MS } from './common/device-identity';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -103,9 +104,14 @@ export = function register(RED: NodeAPI): void {
     }
     for (const f of files) {
       const file = path.join(dir, f);
-      if (journalsInUse.has(file)) continue;
-      const open = openPaymentsIn(file);
-      if (open > 0) RED.log.warn(t(RED, 'log.orphanedJournal', { file, count: open }));
+      const warn = () => {
+        if (journalsInUse.has(file)) return;
+        const open = openPaymentsIn(file);
+        if (open > 0) RED.log.warn(t(RED, 'log.orphanedJournal', { file, count: open }));
+      };
+      // An SN's journal is taken up once its terminal has said its SN (an adapter under a new path): looked at after that check.
+      if (f.startsWith('journal-sn-') && !journalsInUse.has(file)) setTimeout(warn, IDENTITY_CHECK_MS + 1_000).unref();
+      else warn();
     }
   };
   // Registered once per runtime: a second registration (tests load the module again) replaces the first.

@@ -86,6 +86,19 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'terminal-identities.json'), 'utf8'))[`serial-${byId}`].sn, 'WP-ID-1');
   });
 
+  it('an SN journal with open payments that no terminal takes up is warned about once the terminals have said their SNs', async () => {
+    const dir = path.join(userDir, 'wonder-ecr');
+    fs.mkdirSync(dir, { recursive: true });
+    const entry = { referenceID: 'ELSEWHERE', action: 'Sale', terminal: 'sn-WP-GONE', requestID: 'r', state: 'open', openedAt: '2026-01-01T00:00:00Z' };
+    fs.writeFileSync(path.join(dir, 'journal-sn-WP-GONE.jsonl'), `${JSON.stringify(entry)}\n`);
+    await helper.load(allNodes, [...common, terminalNode('tty', 'counter', byId)], { tty: { pairingCode: '260880' } });
+    const warned = () => JSON.stringify(helper.log().args).includes('orphanedJournal');
+    // Not at once: the terminal deployed may be that SN's, under a new path.
+    assert.equal(warned(), false);
+    await until('the warning', warned, 10_000);
+    assert.equal(path.basename(handleOf('tty').journal!.file), 'journal-sn-WP-ID-1.jsonl');
+  });
+
   it('a second config node on the same port (by-id link vs device path) opens nothing and names the first; the first works; alone, the second works', async () => {
     const device = fs.realpathSync(pty.a);
     await helper.load(allNodes, [...common, terminalNode('tty1', 'counter', byId), terminalNode('tty2', 'second', device), sale('s1', 'tty1'), sale('s2', 'tty2')], {

@@ -103,6 +103,8 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
     assert.equal(recovered.wonder.referenceID, 'replug-1');
     assert.equal(recovered.wonder.result, 'Success');
     assert.equal(terminal.count('Sale', 'replug-1'), 1);
+    // The SN's journal was not called orphaned at deploy: the terminal took it up on its first answer.
+    assert.doesNotMatch(red.output(), /no deployed terminal uses it/);
     const entries = fs.readFileSync(snJournal, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(entries.filter((e) => e.referenceID === 'replug-1').at(-1).state, 'Success');
     // Both places now point at the SN; no journal is left under a port's name.
