@@ -40,7 +40,6 @@ export class DeviceIdentity {
   /** The SN was confirmed by an answer since the last connect. */
   private confirmed = false;
   private checking: Promise<void> | undefined;
-  private finishCheck: (() => void) | undefined;
   private session: TerminalSession | undefined;
   /** Ask DeviceInfo after each connect (serial, LAN: another terminal may be behind the same port or address). */
   private checkOnConnect = false;
@@ -108,11 +107,14 @@ export class DeviceIdentity {
     this.confirmed = false;
     // Only a journal that follows the SN needs to know it before going on (the simulator, a pairing dialog's session: learnt from answers).
     if (this.checking !== undefined || this.follower === undefined || !this.checkOnConnect) return;
-    this.checking = new Promise<void>((resolve) => (this.finishCheck = resolve));
+    let finish!: () => void;
+    const mine = new Promise<void>((resolve) => (finish = resolve));
+    this.checking = mine;
     const done = () => {
       clearTimeout(timer);
-      this.checking = undefined;
-      this.finishCheck?.();
+      // A later connect's check is its own.
+      if (this.checking === mine) this.checking = undefined;
+      finish();
     };
     const timer = setTimeout(done, IDENTITY_CHECK_MS);
     timer.unref?.();
