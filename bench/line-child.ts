@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < count; i += 10) {
     pairs.push(...(await Promise.all(Array.from({ length: Math.min(10, count - i) }, () => startPtyPair({ timeoutMs: 20_000 })))));
   }
-  const terminals = pairs.map(() => new SimulatedTerminal({ cardDelayMs: 0 }));
+  // Each its own serial number, as real terminals have (one SN is one terminal, with one journal and one config node).
+  const terminals = pairs.map((_, i) => new SimulatedTerminal({ cardDelayMs: 0, serverDeviceSN: `SIM-WONDER-${String(i + 1).padStart(4, '0')}` }));
   const servers: SerialServer[] = await Promise.all(
     pairs.map((pair, i) => serveSerial(terminals[i]!, pace > 0 ? { path: pair.b, paceBaud: pace } : { path: pair.b })),
   );

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
-import { checkTerminalConfig, journalFileName, openPaymentsIn, type TerminalConfig, terminalIdentity } from '../lib/session';
+import { checkTerminalConfig, journalFileName, knownSn, openPaymentsIn, snIdentity, type TerminalConfig, terminalIdentity } from '../lib/session';
 import { CloudTransport } from '../lib/transport';
 import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import type { BusyPolicy, PairingStore } from '../lib/session';
@@ -11,9 +11,11 @@ import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
 import { nodeRedPairingStore } from './common/pairing-key';
 import { jsonOnly, PairLimiter } from './common/pair-guard';
-import { listSerialPorts, SERIAL_BY_ID_DIR } from './common/serial-ports';
+import { listSerialPorts, SERIAL_BY_ID_DIR, stableAlternative } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
-import { deregisterTerminal, registerTerminal } from './common/terminal-registry';
+import { deregisterTerminal, registeredTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
+import { SameTerminalError, sameTerminalAs } from './common/same-terminal';
+import { IDENTITY_CHECK_MS } from './common/device-identity';
 import type { TerminalConfigNode } from './common/action-node';
 
 interface TerminalDef extends NodeDef {
@@ -102,9 +104,14 @@ export = function register(RED: NodeAPI): void {
     }
     for (const f of files) {
       const file = path.join(dir, f);
-      if (journalsInUse.has(file)) continue;
-      const open = openPaymentsIn(file);
-      if (open > 0) RED.log.warn(t(RED, 'log.orphanedJournal', { file, count: open }));
+      const warn = () => {
+        if (journalsInUse.has(file)) return;
+        const open = openPaymentsIn(file);
+        if (open > 0) RED.log.warn(t(RED, 'log.orphanedJournal', { file, count: open }));
+      };
+      // An SN's journal is taken up once its terminal has said its SN (an adapter under a new path): looked at after that check.
+      if (f.startsWith('journal-sn-') && !journalsInUse.has(file)) setTimeout(warn, IDENTITY_CHECK_MS + 1_000).unref();
+      else warn();
     }
   };
   // Registered once per runtime: a second registration (tests load the module again) replaces the first.
@@ -142,8 +149,16 @@ export = function register(RED: NodeAPI): void {
     }
     const busyPolicy: BusyPolicy = def.busyPolicy === 'reject' ? 'reject' : 'queue';
     const myJournal = journalFile(identityOf(def, node.id));
-    journalsInUse.add(myJournal);
+    // Terminal identity: the journal follows the terminal's SN (not the simulator's); one config node per terminal.
+    const followDeviceSn = def.transport === 'serial' || def.transport === 'lan' || def.transport === 'cloud';
+    const known = followDeviceSn ? knownSn(path.dirname(myJournal), identityOf(def, node.id)) : undefined;
+    const same = sameTerminalAs({ id: node.id, transport: def.transport, address: addressOf(def), journalFile: known !== undefined ? journalFile(snIdentity(known)) : myJournal }, registeredTerminals());
+    const sameText = (other: { id: string; name: string; address: string }) => t(RED, 'errors.sameTerminal', { other: other.name || other.id, address: other.address });
+    const refuse = same !== undefined ? new SameTerminalError(sameText(same)) : undefined;
+    if (refuse === undefined) journalsInUse.add(myJournal);
     node.wonder = new TerminalHandle({
+      ...(refuse !== undefined ? { refuse } : {}),
+      followDeviceSn,
       config: configOf(def),
       pairingCode: node.credentials?.pairingCode,
       ...(def.clientDeviceSN ? { clientDeviceSN: def.clientDeviceSN } : {}),
@@ -157,6 +172,8 @@ export = function register(RED: NodeAPI): void {
       healthCheckMs: healthMs,
     });
     const handle = node.wonder;
+    const opened = handle.journal?.file;
+    if (opened !== undefined) journalsInUse.add(opened);
     registerTerminal({
       id: node.id,
       name: node.name || `${def.transport} ${def.serialPort ?? def.host ?? def.businessId ?? ''}`.trim(),
@@ -186,11 +203,23 @@ export = function register(RED: NodeAPI): void {
       handle.on('unresolved', (r: { entry: { referenceID: string; action: string } }) => {
         node.warn(t(RED, 'log.unresolved', { referenceID: r.entry.referenceID, action: r.entry.action }));
       });
+      // The terminal said its SN: the journal follows it (the sidebar and the orphan check see the new file).
+      handle.on('journal', (to: { journal: { file: string }; terminalId: string; sn?: string }) => {
+        journalsInUse.add(to.journal.file);
+        const entry = registeredTerminal(node.id);
+        if (entry?.handle === handle) Object.assign(entry, { journalFile: to.journal.file, identity: to.terminalId });
+        node.log(t(RED, 'log.journalFollowsSn', { sn: to.sn ?? '', file: to.journal.file }));
+      });
+      handle.on('duplicate', (err: Error) => {
+        const other = registeredTerminals().find((r) => r.id !== node.id && r.journalFile === (err as { file?: string }).file);
+        node.error(t(RED, 'errors.config', { detail: other !== undefined ? sameText(other) : err.message }));
+      });
       handle.on('health', (err: unknown) => node.debug(t(RED, 'log.healthCheckFailed', { detail: err instanceof Error ? err.message : String(err) })));
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
     node.on('close', (_removed: boolean, done: () => void) => {
-      journalsInUse.delete(myJournal);
+      if (refuse === undefined) journalsInUse.delete(myJournal);
+      if (handle.journal !== undefined) journalsInUse.delete(handle.journal.file);
       deregisterTerminal(node.id, handle);
       handle.close().then(done, done);
     });
@@ -204,11 +233,13 @@ export = function register(RED: NodeAPI): void {
 
   // ---- editor endpoints (behind the editor's own authentication and permissions) ----
 
-  RED.httpAdmin.get('/wonder-ecr/serialports', RED.auth.needsPermission('wonder-terminal.read'), (_req: Request, res: Response) => {
+  RED.httpAdmin.get('/wonder-ecr/serialports', RED.auth.needsPermission('wonder-terminal.read'), (req: Request, res: Response) => {
     // SerialPort.list() needs udevadm (and never lists ptys); the by-id links are read directly.
     const byIdDir = (RED.settings as { wonderEcr?: { serialByIdDir?: string } }).wonderEcr?.serialByIdDir ?? SERIAL_BY_ID_DIR;
+    // `?stableFor=/dev/ttyUSB0`: also the by-id link that points at that port (the editor suggests it).
+    const given = typeof req.query.stableFor === 'string' ? req.query.stableFor : undefined;
     listSerialPorts(() => import('serialport').then(({ SerialPort }) => SerialPort.list()), byIdDir).then(
-      (ports) => res.json({ ports }),
+      async (ports) => res.json(given === undefined ? { ports } : { ports, stable: (await stableAlternative(ports, given)) ?? null }),
       (err: unknown) => res.json({ ports: [], error: err instanceof Error ? err.message : String(err) }),
     );
   });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { PaymentAction } from '../protocol';
 import { ensurePrivateDirectory, openPrivateAppend } from './private-files';
+import { JournalLock } from './journal-lock';
 
 const writeAsync = promisify(fs.write);
 const fdatasyncAsync = promisify(fs.fdatasync);
@@ -58,6 +59,8 @@ export interface JournalOptions {
    * that is no longer recognised as a duplicate; the terminal's own reference check is then the guard.
    */
   maxSettled?: number;
+  /** The file's writer lock, taken already by the caller (JournalLock.acquire); else the constructor takes it. */
+  lock?: JournalLock;
 }
 
 const OUTCOME_FIELDS: ReadonlyArray<keyof JournalOutcome> = [
@@ -110,13 +113,21 @@ export class Journal {
   private waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private flushing: Promise<void> | undefined;
   private compactWanted = false;
+  /** One writer per file: held from here to close() (JournalLockedError when another live writer holds it). */
+  private readonly lock: JournalLock;
 
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
     this.maxSettled = options.maxSettled ?? 10_000;
     ensurePrivateDirectory(path.dirname(file));
-    this.load();
-    this.fd = openPrivateAppend(file);
+    this.lock = options.lock ?? JournalLock.acquire(file);
+    try {
+      this.load();
+      this.fd = openPrivateAppend(file);
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
     if (this.lines > 2 * (this.maxSettled + this.open.size)) {
       this.compactWanted = true;
       this.flushing = this.flush();
@@ -187,6 +198,7 @@ export class Journal {
       fs.closeSync(this.fd);
       this.fd = -1;
     }
+    this.lock.release();
   }
 
   private remember(entry: JournalEntry): void {

@@ -27,9 +27,19 @@ export class PaymentLedger {
   private readonly running = new Map<string, Running>();
 
   constructor(
-    readonly journal: Journal | undefined,
-    private readonly terminalId: string,
+    public journal: Journal | undefined,
+    private terminalId: string,
   ) {}
+
+  /**
+   * Goes on in another journal under another terminal name (the terminal's SN
+   * became known). The caller has copied every entry into it first: from here
+   * on every look-up and write goes there.
+   */
+  useJournal(journal: Journal, terminalId: string): void {
+    this.journal = journal;
+    this.terminalId = terminalId;
+  }
 
   /** Decides what to do with a payment; throws ValidationError for a reference reused with other terms. */
   admit(asked: Asked): Admission {

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, PAYMENT_ACTIONS, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
 import type { Envelope } from '../protocol';
-import { journalKey, type JournalEntry } from './journal';
+import { journalKey, type Journal, type JournalEntry } from './journal';
 import { answersInline, type Transport, type TransportState } from '../transport';
 import { askedOf, type PaymentContext, type RequestContext } from './context';
 import { ReferenceTakenError } from './errors';
@@ -111,6 +111,9 @@ export class TerminalSession extends EventEmitter {
       cloud.setDeviceSn(info.body.deviceSn as string);
     }
   }
+
+  /** Goes on in another journal under another terminal name (the terminal's SN became known; see PaymentLedger.useJournal). */
+  useJournal(journal: Journal, terminalId: string): void { this.ledger.useJournal(journal, terminalId); }
 
   /** Switches to a new pin code (the cloud's pinCode2 after Pair). */
   rekey(pairingCode: string): void {

@@ -5,9 +5,10 @@ import type { LinkCause, TransportState } from '../../lib/transport';
  * once the terminal answered: an open port or an HTTP transport that has not
  * exchanged anything yet is `unchecked`; a failed exchange is
  * `unreachable:<cause>` until one succeeds; `pair-again` while the terminal
- * refuses the stored cloud pairing (pinCode2).
+ * refuses the stored cloud pairing (pinCode2); `same-terminal` when another
+ * config node already opens this terminal (this one opens nothing).
  */
-export type ConnectionState = 'unconfigured' | 'connecting' | 'unchecked' | 'connected' | `unreachable:${LinkCause}` | 'closed' | 'pair-again';
+export type ConnectionState = 'unconfigured' | 'connecting' | 'unchecked' | 'connected' | `unreachable:${LinkCause}` | 'closed' | 'pair-again' | 'same-terminal';
 
 /**
  * What a node using the terminal shows when idle: the connection state, or

@@ -95,3 +95,16 @@ export async function listSerialPorts(list: () => Promise<ListedPort[]>, byIdDir
   }
   return out;
 }
+
+/**
+ * The stable by-id link to offer instead of `given` (a device path such as
+ * /dev/ttyUSB0, or another link to the same device): undefined when `given`
+ * is a by-id link itself, or when none points at its device.
+ */
+export async function stableAlternative(ports: readonly SerialPortEntry[], given: string): Promise<string | undefined> {
+  const wanted = given.trim();
+  if (wanted === '' || ports.some((p) => p.stable && p.path === wanted)) return undefined;
+  const real = await fs.realpath(wanted).catch(() => undefined);
+  if (real === undefined) return undefined;
+  return ports.find((p) => p.stable && p.target === real)?.path;
+}

@@ -35,6 +35,8 @@ export function connectionStatus(state: ShownState): NodeStatus {
       return { fill: 'red', shape: 'dot', text: key('configError') };
     case 'pair-again':
       return { fill: 'red', shape: 'ring', text: key('pairAgain') };
+    case 'same-terminal':
+      return { fill: 'red', shape: 'dot', text: key('sameTerminal') };
     default:
       return { fill: 'grey', shape: 'ring', text: key('closed') };
   }

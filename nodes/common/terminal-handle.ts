@@ -5,7 +5,7 @@ import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../../lib/simulator';
 import {
   CloudPairing,
   createTransport,
-  Journal,
+  type Journal,
   PendingError,
   TerminalSession,
   TraceLog,
@@ -20,6 +20,8 @@ import {
 import { connectionStateOf, type ConnectionState, type Link, type ShownState } from './connection-state';
 export type { ConnectionState, ShownState } from './connection-state';
 import { HealthCheck } from './health-check';
+import { DeviceIdentity } from './device-identity';
+import { settledWithin } from './settled-within';
 import { QueuedRequests } from './queued-requests';
 
 export interface HandleOptions {
@@ -32,10 +34,13 @@ export interface HandleOptions {
   resolveTimeoutMs?: number;
   /** Interval between those TransactionStatus queries (default 2 s). */
   statusPollIntervalMs?: number;
-  /** The transaction journal's file (in the Node-RED user directory). */
+  /** The transaction journal's file (in the Node-RED user directory), the terminal's name in it (its place: see terminalIdentity). */
   journalFile?: string;
-  /** This terminal's name in the journal (the config node's id). */
   terminalId?: string;
+  /** Move the journal to `journal-sn-<SN>.jsonl` once the terminal's SN is known (serial, LAN, cloud). */
+  followDeviceSn?: boolean;
+  /** Open nothing: another config node already uses this terminal (shown "same terminal"). */
+  refuse?: WonderError;
   /** Idle health check: DeviceInfo this often while nothing else is queued or in flight (0 or absent: off). */
   healthCheckMs?: number;
   /** Where a cloud terminal's pinCode2 is kept across restarts. */
@@ -59,7 +64,8 @@ export class TerminalHandle extends EventEmitter {
   readonly session: TerminalSession | undefined;
   /** Why the config is unusable, when it is. */
   readonly configError: WonderError | undefined;
-  readonly journal: Journal | undefined;
+  /** The terminal's SN and software version (`device`) and the journal that follows the SN. */
+  private readonly identity: DeviceIdentity;
   private current: ConnectionState;
   private recovering: Promise<Recovery[]> | undefined;
   private readonly users = new Map<string, StateListener>();
@@ -83,7 +89,7 @@ export class TerminalHandle extends EventEmitter {
   /** The last 200 exchanges, redacted (times, direction, action, request ID, sizes, result). */
   readonly trace = new TraceLog();
   /** What the terminal said of itself (serial number, software version), once it has. */
-  device: { sn?: string; softwareVersion?: string } = {};
+  get device(): { sn?: string; softwareVersion?: string } { return this.identity.device; }
   /** ISO time of the terminal's last answer. */
   lastExchangeAt: string | undefined;
 
@@ -91,22 +97,17 @@ export class TerminalHandle extends EventEmitter {
     super();
     let session: TerminalSession | undefined;
     let configError: WonderError | undefined;
-    let journal: Journal | undefined;
+    let identity: DeviceIdentity | undefined;
     let pairingCode = '';
     try {
+      if (options.refuse !== undefined) throw options.refuse;
       const transport = createTransport(options.config);
       const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
       pairingCode = validatePairingCode(code);
-      if (options.journalFile !== undefined) {
-        try {
-          journal = new Journal(options.journalFile);
-        } catch (cause) {
-          throw new WonderError('E_VALIDATION', `the transaction journal cannot be opened: ${(cause as Error).message}`, { cause, field: 'journal' });
-        }
-      }
+      const duplicate = (err: Error) => void (this.emit('duplicate', err), this.close('same-terminal')); // closes, shown "same terminal"
+      identity = DeviceIdentity.open(options, { moved: (to) => void (this.emit('journal', to), this.recover()), duplicate });
       session = new TerminalSession({
-        ...(journal !== undefined ? { journal } : {}),
-        ...(options.terminalId !== undefined ? { terminalId: options.terminalId } : {}),
+        ...identity.sessionOptions(options.terminalId),
         transport,
         pairingCode,
         paymentTimeoutMs: options.paymentTimeoutMs,
@@ -117,28 +118,28 @@ export class TerminalHandle extends EventEmitter {
       });
     } catch (err) {
       configError = err as WonderError;
-      journal?.close().catch(() => undefined);
-      journal = undefined;
+      identity?.close().catch(() => undefined);
+      identity = undefined;
     }
     // One listener per node using this terminal: many nodes are normal, not a leak.
     this.setMaxListeners(0);
     session?.setMaxListeners(0);
     this.session = session;
     this.configError = configError;
-    this.journal = journal;
+    this.identity = identity?.attach(session!) ?? DeviceIdentity.none();
     this.kind = options.config.transport;
     // The idle health check: DeviceInfo through the queue, only when nothing else is waiting or in flight.
     this.health = new HealthCheck(options.healthCheckMs ?? 0, {
       idle: () => session !== undefined && !session.inFlight && session.queued === 0 && this.queuedRequests.size === 0,
       closed: () => session === undefined || this.closing !== undefined,
-      check: () => session!.request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS }),
+      check: () => session!.request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS }).then((answer) => this.learn(answer)),
       onResult: (err) => {
         this.link = err === undefined ? { ok: true } : { ok: false, cause: linkCause(err) };
         if (err !== undefined) this.emit('health', err);
         this.update(err instanceof Error ? err : undefined);
       },
     });
-    this.current = session === undefined ? 'unconfigured' : 'connecting';
+    this.current = session === undefined ? (options.refuse !== undefined ? 'same-terminal' : 'unconfigured') : 'connecting';
     if (session !== undefined) {
       this.pairing = new CloudPairing(session, pairingCode, options.pairingStore);
       // The device SN configured: the stored pinCode2 is used from the first request.
@@ -157,7 +158,11 @@ export class TerminalHandle extends EventEmitter {
       }
       this.update(err);
       // Back on line: settle what was left open before anything new is taken.
-      if (state === 'connected') void this.recover();
+      if (state === 'connected') {
+        // Who answers on this line (another terminal may be behind it now): learnt before payments and recovery go on.
+        this.identity.connected(() => this.keyReady.then(() => this.health.running).then(() => this.session!.request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS })));
+        void this.recover();
+      }
     });
     session?.on('activity', (a: SessionActivity) => this.onActivity(a));
     session?.on('recovered', (recovery: Recovery) => this.emit('recovered', recovery));
@@ -218,10 +223,10 @@ export class TerminalHandle extends EventEmitter {
     if (this.recovering === undefined) {
       const done = () => (this.recovering = undefined);
       const session = this.session;
-      // Under the right key (after the stored pinCode2 is loaded), and after a health check under way,
-      // so that a terminal set to refuse when busy does not refuse it.
-      const health = this.health.running;
-      this.recovering = this.keyReady.then(() => (health === undefined ? session.recover() : health.then(() => session.recover()))).finally(done);
+      // Under the right key (after the stored pinCode2 is loaded), once the terminal has said who it is (its SN's journal),
+      // and after a health check under way, so that a terminal set to refuse when busy does not refuse it.
+      const run = () => (this.identity.mayRecover ? session.recover() : Promise.resolve([]));
+      this.recovering = this.keyReady.then(() => this.identity.ready()).then(() => this.health.running).then(run).finally(done);
       this.recovering.catch(() => undefined);
     }
     return this.recovering;
@@ -230,6 +235,12 @@ export class TerminalHandle extends EventEmitter {
   get state(): ConnectionState {
     return this.current;
   }
+
+  /** The journal this terminal writes now (it follows the terminal's SN once known). */
+  get journal(): Journal | undefined { return this.identity.journal; }
+
+  /** Learns the terminal's SN and version from an answer; recovers once the SN is newly confirmed. */
+  private learn<T>(answer: T): T { if (this.identity.observe(answer)) void this.recover(); return answer; }
 
   /** Starts connecting. Serial keeps retrying by itself; state events tell the outcome. */
   open(): Promise<void> {
@@ -294,7 +305,7 @@ export class TerminalHandle extends EventEmitter {
             },
           };
     const send = async (): Promise<Outcome<A>> => {
-      await this.keyReady;
+      await this.keyReady.then(() => this.identity.ready());
       // A pairing under way: what comes after it speaks with its new key.
       while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
       const unreadable = pairing.unreadable;
@@ -303,7 +314,7 @@ export class TerminalHandle extends EventEmitter {
         throw unreadable;
       }
       try {
-        return await session.request(action, params, tracked);
+        return this.learn(await session.request(action, params, tracked));
       } catch (err) {
         const mapped = pairing.mapError(err);
         if (mapped !== err) this.flagPairAgain();
@@ -334,13 +345,15 @@ export class TerminalHandle extends EventEmitter {
    */
   async pair(options: RequestOptions = {}): Promise<{ pair: Outcome<'Pair'>; ack: Outcome<'Ack'> }> {
     if (this.session === undefined || this.pairing === undefined) throw this.configError;
-    await this.keyReady;
+    await this.keyReady.then(() => this.identity.ready());
     if (this.health.running !== undefined) await this.health.running;
     while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
     const run = this.pairing.pair(options);
     this.pairingRun = run;
     try {
       const result = await run;
+      this.learn(result.pair);
+      this.learn(result.ack);
       this.pairAgain = false;
       this.update();
       return result;
@@ -365,28 +378,14 @@ export class TerminalHandle extends EventEmitter {
     });
   }
 
-  /** Closes the session and its port, within a bounded time. */
-  close(): Promise<void> {
+  /** Closes the session and its port, within a bounded time; `final`: the state shown after. */
+  close(final: ConnectionState = 'closed'): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.health.stop();
-    const session = this.session;
-    this.closing = new Promise<void>((resolve) => {
-      if (session === undefined) return resolve();
-      const guard = setTimeout(resolve, CLOSE_GRACE_MS);
-      session.close().then(
-        () => {
-          clearTimeout(guard);
-          resolve();
-        },
-        () => {
-          clearTimeout(guard);
-          resolve();
-        },
-      );
-    });
+    this.closing = this.session === undefined ? Promise.resolve() : settledWithin(this.session.close(), CLOSE_GRACE_MS);
     return this.closing.then(async () => {
-      await this.journal?.close();
-      this.setState('closed');
+      await this.identity.close();
+      this.setState(final);
       this.users.clear();
     });
   }
