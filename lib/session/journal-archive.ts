@@ -1,5 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { JournalEntry } from './journal';
+import { openPrivateAppend } from './private-files';
+
+const writeAsync = promisify(fs.write);
+const fsyncAsync = promisify(fs.fsync);
 
 /**
  * Where compaction keeps the settled entries it drops from a journal: next
@@ -47,4 +53,41 @@ export function journalArchives(file: string): Array<{ month: string; file: stri
     if (m !== null && name === `${prefix}${m[1]}.jsonl`) out.push({ month: m[1]!, file: path.join(dir, name) });
   }
   return out.sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
+}
+
+/**
+ * Appends settled entries a compaction drops to their months' archives
+ * (0600, never through a symbolic link), each fsync'd before this resolves:
+ * the journal may be rewritten without them only after.
+ */
+export async function archiveEntries(file: string, entries: readonly JournalEntry[]): Promise<void> {
+  const byMonth = new Map<string, string[]>();
+  for (const e of entries) {
+    const month = archiveMonth(e.openedAt);
+    let lines = byMonth.get(month);
+    if (lines === undefined) byMonth.set(month, (lines = []));
+    lines.push(`${JSON.stringify(e)}\n`);
+  }
+  for (const [month, lines] of byMonth) {
+    const fd = openPrivateAppend(journalArchiveFile(file, month));
+    try {
+      // A line torn by a power cut during an earlier append: start on a fresh line.
+      const { size } = fs.fstatSync(fd);
+      let text = lines.join('');
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        const rfd = fs.openSync(journalArchiveFile(file, month), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+        try {
+          fs.readSync(rfd, last, 0, 1, size - 1);
+        } finally {
+          fs.closeSync(rfd);
+        }
+        if (last[0] !== 0x0a) text = `\n${text}`;
+      }
+      await writeAsync(fd, text);
+      await fsyncAsync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 }
