@@ -5,11 +5,10 @@
  * Node-RED (or CLI) that appends to the same file.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeValue, isWonderError, renameField, ValidationError } from '../protocol';
 import {
-  cliStateDirectory, isJournalArchive, journalCsv, journalTotals, queryJournal, readJournalFile,
+  cliStateDirectory, journalCsv, journalFilesIn, journalTotals, queryJournal, readJournalFile,
   type JournalEntry, type JournalQuery,
 } from '../session';
 import { entryTable, totalsTable } from './journal-tables';
@@ -47,15 +46,6 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 class UnreadableError extends Error {}
-
-/** The journal files to read: --journal FILE, else every journal in --dir (or the CLI's state directory). */
-export function journalFilesIn(dir: string): string[] {
-  return fs
-    .readdirSync(dir)
-    .filter((name) => name.startsWith('journal-') && name.endsWith('.jsonl') && !isJournalArchive(name))
-    .sort()
-    .map((name) => path.join(dir, name));
-}
 
 function filesFor(v: Values, env: NodeJS.ProcessEnv): string[] {
   if (v.journal !== undefined && v.dir !== undefined) throw new ValidationError('--journal', 'cannot be given with --dir');

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { journalArchives } from './journal-archive';
+import * as path from 'node:path';
+import { isJournalArchive, journalArchives } from './journal-archive';
 import { journalKey, type JournalEntry } from './journal';
 import { periodBounds, type JournalPeriod } from './journal-time';
 
@@ -62,18 +63,37 @@ function monthRange(period: JournalPeriod | undefined): { first?: string; last?:
  * not filtered: see queryJournal). A missing file reads as empty.
  */
 export function readJournalFile(file: string, period?: JournalPeriod): JournalEntry[] {
-  const { first, last } = monthRange(period);
   const current = new Map<string, JournalEntry>();
   readLines(file, current);
+  return withArchives(file, current.values(), period);
+}
+
+/**
+ * A live journal's entries (its in-memory view, `Journal.all()`), with what
+ * compaction moved to its archives (the months `period` needs): the file a
+ * writer has open is not read again.
+ */
+export function withArchives(file: string, current: Iterable<JournalEntry>, period?: JournalPeriod): JournalEntry[] {
+  const { first, last } = monthRange(period);
   const all = new Map<string, JournalEntry>();
   for (const archive of journalArchives(file)) {
     if ((first !== undefined && archive.month < first) || (last !== undefined && archive.month > last)) continue;
     readLines(archive.file, all);
   }
-  // The journal's lines are newer than its archives' for the same key.
-  for (const [key, entry] of current) {
+  // The journal's own entries are newer than its archives' for the same key.
+  for (const entry of current) {
+    const key = journalKey(entry.action, entry.referenceID);
     all.delete(key);
     all.set(key, entry);
   }
   return [...all.values()];
+}
+
+/** The payment journals in a directory (journal-*.jsonl, not their archives), by name. */
+export function journalFilesIn(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.startsWith('journal-') && name.endsWith('.jsonl') && !isJournalArchive(name))
+    .sort()
+    .map((name) => path.join(dir, name));
 }
