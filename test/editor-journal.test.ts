@@ -82,7 +82,7 @@ describe('wonder-journal in a real Node-RED and in the editor (Debian chromium)'
       { timeout: 20_000, polling: 250 },
     );
     await page.evaluate(() => (globalThis as unknown as { RED: { sidebar: { help: { show(t: string): void } } } }).RED.sidebar.help.show('wonder-journal'));
-    await page.waitForFunction(() => /讀取已部署終端機的交易日誌/.test(document.querySelector('#red-ui-sidebar-content')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /讀取已部署終端機的交易日誌/.test(document.querySelector('.red-ui-sidebar-help-stack')?.textContent ?? ''), undefined, { timeout: 20_000 });
     // The dialog: its labels in zh-TW, the terminal optional (the node is valid with none).
     const valid = await page.evaluate(() => {
       const R = (globalThis as unknown as { RED: { nodes: { node(id: string): { valid?: boolean } | null } } }).RED;
