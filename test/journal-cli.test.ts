@@ -84,6 +84,9 @@ describe('wonder-ecr journal (command line)', function () {
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /=cmd\|calc\s+5\.00\s+TWD\s+open/);
     assert.match(list.stdout, /\n1 entry\n$/);
+    // A void shows the amount of the sale it voided.
+    const voids = await cli(['list', '--dir', dir, '--result', 'voided']);
+    assert.match(voids.stdout, /A\s+Void\s+S1\s+100\.10\s+TWD\s+voided/);
     const all = await cli(['list', '--dir', dir, '--json']);
     assert.deepEqual((JSON.parse(all.stdout) as Array<{ referenceID: string }>).map((e) => e.referenceID), ['S9', 'R1', '=cmd|calc', 'S1', 'S2', 'S1']);
     const exp = await cli(['export', '--dir', dir, '--terminal', 'A', '--from', '2026-11-29T10:30:00Z']);
