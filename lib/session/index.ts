@@ -12,6 +12,7 @@ export * from './journal';
 export * from './journal-lock';
 export * from './journal-identity';
 export * from './journal-follower';
+export * from './journal-query';
 export * from './private-files';
 export * from './pairing-store';
 export * from './cloud-pairing';
