@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
-import { checkTerminalConfig, journalFileName, knownSn, openPaymentsIn, snIdentity, type TerminalConfig, terminalIdentity } from '../lib/session';
+import { checkTerminalConfig, journalFileName, journalFilesIn, knownSn, openPaymentsIn, snIdentity, type TerminalConfig, terminalIdentity } from '../lib/session';
 import { CloudTransport } from '../lib/transport';
 import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import type { BusyPolicy, PairingStore } from '../lib/session';
@@ -98,12 +97,13 @@ export = function register(RED: NodeAPI): void {
     const dir = path.dirname(journalFile('x'));
     let files: string[];
     try {
-      files = fs.readdirSync(dir).filter((f) => /^journal-.*\.jsonl$/.test(f));
+      // Journals only: their monthly archives hold settled entries alone.
+      files = journalFilesIn(dir);
     } catch {
       return;
     }
-    for (const f of files) {
-      const file = path.join(dir, f);
+    for (const file of files) {
+      const f = path.basename(file);
       const warn = () => {
         if (journalsInUse.has(file)) return;
         const open = openPaymentsIn(file);

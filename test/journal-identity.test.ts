@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  journalArchiveFile,
+  readJournalFile,
   deviceSnOf,
   IDENTITY_MAP_FILE,
   Journal,
@@ -116,9 +118,15 @@ describe('terminal identity: the journal follows the serial number', () => {
       ],
     );
     assert.deepEqual(moved.journal.openEntries('sn-WP-123').map((e) => e.referenceID), ['OPEN']);
+    // A month compaction archived under the place's name moves with the journal, renamed.
+    const archived = { referenceID: 'OLD', action: 'Sale', amount: '5.00', currency: 'HKD', terminal: PLACE, requestID: 'q9', state: 'Success', openedAt: '2026-10-02T08:00:00.000Z', closedAt: '2026-10-02T08:00:30.000Z' };
+    fs.writeFileSync(journalArchiveFile(follower.placeFile, '2026-10'), `${JSON.stringify(archived)}\n`, { mode: 0o600 });
     await start.journal.close();
-    follower.retirePlaceJournal();
+    follower.retirePlaceJournal('WP-123');
     assert.equal(fs.existsSync(follower.placeFile), false);
+    assert.equal(fs.existsSync(journalArchiveFile(follower.placeFile, '2026-10')), false);
+    assert.deepEqual(linesOf(journalArchiveFile(moved.journal.file, '2026-10')), [{ ...archived, terminal: 'sn-WP-123' }]);
+    assert.equal(readJournalFile(moved.journal.file).find((e) => e.referenceID === 'OLD')?.terminal, 'sn-WP-123');
     assert.equal(readIdentityMap(dir)[PLACE]!.sn, 'WP-123');
     await moved.journal.close();
 
@@ -185,7 +193,7 @@ describe('terminal identity: the journal follows the serial number', () => {
     assert.equal(terminal.count('Sale', 'LEFT-OPEN'), 1);
     assert.equal(terminal.count('Sale', 'DURING'), 1);
     await old.journal.close();
-    follower.retirePlaceJournal();
+    follower.retirePlaceJournal('WP-77');
     await session.close();
     await current.journal.close();
     const reread = latestEntries(snFile);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { openPrivateAppend } from './private-files';
+import { appendPrivateDurably, freshLinePrefix, openPrivateAppend } from './private-files';
 
 const writeAsync = promisify(fs.write);
 const fsyncAsync = promisify(fs.fsync);
@@ -71,22 +71,29 @@ export async function archiveEntries(file: string, entries: ReadonlyArray<{ open
     const fd = openPrivateAppend(journalArchiveFile(file, month));
     try {
       // A line torn by a power cut during an earlier append: start on a fresh line.
-      const { size } = fs.fstatSync(fd);
-      let text = lines.join('');
-      if (size > 0) {
-        const last = Buffer.alloc(1);
-        const rfd = fs.openSync(journalArchiveFile(file, month), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-        try {
-          fs.readSync(rfd, last, 0, 1, size - 1);
-        } finally {
-          fs.closeSync(rfd);
-        }
-        if (last[0] !== 0x0a) text = `\n${text}`;
-      }
+      const text = freshLinePrefix(journalArchiveFile(file, month), fs.fstatSync(fd).size) + lines.join('');
       await writeAsync(fd, text);
       await fsyncAsync(fd);
     } finally {
       fs.closeSync(fd);
     }
+  }
+}
+
+/**
+ * Moves a journal's archives to another journal's (month by month): each
+ * archive's lines are appended to the other's archive of the same month,
+ * with the entries' `terminal` renamed, fsync'd, and only then removed. A
+ * crash in between leaves a line in both: readers keep one state per entry,
+ * so nothing is counted twice.
+ */
+export function moveJournalArchives(from: string, to: string, rename: { fromTerminal: string; toTerminal: string }): void {
+  // Lines are written by JSON.stringify with `terminal` as a plain string field: renamed as text, not re-parsed.
+  const was = `"terminal":${JSON.stringify(rename.fromTerminal)}`;
+  const now = `"terminal":${JSON.stringify(rename.toTerminal)}`;
+  for (const { month, file } of journalArchives(from)) {
+    const text = fs.readFileSync(file, 'utf8').split(was).join(now);
+    if (text.length > 0) appendPrivateDurably(journalArchiveFile(to, month), text.endsWith('\n') ? text : `${text}\n`);
+    fs.rmSync(file, { force: true });
   }
 }

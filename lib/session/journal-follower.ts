@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { Journal } from './journal';
 import { JournalLock } from './journal-lock';
+import { moveJournalArchives } from './journal-archive';
 import { journalPathOf, knownSn, latestEntries, mergeJournalEntries, rememberSn, retireJournalFile, snIdentity } from './journal-identity';
 
 /** The journal a terminal writes now, and its name in it. */
@@ -58,9 +59,13 @@ export class JournalFollower {
     return { journal, terminalId: snIdentity(sn), sn };
   }
 
-  /** Removes the place's own journal once it has been closed (everything in it is in the SN journal). */
-  retirePlaceJournal(): void {
+  /**
+   * Removes the place's own journal once it has been closed (everything in it
+   * is in the SN journal), and moves its archives to the SN journal's.
+   */
+  retirePlaceJournal(sn: string): void {
     retireJournalFile(this.placeFile);
+    moveJournalArchives(this.placeFile, journalPathOf(this.dir, snIdentity(sn)), { fromTerminal: this.place, toTerminal: snIdentity(sn) });
   }
 
   /**
@@ -81,6 +86,7 @@ export class JournalFollower {
         try {
           mergeJournalEntries(latestEntries(this.placeFile).values(), file, rename);
           retireJournalFile(this.placeFile);
+          moveJournalArchives(this.placeFile, file, rename);
         } finally {
           placeLock.release();
         }

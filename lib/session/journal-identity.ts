@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { journalFileName } from './factory';
 import { journalKey, type JournalEntry } from './journal';
-import { openPrivateAppend, readPrivateFile, writePrivateFileAtomic } from './private-files';
+import { appendPrivateDurably, readPrivateFile, writePrivateFileAtomic } from './private-files';
 
 /** The map's file in the journals' directory. */
 export const IDENTITY_MAP_FILE = 'terminal-identities.json';
@@ -120,26 +120,7 @@ export function mergeJournalEntries(from: Iterable<JournalEntry>, to: string, re
     (e.state === 'open' ? open : settled).push(`${JSON.stringify(moved)}\n`);
   }
   if (open.length + settled.length === 0) return 0;
-  const fd = openPrivateAppend(to);
-  try {
-    const size = fs.fstatSync(fd).size;
-    // After a torn last line, start on a fresh one (the torn one is then skipped as garbage).
-    let lead = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      const rfd = fs.openSync(to, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      try {
-        fs.readSync(rfd, last, 0, 1, size - 1);
-      } finally {
-        fs.closeSync(rfd);
-      }
-      if (last[0] !== 0x0a) lead = '\n';
-    }
-    fs.writeSync(fd, lead + open.join('') + settled.join(''));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  appendPrivateDurably(to, open.join('') + settled.join(''));
   return open.length + settled.length;
 }
 

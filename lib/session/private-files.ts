@@ -70,6 +70,34 @@ export function openPrivateAppend(file: string): number {
   }
 }
 
+/**
+ * What to write before appending lines to a file of `size` bytes: a newline
+ * when its last line was torn (a power cut mid-append), so the next line
+ * starts fresh and only the torn one is lost.
+ */
+export function freshLinePrefix(file: string, size: number): string {
+  if (size === 0) return '';
+  const last = Buffer.alloc(1);
+  const rfd = fs.openSync(file, O_RDONLY | O_NOFOLLOW);
+  try {
+    fs.readSync(rfd, last, 0, 1, size - 1);
+  } finally {
+    fs.closeSync(rfd);
+  }
+  return last[0] === 0x0a ? '' : '\n';
+}
+
+/** Appends text to a private file (see openPrivateAppend) on a fresh line and fsyncs it before returning. */
+export function appendPrivateDurably(file: string, text: string): void {
+  const fd = openPrivateAppend(file);
+  try {
+    fs.writeSync(fd, freshLinePrefix(file, fs.fstatSync(fd).size) + text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function fsyncDirectory(dir: string): void {
   let fd: number | undefined;
   try {

@@ -156,7 +156,7 @@ export class DeviceIdentity {
         this.current = next;
         old.journal.close().then(
           () => {
-            if (old.sn === undefined) this.follower!.retirePlaceJournal();
+            if (old.sn === undefined) this.follower!.retirePlaceJournal(sn);
           },
           () => undefined,
         );
