@@ -5,7 +5,7 @@
  */
 export * from './session';
 export * from './errors';
-export { UNDECRYPTABLE_GRACE_MS } from './exchange';
+export { UNDECRYPTABLE_GRACE_MS, type ExchangeEvent } from './exchange';
 export type { BusyPolicy, Outcome, Recovery, RequestOptions, ResultWord, SessionActivity, SessionOptions } from './types';
 export * from './factory';
 export * from './journal';
