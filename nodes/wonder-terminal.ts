@@ -15,6 +15,9 @@ import { listSerialPorts, SERIAL_BY_ID_DIR } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
 import { deregisterTerminal, registerTerminal } from './common/terminal-registry';
 import type { TerminalConfigNode } from './common/action-node';
+import { isShownDiagnosis } from './common/connection-state';
+import { diagnosisLogLine } from './common/diagnosis-text';
+import type { NodeDiagnosis } from './common/line-monitor';
 
 interface TerminalDef extends NodeDef {
   transport: string;
@@ -172,7 +175,8 @@ export = function register(RED: NodeAPI): void {
     } else {
       handle.on('state', (state: string, err?: Error) => {
         // The port path or host is not secret; error texts from the transports carry no secrets.
-        if (state.startsWith('unreachable')) node.warn(t(RED, 'log.unreachable', { detail: err?.message ?? '' }));
+        // A fault the diagnosis names is logged once by its own event (below), with its cause.
+        if (state.startsWith('unreachable') && !isShownDiagnosis(state.slice('unreachable:'.length))) node.warn(t(RED, 'log.unreachable', { detail: err?.message ?? '' }));
         else if (state === 'pair-again') node.error(t(RED, 'log.pairAgain', { deviceSn: def.deviceSn || def.businessId || '', detail: t(RED, 'errors.pairAgain') }));
         else if (state === 'connected') node.log(t(RED, 'log.connected'));
       });
@@ -186,6 +190,7 @@ export = function register(RED: NodeAPI): void {
       handle.on('unresolved', (r: { entry: { referenceID: string; action: string } }) => {
         node.warn(t(RED, 'log.unresolved', { referenceID: r.entry.referenceID, action: r.entry.action }));
       });
+      handle.on('diagnosis', (d: NodeDiagnosis) => node.warn(diagnosisLogLine(RED, d)));
       handle.on('health', (err: unknown) => node.debug(t(RED, 'log.healthCheckFailed', { detail: err instanceof Error ? err.message : String(err) })));
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }

@@ -14,3 +14,4 @@ export * from './pairing-store';
 export * from './cloud-pairing';
 export * from './receipt';
 export * from './trace';
+export * from './diagnosis';

@@ -9,38 +9,20 @@ import {
   PendingError,
   TerminalSession,
   TraceLog,
-  type BusyPolicy,
+  type Diagnosis,
   type Outcome,
-  type PairingStore,
   type Recovery,
   type RequestOptions,
   type SessionActivity,
-  type TerminalConfig,
 } from '../../lib/session';
 import { connectionStateOf, type ConnectionState, type Link, type ShownState } from './connection-state';
 export type { ConnectionState, ShownState } from './connection-state';
 import { HealthCheck } from './health-check';
 import { QueuedRequests } from './queued-requests';
+import { LineMonitor } from './line-monitor';
+import type { HandleOptions } from './handle-options';
 
-export interface HandleOptions {
-  config: TerminalConfig;
-  pairingCode: string | undefined;
-  clientDeviceSN?: string;
-  paymentTimeoutMs: number;
-  busyPolicy: BusyPolicy;
-  /** How long an unknown outcome is asked about with TransactionStatus (default: the larger of 60 s and the card wait). */
-  resolveTimeoutMs?: number;
-  /** Interval between those TransactionStatus queries (default 2 s). */
-  statusPollIntervalMs?: number;
-  /** The transaction journal's file (in the Node-RED user directory). */
-  journalFile?: string;
-  /** This terminal's name in the journal (the config node's id). */
-  terminalId?: string;
-  /** Idle health check: DeviceInfo this often while nothing else is queued or in flight (0 or absent: off). */
-  healthCheckMs?: number;
-  /** Where a cloud terminal's pinCode2 is kept across restarts. */
-  pairingStore?: PairingStore;
-}
+export type { HandleOptions } from './handle-options';
 
 export type StateListener = (state: ShownState) => void;
 
@@ -79,9 +61,11 @@ export class TerminalHandle extends EventEmitter {
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
   /** The line's counters since this handle started (what the operator tools show; the diagnosis reads them). */
-  readonly counters: LineCounters = emptyLineCounters();
+  readonly counters: LineCounters;
   /** The last 200 exchanges, redacted (times, direction, action, request ID, sizes, result). */
   readonly trace = new TraceLog();
+  /** Fills the counters and the trace, and names the cause of a fault (diagnosis()). */
+  private readonly monitor: LineMonitor | undefined;
   /** What the terminal said of itself (serial number, software version), once it has. */
   device: { sn?: string; softwareVersion?: string } = {};
   /** ISO time of the terminal's last answer. */
@@ -127,6 +111,9 @@ export class TerminalHandle extends EventEmitter {
     this.configError = configError;
     this.journal = journal;
     this.kind = options.config.transport;
+    // Its diagnosis changes the state shown; each new fault is emitted once as `diagnosis`.
+    this.monitor = session && new LineMonitor(session, this.trace).on('change', () => this.update()).on('fault', (d: Diagnosis) => this.emit('diagnosis', d));
+    this.counters = this.monitor?.counters ?? emptyLineCounters();
     // The idle health check: DeviceInfo through the queue, only when nothing else is waiting or in flight.
     this.health = new HealthCheck(options.healthCheckMs ?? 0, {
       idle: () => session !== undefined && !session.inFlight && session.queued === 0 && this.queuedRequests.size === 0,
@@ -173,6 +160,7 @@ export class TerminalHandle extends EventEmitter {
       link: this.link,
       kind: this.kind,
       pairAgain: this.pairAgain,
+      diagnosis: this.monitor?.diagnosis()?.code,
     });
   }
 
@@ -229,6 +217,11 @@ export class TerminalHandle extends EventEmitter {
 
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /** Why the terminal does not work, when a fault is seen (texts: i18n `diagnosis.<code>`). */
+  diagnosis(): Diagnosis | undefined {
+    return this.monitor?.diagnosis();
   }
 
   /** Starts connecting. Serial keeps retrying by itself; state events tell the outcome. */
@@ -303,11 +296,11 @@ export class TerminalHandle extends EventEmitter {
         throw unreadable;
       }
       try {
-        return await session.request(action, params, tracked);
+        return this.monitor!.noteOutcome(await session.request(action, params, tracked));
       } catch (err) {
         const mapped = pairing.mapError(err);
         if (mapped !== err) this.flagPairAgain();
-        throw mapped;
+        throw this.monitor!.explain(mapped);
       }
     };
     const result = this.health.running === undefined ? send() : this.health.running.then(send, send);
@@ -369,20 +362,13 @@ export class TerminalHandle extends EventEmitter {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.health.stop();
+    this.monitor?.stop();
     const session = this.session;
     this.closing = new Promise<void>((resolve) => {
       if (session === undefined) return resolve();
       const guard = setTimeout(resolve, CLOSE_GRACE_MS);
-      session.close().then(
-        () => {
-          clearTimeout(guard);
-          resolve();
-        },
-        () => {
-          clearTimeout(guard);
-          resolve();
-        },
-      );
+      const closed = () => resolve(clearTimeout(guard));
+      session.close().then(closed, closed);
     });
     return this.closing.then(async () => {
       await this.journal?.close();
