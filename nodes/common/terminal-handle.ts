@@ -19,7 +19,7 @@ import { connectionStateOf, type ConnectionState, type Link, type ShownState } f
 export type { ConnectionState, ShownState } from './connection-state';
 import { HealthCheck } from './health-check';
 import { QueuedRequests } from './queued-requests';
-import { LineMonitor } from './line-monitor';
+import { LineMonitor, type NodeDiagnosis } from './line-monitor';
 import type { HandleOptions } from './handle-options';
 
 export type { HandleOptions } from './handle-options';
@@ -220,7 +220,7 @@ export class TerminalHandle extends EventEmitter {
   }
 
   /** Why the terminal does not work, when a fault is seen (texts: i18n `diagnosis.<code>`). */
-  diagnosis(): Diagnosis | undefined {
+  diagnosis(): NodeDiagnosis | undefined {
     return this.monitor?.diagnosis();
   }
 
