@@ -236,7 +236,7 @@ export class LineMonitor extends EventEmitter {
     this.discardSeen = { noise: stats.discardedBytes, crc: stats.dataCrcErrors };
     const at = this.now();
     if (crc > 0) this.burst(at, 'crc-error', 0, crc);
-    if (noise > 0) this.burst(at, 'noise', noise, 0);
+    if (noise > 0) this.burst(at, 'noise', noise);
     if (crc === 0 && noise === 0) this.burst(at, 'bad-frame', 0);
   }
 

@@ -14,6 +14,7 @@ import {
   type Recovery,
   type RequestOptions,
   type SessionActivity,
+  type TerminalConfig,
 } from '../../lib/session';
 import { connectionStateOf, type ConnectionState, type Link, type ShownState } from './connection-state';
 export type { ConnectionState, ShownState } from './connection-state';
@@ -66,6 +67,8 @@ export class TerminalHandle extends EventEmitter {
   readonly trace = new TraceLog();
   /** Fills the counters and the trace, and names the cause of a fault (diagnosis()). */
   private readonly monitor: LineMonitor | undefined;
+  /** How the terminal is reached (no credential in it): for the support bundle. */
+  readonly config: TerminalConfig;
   /** What the terminal said of itself (serial number, software version), once it has. */
   device: { sn?: string; softwareVersion?: string } = {};
   /** ISO time of the terminal's last answer. */
@@ -111,6 +114,7 @@ export class TerminalHandle extends EventEmitter {
     this.configError = configError;
     this.journal = journal;
     this.kind = options.config.transport;
+    this.config = options.config;
     // Its diagnosis changes the state shown; each new fault is emitted once as `diagnosis`.
     this.monitor = session && new LineMonitor(session, this.trace).on('change', () => this.update()).on('fault', (d: Diagnosis) => this.emit('diagnosis', d));
     this.counters = this.monitor?.counters ?? emptyLineCounters();
