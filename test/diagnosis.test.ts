@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import {
   CounterWindow,
@@ -14,6 +16,10 @@ import {
 } from '../lib/session/diagnosis';
 import { UNDECRYPTABLE_GRACE_MS } from '../lib/session/exchange';
 import { emptyLineCounters, type LineCounters } from '../lib/transport/line-counters';
+import { connectionStateOf, SHOWN_DIAGNOSES } from '../nodes/common/connection-state';
+import { connectionStatus } from '../nodes/common/status';
+
+const catalog = (lang: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'locales', lang, 'wonder-terminal.json'), 'utf8'));
 
 const quiet: LineFacts = { stream: true, transport: 'connected', recent: emptyLineCounters(), sinceFrameMs: 500 };
 const noise = (bytes: number, crc = 0): LineCounters => ({ ...emptyLineCounters(), noiseBytes: bytes, crcErrors: crc });
@@ -122,6 +128,33 @@ describe('diagnosis (pure, table-driven)', () => {
 
   it('property: the result is always a known code or none', () => {
     fc.assert(fc.property(facts(), (f) => assert.ok(diagnose(f) === undefined || DIAGNOSIS_CODES.includes(diagnose(f)!))));
+  });
+
+  it('every cause has its text in en-US, zh-TW and zh-CN; the status ones under 20 characters', () => {
+    const [en, tw, cn] = ['en-US', 'zh-TW', 'zh-CN'].map(catalog);
+    for (const code of DIAGNOSIS_CODES) {
+      for (const c of [en, tw, cn]) assert.ok(typeof c.diagnosis[code] === 'string' && c.diagnosis[code].length > 10, code);
+      assert.notEqual(tw.diagnosis[code], cn.diagnosis[code], `${code}: Traditional and Simplified differ`);
+    }
+    for (const code of SHOWN_DIAGNOSES) {
+      for (const c of [en, tw, cn]) assert.ok(typeof c.status.cause[code] === 'string' && c.status.cause[code].length < 20, code);
+    }
+    assert.equal(en.diagnosis['no-valid-frames'].includes('check the baud rate and the cable'), true);
+    assert.equal(en.diagnosis.undecryptable.includes('check the pairing code'), true);
+  });
+
+  it('the state and status a diagnosis shows: its own words where the link cause has none', () => {
+    const base = { configured: true, closing: false, transport: 'connected' as const, link: { ok: true as const }, kind: 'serial', pairAgain: false };
+    for (const code of SHOWN_DIAGNOSES) {
+      assert.equal(connectionStateOf({ ...base, diagnosis: code }), `unreachable:${code}`);
+      assert.equal(connectionStatus(`unreachable:${code}`).text, `node-red-contrib-wonder-ecr/wonder-terminal:status.cause.${code}`);
+      assert.equal(connectionStatus(`unreachable:${code}`).fill, code === 'terminal-busy' ? 'yellow' : 'red');
+    }
+    // A refused host reads as the link's cause; a closing terminal, closed; pair again wins over what the line says.
+    assert.equal(connectionStateOf({ ...base, kind: 'lan', transport: 'reconnecting', link: { ok: false, cause: 'refused' }, diagnosis: 'host-refused' }), 'unreachable:refused');
+    assert.equal(connectionStateOf({ ...base, closing: true, diagnosis: 'port-gone' }), 'closed');
+    assert.equal(connectionStateOf({ ...base, pairAgain: true, diagnosis: 'undecryptable' }), 'pair-again');
+    assert.equal(connectionStateOf({ ...base, transport: 'reconnecting', link: { ok: false, cause: 'port' }, diagnosis: 'port-gone' }), 'unreachable:port-gone');
   });
 
   describe('the sliding window', () => {
