@@ -203,12 +203,14 @@ export class LineMonitor extends EventEmitter {
       case 'answered': {
         // A payment refused while the terminal is busy is busy again until its outcome says otherwise (noteOutcome).
         const maybeBusy = this.heard?.what === 'busy' && e.status === 'Failed' && CARDHOLDER_WAITS.includes(e.action);
+        // On a healthy line an answer changes nothing: the usual case costs no evaluation.
+        const changes = this.current !== undefined || this.linkError !== undefined;
         this.heardFrom(maybeBusy ? 'busy' : 'answer', at);
         const record: TraceRecord = { at: iso(at), direction: 'in', action: e.action, requestID: e.requestID, bytes: this.wire(e.bytes), result: e.status?.toLowerCase() ?? 'answered' };
         this.add(record);
         this.answers.set(e.requestID, record);
         if (this.answers.size > 8) this.answers.delete(this.answers.keys().next().value!);
-        this.evaluate();
+        if (changes) this.evaluate();
         return;
       }
       case 'undecryptable':
