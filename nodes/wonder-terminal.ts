@@ -15,7 +15,6 @@ import { listSerialPorts, SERIAL_BY_ID_DIR } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
 import { deregisterTerminal, registerTerminal } from './common/terminal-registry';
 import type { TerminalConfigNode } from './common/action-node';
-import { isShownDiagnosis } from './common/connection-state';
 import { diagnosisLogLine } from './common/diagnosis-text';
 import type { NodeDiagnosis } from './common/line-monitor';
 
@@ -176,7 +175,7 @@ export = function register(RED: NodeAPI): void {
       handle.on('state', (state: string, err?: Error) => {
         // The port path or host is not secret; error texts from the transports carry no secrets.
         // A fault the diagnosis names is logged once by its own event (below), with its cause.
-        if (state.startsWith('unreachable') && !isShownDiagnosis(state.slice('unreachable:'.length))) node.warn(t(RED, 'log.unreachable', { detail: err?.message ?? '' }));
+        if (state.startsWith('unreachable') && handle.diagnosis() === undefined) node.warn(t(RED, 'log.unreachable', { detail: err?.message ?? '' }));
         else if (state === 'pair-again') node.error(t(RED, 'log.pairAgain', { deviceSn: def.deviceSn || def.businessId || '', detail: t(RED, 'errors.pairAgain') }));
         else if (state === 'connected') node.log(t(RED, 'log.connected'));
       });

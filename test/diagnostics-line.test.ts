@@ -194,6 +194,12 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     assert.equal(handleOf().diagnosis()?.code, 'host-refused');
     assert.equal(msg.error.code, 'E_TRANSPORT');
     assert.match(msg.error.message, /refuses the connection/);
+    // One log line for the fault, with the transport's words (the host and port), not a second generic one.
+    const said = warnings().filter((w) => w.includes(en(`${NS}diagnosis.host-refused`)));
+    assert.equal(said.length, 1, warnings().join('\n'));
+    assert.ok(said[0]!.includes(`127.0.0.1:${port}`), said[0]);
+    assert.equal(warnings().filter((w) => w.includes(en(`${NS}log.unreachable`, { detail: '' }))).length, 0, warnings().join('\n'));
+    assert.equal(handleOf().diagnosis()?.detail?.includes(`127.0.0.1:${port}`), true);
   });
 
   it('a terminal that answers busy: "terminal busy" in yellow until it answers otherwise', async () => {

@@ -163,7 +163,9 @@ export class LineMonitor extends EventEmitter {
     });
     if (code === this.current?.code) return;
     this.framesAtDiagnosis = this.counters.framesReceived;
-    this.current = code === undefined ? undefined : { code, since: new Date(now).toISOString() };
+    // A fault of the link itself carries the transport's words (a path, a host and port, an errno: never a secret).
+    const detail = code !== undefined && code === linkFault && this.linkError instanceof Error ? this.linkError.message.slice(0, 200) : undefined;
+    this.current = code === undefined ? undefined : { code, since: new Date(now).toISOString(), ...(detail !== undefined ? { detail } : {}) };
     this.emit('change', this.diagnosis());
     if (code !== undefined) this.announce(this.current!);
   }
