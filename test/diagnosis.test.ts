@@ -158,20 +158,38 @@ describe('diagnosis (pure, table-driven)', () => {
   });
 
   describe('the sliding window', () => {
-    it('counts what came since the later of the window start and the last valid frame', () => {
+    it('counts what had come a sample ago, since the later of the window start and the last valid frame', () => {
       const w = new CounterWindow(10_000);
       const c = emptyLineCounters();
       assert.deepEqual(w.sample(0, c), { recent: emptyLineCounters(), sinceFrameMs: Infinity });
       c.noiseBytes = 40;
-      assert.equal(w.sample(1_000, c).recent.noiseBytes, 40);
+      // Just arrived: its frame may be a moment behind it.
+      assert.equal(w.sample(1_000, c).recent.noiseBytes, 0);
+      assert.equal(w.sample(2_000, c).recent.noiseBytes, 40);
       // A valid frame: the noise before it no longer counts.
       c.framesReceived = 1;
-      assert.deepEqual(w.sample(2_000, c), { recent: emptyLineCounters(), sinceFrameMs: 0 });
+      assert.deepEqual(w.sample(3_000, c), { recent: emptyLineCounters(), sinceFrameMs: 0 });
       c.noiseBytes = 100;
-      assert.deepEqual(w.sample(3_000, c), { recent: { ...emptyLineCounters(), noiseBytes: 60 }, sinceFrameMs: 1_000 });
+      assert.equal(w.sample(4_000, c).recent.noiseBytes, 0);
+      assert.deepEqual(w.sample(5_000, c), { recent: { ...emptyLineCounters(), noiseBytes: 60 }, sinceFrameMs: 2_000 });
       // The window moves on: old noise drops out.
-      assert.equal(w.sample(3_000 + DIAGNOSIS_WINDOW_MS, c).recent.noiseBytes, 0);
-      assert.equal(w.sample(3_000 + DIAGNOSIS_WINDOW_MS, c).sinceFrameMs, 1_000 + DIAGNOSIS_WINDOW_MS);
+      assert.deepEqual(w.sample(5_000 + DIAGNOSIS_WINDOW_MS, c), { recent: emptyLineCounters(), sinceFrameMs: 2_000 + DIAGNOSIS_WINDOW_MS });
+    });
+
+    it('noise seen at one sample and its frame at the next is no fault', () => {
+      const w = new CounterWindow(10_000);
+      const c = emptyLineCounters();
+      w.sample(0, c);
+      c.framesReceived = 1;
+      w.sample(1_000, c);
+      // A corrupt copy (300 bytes) lands just before a tick, its good frame just after.
+      c.noiseBytes = 300;
+      c.crcErrors = 1;
+      assert.equal(w.sample(5_000, c).recent.noiseBytes, 0);
+      c.framesReceived = 2;
+      const { recent, sinceFrameMs } = w.sample(6_000, c);
+      assert.deepEqual(recent, emptyLineCounters());
+      assert.equal(diagnose({ ...quiet, recent, sinceFrameMs }), undefined);
     });
 
     it('property: what it reports is never negative and never more than the counters gained', () => {
@@ -188,7 +206,10 @@ describe('diagnosis (pure, table-driven)', () => {
             c.crcErrors += s.crc;
             const { recent, sinceFrameMs } = w.sample(now, c);
             for (const k of Object.keys(recent) as Array<keyof LineCounters>) assert.ok(recent[k] >= 0 && recent[k] <= c[k], k);
-            if (s.frames > 0) assert.equal(sinceFrameMs, 0);
+            if (s.frames > 0) {
+              assert.equal(sinceFrameMs, 0);
+              assert.deepEqual(recent, emptyLineCounters(), 'nothing is a fault at a sample that saw a frame');
+            }
           }
         }),
       );

@@ -111,6 +111,24 @@ describe('the trace and the support bundle (real pty)', function () {
     }
   });
 
+  it('a noisy line whose frames get through is no fault: no diagnosis, however the samples fall', async () => {
+    // Paced like a 19200-baud line (a corrupt copy ends 0.4 s before its good frame), a terminal that
+    // takes over a second to answer (a sample often falls between the two).
+    await server.close();
+    terminal.delays = { Sale: 1_100 };
+    server = await serveSerial(terminal, { path: pty.b, faults: { noise: 1, corrupt: 1 }, paceBaud: 19_200 });
+    const faults: unknown[] = [];
+    handle.on('diagnosis', (d) => faults.push(d));
+    handle.on('state', (state: string) => state.startsWith('unreachable') && faults.push(state));
+    // Sales back to back for 6 s: samples of the line land between noise and its frame.
+    const until = Date.now() + 6_000;
+    let n = 0;
+    while (Date.now() < until) assert.equal((await handle.request('Sale', { amount: '1.00', currency: 'HKD', referenceID: `noisy-${n++}` })).result, 'Success');
+    assert.ok(handle.counters.crcErrors > 0 && handle.counters.noiseBytes > 500, JSON.stringify(handle.counters));
+    assert.deepEqual(faults, []);
+    assert.equal(handle.diagnosis(), undefined);
+  });
+
   it('keeps a flood of noise as one record per burst: the exchanges stay in the trace', async () => {
     const sale = await handle.request('Sale', { amount: '1.00', currency: 'HKD' });
     const before = handle.counters.noiseBytes;

@@ -70,7 +70,7 @@ export interface LineFacts {
   transport: TransportState;
   /** The link's last failure as faultOfError() reads it; cleared by anything heard from the terminal. */
   linkFault?: DiagnosisCode;
-  /** Counters gained since the later of the window's start and the last valid frame. */
+  /** Counters gained since the later of the window's start and the last valid frame (see CounterWindow). */
   recent: LineCounters;
   /** Milliseconds since the last valid frame (Infinity: none yet). */
   sinceFrameMs: number;
@@ -151,8 +151,10 @@ function minus(a: LineCounters, b: LineCounters): LineCounters {
 
 /**
  * The sliding window over a terminal's (cumulative) counters: one sample a
- * tick, and the counters at the last valid frame. Keeps a fixed number of
- * samples; costs nothing per frame.
+ * tick, and the counters at the last valid frame. What it reports is judged
+ * on what had come by the sample before the last one, with no valid frame
+ * since (a frame often follows its noise by a moment: never a fault for
+ * that). Keeps a fixed number of samples; costs nothing per frame.
  */
 export class CounterWindow {
   private readonly samples: Array<{ at: number; counters: LineCounters }> = [];
@@ -164,12 +166,15 @@ export class CounterWindow {
   sample(now: number, counters: LineCounters): { recent: LineCounters; sinceFrameMs: number } {
     const copy = { ...counters };
     const last = this.samples.at(-1);
-    if (last === undefined || copy.framesReceived > last.counters.framesReceived) this.atFrame = copy.framesReceived > 0 ? { at: now, counters: copy } : this.atFrame;
+    if (copy.framesReceived > (last?.counters.framesReceived ?? 0)) this.atFrame = { at: now, counters: copy };
     this.samples.push({ at: now, counters: copy });
     // The oldest sample kept is the last one at or before the window's start.
-    while (this.samples.length > 1 && this.samples[1]!.at <= now - this.windowMs) this.samples.shift();
+    while (this.samples.length > 2 && this.samples[1]!.at <= now - this.windowMs) this.samples.shift();
+    const sinceFrameMs = this.atFrame === undefined ? Number.POSITIVE_INFINITY : now - this.atFrame.at;
+    const settled = this.samples.at(-2);
+    if (settled === undefined || (this.atFrame !== undefined && this.atFrame.at >= settled.at)) return { recent: emptyLineCounters(), sinceFrameMs };
     const start = this.samples[0]!;
     const base = this.atFrame !== undefined && this.atFrame.at > start.at ? this.atFrame.counters : start.counters;
-    return { recent: minus(copy, base), sinceFrameMs: this.atFrame === undefined ? Number.POSITIVE_INFINITY : now - this.atFrame.at };
+    return { recent: minus(settled.counters, base), sinceFrameMs };
   }
 }
