@@ -202,6 +202,20 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     assert.equal(handleOf().diagnosis()?.detail?.includes(`127.0.0.1:${port}`), true);
   });
 
+  it('a LAN terminal with another pairing code: the failed request and the status say "check pairing code" at once', async () => {
+    lan = await serveLan(sim({ pairingCode: '654321' }));
+    const T = { id: 'T', type: 'wonder-terminal', transport: 'lan', host: '127.0.0.1', port: String(lan.port) };
+    await helper.load(allNodes, [T, infoNode, { ...infoNode, id: 'j' }, ...sinks], { T: { pairingCode: '260880' } });
+    const caught = nextMessage('caught');
+    helper.getNode('i').receive({ payload: {} });
+    const msg = await caught;
+    assert.equal(msg.error.code, 'E_SECURITY');
+    assert.match(msg.error.message, /check the pairing code/);
+    assert.equal(lastText('j'), `${NS}status.cause.undecryptable`);
+    assert.equal(handleOf().counters.undecryptable, 1);
+    assert.equal(handleOf().counters.framesReceived, 1, 'an HTTP reply counts as received');
+  });
+
   it('a terminal that answers busy: "terminal busy" in yellow until it answers otherwise', async () => {
     lan = await serveLan(sim());
     const T = { id: 'T', type: 'wonder-terminal', transport: 'lan', host: '127.0.0.1', port: String(lan.port) };
