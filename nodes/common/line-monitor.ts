@@ -6,7 +6,6 @@ import {
   diagnose,
   faultOfError,
   type Diagnosis,
-  type DiagnosisCode,
   type ExchangeEvent,
   type Heard,
   type Outcome,
@@ -28,10 +27,8 @@ const LINE_ERRORS = new Set(['E_TIMEOUT', 'E_TRANSPORT', 'E_CLOSED', 'E_SECURITY
 const CARDHOLDER_WAITS: readonly Action[] = ['Sale', 'Refund', 'Void', 'Pair'];
 
 export interface LineMonitorOptions {
-  /** The serial ports there now, for a port that is gone (the node layer lists them). */
+  /** The serial ports there now, for a port that is gone (default, on a serial link: as the editor lists them). */
   listPorts?: () => Promise<string[]>;
-  /** Clock (tests). */
-  now?: () => number;
 }
 
 /** A diagnosis as the node layer keeps it: with the ports that are there when the port is gone. */
@@ -53,7 +50,6 @@ export class LineMonitor extends EventEmitter {
   private readonly stream: boolean;
   private readonly window = new CounterWindow();
   private readonly timer: NodeJS.Timeout;
-  private readonly now: () => number;
   private transport: TransportState;
   private linkError: unknown;
   private heard: { what: Heard; at: number } | undefined;
@@ -75,7 +71,6 @@ export class LineMonitor extends EventEmitter {
     options: LineMonitorOptions = {},
   ) {
     super();
-    this.now = options.now ?? Date.now;
     this.listPorts = options.listPorts ?? (session.transport.kind === 'serial' ? serialPortPaths : undefined);
     const transport = session.transport;
     this.transport = transport.state;
@@ -92,7 +87,7 @@ export class LineMonitor extends EventEmitter {
       transport.on('discard', () => this.onDiscard(stats));
     }
     this.counters = counted;
-    this.window.sample(this.now(), this.counters);
+    this.window.sample(Date.now(), this.counters);
     session.on('exchange', (e: ExchangeEvent) => this.onExchange(e));
     session.on('state', (state: TransportState, err?: Error) => {
       this.transport = state;
@@ -115,7 +110,7 @@ export class LineMonitor extends EventEmitter {
     if (record !== undefined && outcome.verdict !== undefined) record.result = outcome.verdict;
     const busy = outcome.reason === 'terminal-busy';
     if (busy || this.heard?.what === 'busy') {
-      this.heard = { what: busy ? 'busy' : 'answer', at: this.now() };
+      this.heard = { what: busy ? 'busy' : 'answer', at: Date.now() };
       this.evaluate();
     }
     return outcome;
@@ -139,7 +134,7 @@ export class LineMonitor extends EventEmitter {
   }
 
   private tick(): void {
-    const sampled = this.window.sample(this.now(), this.counters);
+    const sampled = this.window.sample(Date.now(), this.counters);
     this.recent = sampled.recent;
     this.sinceFrameMs = sampled.sinceFrameMs;
     this.evaluate();
@@ -148,7 +143,7 @@ export class LineMonitor extends EventEmitter {
   /** Decides the cause from what is known now; `securityFailed`: a request has just failed on answers that did not decrypt. */
   private evaluate(securityFailed = false): void {
     if (this.stopped) return;
-    const now = this.now();
+    const now = Date.now();
     const previous = this.current === undefined ? undefined : { code: this.current.code, framesSince: this.counters.framesReceived - this.framesAtDiagnosis };
     const heard = this.heard === undefined ? undefined : { what: this.heard.what, agoMs: securityFailed ? Number.POSITIVE_INFINITY : now - this.heard.at };
     const linkFault = this.linkError === undefined ? undefined : faultOfError(this.linkError, this.stream);
@@ -186,7 +181,7 @@ export class LineMonitor extends EventEmitter {
   }
 
   private onExchange(e: ExchangeEvent): void {
-    const at = this.now();
+    const at = Date.now();
     switch (e.kind) {
       case 'sent':
         this.add({ at: iso(at), direction: 'out', action: e.action, requestID: e.requestID, bytes: this.wire(e.bytes), result: 'sent' });
@@ -238,7 +233,7 @@ export class LineMonitor extends EventEmitter {
     const noise = stats.discardedBytes - this.discardSeen.noise;
     const crc = stats.dataCrcErrors - this.discardSeen.crc;
     this.discardSeen = { noise: stats.discardedBytes, crc: stats.dataCrcErrors };
-    const at = this.now();
+    const at = Date.now();
     if (crc > 0) this.burst(at, 'crc-error', 0, crc);
     if (noise > 0) this.burst(at, 'noise', noise);
     if (crc === 0 && noise === 0) this.burst(at, 'bad-frame', 0);
@@ -275,5 +270,3 @@ async function serialPortPaths(): Promise<string[]> {
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
-
-export type { DiagnosisCode };
