@@ -212,8 +212,10 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     assert.equal(msg.error.code, 'E_SECURITY');
     assert.match(msg.error.message, /check the pairing code/);
     assert.equal(lastText('j'), `${NS}status.cause.undecryptable`);
-    assert.equal(handleOf().counters.undecryptable, 1);
-    assert.equal(handleOf().counters.framesReceived, 1, 'an HTTP reply counts as received');
+    // Every HTTP reply counts as received (the terminal's identity check may have asked too).
+    const { undecryptable, framesReceived } = handleOf().counters;
+    assert.ok(undecryptable >= 1);
+    assert.equal(framesReceived, undecryptable);
   });
 
   it('a terminal that answers busy: "terminal busy" in yellow until it answers otherwise', async () => {
