@@ -12,10 +12,12 @@ const LONGEST_FIRST = [
   'faults', // 50
   'strict-decoding-sweep-responses', // 32 of CPU
   'editor-examples', // 20
+  'diagnostics-line', // 21
   'editor-pair', // 17
   'strict-decoding-sweep-requests', // 17 of CPU
   'nodes', // 14
   'status', // 12
+  'trace', // 13
   'cli', // 10
   'examples-flows', // 7
   'outcome-session', // 6

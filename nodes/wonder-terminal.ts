@@ -16,6 +16,8 @@ import { deregisterTerminal, registeredTerminal, registeredTerminals, registerTe
 import { SameTerminalError, sameTerminalAs } from './common/same-terminal';
 import { IDENTITY_CHECK_MS } from './common/device-identity';
 import type { TerminalConfigNode } from './common/action-node';
+import { diagnosisLogLine } from './common/diagnosis-text';
+import type { NodeDiagnosis } from './common/line-monitor';
 
 interface TerminalDef extends NodeDef {
   transport: string;
@@ -189,7 +191,8 @@ export = function register(RED: NodeAPI): void {
     } else {
       handle.on('state', (state: string, err?: Error) => {
         // The port path or host is not secret; error texts from the transports carry no secrets.
-        if (state.startsWith('unreachable')) node.warn(t(RED, 'log.unreachable', { detail: err?.message ?? '' }));
+        // A fault the diagnosis names is logged once by its own event (below), with its cause.
+        if (state.startsWith('unreachable') && handle.diagnosis() === undefined) node.warn(t(RED, 'log.unreachable', { detail: err?.message ?? '' }));
         else if (state === 'pair-again') node.error(t(RED, 'log.pairAgain', { deviceSn: def.deviceSn || def.businessId || '', detail: t(RED, 'errors.pairAgain') }));
         else if (state === 'connected') node.log(t(RED, 'log.connected'));
       });
@@ -214,6 +217,7 @@ export = function register(RED: NodeAPI): void {
         const other = registeredTerminals().find((r) => r.id !== node.id && r.journalFile === (err as { file?: string }).file);
         node.error(t(RED, 'errors.config', { detail: other !== undefined ? sameText(other) : err.message }));
       });
+      handle.on('diagnosis', (d: NodeDiagnosis) => node.warn(diagnosisLogLine(RED, d)));
       handle.on('health', (err: unknown) => node.debug(t(RED, 'log.healthCheckFailed', { detail: err instanceof Error ? err.message : String(err) })));
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }

@@ -99,7 +99,8 @@ describe('status that tells the truth', function () {
     await until('unreachable', () => lastText('i') === `${NS}cause.refused`);
     assert.ok(!statuses('i').some((s) => s.text === `${NS}ready`), 'shown ready before any answer');
     assert.equal(statuses('i').at(-1)?.fill, 'red');
-    assert.match(JSON.stringify(helper.log().args), /log\.unreachable/);
+    // Logged once, by the terminal's diagnosis (host refused), with the transport's words.
+    assert.match(JSON.stringify(helper.log().args), /log\.diagnosisDetail/);
     // The terminal comes up on that port: the next check (5 s later) makes it ready.
     let server: LanServer | undefined;
     try {

@@ -1,5 +1,5 @@
 import type { Envelope, WonderCipher } from '../protocol';
-import { type Action, buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, ProtocolError, type Response, type ResponseHeader, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
+import { type Action, buildRequest, isWonderError, encodeRequest, parseResponse, PAYMENT_ACTIONS, ProtocolError, type Response, type ResponseHeader, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
 import { answersInline, type Transport } from '../transport';
 
 /**
@@ -27,6 +27,31 @@ export interface ExchangeDeps {
   /** Fires when the session closes: every wait ends. */
   closing: AbortSignal;
   onStray: (info: { responseID?: string; reason: string }) => void;
+  /** Sees every message out and in, for the line counters and the trace (sizes and words only, never data). */
+  observe?: (event: ExchangeEvent) => void;
+}
+
+/**
+ * What the exchange saw: a request going out, an answer, a message that did
+ * not decrypt, a stray, a time-out, a send that failed. Sizes are the
+ * envelope's length; no ciphertext, no plaintext, no secret.
+ */
+export type ExchangeEvent =
+  | { kind: 'sent'; action: Action; requestID: string; bytes: number }
+  | { kind: 'answered'; action: Action; requestID: string; bytes: number; status?: 'Success' | 'Failed' | 'Pending' }
+  | { kind: 'undecryptable'; bytes: number }
+  | { kind: 'stray'; bytes: number }
+  | { kind: 'timeout'; action: Action; requestID: string }
+  | { kind: 'failed'; action: Action; requestID: string; code: string };
+
+/** The length of an envelope as serialized (`{"version":"2.0","action":…,"data":…}`). */
+function envelopeBytes(envelope: Envelope): number {
+  return envelope.data.length + envelope.action.length + 37;
+}
+
+function statusOf(plain: unknown): 'Success' | 'Failed' | 'Pending' | undefined {
+  const status = (plain as { body?: { status?: unknown } }).body?.status;
+  return status === 'Success' || status === 'Failed' || status === 'Pending' ? status : undefined;
 }
 
 /**
@@ -50,6 +75,7 @@ export class Exchange {
       header = message.header as ResponseHeader;
     } catch (err) {
       const security = err instanceof SecurityError ? err : new SecurityError('response could not be decrypted', { cause: err });
+      this.deps.observe?.({ kind: 'undecryptable', bytes: envelopeBytes(envelope) });
       if (this.waiters.size === 0) this.deps.onStray({ reason: 'undecryptable' });
       for (const w of [...this.waiters.values()]) w.onUndecryptable(security);
       return;
@@ -57,13 +83,17 @@ export class Exchange {
     const responseID = header.responseID;
     const waiter = this.waiters.get(responseID);
     if (waiter === undefined) {
+      this.deps.observe?.({ kind: 'stray', bytes: envelopeBytes(envelope) });
       this.deps.onStray({ responseID, reason: 'no request waiting for it' });
       return;
     }
     if (ACTION_CHECKED.includes(waiter.action) && envelope.action !== waiter.action) {
+      this.deps.observe?.({ kind: 'stray', bytes: envelopeBytes(envelope) });
       this.deps.onStray({ responseID, reason: `answer for ${String(envelope.action).slice(0, 32)}, not ${waiter.action}` });
       return;
     }
+    const status = statusOf(plain);
+    this.deps.observe?.({ kind: 'answered', action: waiter.action, requestID: responseID, bytes: envelopeBytes(envelope), ...(status !== undefined ? { status } : {}) });
     waiter.onAnswer(plain, header);
   }
 
@@ -136,14 +166,15 @@ export class Exchange {
           if (!inline && grace === undefined) grace = setTimeout(() => finish(undecryptable), UNDECRYPTABLE_GRACE_MS);
         },
       };
-      const timer = setTimeout(
-        () => finish(undecryptable ?? new TimeoutError(`${action}: no answer from the terminal within ${Math.round(timeoutMs / 100) / 10} s`)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => {
+        if (!settled && undecryptable === undefined) this.deps.observe?.({ kind: 'timeout', action, requestID });
+        finish(undecryptable ?? new TimeoutError(`${action}: no answer from the terminal within ${Math.round(timeoutMs / 100) / 10} s`));
+      }, timeoutMs);
       const onClose = () => finish(new TransportError(`${action}: the terminal session was closed`, { code: 'E_CLOSED' }));
       if (closing.aborted) return onClose();
       closing.addEventListener('abort', onClose, { once: true });
       this.waiters.set(requestID, waiter);
+      this.deps.observe?.({ kind: 'sent', action, requestID, bytes: envelope.length });
       this.deps.transport.send(envelope, { signal: controller.signal, action, requestID }).then(
         () => {
           sent = true;
@@ -153,6 +184,7 @@ export class Exchange {
         },
         (err: unknown) => {
           sent = true;
+          if (!controller.signal.aborted && !settled) this.deps.observe?.({ kind: 'failed', action, requestID, code: isWonderError(err) ? err.code : 'E_TRANSPORT' });
           if (!controller.signal.aborted) finish(err instanceof WonderError || !(err instanceof Error) ? err : new TransportError(err.message, { cause: err }));
         },
       );

@@ -5,7 +5,7 @@
  */
 export * from './session';
 export * from './errors';
-export { UNDECRYPTABLE_GRACE_MS } from './exchange';
+export { UNDECRYPTABLE_GRACE_MS, type ExchangeEvent } from './exchange';
 export type { BusyPolicy, Outcome, Recovery, RequestOptions, ResultWord, SessionActivity, SessionOptions } from './types';
 export * from './factory';
 export * from './journal';
@@ -18,3 +18,4 @@ export * from './pairing-store';
 export * from './cloud-pairing';
 export * from './receipt';
 export * from './trace';
+export * from './diagnosis';

@@ -44,7 +44,8 @@ interface CloudLike {
  * (Recovery) for an open payment settled after the fact, `unresolved`
  * ({entry, error}) for an old one still unknown that no longer holds new
  * payments back, `journal-behind` ({code, message}) when an outcome could
- * not be written.
+ * not be written, `exchange` (ExchangeEvent) for every message out and in
+ * (sizes and words only: the line counters and the trace).
  */
 export class TerminalSession extends EventEmitter {
   readonly transport: Transport;
@@ -76,6 +77,7 @@ export class TerminalSession extends EventEmitter {
       clientDeviceSN: this.clientDeviceSN,
       closing: this.closing.signal,
       onStray: (info) => this.emit('stray', info),
+      observe: (event) => this.emit('exchange', event),
     });
     this.resolver = new Resolver(this.exchange, this.closing.signal, {
       statusPollIntervalMs: options.statusPollIntervalMs ?? 2_000,

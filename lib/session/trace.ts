@@ -13,6 +13,9 @@ export interface TraceRecord {
   bytes: number;
   /** A short word: sent, answered, approved, declined, unknown, timeout, undecryptable, noise, … */
   result: string;
+  /** A burst (noise, frames that did not decrypt, strays) kept as one record: how many, and the ISO time of the last. */
+  count?: number;
+  lastAt?: string;
 }
 
 /** The last `limit` exchanges (default 200), oldest first. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { SerialPort, type SerialPortOpenOptions } from 'serialport';
 // Type only: the same package serialport's own typings import from.
 import type { AutoDetectTypes, BindingInterface } from '@serialport/bindings-cpp';
-import { CMD_FUNCTIONAL, encodeFrame, type Frame, FrameDecoder, parseEnvelope, TransportError, ValidationError } from '../protocol';
+import { CMD_FUNCTIONAL, encodeFrame, type Frame, FrameDecoder, type FrameDecoderStats, parseEnvelope, TransportError, ValidationError } from '../protocol';
 import type { SendOptions, Transport, TransportState } from './transport';
 
 export interface SerialReconnectOptions {
@@ -86,6 +86,11 @@ export class SerialTransport extends EventEmitter implements Transport {
 
   get state(): TransportState {
     return this.current;
+  }
+
+  /** What the line carried since this transport was made: frames decoded, bytes skipped, data CRC failures (live, cumulative). */
+  get lineStats(): Readonly<FrameDecoderStats> {
+    return this.decoder.stats;
   }
 
   /**

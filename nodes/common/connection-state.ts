@@ -1,4 +1,16 @@
 import type { LinkCause, TransportState } from '../../lib/transport';
+import type { DiagnosisCode } from '../../lib/session';
+
+/**
+ * Diagnoses a status names itself (the others read as their link cause:
+ * refused, timeout, host, tls, http, gateway, port).
+ */
+export const SHOWN_DIAGNOSES = ['no-valid-frames', 'undecryptable', 'port-gone', 'host-unreachable', 'terminal-busy'] as const satisfies readonly DiagnosisCode[];
+export type ShownDiagnosis = (typeof SHOWN_DIAGNOSES)[number];
+
+export function isShownDiagnosis(code: string | undefined): code is ShownDiagnosis {
+  return (SHOWN_DIAGNOSES as readonly string[]).includes(code ?? '');
+}
 
 /**
  * Connection state as the nodes show it. `connected` (shown "ready") only
@@ -6,9 +18,11 @@ import type { LinkCause, TransportState } from '../../lib/transport';
  * exchanged anything yet is `unchecked`; a failed exchange is
  * `unreachable:<cause>` until one succeeds; `pair-again` while the terminal
  * refuses the stored cloud pairing (pinCode2); `same-terminal` when another
- * config node already opens this terminal (this one opens nothing).
+ * config node already opens this terminal (this one opens nothing). A
+ * diagnosis (see lib/session/diagnosis.ts) names the cause where the link's
+ * does not: `unreachable:no-valid-frames`, `unreachable:terminal-busy`, ….
  */
-export type ConnectionState = 'unconfigured' | 'connecting' | 'unchecked' | 'connected' | `unreachable:${LinkCause}` | 'closed' | 'pair-again' | 'same-terminal';
+export type ConnectionState = 'unconfigured' | 'connecting' | 'unchecked' | 'connected' | `unreachable:${LinkCause | ShownDiagnosis}` | 'closed' | 'pair-again' | 'same-terminal';
 
 /**
  * What a node using the terminal shows when idle: the connection state, or
@@ -25,17 +39,19 @@ export type Link = { ok: undefined } | { ok: true } | { ok: false; cause: LinkCa
  * exchange: ready only once the terminal answered (a serial port that opened
  * counts; a health check tells whether the terminal answers).
  */
-export function connectionStateOf(s: { configured: boolean; closing: boolean; transport: TransportState; link: Link; kind: string; pairAgain: boolean }): ConnectionState {
+export function connectionStateOf(s: { configured: boolean; closing: boolean; transport: TransportState; link: Link; kind: string; pairAgain: boolean; diagnosis?: DiagnosisCode | undefined }): ConnectionState {
   if (!s.configured) return 'unconfigured';
   if (s.closing) return 'closed';
+  const fault = isShownDiagnosis(s.diagnosis) ? s.diagnosis : undefined;
   switch (s.transport) {
     case 'closed':
     case 'connecting':
       return 'connecting';
     case 'reconnecting':
-      return `unreachable:${s.link.ok === false ? s.link.cause : 'other'}`;
+      return `unreachable:${fault ?? (s.link.ok === false ? s.link.cause : 'other')}`;
     default:
       if (s.pairAgain) return 'pair-again';
+      if (fault !== undefined) return `unreachable:${fault}`;
       if (s.link.ok === false) return `unreachable:${s.link.cause}`;
       // A LAN or cloud terminal is only known to be there once it has answered.
       if (s.kind === 'simulator' || s.kind === 'serial' || s.link.ok === true) return 'connected';

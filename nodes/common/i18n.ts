@@ -51,7 +51,10 @@ export function describeError(RED: NodeAPI, err: unknown, ns: string = NS): stri
     return `${field} (${err.field}: ${given})`;
   }
   const code = lookup(RED, catalogs, `errors.${err.code}`);
-  return code === undefined ? err.message : `${code}: ${err.message}`;
+  const text = code === undefined ? err.message : `${code}: ${err.message}`;
+  // The cause the terminal's diagnosis names (see line-monitor.ts), when the line is why it failed.
+  const diagnosis = (err as { diagnosis?: unknown }).diagnosis;
+  return typeof diagnosis === 'string' ? `${text}. ${t(RED, `diagnosis.${diagnosis}`)}` : text;
 }
 
 /**

@@ -16,6 +16,8 @@ export const QUEUED_SHOWN = 9;
 export function connectionStatus(state: ShownState): NodeStatus {
   if (state.startsWith('unreachable:')) {
     const cause = state.slice('unreachable:'.length);
+    // Busy is no fault of the link: it passes.
+    if (cause === 'terminal-busy') return { fill: 'yellow', shape: 'ring', text: key('cause.terminal-busy') };
     return { fill: 'red', shape: 'ring', text: cause === 'other' ? key('unreachable') : key(`cause.${cause}`) };
   }
   if (state.startsWith('queued:')) {

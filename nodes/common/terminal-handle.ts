@@ -9,9 +9,8 @@ import {
   PendingError,
   TerminalSession,
   TraceLog,
-  type BusyPolicy,
+  type Diagnosis,
   type Outcome,
-  type PairingStore,
   type Recovery,
   type RequestOptions,
   type SessionActivity,
@@ -23,29 +22,10 @@ import { HealthCheck } from './health-check';
 import { DeviceIdentity } from './device-identity';
 import { settledWithin } from './settled-within';
 import { QueuedRequests } from './queued-requests';
+import { LineMonitor, type NodeDiagnosis } from './line-monitor';
+import type { HandleOptions } from './handle-options';
 
-export interface HandleOptions {
-  config: TerminalConfig;
-  pairingCode: string | undefined;
-  clientDeviceSN?: string;
-  paymentTimeoutMs: number;
-  busyPolicy: BusyPolicy;
-  /** How long an unknown outcome is asked about with TransactionStatus (default: the larger of 60 s and the card wait). */
-  resolveTimeoutMs?: number;
-  /** Interval between those TransactionStatus queries (default 2 s). */
-  statusPollIntervalMs?: number;
-  /** The transaction journal's file (in the Node-RED user directory), the terminal's name in it (its place: see terminalIdentity). */
-  journalFile?: string;
-  terminalId?: string;
-  /** Move the journal to `journal-sn-<SN>.jsonl` once the terminal's SN is known (serial, LAN, cloud). */
-  followDeviceSn?: boolean;
-  /** Open nothing: another config node already uses this terminal (shown "same terminal"). */
-  refuse?: WonderError;
-  /** Idle health check: DeviceInfo this often while nothing else is queued or in flight (0 or absent: off). */
-  healthCheckMs?: number;
-  /** Where a cloud terminal's pinCode2 is kept across restarts. */
-  pairingStore?: PairingStore;
-}
+export type { HandleOptions } from './handle-options';
 
 export type StateListener = (state: ShownState) => void;
 
@@ -85,9 +65,13 @@ export class TerminalHandle extends EventEmitter {
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
   /** The line's counters since this handle started (what the operator tools show; the diagnosis reads them). */
-  readonly counters: LineCounters = emptyLineCounters();
+  readonly counters: LineCounters;
   /** The last 200 exchanges, redacted (times, direction, action, request ID, sizes, result). */
   readonly trace = new TraceLog();
+  /** Fills the counters and the trace, and names the cause of a fault (diagnosis()). */
+  private readonly monitor: LineMonitor | undefined;
+  /** How the terminal is reached (no credential in it): for the support bundle. */
+  readonly config: TerminalConfig;
   /** What the terminal said of itself (serial number, software version), once it has. */
   get device(): { sn?: string; softwareVersion?: string } { return this.identity.device; }
   /** ISO time of the terminal's last answer. */
@@ -128,6 +112,10 @@ export class TerminalHandle extends EventEmitter {
     this.configError = configError;
     this.identity = identity?.attach(session!) ?? DeviceIdentity.none();
     this.kind = options.config.transport;
+    this.config = options.config;
+    // Its diagnosis changes the state shown; each new fault is emitted once as `diagnosis`.
+    this.monitor = session && new LineMonitor(session, this.trace).on('change', () => this.update()).on('fault', (d: Diagnosis) => this.emit('diagnosis', d));
+    this.counters = this.monitor?.counters ?? emptyLineCounters();
     // The idle health check: DeviceInfo through the queue, only when nothing else is waiting or in flight.
     this.health = new HealthCheck(options.healthCheckMs ?? 0, {
       idle: () => session !== undefined && !session.inFlight && session.queued === 0 && this.queuedRequests.size === 0,
@@ -178,6 +166,7 @@ export class TerminalHandle extends EventEmitter {
       link: this.link,
       kind: this.kind,
       pairAgain: this.pairAgain,
+      diagnosis: this.monitor?.diagnosis()?.code,
     });
   }
 
@@ -241,6 +230,11 @@ export class TerminalHandle extends EventEmitter {
 
   /** Learns the terminal's SN and version from an answer; recovers once the SN is newly confirmed. */
   private learn<T>(answer: T): T { if (this.identity.observe(answer)) void this.recover(); return answer; }
+
+  /** Why the terminal does not work, when a fault is seen (texts: i18n `diagnosis.<code>`). */
+  diagnosis(): NodeDiagnosis | undefined {
+    return this.monitor?.diagnosis();
+  }
 
   /** Starts connecting. Serial keeps retrying by itself; state events tell the outcome. */
   open(): Promise<void> {
@@ -314,11 +308,11 @@ export class TerminalHandle extends EventEmitter {
         throw unreadable;
       }
       try {
-        return this.learn(await session.request(action, params, tracked));
+        return this.monitor!.noteOutcome(this.learn(await session.request(action, params, tracked)));
       } catch (err) {
         const mapped = pairing.mapError(err);
         if (mapped !== err) this.flagPairAgain();
-        throw mapped;
+        throw this.monitor!.explain(mapped);
       }
     };
     const result = this.health.running === undefined ? send() : this.health.running.then(send, send);
@@ -382,6 +376,7 @@ export class TerminalHandle extends EventEmitter {
   close(final: ConnectionState = 'closed'): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.health.stop();
+    this.monitor?.stop();
     this.closing = this.session === undefined ? Promise.resolve() : settledWithin(this.session.close(), CLOSE_GRACE_MS);
     return this.closing.then(async () => {
       await this.identity.close();
