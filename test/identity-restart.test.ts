@@ -1,30 +1,14 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
+import { httpSink as collector } from './helpers/http-sink';
 
 const SN = 'WP-REPLUG-7';
-
-/** Collects what the flow POSTs to it. */
-async function collector() {
-  const bodies: any[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (d: Buffer) => (text += d.toString()));
-    req.on('end', () => {
-      bodies.push(JSON.parse(text));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { bodies, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 async function until(what: string, check: () => boolean, output: () => string, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;

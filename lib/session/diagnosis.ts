@@ -1,4 +1,4 @@
-import { emptyLineCounters, linkCause, type LineCounters, type TransportState } from '../transport';
+import { emptyLineCounters, errorCodesOf, linkCause, type LineCounters, type TransportState } from '../transport';
 import { UNDECRYPTABLE_GRACE_MS } from './exchange';
 
 /**
@@ -83,20 +83,9 @@ export interface LineFacts {
 const PORT_GONE_CODES = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'EIO']);
 const UNREACHABLE_CODES = new Set(['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 
-function codesOf(err: unknown): string[] {
-  const codes: string[] = [];
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    e = (e as { cause?: unknown }).cause;
-  }
-  return codes;
-}
-
 /** The fault a transport or time-out error names, on a stream (serial) link or an HTTP one. */
 export function faultOfError(err: unknown, stream: boolean): DiagnosisCode | undefined {
-  const codes = codesOf(err);
+  const codes = errorCodesOf(err);
   const message = err instanceof Error ? err.message : '';
   switch (linkCause(err)) {
     case 'refused':

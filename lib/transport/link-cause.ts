@@ -12,7 +12,8 @@ const CODES: ReadonlyArray<[RegExp, LinkCause]> = [
   [/^ENOENT$|^EACCES$|^EBUSY$|^ENODEV$|^ENXIO$|^EIO$/, 'port'],
 ];
 
-function codesOf(err: unknown): string[] {
+/** The `code`s of an error and its causes (at most five deep), outermost first. */
+export function errorCodesOf(err: unknown): string[] {
   const codes: string[] = [];
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
@@ -27,7 +28,7 @@ function codesOf(err: unknown): string[] {
 export function linkCause(err: unknown): LinkCause {
   if (err === null || typeof err !== 'object') return 'other';
   if ((err as { name?: unknown }).name === 'CloudApiError') return 'gateway';
-  for (const code of codesOf(err)) {
+  for (const code of errorCodesOf(err)) {
     for (const [pattern, cause] of CODES) if (pattern.test(code)) return cause;
   }
   const message = err instanceof Error ? err.message : '';
