@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import { autoDetect, BindingsError, type BindingInterface, type BindingPortInterface, type OpenOptions } from '@serialport/bindings-cpp';
 
 /**
- * The platform's serialport binding with a cheaper read on Linux and macOS.
+ * The platform's serialport binding with a cheaper read and write on Linux
+ * and macOS.
  *
  * The stock read hands every read(2) to libuv's thread pool and, once the
  * line is drained, makes one more that fails with EAGAIN (an Error with its
@@ -13,7 +14,10 @@ import { autoDetect, BindingsError, type BindingInterface, type BindingPortInter
  * event loop: read(2) on a non-blocking descriptor never waits. Errors are
  * told apart as the stock read tells them apart (a closed port is a
  * cancelled read; EBADF, ENXIO and unknown errors are a disconnection).
- * Writes, drain and everything else are the binding's own.
+ * A write is first tried at once too (the descriptor takes what fits in the
+ * line's output buffer); what does not fit goes through the binding's own
+ * write, which waits for the port to be writable. Drain and everything else
+ * are the binding's own.
  */
 export function serialBinding(): BindingInterface {
   const base = autoDetect() as BindingInterface;
@@ -61,6 +65,21 @@ function withPolledRead<T extends BindingPortInterface & PolledPort>(port: T): T
       // Nothing read (a line that woke up empty): wait for the poller again, as the stock read reads again.
       if (bytesRead > 0) return { bytesRead, buffer };
     }
+  };
+  const write = port.write.bind(port);
+  port.write = (buffer: Buffer) => {
+    if (!port.isOpen || port.fd === null || buffer.length === 0) return write(buffer);
+    let written: number;
+    try {
+      written = fs.writeSync(port.fd, buffer);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // A full output buffer: the binding's own write waits until the port is writable.
+      if (e.code !== undefined && RETRY.has(e.code)) return write(buffer);
+      if ((e.code !== undefined && DISCONNECT.has(e.code)) || e.errno === -1) (e as { disconnect?: boolean }).disconnect = true;
+      return Promise.reject(e);
+    }
+    return written === buffer.length ? Promise.resolve() : write(buffer.subarray(written));
   };
   return port;
 }
