@@ -36,8 +36,14 @@ export interface ExchangeDeps {
  */
 export class Exchange {
   private readonly waiters = new Map<string, Waiter>();
+  /** What ends each request in flight when the session closes (one listener on the signal for all of them). */
+  private readonly onClose = new Set<() => void>();
 
-  constructor(private readonly deps: ExchangeDeps) {}
+  constructor(private readonly deps: ExchangeDeps) {
+    deps.closing.addEventListener('abort', () => {
+      for (const close of [...this.onClose]) close();
+    }, { once: true });
+  }
 
   /** Routes a received envelope to the request it answers. */
   dispatch(envelope: Envelope): void {
@@ -114,7 +120,7 @@ export class Exchange {
         settled = true;
         clearTimeout(timer);
         clearTimeout(grace);
-        closing.removeEventListener('abort', onClose);
+        this.onClose.delete(onClose);
         if (this.waiters.get(requestID) === waiter) this.waiters.delete(requestID);
         // Stop a send still under way (an HTTP request); aborting a finished one costs for nothing.
         if (!sent) controller.abort();
@@ -142,7 +148,7 @@ export class Exchange {
       );
       const onClose = () => finish(new TransportError(`${action}: the terminal session was closed`, { code: 'E_CLOSED' }));
       if (closing.aborted) return onClose();
-      closing.addEventListener('abort', onClose, { once: true });
+      this.onClose.add(onClose);
       this.waiters.set(requestID, waiter);
       this.deps.transport.send(envelope, { signal: controller.signal, action, requestID }).then(
         () => {
