@@ -1,5 +1,5 @@
 import type { Envelope, WonderCipher } from '../protocol';
-import { type Action, buildRequest, encodeRequest, parseResponse, PAYMENT_ACTIONS, ProtocolError, type Response, type ResponseHeader, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
+import { type Action, encodeRequest, parseResponse, PAYMENT_ACTIONS, ProtocolError, requestOf, type RequestBodies, type Response, type ResponseHeader, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
 import { answersInline, type Transport } from '../transport';
 
 /**
@@ -98,14 +98,15 @@ export class Exchange {
   }
 
   /**
-   * Sends one request and waits for its answer. Rejects with the transport's
+   * Sends one request (its body made by buildBody) and waits for its answer. Rejects with the transport's
    * error (carrying `notSent` where nothing left), TimeoutError, SecurityError
    * (only undecryptable messages came back), ProtocolError (an HTTP reply
    * that answered something else, or an answer of the wrong shape) or
    * E_CLOSED.
    */
   send<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number, onSent?: () => void): Promise<Response<A>> {
-    const request = buildRequest(action, body as never, { clientDeviceSN: this.deps.clientDeviceSN, requestID });
+    // The body is buildBody's (the session's request(), the resolver's lookup), the serial number validated by the session.
+    const request = requestOf(action, body as RequestBodies[A], this.deps.clientDeviceSN, { requestID });
     const envelope = encodeRequest(this.deps.cipher(), request);
     const controller = new AbortController();
     const inline = answersInline(this.deps.transport);
