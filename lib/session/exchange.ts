@@ -12,6 +12,9 @@ export const UNDECRYPTABLE_GRACE_MS = 1_500;
 /** Actions whose answers decide money: their envelope must name the same action. */
 const ACTION_CHECKED: readonly Action[] = [...PAYMENT_ACTIONS, 'TransactionStatus'];
 
+/** A request's envelope made ahead of sending, or what went wrong making it. */
+export type Prepared = { envelope: string } | { error: unknown };
+
 interface Waiter {
   action: Action;
   /** The decrypted answer and its header (parsed once, here). */
@@ -98,16 +101,29 @@ export class Exchange {
   }
 
   /**
-   * Sends one request (its body made by buildBody) and waits for its answer. Rejects with the transport's
+   * The envelope of a request (its body made by buildBody, the serial number
+   * validated by the session): built and encrypted, not sent; what went wrong
+   * is thrown by send(). A payment's is made while its journal line goes to disk.
+   */
+  prepare(action: Action, body: unknown, requestID: string): Prepared {
+    try {
+      return { envelope: encodeRequest(this.deps.cipher(), requestOf(action, body as RequestBodies[Action], this.deps.clientDeviceSN, { requestID })) };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  /**
+   * Sends one request (its body made by buildBody; `prepared`: its envelope from prepare()) and waits for its answer. Rejects with the transport's
    * error (carrying `notSent` where nothing left), TimeoutError, SecurityError
    * (only undecryptable messages came back), ProtocolError (an HTTP reply
    * that answered something else, or an answer of the wrong shape) or
    * E_CLOSED.
    */
-  send<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number, onSent?: () => void): Promise<Response<A>> {
-    // The body is buildBody's (the session's request(), the resolver's lookup), the serial number validated by the session.
-    const request = requestOf(action, body as RequestBodies[A], this.deps.clientDeviceSN, { requestID });
-    const envelope = encodeRequest(this.deps.cipher(), request);
+  send<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number, onSent?: () => void, prepared?: Prepared): Promise<Response<A>> {
+    const made = prepared ?? this.prepare(action, body, requestID);
+    if ('error' in made) throw made.error;
+    const envelope = made.envelope;
     const controller = new AbortController();
     const inline = answersInline(this.deps.transport);
     const closing = this.deps.closing;
