@@ -303,24 +303,4 @@ describe('transaction journal', () => {
     assert.equal(out.approvedDespiteAbort, true);
     await session.close();
   });
-  it('appends through a file opened with O_DSYNC: a line is on disk when its write returns (no separate fdatasync)', async () => {
-    const file = tempFile();
-    const journal = new Journal(file);
-    await journal.begin({ referenceID: 'D-1', action: 'Sale', terminal: 'T', requestID: 'r' });
-    // The process's open descriptors of the journal's file, with their open flags (octal, Linux's fdinfo).
-    const flags = fs
-      .readdirSync('/proc/self/fd')
-      .filter((fd) => {
-        try {
-          return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
-        } catch {
-          return false;
-        }
-      })
-      .map((fd) => Number.parseInt(/^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8));
-    assert.equal(flags.length, 1, 'one descriptor open on the journal');
-    assert.equal(flags[0]! & fs.constants.O_DSYNC, fs.constants.O_DSYNC, 'O_DSYNC');
-    assert.equal(flags[0]! & fs.constants.O_APPEND, fs.constants.O_APPEND, 'O_APPEND');
-    await journal.close();
-  });
 });

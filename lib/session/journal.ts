@@ -89,9 +89,8 @@ export function journalKey(action: JournalAction, referenceID: string): string {
 /**
  * Append-only transaction journal (JSON lines). Each change is one line; the
  * promise `begin` and `settle` return resolves once the line is on disk
- * (written off the event loop to a file opened with O_DSYNC, which is a write
- * and an fdatasync in one system call; lines written meanwhile share one
- * flush), so an entry is on disk before its request leaves. The in-memory
+ * (written and fdatasync'd off the event loop; lines written meanwhile share
+ * one flush), so an entry is on disk before its request leaves. The in-memory
  * view changes at once and is indexed: look-ups by key, open entries by their
  * own set, so a payment costs the same with 100,000 entries as with none.
  * Reading tolerates a torn last line. When settled entries pass the bound,
@@ -106,8 +105,6 @@ export class Journal {
   /** Keys of the open entries. */
   private readonly open = new Set<string>();
   private fd: number;
-  /** The fd opened with O_DSYNC (its writes are on disk when they return); any other fd is fdatasync'd after each write. */
-  private durableFd = -1;
   private lines = 0;
   private pending: string[] = [];
   private waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
@@ -119,8 +116,7 @@ export class Journal {
     this.maxSettled = options.maxSettled ?? 10_000;
     ensurePrivateDirectory(path.dirname(file));
     this.load();
-    this.fd = openPrivateAppend(file, { durable: true });
-    this.durableFd = this.fd;
+    this.fd = openPrivateAppend(file);
     if (this.lines > 2 * (this.maxSettled + this.open.size)) {
       this.compactWanted = true;
       this.flushing = this.flush();
@@ -217,14 +213,13 @@ export class Journal {
     try {
       do {
         while (this.pending.length > 0) {
-          const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+          const text = this.pending.join('');
           const waiting = this.waiting;
-          const fd = this.fd;
           this.pending = [];
           this.waiting = [];
           try {
-            await writeAsync(fd, text);
-            if (fd !== this.durableFd) await fdatasyncAsync(fd);
+            await writeAsync(this.fd, text);
+            await fdatasyncAsync(this.fd);
             for (const w of waiting) w.resolve();
           } catch (err) {
             for (const w of waiting) w.reject(err);
@@ -233,15 +228,12 @@ export class Journal {
         // Nothing in flight: the file may be rewritten now. Lines written meanwhile go to the new file.
         if (this.compactWanted) {
           this.compactWanted = false;
-          const fdBefore = this.fd;
           try {
             await this.compact();
           } catch {
             // Disk full, say: keep appending to the file as it is; the next settle tries again.
             await fs.promises.rm(`${this.file}.tmp`, { force: true }).catch(() => undefined);
           }
-          // A new file (its fd number may once have been the durable one's): fdatasync'd after each write.
-          if (this.fd !== fdBefore) this.durableFd = -1;
         }
       } while (this.pending.length > 0);
     } finally {

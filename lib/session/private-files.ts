@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_DSYNC } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = fs.constants;
 
 /** Where the command line keeps its state: `$XDG_STATE_HOME/wonder-ecr`, else `~/.local/state/wonder-ecr`. */
 export function cliStateDirectory(env: NodeJS.ProcessEnv = process.env): string {
@@ -53,15 +53,10 @@ export function readPrivateFile(file: string, maxBytes: number): Buffer | undefi
   }
 }
 
-/**
- * Opens (creating, mode 0600) a file for appending, without following a
- * symbolic link. `durable`: opened with O_DSYNC, so each write returns only
- * once its data is on disk (what a write followed by fdatasync gives, in one
- * system call).
- */
-export function openPrivateAppend(file: string, options: { durable?: boolean } = {}): number {
+/** Opens (creating, mode 0600) a file for appending, without following a symbolic link. */
+export function openPrivateAppend(file: string): number {
   try {
-    const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | (options.durable === true ? O_DSYNC : 0), 0o600);
+    const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
     const st = fs.fstatSync(fd);
     if (!st.isFile()) {
       fs.closeSync(fd);
