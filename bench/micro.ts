@@ -1,7 +1,7 @@
 import { WonderCipher } from '../lib/protocol/cipher';
 import { parseEnvelope } from '../lib/protocol/envelope';
 import { CMD_FUNCTIONAL, encodeFrame, FrameDecoder } from '../lib/protocol/frame';
-import { buildBody, buildRequest, encodeRequest, parseResponse, type Response, type ResponseHeader } from '../lib/protocol/messages';
+import { buildBody, buildRequest, encodeRequest, parseResponse, requestOf, type Response, type ResponseHeader } from '../lib/protocol/messages';
 import { adyenPeer } from './adyen';
 import { CLIENT_SN, KEY, PAIRING_CODE, REQUEST_ID, SALE, saleFixture } from './fixtures';
 import { floorDecode, floorEncode } from './floor';
@@ -26,12 +26,11 @@ export async function runMicro(): Promise<MicroResult> {
 
   const packageEncode = () =>
     encodeFrame(Buffer.from(encodeRequest(cipher, buildRequest('Sale', SALE, { clientDeviceSN: CLIENT_SN, requestID: REQUEST_ID })), 'utf8'));
-  // What TerminalSession does per Sale: request() validates by building once and
-  // throwing it away, exchange() builds again; then the transport frames it.
+  // What TerminalSession does per Sale: request() validates the body once (buildBody),
+  // the exchange makes the request of it (requestOf); then the transport frames it.
   const sessionEncode = () => {
     const body = buildBody('Sale', SALE);
-    buildRequest('Sale', body as never, { clientDeviceSN: CLIENT_SN });
-    const request = buildRequest('Sale', body as never, { clientDeviceSN: CLIENT_SN, requestID: REQUEST_ID });
+    const request = requestOf('Sale', body, CLIENT_SN, { requestID: REQUEST_ID });
     return encodeFrame(Buffer.from(encodeRequest(cipher, request), 'utf8'));
   };
   const decoder = new FrameDecoder();

@@ -24,6 +24,8 @@ export interface Results {
   repeats: Record<string, string>;
   figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult; journalQuery: JournalQueryResult; progress: ProgressResult };
   goals: Record<string, Goal>;
+  /** The machine's load averages when the run ended (see environment.loadAverage). */
+  loadAverageAtEnd: string;
   runSeconds: number;
 }
 
@@ -45,6 +47,8 @@ export function environment(): Record<string, string | number> {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cores: os.availableParallelism(),
     memoryGB: round(os.totalmem() / 2 ** 30, 1),
+    // The machine may be shared: its load when the run started (1, 5 and 15 minute averages; above the core count, figures are not comparable).
+    loadAverage: os.loadavg().map((l) => round(l, 1)).join(' / '),
     date: new Date().toISOString(),
   };
 }

@@ -3,6 +3,7 @@
  * and writes bench/results.json in the repository. Not part of the tests.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { runChild } from './children';
 import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   // node-red-node-test-helper (in the children) finds Node-RED from the working directory.
   process.chdir(repoRoot());
   const env = environment();
-  log(`Benchmark on ${env.cpuModel} (${env.cores} cores), Node ${env.node}`);
+  log(`Benchmark on ${env.cpuModel} (${env.cores} cores), Node ${env.node}, load average ${env.loadAverage}`);
   // Parts 1 to 3 each in a fresh process; part 4 starts its own.
   log('1/4 encode and decode (package, bare floor, Adyen)');
   const encodeDecode = await runChild<MicroResult>('part-child.js', ['micro']);
@@ -63,12 +64,13 @@ async function main(): Promise<void> {
     },
     figures,
     goals: goals(figures),
+    loadAverageAtEnd: os.loadavg().map((l) => round(l, 1)).join(' / '),
     runSeconds: Math.round((Date.now() - started) / 1000),
   };
   const file = resultsFile();
   fs.writeFileSync(file, `${JSON.stringify(tidy(results), null, 2)}\n`);
   console.log(tables(results));
-  console.log(`\n${Object.values(results.goals).filter((g) => g.pass).length} of ${Object.keys(results.goals).length} goals met; ${results.runSeconds} s; results in ${file}`);
+  console.log(`\n${Object.values(results.goals).filter((g) => g.pass).length} of ${Object.keys(results.goals).length} goals met; ${results.runSeconds} s; load average ${env.loadAverage} at the start, ${results.loadAverageAtEnd} at the end; results in ${file}`);
 }
 
 main().then(

@@ -55,6 +55,22 @@ describe('strict decoding of decrypted messages (issue 13)', function () {
     }
   });
 
+  it('names every control character (C0, DEL, C1) as one, in a string or between tokens, and passes the characters next to them', () => {
+    const header = `{"responseID":"${UUID_A}"}`;
+    const controls = [...Array.from({ length: 0x20 }, (_, i) => i), ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i)];
+    for (const code of controls) {
+      const ch = String.fromCharCode(code);
+      for (const text of [`{"header":${header},"body":{"errorMessage":"a${ch}b"}}`, `{"header":${header},${ch}"body":{}}`]) {
+        assert.throws(() => parseStrictJson(Buffer.from(text, 'utf8')), /holds control characters/, `U+${code.toString(16).padStart(4, '0')}`);
+      }
+    }
+    // Neighbours of the C1 block in UTF-8 (C2 A0 to C2 BF, and C3 80): printable.
+    for (const ch of ['\u00a0', '\u00a9', '\u00bf', '\u00c0', '\u0100']) {
+      const text = `{"header":${header},"body":{"errorMessage":"a${ch}b"}}`;
+      assert.equal((parseStrictJson(Buffer.from(text, 'utf8')).body as { errorMessage: string }).errorMessage, `a${ch}b`);
+    }
+  });
+
   it('refuses bytes that are not valid UTF-8 (stray continuation, overlong form, surrogate, truncated sequence)', () => {
     const before = Buffer.from(`{"header":{"responseID":"${UUID_A}"},"body":{"errorMessage":"`);
     const after = Buffer.from('"}}');

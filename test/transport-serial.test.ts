@@ -138,6 +138,26 @@ describe('SerialTransport over real pty pairs', function () {
     assert.deepEqual(other.received(), Buffer.concat([expected, barrier]));
   });
 
+  it('writes more than the line buffers at once (part now, the rest when the port drains) and reads a burst of frames, every byte in order', async () => {
+    const { a, b } = await pair();
+    const other = await peer(b);
+    const t = transport({ path: a });
+    const rec = record(t);
+    await t.open();
+    // 256 KB of bytes: far more than a pty holds, so the write is taken in part and finished by serialport's own write.
+    const big = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 8)) & 0xff;
+    await t.writeRaw(big);
+    await waitFor('256 KB on the peer', () => other.received().length >= big.length, 8000);
+    assert.ok(other.received().equals(big), 'the bytes arrive as written');
+    // The other way: 200 frames in one write, read as they come.
+    const frames = Array.from({ length: 200 }, (_, i) => envelope('Sale', { i, pad: 'x'.repeat(300) }));
+    await other.write(Buffer.concat(frames.map((f) => encodeFrame(Buffer.from(f, 'utf8')))));
+    const got = await untilBarrier(other, rec);
+    assert.deepEqual(got, frames.map((f) => JSON.parse(f)));
+    assert.deepEqual(rec.discards, []);
+  });
+
   it('emits a response fed in one-byte pieces exactly once', async () => {
     const { a, b } = await pair();
     const other = await peer(b);

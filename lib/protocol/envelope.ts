@@ -40,7 +40,7 @@ export function parseEnvelope(input: string | Uint8Array): Envelope {
   if (length > MAX_ENVELOPE_BYTES) {
     throw new ProtocolError(`envelope is ${length} bytes, more than ${MAX_ENVELOPE_BYTES}`);
   }
-  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString('utf8');
+  const text = typeof input === 'string' ? input : (Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length)).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -212,7 +212,15 @@ export function buildRequest<A extends Action>(
   options: BuildOptions,
 ): Request<A> {
   const body = buildBody(action, params);
-  const clientDeviceSN = validateText(options.clientDeviceSN, 'clientDeviceSN');
+  return requestOf(action, body, validateText(options.clientDeviceSN, 'clientDeviceSN'), options);
+}
+
+/**
+ * A request from a body buildBody made and a clientDeviceSN validateText
+ * passed (a session validates each once, not again per request): fresh
+ * requestID, header and compact plaintext.
+ */
+export function requestOf<A extends Action>(action: A, body: RequestBodies[A], clientDeviceSN: string, options: Omit<BuildOptions, 'clientDeviceSN'> = {}): Request<A> {
   const requestID = options.requestID ?? randomUUID();
   const timestamp = formatTimestamp(options.now ?? new Date(), options.utcOffsetMinutes);
   // The seed's TransactionStatus request carries the action in its header, first.

@@ -42,6 +42,23 @@ function mayNestTooDeep(text: string): boolean {
   return false;
 }
 
+/**
+ * The control characters JSON.parse accepts, found in valid UTF-8 bytes with
+ * native byte searches: tab, LF and CR (as whitespace), DEL and the C1
+ * controls (U+0080 to U+009F, written C2 80 to C2 9F). Every other one (U+0000
+ * to U+001F) is refused by JSON.parse itself, so a text that parses holds a
+ * CONTROL character exactly when this finds one.
+ */
+function jsonAllowedControl(plain: Uint8Array): boolean {
+  const bytes = Buffer.isBuffer(plain) ? plain : Buffer.from(plain.buffer, plain.byteOffset, plain.length);
+  if (bytes.indexOf(0x0a) >= 0 || bytes.indexOf(0x09) >= 0 || bytes.indexOf(0x0d) >= 0 || bytes.indexOf(0x7f) >= 0) return true;
+  for (let at = bytes.indexOf(0xc2); at >= 0; at = bytes.indexOf(0xc2, at + 1)) {
+    const next = bytes[at + 1]!;
+    if (next >= 0x80 && next <= 0x9f) return true;
+  }
+  return false;
+}
+
 function tampered(what: string, cause?: unknown): SecurityError {
   return new SecurityError(`decrypted data ${what} (wrong pairing code, or tampered data)`, cause === undefined ? undefined : { cause });
 }
@@ -74,13 +91,17 @@ export function parseStrictJson(plain: Uint8Array, options: { printableAscii?: b
   } catch {
     throw tampered('is not valid UTF-8');
   }
-  if (CONTROL.test(text)) throw tampered('holds control characters');
+  const ascii = options.printableAscii === true;
+  // A request is checked by regular expressions; an answer by the bytes JSON.parse lets through (see jsonAllowedControl).
+  if (ascii ? CONTROL.test(text) : jsonAllowedControl(plain)) throw tampered('holds control characters');
   const keys = mayHoldForbiddenKey(text);
-  if (options.printableAscii === true && NOT_PRINTABLE_ASCII.test(text)) throw tampered('holds characters other than printable ASCII');
+  if (ascii && NOT_PRINTABLE_ASCII.test(text)) throw tampered('holds characters other than printable ASCII');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
+    // Any other control character makes JSON.parse fail: it is named as before.
+    if (!ascii && CONTROL.test(text)) throw tampered('holds control characters');
     throw tampered('is not JSON', cause);
   }
   if (!isRecord(value) || !isRecord(value.header)) throw tampered('is not an object with a header');

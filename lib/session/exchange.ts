@@ -1,5 +1,5 @@
 import type { Envelope, WonderCipher } from '../protocol';
-import { type Action, buildRequest, isWonderError, encodeRequest, parseResponse, PAYMENT_ACTIONS, ProtocolError, type Response, type ResponseHeader, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
+import { type Action, encodeRequest, isWonderError, parseResponse, PAYMENT_ACTIONS, ProtocolError, requestOf, type RequestBodies, type Response, type ResponseHeader, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
 import { answersInline, type Transport } from '../transport';
 
 /**
@@ -11,6 +11,9 @@ export const UNDECRYPTABLE_GRACE_MS = 1_500;
 
 /** Actions whose answers decide money: their envelope must name the same action. */
 const ACTION_CHECKED: readonly Action[] = [...PAYMENT_ACTIONS, 'TransactionStatus'];
+
+/** A request's envelope made ahead of sending, or what went wrong making it. */
+export type Prepared = { envelope: string } | { error: unknown };
 
 interface Waiter {
   action: Action;
@@ -61,8 +64,14 @@ function statusOf(plain: unknown): 'Success' | 'Failed' | 'Pending' | undefined 
  */
 export class Exchange {
   private readonly waiters = new Map<string, Waiter>();
+  /** What ends each request in flight when the session closes (one listener on the signal for all of them). */
+  private readonly onClose = new Set<() => void>();
 
-  constructor(private readonly deps: ExchangeDeps) {}
+  constructor(private readonly deps: ExchangeDeps) {
+    deps.closing.addEventListener('abort', () => {
+      for (const close of [...this.onClose]) close();
+    }, { once: true });
+  }
 
   /** Routes a received envelope to the request it answers. */
   dispatch(envelope: Envelope): void {
@@ -122,15 +131,29 @@ export class Exchange {
   }
 
   /**
-   * Sends one request and waits for its answer. Rejects with the transport's
+   * The envelope of a request (its body made by buildBody, the serial number
+   * validated by the session): built and encrypted, not sent; what went wrong
+   * is thrown by send(). A payment's is made while its journal line goes to disk.
+   */
+  prepare(action: Action, body: unknown, requestID: string): Prepared {
+    try {
+      return { envelope: encodeRequest(this.deps.cipher(), requestOf(action, body as RequestBodies[Action], this.deps.clientDeviceSN, { requestID })) };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  /**
+   * Sends one request (its body made by buildBody; `prepared`: its envelope from prepare()) and waits for its answer. Rejects with the transport's
    * error (carrying `notSent` where nothing left), TimeoutError, SecurityError
    * (only undecryptable messages came back), ProtocolError (an HTTP reply
    * that answered something else, or an answer of the wrong shape) or
    * E_CLOSED.
    */
-  send<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number, onSent?: () => void): Promise<Response<A>> {
-    const request = buildRequest(action, body as never, { clientDeviceSN: this.deps.clientDeviceSN, requestID });
-    const envelope = encodeRequest(this.deps.cipher(), request);
+  send<A extends Action>(action: A, body: unknown, requestID: string, timeoutMs: number, onSent?: () => void, prepared?: Prepared): Promise<Response<A>> {
+    const made = prepared ?? this.prepare(action, body, requestID);
+    if ('error' in made) throw made.error;
+    const envelope = made.envelope;
     const controller = new AbortController();
     const inline = answersInline(this.deps.transport);
     const closing = this.deps.closing;
@@ -144,7 +167,7 @@ export class Exchange {
         settled = true;
         clearTimeout(timer);
         clearTimeout(grace);
-        closing.removeEventListener('abort', onClose);
+        this.onClose.delete(onClose);
         if (this.waiters.get(requestID) === waiter) this.waiters.delete(requestID);
         // Stop a send still under way (an HTTP request); aborting a finished one costs for nothing.
         if (!sent) controller.abort();
@@ -172,7 +195,7 @@ export class Exchange {
       }, timeoutMs);
       const onClose = () => finish(new TransportError(`${action}: the terminal session was closed`, { code: 'E_CLOSED' }));
       if (closing.aborted) return onClose();
-      closing.addEventListener('abort', onClose, { once: true });
+      this.onClose.add(onClose);
       this.waiters.set(requestID, waiter);
       this.deps.observe?.({ kind: 'sent', action, requestID, bytes: envelope.length });
       this.deps.transport.send(envelope, { signal: controller.signal, action, requestID }).then(

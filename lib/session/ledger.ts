@@ -85,8 +85,21 @@ export class PaymentLedger {
     return target;
   }
 
-  /** Records a payment before it leaves. A journal that cannot write stops it, unsent. */
-  async begin(ctx: PaymentContext): Promise<void> {
+  /**
+   * Records a payment before it leaves; `meanwhile` runs while the line goes
+   * to disk, and its result is given once the line is there. A journal that
+   * cannot write stops the payment, unsent.
+   */
+  async begin<T>(ctx: PaymentContext, meanwhile: () => T): Promise<T> {
+    const written = this.record(ctx);
+    try {
+      return meanwhile();
+    } finally {
+      await written;
+    }
+  }
+
+  private async record(ctx: PaymentContext): Promise<void> {
     if (this.journal === undefined) return;
     const { asked } = ctx;
     try {

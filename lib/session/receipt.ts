@@ -78,8 +78,12 @@ function columns(code: number): number {
   return 1;
 }
 
+/** Text whose every character takes one column (all below U+0300): its width is its length. */
+const NARROW = /^[\u0000-\u02ff]*$/;
+
 /** Printer columns a text takes. */
 export function displayWidth(text: string): number {
+  if (NARROW.test(text)) return text.length;
   let w = 0;
   for (const ch of text) w += columns(ch.codePointAt(0)!);
   return w;
@@ -87,7 +91,12 @@ export function displayWidth(text: string): number {
 
 /** Splits a text into pieces of at most `width` columns. */
 function chop(text: string, width: number): string[] {
+  if (text.length <= width && (text.length <= width / 2 || NARROW.test(text))) return [text];
   const out: string[] = [];
+  if (NARROW.test(text)) {
+    for (let i = 0; i < text.length; i += width) out.push(text.slice(i, i + width));
+    return out;
+  }
   let line = '';
   let w = 0;
   for (const ch of text) {

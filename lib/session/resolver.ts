@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { aboutPayment, decideAnswer, decideLookup, type Decision, isSettled, isWonderError, type Reason } from '../protocol';
+import { aboutPayment, buildBody, decideAnswer, decideLookup, type Decision, isSettled, isWonderError, type Reason } from '../protocol';
 import type { Response } from '../protocol';
 import type { PaymentContext } from './context';
 import { PendingError, ReferenceTakenError } from './errors';
@@ -88,7 +88,7 @@ export class Resolver {
         let res: Response<'TransactionStatus'>;
         try {
           const timeout = Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - Date.now()));
-          res = await this.exchange.send('TransactionStatus', { targetReferenceID: asked.referenceID }, randomUUID(), timeout);
+          res = await this.exchange.send('TransactionStatus', buildBody('TransactionStatus', { targetReferenceID: asked.referenceID }), randomUUID(), timeout);
         } catch (err) {
           if (isWonderError(err) && err.code === 'E_SECURITY') throw aboutPayment(err, asked.referenceID, false);
           cause = err;

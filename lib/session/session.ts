@@ -268,7 +268,8 @@ export class TerminalSession extends EventEmitter {
       const resolved = await this.resolvePayment({ ...ctx, requestID: entry.requestID }, { heardFrom: false });
       return { ...(await this.recordResolved({ ...ctx, requestID: entry.requestID }, resolved)), duplicate: true };
     }
-    await this.ledger.begin(ctx);
+    // The request is built and encrypted while its journal line goes to disk; it leaves only once the line is there.
+    const prepared = await this.ledger.begin(ctx, () => this.exchange.prepare(action, ctx.body, requestID));
     if (this.abortRequested.has(requestID)) {
       // Cancelled before it left: it is never sent.
       await this.ledger.notSent(action, asked.referenceID);
@@ -284,7 +285,7 @@ export class TerminalSession extends EventEmitter {
     let answer;
     let cause: unknown;
     try {
-      answer = await this.exchange.send(action, ctx.body, requestID, ctx.options.timeoutMs ?? this.timeoutFor(action), answersInline(this.transport) ? undefined : waitingCard);
+      answer = await this.exchange.send(action, ctx.body, requestID, ctx.options.timeoutMs ?? this.timeoutFor(action), answersInline(this.transport) ? undefined : waitingCard, prepared);
     } catch (err) {
       if (isNotSent(err)) {
         // Certainly never left this host: the same referenceID may be used again.

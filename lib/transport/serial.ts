@@ -4,6 +4,7 @@ import { SerialPort, type SerialPortOpenOptions } from 'serialport';
 import type { AutoDetectTypes, BindingInterface } from '@serialport/bindings-cpp';
 import { CMD_FUNCTIONAL, encodeFrame, type Frame, FrameDecoder, type FrameDecoderStats, parseEnvelope, TransportError, ValidationError } from '../protocol';
 import type { SendOptions, Transport, TransportState } from './transport';
+import { serialBinding } from './serial-binding';
 
 export interface SerialReconnectOptions {
   /** First delay before reopening a lost or unopenable port (ms). Default 500. */
@@ -220,7 +221,7 @@ export class SerialTransport extends EventEmitter implements Transport {
   private createPort(): SerialPort {
     const options = { path: this.path, baudRate: this.baudRate, autoOpen: false };
     // SerialPort's typings omit `binding`, but it honours one given (it spreads the options over its default).
-    const withBinding = this.binding ? { ...options, binding: this.binding } : options;
+    const withBinding = { ...options, binding: this.binding ?? serialBinding() };
     return new SerialPort(withBinding as SerialPortOpenOptions<AutoDetectTypes>);
   }
 

@@ -5,8 +5,20 @@ import { t } from './i18n';
 
 const ENTRY_MODES = ['contactless', 'chip', 'contact', 'insert', 'swipe', 'magstripe', 'manual', 'fallback', 'qr'];
 
-/** The receipt's texts in the runtime's language (Node-RED's `lang` setting, else the system locale). */
+/** Texts already looked up, per runtime: its language is set when it starts. */
+const textsOf = new WeakMap<NodeAPI, ReceiptTexts>();
+
+/** The receipt's texts in the runtime's language (Node-RED's `lang` setting, else the system locale), looked up once. */
 export function receiptTexts(RED: NodeAPI): ReceiptTexts {
+  let texts = textsOf.get(RED);
+  if (texts === undefined) {
+    texts = lookUpTexts(RED);
+    textsOf.set(RED, texts);
+  }
+  return texts;
+}
+
+function lookUpTexts(RED: NodeAPI): ReceiptTexts {
   const r = (key: string) => t(RED, `receipt.${key}`);
   return {
     title: { Sale: r('title.Sale'), Refund: r('title.Refund'), Void: r('title.Void') },
