@@ -124,6 +124,9 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     const msg = await caught;
     assert.equal(msg.error.code, 'E_TIMEOUT');
     assert.match(msg.error.message, /check the baud rate and the cable/);
+    // The node whose request failed shows the cause too (not a bare "error"), and msg.wonder names it.
+    assert.equal(msg.wonder.diagnosis, 'no-valid-frames');
+    assert.equal(lastText('i'), `${NS}status.cause.no-valid-frames`);
     // The log says it once, with the same words, however long it lasts.
     const said = warnings().filter((w) => w.includes(en(`${NS}diagnosis.no-valid-frames`)));
     assert.equal(said.length, 1, warnings().join('\n'));

@@ -87,6 +87,8 @@ export function wonderOfError(err: unknown): Record<string, unknown> {
     ...(err.referenceID !== undefined ? { referenceID: err.referenceID } : {}),
     ...(err.notSent !== undefined ? { notSent: err.notSent } : {}),
     ...(err instanceof PendingError ? { result: 'Pending', outcome: 'unknown', ...(err.reason !== undefined ? { reason: err.reason } : {}) } : {}),
+    // What the terminal's line diagnosis names as the cause (no-valid-frames, undecryptable, port-gone, …).
+    ...(typeof (err as { diagnosis?: unknown }).diagnosis === 'string' ? { diagnosis: (err as { diagnosis?: string }).diagnosis } : {}),
   };
 }
 
@@ -151,7 +153,13 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     const fail = (err: unknown, done: Done) => {
       const code = isWonderError(err) ? err.code : undefined;
       // An unknown outcome is not an error of the terminal: the payment may be approved, and it is still being asked about.
-      show(code === 'E_BUSY' ? 'busy' : code === 'E_PENDING' ? 'resolving' : 'error');
+      if (code !== 'E_PENDING' && code !== 'E_BUSY' && typeof (err as { diagnosis?: unknown }).diagnosis === 'string' && handle !== undefined) {
+        // The line is why it failed: show the cause the terminal's diagnosis names, as its other nodes do.
+        lastActivity = undefined;
+        node.status(connectionStatus(handle.state));
+      } else {
+        show(code === 'E_BUSY' ? 'busy' : code === 'E_PENDING' ? 'resolving' : 'error');
+      }
       done(translatedError(RED, err));
     };
 
