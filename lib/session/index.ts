@@ -9,6 +9,7 @@ export { UNDECRYPTABLE_GRACE_MS } from './exchange';
 export type { BusyPolicy, Outcome, Recovery, RequestOptions, ResultWord, SessionActivity, SessionOptions } from './types';
 export * from './factory';
 export * from './journal';
+export * from './journal-query';
 export * from './private-files';
 export * from './pairing-store';
 export * from './cloud-pairing';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { PaymentAction } from '../protocol';
+import { archiveEntries } from './journal-archive';
 import { ensurePrivateDirectory, openPrivateAppend } from './private-files';
 
 const writeAsync = promisify(fs.write);
@@ -293,7 +294,12 @@ export class Journal {
     }
   }
 
-  /** Rewrites the file with the open entries and the newest settled ones, off the event loop. */
+  /**
+   * Rewrites the file with the open entries and the newest settled ones, off
+   * the event loop. The settled ones it drops are first appended to the
+   * journal's monthly archives (journal-archive.ts) and fsync'd: history is
+   * never lost, only moved out of the file a payment reads at start.
+   */
   private async compact(): Promise<void> {
     const linesAtStart = this.lines;
     const settledCount = this.entries.size - this.open.size;
@@ -308,6 +314,7 @@ export class Journal {
         keep.push(`${JSON.stringify(e)}\n`);
       }
     }
+    if (drop.length > 0) await archiveEntries(this.file, drop);
     const temp = `${this.file}.tmp`;
     const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
     try {
