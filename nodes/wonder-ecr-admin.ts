@@ -85,7 +85,7 @@ export = function register(RED: NodeAPI): void {
     read,
     guarded(RED, (req, res) => {
       const params = journalParams(req.query as Record<string, unknown>);
-      const entries = source.entries({ ...params, state: undefined, result: undefined });
+      const entries = source.entries({ ...(params.terminal !== undefined ? { terminal: params.terminal } : {}), ...(params.from !== undefined ? { from: params.from } : {}), ...(params.to !== undefined ? { to: params.to } : {}) });
       if (params.format === 'csv') {
         // The period's payments, one a row: what a spreadsheet reconciles against the acquirer's report.
         res.set('Content-Type', 'text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${csvFileName(params)}"`);

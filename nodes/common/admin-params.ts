@@ -30,7 +30,8 @@ export const MAX_LIMIT = 100_000;
 const ISO = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
 /** Terminal ids (config node ids) and journal identities: printable, no control characters. */
 const TERMINAL = /^[^\u0000-\u001f\u007f]{1,200}$/;
-const RESULT = /^[A-Za-z][A-Za-z-]{0,31}$/;
+/** What queryJournal filters on: an entry's result word or its journal state. */
+export const RESULTS = ['open', 'approved', 'voided', 'declined', 'not-sent', 'Success', 'Failed', 'NotSent'] as const;
 
 function single(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
@@ -71,7 +72,7 @@ export function journalParams(query: Record<string, unknown>): JournalParams {
   }
   const result = single(query, 'result');
   if (result !== undefined) {
-    if (!RESULT.test(result)) throw new AdminParamError('result', 'must be a result word (approved, declined, voided, unknown, …)');
+    if (!(RESULTS as readonly string[]).includes(result)) throw new AdminParamError('result', `must be one of ${RESULTS.join(', ')}`);
     out.result = result;
   }
   const limit = single(query, 'limit');
