@@ -20,6 +20,7 @@ import { AdminParamError, flagParam, journalParams } from './common/admin-params
 import { CheckGuard, CheckRefused, checkAll, checkOne } from './common/admin-check';
 import { JournalSource, csvFileName, journalRows, journalTotalsFor, journalCsvFor } from './common/admin-journal';
 import { supportBundleOf } from './common/admin-bundle';
+import { forbiddenWithout } from './common/admin-permission';
 
 type Handler = (req: Request, res: Response) => void | Promise<void>;
 
@@ -54,7 +55,9 @@ export = function register(RED: NodeAPI): void {
   const source = new JournalSource(path.join(userDir, 'wonder-ecr'));
   const checks = new CheckGuard();
   const read = RED.auth.needsPermission('wonder-ecr.read');
-  const write = RED.auth.needsPermission('wonder-ecr.write');
+  // Acting: logged in (read), told 403 without the write permission, then Node-RED's own guard.
+  const hasAdminAuth = () => (RED.settings as { adminAuth?: unknown }).adminAuth !== undefined;
+  const write = [read, forbiddenWithout('wonder-ecr.write', hasAdminAuth), RED.auth.needsPermission('wonder-ecr.write')];
   const admin = RED.httpAdmin;
 
   admin.get(
@@ -98,7 +101,7 @@ export = function register(RED: NodeAPI): void {
 
   admin.post(
     '/wonder-ecr/terminals/:id/check',
-    write,
+    ...write,
     jsonOnly,
     guarded(RED, async (req, res) => {
       const terminal = terminalOr404(req, res);
