@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { entryResult, isJournalArchive, journalCsv, journalTotals, queryJournal, readJournalFile, type JournalEntry, type TotalsRow } from '../../lib/session';
+import { entryResult, isJournalArchive, journalArchives, journalCsv, journalTotals, queryJournal, readJournalFile, type JournalEntry, type TotalsRow } from '../../lib/session';
 import type { JournalParams } from './admin-params';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';
 
@@ -39,18 +39,25 @@ export class JournalSource {
     return new Map(registeredTerminals().map((t) => [path.resolve(t.handle.journal?.file ?? t.journalFile), t]));
   }
 
-  /** A journal no node has open, read without taking it over (cached while unchanged). */
-  private fromFile(file: string, period: Period): JournalEntry[] {
-    let signature: string;
-    try {
-      const s = fs.statSync(file);
-      signature = `${s.size}:${s.mtimeMs}:${period.from ?? ''}:${period.to ?? ''}`;
-    } catch {
-      signature = 'missing';
+  /**
+   * A journal no node has open, and its archives, read without taking them
+   * over; kept while none of the files changes (size or time), so a sidebar
+   * refreshing reads a big journal once, whatever period each request asks.
+   */
+  private fromFile(file: string): JournalEntry[] {
+    const parts: string[] = [];
+    for (const f of [file, ...journalArchives(file).map((a) => a.file)]) {
+      try {
+        const s = fs.statSync(f);
+        parts.push(`${f}:${s.size}:${s.mtimeMs}`);
+      } catch {
+        parts.push(`${f}:missing`);
+      }
     }
+    const signature = parts.join('|');
     const hit = this.cache.get(file);
     if (hit !== undefined && hit.signature === signature) return hit.entries;
-    const entries = signature === 'missing' ? [] : readJournalFile(file, period);
+    const entries = readJournalFile(file);
     this.cache.set(file, { signature, entries });
     return entries;
   }
@@ -62,13 +69,15 @@ export class JournalSource {
    */
   private ofTerminal(t: RegisteredTerminal, period: Period, openOnly: boolean): JournalEntry[] {
     const journal = t.handle.journal;
-    if (journal === undefined) return this.fromFile(path.resolve(t.journalFile), period);
+    if (journal === undefined) return this.fromFile(path.resolve(t.journalFile));
     // Memory holds every open entry.
     if (openOnly) return journal.openEntries();
     const live = journal.all();
+    // Compaction moves what it drops to archives: with none, memory holds every entry.
+    if (journalArchives(journal.file).length === 0) return live;
     const oldest = live.reduce<string | undefined>((min, e) => (e.state !== 'open' && (min === undefined || e.openedAt < min) ? e.openedAt : min), undefined);
     if (period.from !== undefined && oldest !== undefined && period.from >= oldest) return live;
-    const older = this.fromFile(path.resolve(journal.file), period);
+    const older = this.fromFile(path.resolve(journal.file));
     if (older.length === 0) return live;
     const keyed = new Map<string, JournalEntry>();
     for (const e of older) keyed.set(`${e.action}:${e.referenceID}`, e);
@@ -104,7 +113,7 @@ export class JournalSource {
       seen.add(file);
       out.push(this.ofTerminal(t, period, openOnly));
     }
-    for (const file of this.files()) if (!seen.has(file)) out.push(this.fromFile(file, period));
+    for (const file of this.files()) if (!seen.has(file)) out.push(this.fromFile(file));
     for (const file of this.cache.keys()) if (!seen.has(file) && !fs.existsSync(file)) this.cache.delete(file);
     return out.flat();
   }
