@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EASYCARD_USAGE, runEasyCardRetryCli } from './easycard';
+import { JOURNAL_USAGE, runJournalCli } from './journal';
 import { createTransport, type Outcome, PendingError, type TerminalConfig, terminalIdentity, TerminalSession } from '../session';
 import { promptHidden, readPairingCode, refusePinFlag } from './pin';
 import { type Action, buildBody, isWonderError, PAYMENT_ACTIONS, validateSecondsMs, ValidationError } from '../protocol';
@@ -36,7 +37,9 @@ exit status: 0 approved (status: the transaction succeeded), 1 declined / failed
              3 no answer at all or a transport error, 4 outcome unknown (Pending), 5 security error
              (wrong pairing code or tampered data)
 EasyCard (intella Scan2Pay) retry of an interrupted payment:
-${EASYCARD_USAGE}`;
+${EASYCARD_USAGE}
+The payment journals (read only):
+${JOURNAL_USAGE}`;
 
 const COMMANDS: Record<string, Action> = {
   pair: 'Pair',
@@ -298,6 +301,7 @@ async function runSimulator(v: Values, io: CliIo): Promise<number> {
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
   // Its own options and exit statuses (lib/cli-easycard.ts).
   if (argv[0] === 'easycard-retry') return runEasyCardRetryCli(argv.slice(1), io);
+  if (argv[0] === 'journal') return runJournalCli(argv.slice(1), io);
   let parsed: { values: Values; positionals: string[] };
   try {
     refusePinFlag(argv);

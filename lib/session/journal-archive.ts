@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type { JournalEntry } from './journal';
 import { openPrivateAppend } from './private-files';
 
 const writeAsync = promisify(fs.write);
@@ -60,7 +59,7 @@ export function journalArchives(file: string): Array<{ month: string; file: stri
  * (0600, never through a symbolic link), each fsync'd before this resolves:
  * the journal may be rewritten without them only after.
  */
-export async function archiveEntries(file: string, entries: readonly JournalEntry[]): Promise<void> {
+export async function archiveEntries(file: string, entries: ReadonlyArray<{ openedAt: string }>): Promise<void> {
   const byMonth = new Map<string, string[]>();
   for (const e of entries) {
     const month = archiveMonth(e.openedAt);

@@ -8,7 +8,7 @@ import type { JournalEntry } from './journal';
 import { entryResult } from './journal-totals';
 import { periodTest, type JournalPeriod } from './journal-time';
 
-export { readJournalFile } from './journal-read';
+export { journalFilesIn, readJournalFile, withArchives } from './journal-read';
 export { journalTotals, entryResult, type EntryResult, type TotalsRow, type TotalsOptions, type CountAndAmount } from './journal-totals';
 export { journalCsv, csvCell, JOURNAL_CSV_COLUMNS, type JournalCsvColumn } from './journal-csv';
 export { amountToMinor, minorToAmount } from './journal-amounts';

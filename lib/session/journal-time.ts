@@ -1,6 +1,9 @@
 import { ValidationError } from '../protocol';
 
-/** A period on the entries' `openedAt`: `from` inclusive, `to` exclusive (ISO 8601 times). */
+/**
+ * A period on the entries' `openedAt`: `from` inclusive, `to` exclusive (ISO 8601 times; a date alone
+ * is the host's local midnight, a time without an offset the host's local time).
+ */
 export interface JournalPeriod {
   from?: string;
   to?: string;
@@ -13,7 +16,9 @@ export function isoBound(value: unknown, field: string): number {
   if (typeof value !== 'string' || !ISO.test(value.trim())) {
     throw new ValidationError(field, `must be an ISO 8601 date or time such as "2026-11-29" or "2026-11-29T08:00:00+08:00", got ${JSON.stringify(value)?.slice(0, 60) ?? String(value)}`);
   }
-  const ms = Date.parse(value.trim());
+  // A date alone is the host's local midnight, as a time without an offset is the host's local time.
+  const text = value.trim();
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00` : text);
   if (!Number.isFinite(ms)) throw new ValidationError(field, `is not a valid date: ${JSON.stringify(value).slice(0, 60)}`);
   return ms;
 }
