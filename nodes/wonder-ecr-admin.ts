@@ -18,7 +18,8 @@ import { registeredTerminal, registeredTerminals } from './common/terminal-regis
 import { terminalView } from './common/admin-terminals';
 import { AdminParamError, flagParam, journalParams } from './common/admin-params';
 import { CheckGuard, CheckRefused, checkAll, checkOne } from './common/admin-check';
-import { JournalSource, csvFileName, journalRows, journalTotalsFor, journalCsvFor } from './common/admin-journal';
+import { JournalSource } from './common/admin-journal';
+import { csvFileName, journalCsvFor, journalRows, journalTotalsFor } from './common/admin-queries';
 import { supportBundleOf } from './common/admin-bundle';
 import { forbiddenWithout } from './common/admin-permission';
 
@@ -71,31 +72,31 @@ export = function register(RED: NodeAPI): void {
   admin.get(
     '/wonder-ecr/journal',
     read,
-    guarded(RED, (req, res) => {
+    guarded(RED, async (req, res) => {
       const params = journalParams(req.query as Record<string, unknown>);
-      const entries = source.entries(params);
       if (params.format === 'csv') {
+        const csv = await journalCsvFor(source, params);
         res.set('Content-Type', 'text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${csvFileName(params)}"`);
-        res.send(journalCsvFor(entries, params));
+        res.send(csv);
         return;
       }
-      res.json({ at: new Date().toISOString(), ...journalRows(entries, params) });
+      res.json({ at: new Date().toISOString(), ...(await journalRows(source, params)) });
     }),
   );
 
   admin.get(
     '/wonder-ecr/totals',
     read,
-    guarded(RED, (req, res) => {
+    guarded(RED, async (req, res) => {
       const params = journalParams(req.query as Record<string, unknown>);
-      const entries = source.entries({ ...(params.terminal !== undefined ? { terminal: params.terminal } : {}), ...(params.from !== undefined ? { from: params.from } : {}), ...(params.to !== undefined ? { to: params.to } : {}) });
       if (params.format === 'csv') {
         // The period's payments, one a row: what a spreadsheet reconciles against the acquirer's report.
+        const csv = await journalCsvFor(source, { ...params, state: undefined, result: undefined });
         res.set('Content-Type', 'text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${csvFileName(params)}"`);
-        res.send(journalCsvFor(entries, params));
+        res.send(csv);
         return;
       }
-      res.json({ at: new Date().toISOString(), from: params.from ?? null, to: params.to ?? null, totals: journalTotalsFor(entries, params) });
+      res.json({ at: new Date().toISOString(), from: params.from ?? null, to: params.to ?? null, totals: await journalTotalsFor(source, params) });
     }),
   );
 

@@ -1,32 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { entryResult, isJournalArchive, journalArchives, journalCsv, journalTotals, queryJournal, readJournalFile, type JournalEntry, type TotalsRow } from '../../lib/session';
+import { isJournalArchive, journalArchives, readJournalFile, withArchives, type JournalEntry } from '../../lib/session';
 import type { JournalParams } from './admin-params';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';
 
-/** One payment as the admin API lists it: no card data (the journal holds none), no secret. */
-export interface JournalRow {
-  referenceID: string;
-  action: string;
-  amount: string | null;
-  currency: string | null;
-  orgReferenceID?: string;
-  /** open, approved, voided, declined or not-sent. */
-  result: string;
-  /** The journal's state: open, Success, Failed, NotSent. */
-  state: string;
-  reason: string | null;
-  openedAt: string;
-  closedAt: string | null;
-  /** The terminal's identity in its journal (port, host, business/device). */
-  terminal: string;
-  /** The deployed config node it belongs to (null when no deployed terminal has that journal). */
-  terminalId: string | null;
-  terminalName: string | null;
-  rrn?: string;
-}
-
 type Period = { from?: string; to?: string };
+
+/** Consecutive entries last changed before a period that end the scan of a live journal's newest end. */
+const OUT_OF_ORDER = 64;
 
 /** The journal files of the user directory, each read once until it changes (size or time). */
 export class JournalSource {
@@ -63,132 +44,88 @@ export class JournalSource {
   }
 
   /**
-   * A terminal's entries: a live journal's in-memory view (the newest
-   * entries, every open one), with its file and archives read as well only
-   * when the period reaches further back than what memory holds.
+   * A terminal's entries. A live journal is read from memory: for a period,
+   * only its newest end (the in-memory view is in order of last change, so
+   * the scan stops at the first entry last changed well before the period:
+   * a refresh costs the day's entries, not the journal's size), with the
+   * transactions its voids act on; the archives compaction wrote are read
+   * only when the period reaches back past what memory holds.
    */
-  private ofTerminal(t: RegisteredTerminal, period: Period, openOnly: boolean): JournalEntry[] {
+  private ofTerminal(t: RegisteredTerminal, period: Period, openOnly: boolean, archived: (file: string) => boolean): JournalEntry[] {
     const journal = t.handle.journal;
     if (journal === undefined) return this.fromFile(path.resolve(t.journalFile));
     // Memory holds every open entry.
     if (openOnly) return journal.openEntries();
     const live = journal.all();
     // Compaction moves what it drops to archives: with none, memory holds every entry.
-    if (journalArchives(journal.file).length === 0) return live;
-    const oldest = live.reduce<string | undefined>((min, e) => (e.state !== 'open' && (min === undefined || e.openedAt < min) ? e.openedAt : min), undefined);
-    if (period.from !== undefined && oldest !== undefined && period.from >= oldest) return live;
-    const older = this.fromFile(path.resolve(journal.file));
-    if (older.length === 0) return live;
-    const keyed = new Map<string, JournalEntry>();
-    for (const e of older) keyed.set(`${e.action}:${e.referenceID}`, e);
-    for (const e of live) keyed.set(`${e.action}:${e.referenceID}`, e);
-    return [...keyed.values()];
+    if (archived(journal.file)) {
+      const oldest = live.reduce<string | undefined>((min, e) => (e.state !== 'open' && (min === undefined || e.openedAt < min) ? e.openedAt : min), undefined);
+      if (period.from === undefined || oldest === undefined || period.from < oldest) return withArchives(journal.file, live, period);
+    }
+    if (period.from === undefined) return live;
+    // Last changed (closed, or opened) before this cannot have opened in the period; an hour's margin for the clock.
+    const cutoff = new Date(Date.parse(period.from) - 3_600_000).toISOString();
+    // The file's order is the order of writing: a line out of time order (a clock set back) is tolerated, a run of older ones ends the scan.
+    const out: JournalEntry[] = [];
+    for (let i = live.length - 1, older = 0; i >= 0 && older < OUT_OF_ORDER; i--) {
+      const e = live[i]!;
+      if ((e.closedAt ?? e.openedAt) < cutoff) older++;
+      else {
+        older = 0;
+        out.push(e);
+      }
+    }
+    // A void is counted at the amount of what it voided, whenever that was.
+    for (const e of out) {
+      if (e.action !== 'Void') continue;
+      const target = journal.byReference(e.referenceID);
+      if (target !== undefined && !out.includes(target)) out.push(target);
+    }
+    return out;
   }
 
-  /** The journal files in the directory (not archives, not a compaction's temp file). */
-  private files(): string[] {
-    let names: string[];
+  /** The names in the journals' directory (none when it does not exist yet). */
+  private names(): string[] {
     try {
-      names = fs.readdirSync(this.dir);
+      return fs.readdirSync(this.dir);
     } catch {
       return [];
     }
-    return names.filter((n) => /^journal-.*\.jsonl$/.test(n) && !isJournalArchive(n)).map((n) => path.resolve(this.dir, n));
   }
 
   /**
-   * The entries a query covers: `terminal` a deployed terminal's id → its
-   * journal; else every journal (deployed or not), the `terminal` then
-   * matched against the entries' own terminal name by queryJournal.
+   * The journals a query covers, one reader each (a refresh reads them one
+   * at a time, letting payments in flight go on between): `terminal` a
+   * deployed terminal's id → its journal; else every journal (deployed or
+   * not), the `terminal` then matched against the entries' own terminal name
+   * by queryJournal.
    */
-  entries(params: Pick<JournalParams, 'terminal' | 'from' | 'to' | 'state'>): JournalEntry[] {
+  sources(params: Pick<JournalParams, 'terminal' | 'from' | 'to' | 'state'>): Array<() => JournalEntry[]> {
     const openOnly = params.state === 'open';
     const period: Period = { ...(params.from !== undefined ? { from: params.from } : {}), ...(params.to !== undefined ? { to: params.to } : {}) };
+    const names = this.names();
+    const archived = (file: string) => {
+      const prefix = `${path.basename(file).replace(/\.jsonl$/, '')}.archive-`;
+      return names.some((n) => n.startsWith(prefix) && isJournalArchive(n));
+    };
     const deployed = params.terminal === undefined ? undefined : registeredTerminal(params.terminal);
-    if (deployed !== undefined) return this.ofTerminal(deployed, period, openOnly);
-    const byFile = JournalSource.byFile();
-    const out: JournalEntry[][] = [];
+    if (deployed !== undefined) return [() => this.ofTerminal(deployed, period, openOnly, archived)];
+    const out: Array<() => JournalEntry[]> = [];
     const seen = new Set<string>();
-    for (const [file, t] of byFile) {
+    for (const [file, t] of JournalSource.byFile()) {
       seen.add(file);
-      out.push(this.ofTerminal(t, period, openOnly));
+      out.push(() => this.ofTerminal(t, period, openOnly, archived));
     }
-    for (const file of this.files()) if (!seen.has(file)) out.push(this.fromFile(file));
-    for (const file of this.cache.keys()) if (!seen.has(file) && !fs.existsSync(file)) this.cache.delete(file);
-    return out.flat();
+    for (const name of names) {
+      const file = path.resolve(this.dir, name);
+      if (/^journal-.*\.jsonl$/.test(name) && !isJournalArchive(name) && !seen.has(file)) out.push(() => this.fromFile(file));
+    }
+    for (const file of this.cache.keys()) if (!seen.has(file) && !names.includes(path.basename(file))) this.cache.delete(file);
+    return out;
   }
-}
 
-/** The query's `terminal` for the library: none when it named a deployed terminal (its journal was picked already). */
-function entryTerminal(params: Pick<JournalParams, 'terminal'>): string | undefined {
-  return params.terminal !== undefined && registeredTerminal(params.terminal) === undefined ? params.terminal : undefined;
-}
-
-/** Each journal identity's deployed terminal. */
-function byIdentity(): Map<string, RegisteredTerminal> {
-  return new Map(registeredTerminals().map((t) => [t.identity, t]));
-}
-
-function rowOf(e: JournalEntry, names: Map<string, RegisteredTerminal>): JournalRow {
-  const t = names.get(e.terminal);
-  return {
-    referenceID: e.referenceID,
-    action: e.action,
-    amount: e.amount ?? null,
-    currency: e.currency ?? null,
-    ...(e.orgReferenceID !== undefined ? { orgReferenceID: e.orgReferenceID } : {}),
-    result: entryResult(e),
-    state: e.state,
-    reason: e.outcome?.reason ?? null,
-    openedAt: e.openedAt,
-    closedAt: e.closedAt ?? null,
-    terminal: e.terminal,
-    terminalId: t?.id ?? null,
-    terminalName: t?.name ?? null,
-    ...(e.outcome?.rrn !== undefined ? { rrn: e.outcome.rrn } : {}),
-  };
-}
-
-/** GET /wonder-ecr/journal's answer: the matching entries, newest first, at most `limit`, and how many matched. */
-export function journalRows(entries: JournalEntry[], params: JournalParams): { count: number; truncated: boolean; entries: JournalRow[] } {
-  const terminal = entryTerminal(params);
-  const matched = queryJournal(entries, {
-    ...(terminal !== undefined ? { terminal } : {}),
-    ...(params.from !== undefined ? { from: params.from } : {}),
-    ...(params.to !== undefined ? { to: params.to } : {}),
-    ...(params.state !== undefined ? { state: params.state } : {}),
-    ...(params.result !== undefined ? { result: params.result } : {}),
-  });
-  const names = byIdentity();
-  return { count: matched.length, truncated: matched.length > params.limit, entries: matched.slice(0, params.limit).map((e) => rowOf(e, names)) };
-}
-
-/** Totals per terminal and currency, each row with its deployed terminal's id and name. */
-export function journalTotalsFor(entries: JournalEntry[], params: JournalParams): Array<TotalsRow & { terminalId: string | null; terminalName: string | null }> {
-  const terminal = entryTerminal(params);
-  const names = byIdentity();
-  return journalTotals(entries, {
-    ...(terminal !== undefined ? { terminal } : {}),
-    ...(params.from !== undefined ? { from: params.from } : {}),
-    ...(params.to !== undefined ? { to: params.to } : {}),
-  }).map((row) => ({ ...row, terminalId: names.get(row.terminal)?.id ?? null, terminalName: names.get(row.terminal)?.name ?? null }));
-}
-
-/** The CSV of the period's payments (every one, oldest first: a spreadsheet's order). */
-export function journalCsvFor(entries: JournalEntry[], params: JournalParams): string {
-  const terminal = entryTerminal(params);
-  const matched = queryJournal(entries, {
-    ...(terminal !== undefined ? { terminal } : {}),
-    ...(params.from !== undefined ? { from: params.from } : {}),
-    ...(params.to !== undefined ? { to: params.to } : {}),
-    ...(params.state !== undefined ? { state: params.state } : {}),
-    ...(params.result !== undefined ? { result: params.result } : {}),
-  });
-  return journalCsv(matched.reverse());
-}
-
-/** wonder-ecr-<from>-<to>.csv (dates only; "all" for an open end). */
-export function csvFileName(params: Pick<JournalParams, 'from' | 'to' | 'terminal'>): string {
-  const day = (iso: string | undefined) => (iso === undefined ? 'all' : iso.slice(0, 10));
-  return `wonder-ecr-${day(params.from)}-${day(params.to)}.csv`;
+  /** All of sources() at once. */
+  entries(params: Pick<JournalParams, 'terminal' | 'from' | 'to' | 'state'>): JournalEntry[] {
+    return this.sources(params).flatMap((read) => read());
+  }
 }

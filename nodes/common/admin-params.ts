@@ -40,11 +40,20 @@ function single(query: Record<string, unknown>, name: string): string | undefine
   return value === '' ? undefined : value;
 }
 
+/** The calendar date and the clock time written exist (no 30 February, no 25:00): Date.parse rolls them over. */
+function realDate(value: string): boolean {
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return false;
+  const time = /T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
+  return time === null || (Number(time[1]) < 24 && Number(time[2]) < 60 && Number(time[3] ?? 0) < 60);
+}
+
 /** An ISO 8601 date or date-time, returned as an ISO time (UTC). */
 export function isoParam(query: Record<string, unknown>, name: string): string | undefined {
   const value = single(query, name);
   if (value === undefined) return undefined;
-  const ms = ISO.test(value) ? Date.parse(value) : NaN;
+  const ms = ISO.test(value) && realDate(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(ms)) throw new AdminParamError(name, `must be an ISO 8601 date or time (2026-11-29 or 2026-11-29T08:00:00Z), not ${JSON.stringify(value.slice(0, 40))}`);
   return new Date(ms).toISOString();
 }

@@ -1,0 +1,144 @@
+import { amountToMinor, entryResult, journalCsv, journalTotals, minorToAmount, queryJournal, type JournalEntry, type JournalQuery, type TotalsRow } from '../../lib/session';
+import type { JournalSource } from './admin-journal';
+import type { JournalParams } from './admin-params';
+import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';
+
+/*
+ * The admin API's answers, computed one journal at a time with a turn of
+ * the event loop between journals: a refresh of the sidebar never holds a
+ * payment in flight up for longer than one journal's share of the work.
+ */
+
+/** One payment as the admin API lists it: no card data (the journal holds none), no secret. */
+export interface JournalRow {
+  referenceID: string;
+  action: string;
+  amount: string | null;
+  currency: string | null;
+  orgReferenceID?: string;
+  /** open, approved, voided, declined or not-sent. */
+  result: string;
+  /** The journal's state: open, Success, Failed, NotSent. */
+  state: string;
+  reason: string | null;
+  openedAt: string;
+  closedAt: string | null;
+  /** The terminal's identity in its journal (port, host, business/device). */
+  terminal: string;
+  /** The deployed config node it belongs to (null when no deployed terminal has that journal). */
+  terminalId: string | null;
+  terminalName: string | null;
+  rrn?: string;
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Runs `each` on every journal the query covers, one at a time. */
+async function eachJournal(source: JournalSource, params: JournalParams, each: (entries: JournalEntry[]) => void): Promise<void> {
+  const readers = source.sources(params);
+  for (let i = 0; i < readers.length; i++) {
+    if (i > 0) await turn();
+    each(readers[i]!());
+  }
+}
+
+/** The query's `terminal` for the library: none when it named a deployed terminal (its journal was picked already). */
+function entryTerminal(params: Pick<JournalParams, 'terminal'>): string | undefined {
+  return params.terminal !== undefined && registeredTerminal(params.terminal) === undefined ? params.terminal : undefined;
+}
+
+function query(params: JournalParams, withFilters: boolean): JournalQuery {
+  const terminal = entryTerminal(params);
+  return {
+    ...(terminal !== undefined ? { terminal } : {}),
+    ...(params.from !== undefined ? { from: params.from } : {}),
+    ...(params.to !== undefined ? { to: params.to } : {}),
+    ...(withFilters && params.state !== undefined ? { state: params.state } : {}),
+    ...(withFilters && params.result !== undefined ? { result: params.result } : {}),
+  };
+}
+
+/** Each journal identity's deployed terminal. */
+function byIdentity(): Map<string, RegisteredTerminal> {
+  return new Map(registeredTerminals().map((t) => [t.identity, t]));
+}
+
+function rowOf(e: JournalEntry, names: Map<string, RegisteredTerminal>): JournalRow {
+  const t = names.get(e.terminal);
+  return {
+    referenceID: e.referenceID,
+    action: e.action,
+    amount: e.amount ?? null,
+    currency: e.currency ?? null,
+    ...(e.orgReferenceID !== undefined ? { orgReferenceID: e.orgReferenceID } : {}),
+    result: entryResult(e),
+    state: e.state,
+    reason: e.outcome?.reason ?? null,
+    openedAt: e.openedAt,
+    closedAt: e.closedAt ?? null,
+    terminal: e.terminal,
+    terminalId: t?.id ?? null,
+    terminalName: t?.name ?? null,
+    ...(e.outcome?.rrn !== undefined ? { rrn: e.outcome.rrn } : {}),
+  };
+}
+
+const newestFirst = (a: JournalEntry, b: JournalEntry) => (a.openedAt < b.openedAt ? 1 : a.openedAt > b.openedAt ? -1 : 0);
+
+/** GET /wonder-ecr/journal's answer: the matching entries, newest first, at most `limit`, and how many matched. */
+export async function journalRows(source: JournalSource, params: JournalParams): Promise<{ count: number; truncated: boolean; entries: JournalRow[] }> {
+  const q = query(params, true);
+  let count = 0;
+  let top: JournalEntry[] = [];
+  await eachJournal(source, params, (entries) => {
+    const matched = queryJournal(entries, q);
+    count += matched.length;
+    top = top.concat(matched.slice(0, params.limit)).sort(newestFirst).slice(0, params.limit);
+  });
+  const names = byIdentity();
+  return { count, truncated: count > params.limit, entries: top.map((e) => rowOf(e, names)) };
+}
+
+export type TotalsView = TotalsRow & { terminalId: string | null; terminalName: string | null };
+
+/** Adds a row of the same terminal and currency (two journals of one terminal) into `into`, exactly. */
+function addRow(into: TotalsRow, row: TotalsRow): void {
+  const sum = (a: string, b: string) => minorToAmount((amountToMinor(a) ?? 0n) + (amountToMinor(b) ?? 0n));
+  for (const k of ['sales', 'refunds', 'voids'] as const) into[k] = { count: into[k].count + row[k].count, amount: sum(into[k].amount, row[k].amount) };
+  for (const k of ['declined', 'unknown', 'unpriced'] as const) into[k] = { count: into[k].count + row[k].count };
+  into.net = sum(into.net, row.net);
+}
+
+/** Totals per terminal and currency, each row with its deployed terminal's id and name. */
+export async function journalTotalsFor(source: JournalSource, params: JournalParams): Promise<TotalsView[]> {
+  const q = query(params, false);
+  const rows = new Map<string, TotalsRow>();
+  await eachJournal(source, params, (entries) => {
+    for (const row of journalTotals(entries, q)) {
+      const key = `${row.terminal}\u0000${row.currency}`;
+      const known = rows.get(key);
+      if (known === undefined) rows.set(key, { ...row });
+      else addRow(known, row);
+    }
+  });
+  const names = byIdentity();
+  return [...rows.values()]
+    .sort((a, b) => (a.terminal < b.terminal ? -1 : a.terminal > b.terminal ? 1 : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0))
+    .map((row) => ({ ...row, terminalId: names.get(row.terminal)?.id ?? null, terminalName: names.get(row.terminal)?.name ?? null }));
+}
+
+/** The CSV of the period's payments (every one, oldest first: a spreadsheet's order). */
+export async function journalCsvFor(source: JournalSource, params: JournalParams): Promise<string> {
+  const q = query(params, true);
+  const all: JournalEntry[] = [];
+  await eachJournal(source, params, (entries) => {
+    for (const e of queryJournal(entries, q)) all.push(e);
+  });
+  return journalCsv(all.sort(newestFirst).reverse());
+}
+
+/** wonder-ecr-<from>-<to>.csv (dates only; "all" for an open end). */
+export function csvFileName(params: Pick<JournalParams, 'from' | 'to' | 'terminal'>): string {
+  const day = (iso: string | undefined) => (iso === undefined ? 'all' : iso.slice(0, 10));
+  return `wonder-ecr-${day(params.from)}-${day(params.to)}.csv`;
+}
