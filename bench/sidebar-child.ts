@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import helper from 'node-red-node-test-helper';
 import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
@@ -51,6 +52,8 @@ export interface DataResult {
   liveEntries: number;
   /** Refreshes of the sidebar: median and slowest over the rounds. */
   live: { median: RefreshTimes; maxTotalMs: number; recentCount: number; totalsRows: number };
+  /** How long the runtime's event loop was held at once while the sidebar refreshed (what a payment in flight can wait), and idle. */
+  loopDelay: { refreshingMaxMs: number; refreshingP99Ms: number; idleMaxMs: number };
   /** With a retired journal of retiredEntries as well: its first (cold) read, then cached. */
   retired: { entries: number; coldMs: number; warmMedianMs: number };
 }
@@ -122,8 +125,15 @@ async function data(job: DataJob): Promise<DataResult> {
   await connected(defs.map((d) => d.id), 30_000);
   const admin = await serveAdmin();
   await refresh(admin.url); // warm-up
+  const idle = monitorEventLoopDelay({ resolution: 1 });
+  idle.enable();
+  await new Promise((r) => setTimeout(r, 1_000));
+  idle.disable();
+  const busy = monitorEventLoopDelay({ resolution: 1 });
+  busy.enable();
   const rounds: Array<RefreshTimes & { recentCount: number; totalsRows: number }> = [];
   for (let r = 0; r < job.rounds; r++) rounds.push(await refresh(admin.url));
+  busy.disable();
   const m = (f: (x: RefreshTimes) => number) => median(rounds.map(f));
   // A retired terminal's journal: no node has it open, read from its file.
   fs.writeFileSync(path.join(userDir, 'wonder-ecr', 'journal-serial-_dev_retired.jsonl'), journalLines('serial-/dev/retired', job.retiredEntries, now), { mode: 0o600 });
@@ -141,6 +151,7 @@ async function data(job: DataJob): Promise<DataResult> {
       recentCount: rounds[0]!.recentCount,
       totalsRows: rounds[0]!.totalsRows,
     },
+    loopDelay: { refreshingMaxMs: busy.max / 1e6, refreshingP99Ms: busy.percentile(99) / 1e6, idleMaxMs: idle.max / 1e6 },
     retired: { entries: job.retiredEntries, coldMs: cold.totalMs, warmMedianMs: median(warm) },
   };
 }

@@ -6,6 +6,8 @@ export interface DiagnosisView {
   code: string;
   since: string;
   detail?: string;
+  /** For a serial port gone: the ports there now. */
+  ports?: string[];
 }
 
 /** One terminal as the sidebar and fleet tools see it: nothing secret, no card data. */
@@ -31,7 +33,12 @@ function diagnosisOf(handle: RegisteredTerminal['handle']): DiagnosisView | null
   const diagnose = (handle as unknown as { diagnosis?: () => DiagnosisView | undefined }).diagnosis;
   const found = typeof diagnose === 'function' ? diagnose.call(handle) : undefined;
   if (found === undefined) return null;
-  return { code: String(found.code), since: String(found.since), ...(found.detail !== undefined ? { detail: String(found.detail) } : {}) };
+  return {
+    code: String(found.code),
+    since: String(found.since),
+    ...(found.detail !== undefined ? { detail: String(found.detail) } : {}),
+    ...(Array.isArray(found.ports) ? { ports: found.ports.map(String) } : {}),
+  };
 }
 
 export function terminalView(t: RegisteredTerminal): TerminalView {
