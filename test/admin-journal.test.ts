@@ -79,6 +79,11 @@ describe('admin API data: what the sidebar reads of the journals', () => {
     assert.equal(again.length, 501);
     // Filtered by the journal's own terminal name, since no deployed terminal has that id.
     assert.equal(queryJournal(again, { terminal: 'serial-/dev/gone' }).length, 501);
+    // Not written since a period began: not read for it (a retired terminal's journal costs today's refresh nothing); still read for its open payments.
+    const lastWrite = fs.statSync(file).mtimeMs;
+    assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString() }).length, 0);
+    assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString(), state: 'open' }).length, 1);
+    assert.equal(source.sources({ from: new Date(lastWrite - 1_000).toISOString() }).length, 1);
   });
 
   it('query parameters: each bad one named, good ones normalised', () => {

@@ -6,6 +6,14 @@ import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from
 
 type Period = { from?: string; to?: string };
 
+function modifiedBefore(file: string, ms: number): boolean {
+  try {
+    return fs.statSync(file).mtimeMs < ms;
+  } catch {
+    return true;
+  }
+}
+
 /** Consecutive entries last changed before a period that end the scan of a live journal's newest end. */
 const OUT_OF_ORDER = 64;
 
@@ -116,9 +124,13 @@ export class JournalSource {
       seen.add(file);
       out.push(() => this.ofTerminal(t, period, openOnly, archived));
     }
+    const from = period.from === undefined ? undefined : Date.parse(period.from);
     for (const name of names) {
       const file = path.resolve(this.dir, name);
-      if (/^journal-.*\.jsonl$/.test(name) && !isJournalArchive(name) && !seen.has(file)) out.push(() => this.fromFile(file));
+      if (!/^journal-.*\.jsonl$/.test(name) || isJournalArchive(name) || seen.has(file)) continue;
+      // Not written since the period began (its archives were written before it): nothing in it opened in the period.
+      if (from !== undefined && !openOnly && modifiedBefore(file, from)) continue;
+      out.push(() => this.fromFile(file));
     }
     for (const file of this.cache.keys()) if (!seen.has(file) && !names.includes(path.basename(file))) this.cache.delete(file);
     return out;
