@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { archiveMonth, journalArchiveFile } from '../lib/session/journal-archive';
-import { Journal, journalTotals, queryJournal, readJournalFile, type JournalEntry } from '../lib/session';
+import { Journal, journalTotals, queryJournal, readJournalFile, withArchives, type JournalEntry } from '../lib/session';
 import { median, nowMs } from './stats';
 
 export interface JournalQueryResult {
@@ -33,6 +33,10 @@ export interface JournalQueryResult {
   dayListMemoryMs: number;
   /** readJournalFile for the day (only its month's archive) + queryJournal, archived layout. */
   dayListArchivedMs: number;
+  /** A deployed terminal (its Journal open on the archived layout): the last day's totals (memory covers it). */
+  liveLastDayTotalsMs: number;
+  /** The same terminal: totals of a day 50 days back (its month's archive read). */
+  liveOldDayTotalsMs: number;
 }
 
 const ENTRIES = 100_000;
@@ -139,6 +143,12 @@ export async function runJournalQuery(): Promise<JournalQueryResult> {
     const dayListArchivedMs = time(ROUNDS, () => {
       if (queryJournal(readJournalFile(archived, { from, to }), { from, to }).length !== PER_DAY) throw new Error('not a day');
     });
+    const live = new Journal(archived, { maxSettled: 10_000 });
+    const lastFrom = new Date(START + 99 * 86_400_000 - 3_600_000).toISOString();
+    const lastTo = new Date(START + 100 * 86_400_000 - 3_600_000).toISOString();
+    const liveLastDayTotalsMs = time(ROUNDS, () => check(journalTotals(withArchives(archived, live.all(), { from: lastFrom, to: lastTo }), { from: lastFrom, to: lastTo })));
+    const liveOldDayTotalsMs = time(ROUNDS, () => check(journalTotals(withArchives(archived, live.all(), { from, to }), { from, to })));
+    await live.close();
     return {
       entries: ENTRIES,
       rounds: ROUNDS,
@@ -149,6 +159,8 @@ export async function runJournalQuery(): Promise<JournalQueryResult> {
       dayTotalsMemoryMs,
       dayListMemoryMs,
       dayListArchivedMs,
+      liveLastDayTotalsMs,
+      liveOldDayTotalsMs,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

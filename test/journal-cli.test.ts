@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal, JOURNAL_CSV_COLUMNS } from '../lib/session';
+import { Journal, JOURNAL_CSV_COLUMNS, minorToAmount } from '../lib/session';
+import { startNodeRed } from './helpers/node-red-process';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
 const WRITER = path.resolve(__dirname, 'helpers', 'journal-writer.js');
@@ -83,6 +84,9 @@ describe('wonder-ecr journal (command line)', function () {
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /=cmd\|calc\s+5\.00\s+TWD\s+open/);
     assert.match(list.stdout, /\n1 entry\n$/);
+    // A void shows the amount of the sale it voided.
+    const voids = await cli(['list', '--dir', dir, '--result', 'voided']);
+    assert.match(voids.stdout, /A\s+Void\s+S1\s+100\.10\s+TWD\s+voided/);
     const all = await cli(['list', '--dir', dir, '--json']);
     assert.deepEqual((JSON.parse(all.stdout) as Array<{ referenceID: string }>).map((e) => e.referenceID), ['S9', 'R1', '=cmd|calc', 'S1', 'S2', 'S1']);
     const exp = await cli(['export', '--dir', dir, '--terminal', 'A', '--from', '2026-11-29T10:30:00Z']);
@@ -135,6 +139,41 @@ describe('wonder-ecr journal (command line)', function () {
     assert.equal((JSON.parse(run.stdout) as unknown[]).length, 2);
     assert.equal(fs.readFileSync(file, 'utf8'), text);
     assert.equal(fs.statSync(file).mtimeMs, before.mtimeMs);
+  });
+
+  it('reads the journal of a running Node-RED while its terminal takes payments', async () => {
+    const flows = [
+      { id: 'tab', type: 'tab', label: 'sales' },
+      { id: 'term', type: 'wonder-terminal', name: 'sim', transport: 'simulator', timeout: '30' },
+      { id: 'tick', type: 'inject', z: 'tab', props: [{ p: 'payload' }], repeat: '0.05', once: true, onceDelay: 0.1, topic: '', payload: '{"amount":"1.25","currency":"HKD"}', payloadType: 'json', wires: [['sale']] },
+      { id: 'sale', type: 'wonder-sale', z: 'tab', terminal: 'term', wires: [[]] },
+    ];
+    const red = await startNodeRed({ flows });
+    const dir = path.join(red.userDir, 'wonder-ecr');
+    let last = 0;
+    let reads = 0;
+    try {
+      while (reads < 6 || last < 20) {
+        const run = await cli(['totals', '--dir', dir, '--json']);
+        assert.equal(run.code, 0, run.stderr);
+        const rows = JSON.parse(run.stdout) as Array<{ sales: { count: number; amount: string }; unknown: { count: number } }>;
+        const seen = rows.length === 0 ? 0 : rows[0]!.sales.count + rows[0]!.unknown.count;
+        assert.ok(seen >= last, `entries went from ${last} to ${seen}`);
+        if (rows.length > 0) assert.equal(rows[0]!.sales.amount, minorToAmount(BigInt(rows[0]!.sales.count) * 125n));
+        last = seen;
+        reads++;
+      }
+    } finally {
+      assert.ok((await red.stop()) !== 1);
+    }
+    // Node-RED wrote on undisturbed: every payment settled, none lost, the journal readable by Node-RED itself.
+    const file = fs.readdirSync(dir).find((n) => /^journal-.*\.jsonl$/.test(n))!;
+    const reopened = new Journal(path.join(dir, file));
+    const all = reopened.all();
+    await reopened.close();
+    const final = await cli(['totals', '--dir', dir, '--json']);
+    const [row] = JSON.parse(final.stdout) as Array<{ sales: { count: number }; unknown: { count: number } }>;
+    assert.equal(row!.sales.count + row!.unknown.count, all.filter((e) => e.state !== 'NotSent').length);
   });
 
   it('works while another process appends to and compacts the same journal', async () => {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import {
-  amountToMinor, csvCell, entryResult, journalCsv, journalTotals, minorToAmount, queryJournal, readJournalFile,
+  amountToMinor, csvCell, entryResult, isoBound, journalCsv, journalTotals, minorToAmount, queryJournal, readJournalFile,
   JOURNAL_CSV_COLUMNS, withArchives, type JournalEntry,
 } from '../lib/session';
 
@@ -148,10 +148,16 @@ describe('journal query: classification (table)', () => {
     ];
     const all = journalTotals(es);
     assert.deepEqual(all.map((r) => [r.terminal, r.currency, r.sales.amount]), [['A', 'TWD', '11.00'], ['A', 'USD', '2.20'], ['B', 'TWD', '3.30']]);
-    const day = journalTotals(es, { terminal: 'A', from: '2026-11-29', to: '2026-11-30T00:00:00Z' });
+    const day = journalTotals(es, { terminal: 'A', from: '2026-11-29T00:00:00Z', to: '2026-11-30T00:00:00Z' });
     assert.deepEqual(day.map((r) => [r.currency, r.sales.amount]), [['TWD', '1.10'], ['USD', '2.20']]);
     const local = journalTotals(es, { terminal: 'A', from: '2026-11-29T00:00:00+08:00', to: '2026-11-29T08:00:00Z' });
     assert.deepEqual(local.map((r) => r.sales.amount), ['5.50']);
+  });
+
+  it('a date alone is the host\'s local midnight; a time without an offset local time', () => {
+    assert.equal(isoBound('2026-11-29', 'from'), new Date(2026, 10, 29).getTime());
+    assert.equal(isoBound('2026-11-29T08:30', 'from'), new Date(2026, 10, 29, 8, 30).getTime());
+    assert.equal(isoBound('2026-11-29T08:30:00+08:00', 'from'), Date.UTC(2026, 10, 29, 0, 30));
   });
 
   it('bad periods are errors naming the field', () => {

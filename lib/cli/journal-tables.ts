@@ -12,15 +12,19 @@ function printable(text: string | undefined): string {
   return (text ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-export function entryTable(entries: readonly JournalEntry[]): string {
+/**
+ * The entries, newest first as given. A Void shows the amount and currency
+ * of the transaction it voided (`voided` finds it among all the entries read).
+ */
+export function entryTable(entries: readonly JournalEntry[], voided: (e: JournalEntry) => JournalEntry | undefined = () => undefined): string {
   if (entries.length === 0) return '(no entries)';
   const rows = entries.map((e) => [
     printable(e.openedAt),
     printable(e.terminal),
     printable(e.action),
     printable(e.referenceID),
-    printable(e.amount ?? e.outcome?.amount ?? ''),
-    printable(e.currency ?? e.outcome?.currency ?? ''),
+    printable(e.amount ?? (e.action === 'Void' ? voided(e)?.amount : undefined) ?? e.outcome?.amount ?? ''),
+    printable(e.currency ?? (e.action === 'Void' ? voided(e)?.currency : undefined) ?? e.outcome?.currency ?? ''),
     entryResult(e),
     printable(e.outcome?.reason ?? ''),
   ]);

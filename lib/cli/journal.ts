@@ -121,7 +121,10 @@ export async function runJournalCli(argv: string[], io: CliIo): Promise<number> 
     const found = queryJournal(entries, q);
     if (v.json === true) io.stdout(JSON.stringify(found, null, 2));
     else if (v.csv === true || command === 'export') io.stdout(journalCsv(found).replace(/\r\n$/, ''));
-    else io.stdout(entryTable(found));
+    else {
+      const byKey = new Map(entries.filter((e) => e.action !== 'Void').map((e) => [`${e.terminal}\u0000${e.referenceID}`, e]));
+      io.stdout(entryTable(found, (v) => byKey.get(`${v.terminal}\u0000${v.referenceID}`)));
+    }
     return JOURNAL_EXIT.ok;
   } catch (err) {
     io.stderr(`wonder-ecr: ${(err as Error).message}`);
