@@ -125,7 +125,9 @@ describe('admin API of the Wonder sidebar (real Node-RED, adminAuth)', function 
     assert.equal(sale.result, 'Success');
     const declined = await checkout(SIMULATOR_AMOUNTS.decline);
     assert.equal(declined.result, 'Failed', JSON.stringify(declined));
-    const day = new Date().toISOString().slice(0, 10);
+    // Today as a date alone: the host's local midnight.
+    const now = new Date();
+    const day = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
     const journal = await call('reader', 'GET', `/wonder-ecr/journal?terminal=${TERMINAL}&from=${day}`);
     assert.equal(journal.status, 200);
     const row = journal.json.entries.find((e: { referenceID: string }) => e.referenceID === sale.referenceID);

@@ -88,7 +88,7 @@ describe('admin API data: what the sidebar reads of the journals', () => {
 
   it('query parameters: each bad one named, good ones normalised', () => {
     assert.deepEqual(journalParams({ from: '2026-11-29', to: '2026-11-30T08:00:00+08:00', state: 'open', result: 'approved', limit: '20', format: 'csv', terminal: 't1' }), {
-      from: '2026-11-29T00:00:00.000Z',
+      from: new Date(2026, 10, 29).toISOString(), // a date alone: the host's local midnight
       to: '2026-11-30T00:00:00.000Z',
       state: 'open',
       result: 'approved',

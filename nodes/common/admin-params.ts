@@ -53,7 +53,8 @@ function realDate(value: string): boolean {
 export function isoParam(query: Record<string, unknown>, name: string): string | undefined {
   const value = single(query, name);
   if (value === undefined) return undefined;
-  const ms = ISO.test(value) && realDate(value) ? Date.parse(value) : NaN;
+  // A date alone is the host's local midnight, as a time without an offset is the host's local time (as the journal's CLI and node read them).
+  const ms = ISO.test(value) && realDate(value) ? Date.parse(value.length === 10 ? `${value}T00:00:00` : value) : NaN;
   if (Number.isNaN(ms)) throw new AdminParamError(name, `must be an ISO 8601 date or time (2026-11-29 or 2026-11-29T08:00:00Z), not ${JSON.stringify(value.slice(0, 40))}`);
   return new Date(ms).toISOString();
 }

@@ -137,8 +137,15 @@ export async function journalCsvFor(source: JournalSource, params: JournalParams
   return journalCsv(all.sort(newestFirst).reverse());
 }
 
-/** wonder-ecr-<from>-<to>.csv (dates only; "all" for an open end). */
+/** The host's local date of a time. */
+function localDate(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** wonder-ecr-<first day>-<last day>.csv (local dates; "all" for an open end; one date for one day). */
 export function csvFileName(params: Pick<JournalParams, 'from' | 'to' | 'terminal'>): string {
-  const day = (iso: string | undefined) => (iso === undefined ? 'all' : iso.slice(0, 10));
-  return `wonder-ecr-${day(params.from)}-${day(params.to)}.csv`;
+  const first = params.from === undefined ? 'all' : localDate(Date.parse(params.from));
+  const last = params.to === undefined ? 'all' : localDate(Date.parse(params.to) - 1);
+  return first === last ? `wonder-ecr-${first}.csv` : `wonder-ecr-${first}-${last}.csv`;
 }
