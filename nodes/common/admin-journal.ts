@@ -6,6 +6,12 @@ import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from
 
 type Period = { from?: string; to?: string };
 
+/** One journal a query covers: the deployed terminal whose journal it is (none for a file no node has open), and its reader. */
+export interface JournalReader {
+  terminal?: RegisteredTerminal;
+  read: () => JournalEntry[];
+}
+
 function modifiedBefore(file: string, ms: number): boolean {
   try {
     return fs.statSync(file).mtimeMs < ms;
@@ -108,7 +114,7 @@ export class JournalSource {
    * not), the `terminal` then matched against the entries' own terminal name
    * by queryJournal.
    */
-  sources(params: Pick<JournalParams, 'terminal' | 'from' | 'to' | 'state'>): Array<() => JournalEntry[]> {
+  sources(params: Pick<JournalParams, 'terminal' | 'from' | 'to' | 'state'>): JournalReader[] {
     const openOnly = params.state === 'open';
     const period: Period = { ...(params.from !== undefined ? { from: params.from } : {}), ...(params.to !== undefined ? { to: params.to } : {}) };
     const names = this.names();
@@ -117,12 +123,12 @@ export class JournalSource {
       return names.some((n) => n.startsWith(prefix) && isJournalArchive(n));
     };
     const deployed = params.terminal === undefined ? undefined : registeredTerminal(params.terminal);
-    if (deployed !== undefined) return [() => this.ofTerminal(deployed, period, openOnly, archived)];
-    const out: Array<() => JournalEntry[]> = [];
+    if (deployed !== undefined) return [{ terminal: deployed, read: () => this.ofTerminal(deployed, period, openOnly, archived) }];
+    const out: JournalReader[] = [];
     const seen = new Set<string>();
     for (const [file, t] of JournalSource.byFile()) {
       seen.add(file);
-      out.push(() => this.ofTerminal(t, period, openOnly, archived));
+      out.push({ terminal: t, read: () => this.ofTerminal(t, period, openOnly, archived) });
     }
     const from = period.from === undefined ? undefined : Date.parse(period.from);
     for (const name of names) {
@@ -130,7 +136,7 @@ export class JournalSource {
       if (!/^journal-.*\.jsonl$/.test(name) || isJournalArchive(name) || seen.has(file)) continue;
       // Not written since the period began (its archives were written before it): nothing in it opened in the period.
       if (from !== undefined && !openOnly && modifiedBefore(file, from)) continue;
-      out.push(() => this.fromFile(file));
+      out.push({ read: () => this.fromFile(file) });
     }
     for (const file of this.cache.keys()) if (!seen.has(file) && !names.includes(path.basename(file))) this.cache.delete(file);
     return out;
@@ -138,6 +144,6 @@ export class JournalSource {
 
   /** All of sources() at once. */
   entries(params: Pick<JournalParams, 'terminal' | 'from' | 'to' | 'state'>): JournalEntry[] {
-    return this.sources(params).flatMap((read) => read());
+    return this.sources(params).flatMap((s) => s.read());
   }
 }

@@ -33,12 +33,16 @@ export interface JournalRow {
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Runs `each` on every journal the query covers, one at a time. */
-async function eachJournal(source: JournalSource, params: JournalParams, each: (entries: JournalEntry[]) => void): Promise<void> {
+/**
+ * Runs `each` on every journal the query covers, one at a time, with the
+ * deployed terminal it belongs to (its entries may carry an older name of
+ * that terminal: a port path before its serial number was known).
+ */
+async function eachJournal(source: JournalSource, params: JournalParams, each: (entries: JournalEntry[], terminal: RegisteredTerminal | undefined) => void): Promise<void> {
   const readers = source.sources(params);
   for (let i = 0; i < readers.length; i++) {
     if (i > 0) await turn();
-    each(readers[i]!());
+    each(readers[i]!.read(), readers[i]!.terminal);
   }
 }
 
@@ -63,8 +67,7 @@ function byIdentity(): Map<string, RegisteredTerminal> {
   return new Map(registeredTerminals().map((t) => [t.identity, t]));
 }
 
-function rowOf(e: JournalEntry, names: Map<string, RegisteredTerminal>): JournalRow {
-  const t = names.get(e.terminal);
+function rowOf(e: JournalEntry, t: RegisteredTerminal | undefined): JournalRow {
   return {
     referenceID: e.referenceID,
     action: e.action,
@@ -89,14 +92,15 @@ const newestFirst = (a: JournalEntry, b: JournalEntry) => (a.openedAt < b.opened
 export async function journalRows(source: JournalSource, params: JournalParams): Promise<{ count: number; truncated: boolean; entries: JournalRow[] }> {
   const q = query(params, true);
   let count = 0;
-  let top: JournalEntry[] = [];
-  await eachJournal(source, params, (entries) => {
+  let top: Array<{ e: JournalEntry; t: RegisteredTerminal | undefined }> = [];
+  const names = byIdentity();
+  await eachJournal(source, params, (entries, terminal) => {
     const matched = queryJournal(entries, q);
     count += matched.length;
-    top = top.concat(matched.slice(0, params.limit)).sort(newestFirst).slice(0, params.limit);
+    const rows = matched.slice(0, params.limit).map((e) => ({ e, t: terminal ?? names.get(e.terminal) }));
+    top = top.concat(rows).sort((a, b) => newestFirst(a.e, b.e)).slice(0, params.limit);
   });
-  const names = byIdentity();
-  return { count, truncated: count > params.limit, entries: top.map((e) => rowOf(e, names)) };
+  return { count, truncated: count > params.limit, entries: top.map(({ e, t }) => rowOf(e, t)) };
 }
 
 export type TotalsView = TotalsRow & { terminalId: string | null; terminalName: string | null };
@@ -113,15 +117,17 @@ function addRow(into: TotalsRow, row: TotalsRow): void {
 export async function journalTotalsFor(source: JournalSource, params: JournalParams): Promise<TotalsView[]> {
   const q = query(params, false);
   const rows = new Map<string, TotalsRow>();
-  await eachJournal(source, params, (entries) => {
+  const names = byIdentity();
+  await eachJournal(source, params, (entries, terminal) => {
     for (const row of journalTotals(entries, q)) {
+      // A deployed terminal's journal is one terminal, whatever name its older entries carry.
+      if (terminal !== undefined) row.terminal = terminal.identity;
       const key = `${row.terminal}\u0000${row.currency}`;
       const known = rows.get(key);
       if (known === undefined) rows.set(key, { ...row });
       else addRow(known, row);
     }
   });
-  const names = byIdentity();
   return [...rows.values()]
     .sort((a, b) => (a.terminal < b.terminal ? -1 : a.terminal > b.terminal ? 1 : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0))
     .map((row) => ({ ...row, terminalId: names.get(row.terminal)?.id ?? null, terminalName: names.get(row.terminal)?.name ?? null }));
