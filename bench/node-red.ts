@@ -30,11 +30,11 @@ type Methods = Record<string, unknown>;
  * sent) for tests to inspect, which a real runtime does not do and which
  * grows the heap by every message. The helper's own unload restores them.
  */
-export async function loadFlow(flow: unknown[], credentials: Record<string, unknown>): Promise<void> {
+export async function loadFlow(flow: unknown[], credentials: Record<string, unknown>, extraModules: unknown[] = []): Promise<void> {
   const h = helper as unknown as { _NodePrototype: Methods; _log: Methods };
   const originals = Object.fromEntries(SPIED.map((m) => [m, h._NodePrototype[m]]));
   const originalLog = h._log.log;
-  await helper.load(nodeModules(), flow, credentials);
+  await helper.load([...nodeModules(), ...extraModules], flow, credentials);
   const proxySend = h._NodePrototype.send;
   for (const m of SPIED) h._NodePrototype[m] = originals[m];
   h._log.log = originalLog;

@@ -13,6 +13,7 @@ import type { MicroResult } from './micro';
 import type { ProgressResult } from './progress';
 import { repoRoot, resultsFile } from './paths';
 import { runScale } from './scale';
+import { runSidebar, sidebarTable } from './sidebar';
 import { environment, goals, tables, type Results } from './report';
 import { round } from './stats';
 
@@ -49,6 +50,11 @@ async function main(): Promise<void> {
   const progress = await runChild<ProgressResult>('part-child.js', ['progress']);
   log('4/4 50 terminals from one Node-RED runtime');
   const scale = await runScale(log);
+
+  log('sidebar: its data for 50 terminals and 100,000 journal entries; the 50-terminal p99 with it refreshing');
+  const sidebar = await runSidebar(log);
+  fs.writeFileSync(resultsFile().replace(/\.json$/, '-sidebar.json'), `${JSON.stringify(tidy(sidebar), null, 2)}\n`);
+  console.log(`${sidebarTable(sidebar)}\n`);
 
   const figures = { encodeDecode, decoder, flow, scale, journal, journalQuery, progress };
   const results: Results = {

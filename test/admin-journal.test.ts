@@ -1,0 +1,117 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Journal, journalTotals, queryJournal, readJournalFile, type JournalEntry } from '../lib/session';
+import { JournalSource } from '../nodes/common/admin-journal';
+import { AdminParamError, journalParams } from '../nodes/common/admin-params';
+import { deregisterTerminal, registerTerminal } from '../nodes/common/terminal-registry';
+import type { TerminalHandle } from '../nodes/common/terminal-handle';
+import { journalLines } from '../bench/sidebar-journals';
+
+const DAY = 86_400_000;
+
+/** A deployed terminal as the registry holds it, its handle reduced to the journal the source reads. */
+function deploy(id: string, journal: Journal): void {
+  registerTerminal({ id, name: id, transport: 'simulator', address: '', identity: `simulator-${id}`, journalFile: journal.file, handle: { journal } as unknown as TerminalHandle });
+}
+
+describe('admin API data: what the sidebar reads of the journals', () => {
+  let dir: string;
+  const journals: Journal[] = [];
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-admin-journal-'));
+  });
+  afterEach(async () => {
+    for (const j of journals.splice(0)) {
+      deregisterTerminal(path.basename(j.file, '.jsonl').slice('journal-'.length));
+      await j.close();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function liveJournal(id: string, count: number, now: number): Journal {
+    const file = path.join(dir, `journal-${id}.jsonl`);
+    fs.writeFileSync(file, journalLines(`simulator-${id}`, count, now, 2));
+    const journal = new Journal(file);
+    journals.push(journal);
+    deploy(id, journal);
+    return journal;
+  }
+
+  it('a live journal answers a period from its newest end exactly as from all of it (list and totals), with a void of an older sale', async () => {
+    const now = Date.now();
+    const journal = liveJournal('k1', 3_000, now);
+    // A void today of a sale 20 days ago: counted at that sale's amount.
+    const old = journal.byReference('simulator-k1-R2000')!;
+    assert.ok(old.state === 'Success' && old.action === 'Sale', JSON.stringify(old));
+    await journal.begin({ referenceID: old.referenceID, action: 'Void', terminal: 'simulator-k1', requestID: 'V1' });
+    await journal.recordOutcome('Void', old.referenceID, 'Success', { status: 'Success', verdict: 'voided', reason: 'voided' });
+    const source = new JournalSource(dir);
+    for (const days of [0, 1, 2, 7]) {
+      const from = new Date(now - days * DAY - 60_000).toISOString();
+      const windowed = source.entries({ terminal: 'k1', from });
+      assert.ok(windowed.length < journal.size / 2 || days === 7, `day ${days}: read ${windowed.length} of ${journal.size}`);
+      // (Entries opened at the same moment may come in either order.)
+      const byTime = (list: JournalEntry[]) => list.map((e) => `${e.openedAt} ${e.action} ${e.referenceID} ${e.state}`).sort();
+      assert.deepEqual(byTime(queryJournal(windowed, { from })), byTime(queryJournal(journal.all(), { from })), `list from ${days} days ago`);
+      assert.deepEqual(journalTotals(windowed, { from }), journalTotals(journal.all(), { from }), `totals from ${days} days ago`);
+    }
+    const today = journalTotals(source.entries({ terminal: 'k1', from: new Date(now - 60_000).toISOString() }), { from: new Date(now - 60_000).toISOString() });
+    assert.equal(today.find((r) => r.currency === 'HKD')!.voids.amount, old.amount);
+    // Open payments: every one, whenever opened.
+    assert.deepEqual(source.entries({ state: 'open' }).map((e) => e.referenceID).sort(), ['simulator-k1-OPEN0', 'simulator-k1-OPEN1']);
+  });
+
+  it('a journal no node has open is read from its file once, and again when it changes', () => {
+    const now = Date.now();
+    const file = path.join(dir, 'journal-serial-_dev_gone.jsonl');
+    fs.writeFileSync(file, journalLines('serial-/dev/gone', 500, now));
+    const source = new JournalSource(dir);
+    const first = source.entries({});
+    assert.equal(first.length, 500);
+    assert.deepEqual(first, readJournalFile(file));
+    // The same objects: not read again while the file is unchanged, whatever the period.
+    const second = source.entries({ from: new Date(now - DAY).toISOString() });
+    assert.ok(second.length === first.length && second.every((e, i) => e === first[i]), 'read again while unchanged');
+    fs.appendFileSync(file, journalLines('serial-/dev/gone', 1, now + 1_000).replace('-R0"', '-NEW"'));
+    const again = source.entries({});
+    assert.equal(again.length, 501);
+    // Filtered by the journal's own terminal name, since no deployed terminal has that id.
+    assert.equal(queryJournal(again, { terminal: 'serial-/dev/gone' }).length, 501);
+    // Not written since a period began: not read for it (a retired terminal's journal costs today's refresh nothing); still read for its open payments.
+    const lastWrite = fs.statSync(file).mtimeMs;
+    assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString() }).length, 0);
+    assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString(), state: 'open' }).length, 1);
+    assert.equal(source.sources({ from: new Date(lastWrite - 1_000).toISOString() }).length, 1);
+  });
+
+  it('query parameters: each bad one named, good ones normalised', () => {
+    assert.deepEqual(journalParams({ from: '2026-11-29', to: '2026-11-30T08:00:00+08:00', state: 'open', result: 'approved', limit: '20', format: 'csv', terminal: 't1' }), {
+      from: new Date(2026, 10, 29).toISOString(), // a date alone: the host's local midnight
+      to: '2026-11-30T00:00:00.000Z',
+      state: 'open',
+      result: 'approved',
+      limit: 20,
+      format: 'csv',
+      terminal: 't1',
+    });
+    assert.deepEqual(journalParams({}), { limit: 500, format: 'json' });
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ from: 'yesterday' }, 'from'],
+      [{ from: '2026-02-30' }, 'from'],
+      [{ to: '29/11/2026' }, 'to'],
+      [{ from: '2026-11-30', to: '2026-11-29' }, 'to'],
+      [{ state: 'done' }, 'state'],
+      [{ result: '<b>' }, 'result'],
+      [{ limit: '-1' }, 'limit'],
+      [{ limit: '100001' }, 'limit'],
+      [{ format: 'pdf' }, 'format'],
+      [{ terminal: ['a', 'b'] }, 'terminal'],
+      [{ terminal: 'a\u0000b' }, 'terminal'],
+    ];
+    for (const [query, parameter] of bad) {
+      assert.throws(() => journalParams(query), (err: unknown) => err instanceof AdminParamError && err.parameter === parameter, JSON.stringify(query));
+    }
+  });
+});
