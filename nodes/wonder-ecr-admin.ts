@@ -20,7 +20,7 @@ import { AdminParamError, flagParam, journalParams } from './common/admin-params
 import { CheckGuard, CheckRefused, checkAll, checkOne } from './common/admin-check';
 import { JournalSource } from './common/admin-journal';
 import { csvFileName, journalCsvFor, journalRows, journalTotalsFor } from './common/admin-queries';
-import { supportBundleOf } from './common/admin-bundle';
+import { supportBundle } from './common/support-bundle';
 import { forbiddenWithout } from './common/admin-permission';
 
 type Handler = (req: Request, res: Response) => void | Promise<void>;
@@ -133,7 +133,8 @@ export = function register(RED: NodeAPI): void {
       if (bundle) {
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         res.set('Content-Disposition', `attachment; filename="wonder-ecr-support-${terminal.id.replace(/[^\w.-]/g, '_')}-${stamp}.json"`);
-        res.json(supportBundleOf(terminal));
+        // RED.version() is a string at runtime (typed as a promise in some releases' typings).
+        void Promise.resolve(RED.version()).then((nodeRed) => res.json(supportBundle(terminal.handle, { terminal, nodeRed: String(nodeRed) })));
         return;
       }
       res.json({ terminal: terminal.id, name: terminal.name, records: terminal.handle.trace.list() });

@@ -217,6 +217,10 @@ describe('admin API of the Wonder sidebar (real Node-RED, adminAuth)', function 
     assert.equal(bundle.status, 200);
     assert.match(bundle.headers.get('content-disposition')!, /^attachment; filename="wonder-ecr-support-wonder_example_terminal-[\dTZ-]+\.json"$/);
     assert.equal(bundle.json.terminal.id, TERMINAL);
+    // The whole bundle: versions, settings without credentials, state, counters, device, open payments, trace.
+    assert.equal(typeof bundle.json.versions.nodeRed, 'string');
+    assert.equal(bundle.json.terminal.config.transport, 'simulator');
+    for (const key of ['state', 'counters', 'device', 'openPayments', 'trace']) assert.ok(key in bundle.json, key);
     assert.doesNotMatch(bundle.text, /260880|pairingCode|pinCode/);
   });
 });
