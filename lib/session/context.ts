@@ -1,4 +1,5 @@
-import type { Action, Asked, PaymentAction } from '../protocol';
+import { hostname } from 'node:os';
+import { type Action, type Asked, PAYMENT_ACTIONS, type PaymentAction } from '../protocol';
 import type { RequestOptions } from './types';
 
 /** One request as it moves through the session: built once, validated once. */
@@ -35,4 +36,14 @@ export function askedOf(action: PaymentAction, body: unknown): Asked {
   if (b.currency !== undefined) asked.currency = b.currency;
   if (action === 'Refund' && b.orgReferenceID !== undefined) asked.orgReferenceID = b.orgReferenceID;
   return asked;
+}
+
+export function isPayment(action: Action): action is PaymentAction {
+  return PAYMENT_ACTIONS.includes(action);
+}
+
+/** The clientDeviceSN a request names when none is configured: this host's name (printable ASCII). */
+export function defaultClientSN(): string {
+  const name = hostname().replace(/[^\x20-\x7e]/g, '').slice(0, 64);
+  return name.length > 0 ? name : 'node-red-ecr';
 }

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
-import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, PAYMENT_ACTIONS, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
+import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
 import type { Envelope } from '../protocol';
 import { journalKey, type Journal, type JournalEntry } from './journal';
 import { answersInline, type Transport, type TransportState } from '../transport';
-import { askedOf, type PaymentContext, type RequestContext } from './context';
+import { askedOf, defaultClientSN, isPayment, type PaymentContext, type RequestContext } from './context';
 import { ReferenceTakenError } from './errors';
 import { Exchange } from './exchange';
 import { PaymentLedger } from './ledger';
@@ -15,15 +14,6 @@ import { Resolver, type Resolved } from './resolver';
 import type { Outcome, Recovery, RequestOptions, SessionOptions } from './types';
 
 const WAITS_FOR_CARDHOLDER: readonly Action[] = ['Sale', 'Refund'];
-
-function isPayment(action: Action): action is PaymentAction {
-  return PAYMENT_ACTIONS.includes(action);
-}
-
-function defaultClientSN(): string {
-  const name = hostname().replace(/[^\x20-\x7e]/g, '').slice(0, 64);
-  return name.length > 0 ? name : 'node-red-ecr';
-}
 
 interface CloudLike {
   deviceSn: string | undefined;
