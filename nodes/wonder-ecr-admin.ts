@@ -51,10 +51,20 @@ function terminalOr404(req: Request, res: Response) {
   return found;
 }
 
+/** How often the sidebar refreshes while shown: settings.js `wonderEcr.sidebarRefreshSeconds` (1 to 300), else 5; a bad value is logged. */
+function sidebarRefreshSeconds(RED: NodeAPI): number {
+  const value = (RED.settings as { wonderEcr?: { sidebarRefreshSeconds?: unknown } }).wonderEcr?.sidebarRefreshSeconds;
+  if (value === undefined) return 5;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= 300) return value;
+  RED.log.warn(`wonder-ecr: settings wonderEcr.sidebarRefreshSeconds must be a number of seconds from 1 to 300; the sidebar refreshes every 5 s`);
+  return 5;
+}
+
 export = function register(RED: NodeAPI): void {
   const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
   const source = new JournalSource(path.join(userDir, 'wonder-ecr'));
   const checks = new CheckGuard();
+  const refreshSeconds = sidebarRefreshSeconds(RED);
   const read = RED.auth.needsPermission('wonder-ecr.read');
   // Acting: logged in (read), told 403 without the write permission, then Node-RED's own guard.
   const hasAdminAuth = () => (RED.settings as { adminAuth?: unknown }).adminAuth !== undefined;
@@ -65,7 +75,7 @@ export = function register(RED: NodeAPI): void {
     '/wonder-ecr/terminals',
     read,
     guarded(RED, (_req, res) => {
-      res.json({ at: new Date().toISOString(), terminals: registeredTerminals().map(terminalView) });
+      res.json({ at: new Date().toISOString(), refreshSeconds, terminals: registeredTerminals().map(terminalView) });
     }),
   );
 

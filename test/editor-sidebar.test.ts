@@ -12,6 +12,8 @@ import { adminAuthSettings } from './helpers/admin-auth';
 const root = path.resolve(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TERMINAL = 'wonder_example_terminal';
+/** The sidebar's refresh interval in these tests (settings.js wonderEcr.sidebarRefreshSeconds; 5 s by default). */
+const REFRESH_SECONDS = 1;
 /** A terminal name with HTML in it: the sidebar must show it as text, never run it. */
 const NAME = 'Kiosk <img src=x onerror="window.__wonderXss=1"> & "front"';
 const catalog = (lang: string) => JSON.parse(fs.readFileSync(path.join(root, 'locales', lang, 'wonder-ecr-admin.json'), 'utf8'));
@@ -31,7 +33,7 @@ describe(`the Wonder sidebar in Debian chromium (Node-RED ${nodeRedVersion()}, a
     const flows = (JSON.parse(fs.readFileSync(path.join(root, 'examples', 'http-checkout.json'), 'utf8')) as Array<Record<string, unknown>>).map((n) =>
       n.id === TERMINAL ? { ...n, name: NAME, resolveTimeout: 1, pollInterval: 0.2 } : n,
     );
-    red = await startNodeRed({ flows, settings: adminAuthSettings(dir, password) });
+    red = await startNodeRed({ flows, settings: adminAuthSettings(dir, password, { wonderEcr: { sidebarRefreshSeconds: REFRESH_SECONDS } }) });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -195,7 +197,7 @@ describe(`the Wonder sidebar in Debian chromium (Node-RED ${nodeRedVersion()}, a
       await page.evaluate(() => (globalThis as unknown as Win).RED.sidebar.show('info'));
       await page.waitForSelector('.wonder-ecr-sidebar', { state: 'hidden' });
       const hiddenAt = Date.now();
-      await page.waitForTimeout(11_000);
+      await page.waitForTimeout(2.5 * REFRESH_SECONDS * 1000);
       assert.deepEqual(asked.filter((t) => t > hiddenAt + 200), [], 'asked while hidden');
       // Shown again: asked at once.
       const again = page.waitForRequest((r) => r.url().includes('/wonder-ecr/terminals'), { timeout: 5_000 });

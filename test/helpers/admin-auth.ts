@@ -16,7 +16,7 @@ export type UserName = keyof typeof USERS;
  * Settings of a test's own: the demo's, plus adminAuth with the USERS above,
  * checked by functions (no hashes), all with `password`.
  */
-export function adminAuthSettings(dir: string, password: string): string {
+export function adminAuthSettings(dir: string, password: string, extra: Record<string, unknown> = {}): string {
   const file = path.join(dir, 'settings-auth.js');
   fs.writeFileSync(
     file,
@@ -25,6 +25,7 @@ const users = ${JSON.stringify(USERS)};
 const user = (username) => (users[username] ? { username, permissions: users[username] } : null);
 module.exports = {
   ...base,
+  ...${JSON.stringify(extra)},
   adminAuth: {
     type: 'credentials',
     users: async (username) => user(username),
