@@ -5,6 +5,7 @@ import { PendingError, type Outcome, type Recovery, type SessionActivity } from 
 import { t, translatedError } from './i18n';
 import { ProgressReporter } from './progress';
 import { receiptFor, receiptWidth } from './receipt-node';
+import { statusSetter } from './shown-status';
 import { activityStatus, connectionStatus, type ActivityKind } from './status';
 import type { TerminalHandle } from './terminal-handle';
 
@@ -114,22 +115,34 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       return msg;
     };
 
+    const status = statusSetter(node);
     const show = (kind: ActivityKind) => {
       lastActivity = kind;
-      node.status(activityStatus(kind));
+      status(activityStatus(kind));
     };
     if (handle === undefined) {
-      node.status({ fill: 'red', shape: 'dot', text: 'node-red-contrib-wonder-ecr/wonder-terminal:status.noTerminal' });
+      status({ fill: 'red', shape: 'dot', text: 'node-red-contrib-wonder-ecr/wonder-terminal:status.noTerminal' });
     } else {
       handle.register(node.id, (state) => {
         // A connection change always shows; otherwise keep the last result.
-        if (active === 0 || state !== 'connected') node.status(connectionStatus(state));
-        else if (lastActivity !== undefined) node.status(activityStatus(lastActivity));
+        if (active === 0 || state !== 'connected') status(connectionStatus(state));
+        else if (lastActivity !== undefined) status(activityStatus(lastActivity));
       });
       // A payment this node started before a restart or a lost connection, settled now.
       handle.on('recovered', onRecovered);
-      handle.session?.on('activity', onActivity);
     }
+    /**
+     * The session's activity is listened to only while this node has a
+     * request of its own (many nodes on one terminal: each event goes to the
+     * busy ones, not to all).
+     */
+    const session = handle?.session;
+    const begin = () => {
+      if (active++ === 0) session?.on('activity', onActivity);
+    };
+    const end = () => {
+      if (--active === 0) session?.off('activity', onActivity);
+    };
 
     /** Requests of this node in the terminal's queue or in flight. */
     const mine = new Set<string>();
@@ -156,7 +169,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       if (code !== 'E_PENDING' && code !== 'E_BUSY' && typeof (err as { diagnosis?: unknown }).diagnosis === 'string' && handle !== undefined) {
         // The line is why it failed: show the cause the terminal's diagnosis names, as its other nodes do.
         lastActivity = undefined;
-        node.status(connectionStatus(handle.state));
+        status(connectionStatus(handle.state));
       } else {
         show(code === 'E_BUSY' ? 'busy' : code === 'E_PENDING' ? 'resolving' : 'error');
       }
@@ -170,7 +183,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
         const params = spec.params ? await spec.params(RED, node, config, msg) : {};
         const reporter = progress ? new ProgressReporter(RED, spec.action, msg as never, params.amount, params.currency, (m) => send([null, m as Msg])) : undefined;
         if (reporter !== undefined) reporters.add(reporter);
-        active++;
+        begin();
         let requestID: string | undefined;
         let referenceID: string | undefined;
         msg.wonder = { action: spec.action };
@@ -208,7 +221,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           throw err;
         } finally {
           if (reporter !== undefined) reporters.delete(reporter);
-          active--;
+          end();
           if (requestID !== undefined) mine.delete(requestID);
         }
       })().catch((err: unknown) => fail(err, done));
@@ -217,7 +230,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       handle?.deregister(node.id);
       handle?.off('recovered', onRecovered);
-      handle?.session?.off('activity', onActivity);
+      session?.off('activity', onActivity);
       done();
     });
   }

@@ -74,8 +74,9 @@ export class TerminalHandle extends EventEmitter {
   readonly config: TerminalConfig;
   /** What the terminal said of itself (serial number, software version), once it has. */
   get device(): { sn?: string; softwareVersion?: string } { return this.identity.device; }
-  /** ISO time of the terminal's last answer. */
-  lastExchangeAt: string | undefined;
+  /** ISO time of the terminal's last answer (kept as a number: formatted only when read). */
+  get lastExchangeAt(): string | undefined { return this.lastExchangeMs === undefined ? undefined : new Date(this.lastExchangeMs).toISOString(); }
+  private lastExchangeMs: number | undefined;
 
   constructor(options: HandleOptions) {
     super();
@@ -181,7 +182,7 @@ export class TerminalHandle extends EventEmitter {
       return;
     }
     if (a.kind === 'done') {
-      this.lastExchangeAt = new Date().toISOString();
+      this.lastExchangeMs = Date.now();
       if (this.link.ok !== true) {
         this.link = { ok: true };
         this.update();
