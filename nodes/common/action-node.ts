@@ -61,23 +61,29 @@ export async function amountAndCurrency(RED: NodeAPI, node: Node, config: Action
   return { amount, currency };
 }
 
-/** msg.wonder for an outcome. */
+/** msg.wonder for an outcome (built in one object: one per settled request). */
 export function wonderOf(outcome: Outcome, referenceID?: string): Record<string, unknown> {
-  const status = outcome.result ?? (outcome.body as { status?: string }).status;
-  return {
+  const wonder: Record<string, unknown> = {
     action: outcome.action,
     requestID: outcome.requestID,
     referenceID: outcome.referenceID ?? referenceID,
     responseHeader: outcome.header,
     elapsedMs: outcome.elapsedMs,
-    result: status,
-    ...(outcome.verdict !== undefined ? { outcome: outcome.verdict, reason: outcome.reason } : {}),
-    ...(outcome.resolvedBy !== undefined ? { resolvedBy: outcome.resolvedBy, statusQueries: outcome.statusQueries } : {}),
-    ...(outcome.duplicate === true ? { duplicate: true } : {}),
-    ...(outcome.approvedDespiteAbort === true ? { approvedDespiteAbort: true } : {}),
-    ...(outcome.settledPayment !== undefined ? { settledPayment: outcome.settledPayment } : {}),
-    ...(outcome.journalBehind !== undefined ? { journalBehind: outcome.journalBehind.code } : {}),
+    result: outcome.result ?? (outcome.body as { status?: string }).status,
   };
+  if (outcome.verdict !== undefined) {
+    wonder.outcome = outcome.verdict;
+    wonder.reason = outcome.reason;
+  }
+  if (outcome.resolvedBy !== undefined) {
+    wonder.resolvedBy = outcome.resolvedBy;
+    wonder.statusQueries = outcome.statusQueries;
+  }
+  if (outcome.duplicate === true) wonder.duplicate = true;
+  if (outcome.approvedDespiteAbort === true) wonder.approvedDespiteAbort = true;
+  if (outcome.settledPayment !== undefined) wonder.settledPayment = outcome.settledPayment;
+  if (outcome.journalBehind !== undefined) wonder.journalBehind = outcome.journalBehind.code;
+  return wonder;
 }
 
 /** What msg.wonder says of a failed request: the code, the payment it is about and whether it can have left. */
@@ -209,7 +215,9 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           const status = outcome.result ?? (outcome.body as { status?: string }).status;
           show(status === 'Failed' ? 'failed' : 'success');
           msg.payload = outcome.body;
-          msg.wonder = { ...wonderOf(outcome, referenceID), action: spec.action };
+          const wonder = wonderOf(outcome, referenceID);
+          wonder.action = spec.action;
+          msg.wonder = wonder;
           if (outcome.approvedDespiteAbort === true) node.warn(t(RED, 'log.approvedDespiteAbort', { referenceID: String(msg.wonder.referenceID) }));
           if (outcome.journalBehind !== undefined) node.warn(t(RED, 'log.journalBehind', { referenceID: String(msg.wonder.referenceID), result: String(msg.wonder.result) }));
           withReceipt(msg, outcome, { ...params, referenceID });

@@ -123,6 +123,11 @@ export class DeviceIdentity {
     check().then((answer) => this.observe(answer), () => undefined).finally(done);
   }
 
+  /** Whether an identity check after connecting is under way (ready() would wait). */
+  get checkRunning(): boolean {
+    return this.checking !== undefined;
+  }
+
   /** Resolves when the identity check after connecting is over (at once when none runs). */
   ready(): Promise<void> {
     return this.checking ?? Promise.resolve();

@@ -59,8 +59,9 @@ export class TerminalHandle extends EventEmitter {
   private readonly queuedRequests = new QueuedRequests();
   /** Which key the session speaks with (pairing code or a stored pinCode2). */
   private readonly pairing: CloudPairing | undefined;
-  /** Until the stored pinCode2 is loaded (cloud, device SN learnt at open): requests wait. */
+  /** Until the stored pinCode2 is loaded (cloud, device SN learnt at open): requests wait (keyLoaded: it has settled). */
   private keyReady: Promise<void> = Promise.resolve();
+  private keyLoaded = true;
   private pairingRun: Promise<unknown> | undefined;
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
@@ -243,13 +244,15 @@ export class TerminalHandle extends EventEmitter {
     const opening = this.session.open();
     if (this.pairing !== undefined && this.pairing.identity === undefined) {
       // Cloud with the device SN learnt by ConnectionInfo (under the pairing code): then the stored pinCode2.
-      this.keyReady = opening.then(
+      this.keyLoaded = false;
+      const ready = (this.keyReady = opening.then(
         () => {
           this.pairing!.load();
           if (this.pairing!.unreadable !== undefined) this.flagPairAgain();
         },
         () => undefined,
-      );
+      ));
+      ready.then(() => (this.keyLoaded ||= this.keyReady === ready));
     }
     // The first health check right after opening, the next ones while idle.
     opening.then(
@@ -300,7 +303,8 @@ export class TerminalHandle extends EventEmitter {
             },
           };
     const send = async (): Promise<Outcome<A>> => {
-      await this.keyReady.then(() => this.identity.ready());
+      // The key loaded and no identity check under way (the usual case): nothing to wait for.
+      if (!this.keyLoaded || this.identity.checkRunning) await this.keyReady.then(() => this.identity.ready());
       // A pairing under way: what comes after it speaks with its new key.
       while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
       const unreadable = pairing.unreadable;
