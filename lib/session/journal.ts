@@ -1,13 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type { PaymentAction } from '../protocol';
 import { archiveEntries } from './journal-archive';
 import { ensurePrivateDirectory, openPrivateAppend } from './private-files';
 import { JournalLock } from './journal-lock';
 
-const writeAsync = promisify(fs.write);
-const fdatasyncAsync = promisify(fs.fdatasync);
+/** Appends `text` and waits for fdatasync: one promise for both thread-pool calls. */
+function appendDurably(fd: number, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.write(fd, text, null, 'utf8', (err) => {
+      if (err) reject(err);
+      else fs.fdatasync(fd, (synced) => (synced ? reject(synced) : resolve()));
+    });
+  });
+}
 
 /** Actions the journal keeps: the ones that move money (PaymentAction, under the journal's name). */
 export type JournalAction = PaymentAction;
@@ -231,8 +237,7 @@ export class Journal {
           this.pending = [];
           this.waiting = [];
           try {
-            await writeAsync(this.fd, text);
-            await fdatasyncAsync(this.fd);
+            await appendDurably(this.fd, text);
             for (const w of waiting) w.resolve();
           } catch (err) {
             for (const w of waiting) w.reject(err);

@@ -18,20 +18,37 @@ export interface TraceRecord {
   lastAt?: string;
 }
 
+/**
+ * A record as the log keeps it: times in epoch milliseconds (a number costs
+ * nothing per exchange; the ISO text is made only when the trace is read).
+ */
+export interface TraceEntry extends Omit<TraceRecord, 'at' | 'lastAt'> {
+  atMs: number;
+  lastAtMs?: number;
+}
+
 /** The last `limit` exchanges (default 200), oldest first. */
 export class TraceLog {
-  private readonly records: TraceRecord[] = [];
+  private readonly records: TraceEntry[] = [];
   private next = 0;
 
   constructor(readonly limit = 200) {}
 
-  add(record: TraceRecord): void {
+  /** Keeps a record (the caller may still change it: a verdict, a burst's count). */
+  add(record: TraceEntry): void {
     if (this.records.length < this.limit) this.records.push(record);
     else this.records[this.next] = record;
     this.next = (this.next + 1) % this.limit;
   }
 
+  /** The records, oldest first, as copies with ISO times. */
   list(): TraceRecord[] {
-    return this.records.length < this.limit ? [...this.records] : [...this.records.slice(this.next), ...this.records.slice(0, this.next)];
+    const ordered = this.records.length < this.limit ? this.records : [...this.records.slice(this.next), ...this.records.slice(0, this.next)];
+    return ordered.map(readable);
   }
+}
+
+function readable(entry: TraceEntry): TraceRecord {
+  const { atMs, lastAtMs, ...rest } = entry;
+  return { at: new Date(atMs).toISOString(), ...rest, ...(lastAtMs !== undefined ? { lastAt: new Date(lastAtMs).toISOString() } : {}) };
 }

@@ -5,6 +5,7 @@ import { PendingError, type Outcome, type Recovery, type SessionActivity } from 
 import { t, translatedError } from './i18n';
 import { ProgressReporter } from './progress';
 import { receiptFor, receiptWidth } from './receipt-node';
+import { statusSetter } from './shown-status';
 import { activityStatus, connectionStatus, type ActivityKind } from './status';
 import type { TerminalHandle } from './terminal-handle';
 
@@ -60,23 +61,29 @@ export async function amountAndCurrency(RED: NodeAPI, node: Node, config: Action
   return { amount, currency };
 }
 
-/** msg.wonder for an outcome. */
+/** msg.wonder for an outcome (built in one object: one per settled request). */
 export function wonderOf(outcome: Outcome, referenceID?: string): Record<string, unknown> {
-  const status = outcome.result ?? (outcome.body as { status?: string }).status;
-  return {
+  const wonder: Record<string, unknown> = {
     action: outcome.action,
     requestID: outcome.requestID,
     referenceID: outcome.referenceID ?? referenceID,
     responseHeader: outcome.header,
     elapsedMs: outcome.elapsedMs,
-    result: status,
-    ...(outcome.verdict !== undefined ? { outcome: outcome.verdict, reason: outcome.reason } : {}),
-    ...(outcome.resolvedBy !== undefined ? { resolvedBy: outcome.resolvedBy, statusQueries: outcome.statusQueries } : {}),
-    ...(outcome.duplicate === true ? { duplicate: true } : {}),
-    ...(outcome.approvedDespiteAbort === true ? { approvedDespiteAbort: true } : {}),
-    ...(outcome.settledPayment !== undefined ? { settledPayment: outcome.settledPayment } : {}),
-    ...(outcome.journalBehind !== undefined ? { journalBehind: outcome.journalBehind.code } : {}),
+    result: outcome.result ?? (outcome.body as { status?: string }).status,
   };
+  if (outcome.verdict !== undefined) {
+    wonder.outcome = outcome.verdict;
+    wonder.reason = outcome.reason;
+  }
+  if (outcome.resolvedBy !== undefined) {
+    wonder.resolvedBy = outcome.resolvedBy;
+    wonder.statusQueries = outcome.statusQueries;
+  }
+  if (outcome.duplicate === true) wonder.duplicate = true;
+  if (outcome.approvedDespiteAbort === true) wonder.approvedDespiteAbort = true;
+  if (outcome.settledPayment !== undefined) wonder.settledPayment = outcome.settledPayment;
+  if (outcome.journalBehind !== undefined) wonder.journalBehind = outcome.journalBehind.code;
+  return wonder;
 }
 
 /** What msg.wonder says of a failed request: the code, the payment it is about and whether it can have left. */
@@ -114,22 +121,34 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       return msg;
     };
 
+    const status = statusSetter(node);
     const show = (kind: ActivityKind) => {
       lastActivity = kind;
-      node.status(activityStatus(kind));
+      status(activityStatus(kind));
     };
     if (handle === undefined) {
-      node.status({ fill: 'red', shape: 'dot', text: 'node-red-contrib-wonder-ecr/wonder-terminal:status.noTerminal' });
+      status({ fill: 'red', shape: 'dot', text: 'node-red-contrib-wonder-ecr/wonder-terminal:status.noTerminal' });
     } else {
       handle.register(node.id, (state) => {
         // A connection change always shows; otherwise keep the last result.
-        if (active === 0 || state !== 'connected') node.status(connectionStatus(state));
-        else if (lastActivity !== undefined) node.status(activityStatus(lastActivity));
+        if (active === 0 || state !== 'connected') status(connectionStatus(state));
+        else if (lastActivity !== undefined) status(activityStatus(lastActivity));
       });
       // A payment this node started before a restart or a lost connection, settled now.
       handle.on('recovered', onRecovered);
-      handle.session?.on('activity', onActivity);
     }
+    /**
+     * The session's activity is listened to only while this node has a
+     * request of its own (many nodes on one terminal: each event goes to the
+     * busy ones, not to all).
+     */
+    const session = handle?.session;
+    const begin = () => {
+      if (active++ === 0) session?.on('activity', onActivity);
+    };
+    const end = () => {
+      if (--active === 0) session?.off('activity', onActivity);
+    };
 
     /** Requests of this node in the terminal's queue or in flight. */
     const mine = new Set<string>();
@@ -156,7 +175,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       if (code !== 'E_PENDING' && code !== 'E_BUSY' && typeof (err as { diagnosis?: unknown }).diagnosis === 'string' && handle !== undefined) {
         // The line is why it failed: show the cause the terminal's diagnosis names, as its other nodes do.
         lastActivity = undefined;
-        node.status(connectionStatus(handle.state));
+        status(connectionStatus(handle.state));
       } else {
         show(code === 'E_BUSY' ? 'busy' : code === 'E_PENDING' ? 'resolving' : 'error');
       }
@@ -170,7 +189,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
         const params = spec.params ? await spec.params(RED, node, config, msg) : {};
         const reporter = progress ? new ProgressReporter(RED, spec.action, msg as never, params.amount, params.currency, (m) => send([null, m as Msg])) : undefined;
         if (reporter !== undefined) reporters.add(reporter);
-        active++;
+        begin();
         let requestID: string | undefined;
         let referenceID: string | undefined;
         msg.wonder = { action: spec.action };
@@ -196,7 +215,9 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           const status = outcome.result ?? (outcome.body as { status?: string }).status;
           show(status === 'Failed' ? 'failed' : 'success');
           msg.payload = outcome.body;
-          msg.wonder = { ...wonderOf(outcome, referenceID), action: spec.action };
+          const wonder = wonderOf(outcome, referenceID);
+          wonder.action = spec.action;
+          msg.wonder = wonder;
           if (outcome.approvedDespiteAbort === true) node.warn(t(RED, 'log.approvedDespiteAbort', { referenceID: String(msg.wonder.referenceID) }));
           if (outcome.journalBehind !== undefined) node.warn(t(RED, 'log.journalBehind', { referenceID: String(msg.wonder.referenceID), result: String(msg.wonder.result) }));
           withReceipt(msg, outcome, { ...params, referenceID });
@@ -208,7 +229,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           throw err;
         } finally {
           if (reporter !== undefined) reporters.delete(reporter);
-          active--;
+          end();
           if (requestID !== undefined) mine.delete(requestID);
         }
       })().catch((err: unknown) => fail(err, done));
@@ -217,7 +238,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       handle?.deregister(node.id);
       handle?.off('recovered', onRecovered);
-      handle?.session?.off('activity', onActivity);
+      session?.off('activity', onActivity);
       done();
     });
   }

@@ -39,6 +39,8 @@ export class DeviceIdentity {
   private readonly follower: JournalFollower | undefined;
   /** The SN was confirmed by an answer since the last connect. */
   private confirmed = false;
+  /** The header's serverDeviceSN as the answer that confirmed it (and moved the journal, if it had to) said it. */
+  private saidSn: unknown;
   private checking: Promise<void> | undefined;
   private session: TerminalSession | undefined;
   /** Ask DeviceInfo after each connect (serial, LAN: another terminal may be behind the same port or address). */
@@ -121,6 +123,11 @@ export class DeviceIdentity {
     check().then((answer) => this.observe(answer), () => undefined).finally(done);
   }
 
+  /** Whether an identity check after connecting is under way (ready() would wait). */
+  get checkRunning(): boolean {
+    return this.checking !== undefined;
+  }
+
   /** Resolves when the identity check after connecting is over (at once when none runs). */
   ready(): Promise<void> {
     return this.checking ?? Promise.resolve();
@@ -131,7 +138,10 @@ export class DeviceIdentity {
     const a = answer as AnswerLike | undefined;
     const version = (a?.body as { softwareVersion?: unknown } | undefined)?.softwareVersion;
     if (typeof version === 'string' && version !== '') this.device.softwareVersion = version.slice(0, 64);
-    const sn = deviceSnOf(a?.header?.serverDeviceSN);
+    const said = a?.header?.serverDeviceSN;
+    // The usual answer: the SN already confirmed in this connection, as it was said then (nothing to check or move).
+    if (this.confirmed && said === this.saidSn) return false;
+    const sn = deviceSnOf(said);
     if (sn === undefined) return false;
     this.device.sn = sn;
     const wasConfirmed = this.confirmed;
@@ -161,9 +171,11 @@ export class DeviceIdentity {
           () => undefined,
         );
         this.events.moved(next);
+        this.saidSn = said;
         return true;
       }
     }
+    this.saidSn = said;
     return !wasConfirmed;
   }
 

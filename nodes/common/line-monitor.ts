@@ -10,8 +10,8 @@ import {
   type Heard,
   type Outcome,
   type TerminalSession,
+  type TraceEntry,
   type TraceLog,
-  type TraceRecord,
 } from '../../lib/session';
 import { listSerialPorts } from './serial-ports';
 
@@ -36,11 +36,24 @@ export interface NodeDiagnosis extends Diagnosis {
   ports?: string[];
 }
 
+/** Every running monitor, sampled by one timer (not one per terminal). */
+const monitors = new Set<LineMonitor>();
+let sampler: NodeJS.Timeout | undefined;
+
+function startSampler(): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    for (const monitor of monitors) monitor.tick();
+  }, MONITOR_TICK_MS);
+  timer.unref();
+  return timer;
+}
+
 /**
  * Watches one terminal's line: fills its counters and its trace, and keeps
  * its diagnosis. Reads the serial decoder's own counters (nothing is done per
  * frame), the session's exchange events (one per message) and the
- * transport's discards (only when there is noise); samples once a second.
+ * transport's discards (only when there is noise); sampled once a second by
+ * one timer shared by every monitor.
  *
  * Events: `change` (the diagnosis changed: the status follows), `fault`
  * (NodeDiagnosis: a new fault, once, with its detail).
@@ -49,7 +62,6 @@ export class LineMonitor extends EventEmitter {
   readonly counters: LineCounters;
   private readonly stream: boolean;
   private readonly window = new CounterWindow();
-  private readonly timer: NodeJS.Timeout;
   private transport: TransportState;
   private linkError: unknown;
   private heard: { what: Heard; at: number } | undefined;
@@ -57,9 +69,9 @@ export class LineMonitor extends EventEmitter {
   private framesAtDiagnosis = 0;
   private recent = emptyLineCounters();
   private sinceFrameMs = Number.POSITIVE_INFINITY;
-  private lastAdded: TraceRecord | undefined;
+  private lastAdded: TraceEntry | undefined;
   /** The answer records of the last few requests, to write their verdict in. */
-  private readonly answers = new Map<string, TraceRecord>();
+  private readonly answers = new Map<string, TraceEntry>();
   private discardSeen = { noise: 0, crc: 0 };
   private stopped = false;
 
@@ -95,8 +107,8 @@ export class LineMonitor extends EventEmitter {
       else if (state === 'connected') this.linkError = undefined;
       this.evaluate();
     });
-    this.timer = setInterval(() => this.tick(), MONITOR_TICK_MS);
-    this.timer.unref();
+    monitors.add(this);
+    sampler ??= startSampler();
   }
 
   /** The fault in force, if any. */
@@ -130,10 +142,15 @@ export class LineMonitor extends EventEmitter {
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.timer);
+    monitors.delete(this);
+    if (monitors.size === 0 && sampler !== undefined) {
+      clearInterval(sampler);
+      sampler = undefined;
+    }
   }
 
-  private tick(): void {
+  /** Samples the counters and looks at the diagnosis again (the shared sampler calls it once a second). */
+  tick(): void {
     const sampled = this.window.sample(Date.now(), this.counters);
     this.recent = sampled.recent;
     this.sinceFrameMs = sampled.sinceFrameMs;
@@ -184,14 +201,14 @@ export class LineMonitor extends EventEmitter {
     const at = Date.now();
     switch (e.kind) {
       case 'sent':
-        this.add({ at: iso(at), direction: 'out', action: e.action, requestID: e.requestID, bytes: this.wire(e.bytes), result: 'sent' });
+        this.add({ atMs: at, direction: 'out', action: e.action, requestID: e.requestID, bytes: this.wire(e.bytes), result: 'sent' });
         return;
       case 'failed':
-        this.add({ at: iso(at), direction: 'out', action: e.action, requestID: e.requestID, bytes: 0, result: `failed ${e.code}` });
+        this.add({ atMs: at, direction: 'out', action: e.action, requestID: e.requestID, bytes: 0, result: `failed ${e.code}` });
         return;
       case 'timeout':
         this.counters.timeouts++;
-        this.add({ at: iso(at), direction: 'in', action: e.action, requestID: e.requestID, bytes: 0, result: 'timeout' });
+        this.add({ atMs: at, direction: 'in', action: e.action, requestID: e.requestID, bytes: 0, result: 'timeout' });
         if (!CARDHOLDER_WAITS.includes(e.action)) {
           this.linkError = Object.assign(new Error(`${e.action}: no answer`), { code: 'E_TIMEOUT' });
           this.evaluate();
@@ -203,7 +220,7 @@ export class LineMonitor extends EventEmitter {
         // On a healthy line an answer changes nothing: the usual case costs no evaluation.
         const changes = this.current !== undefined || this.linkError !== undefined;
         this.heardFrom(maybeBusy ? 'busy' : 'answer', at);
-        const record: TraceRecord = { at: iso(at), direction: 'in', action: e.action, requestID: e.requestID, bytes: this.wire(e.bytes), result: e.status?.toLowerCase() ?? 'answered' };
+        const record: TraceEntry = { atMs: at, direction: 'in', action: e.action, requestID: e.requestID, bytes: this.wire(e.bytes), result: e.status?.toLowerCase() ?? 'answered' };
         this.add(record);
         this.answers.set(e.requestID, record);
         if (this.answers.size > 8) this.answers.delete(this.answers.keys().next().value!);
@@ -242,16 +259,16 @@ export class LineMonitor extends EventEmitter {
   /** Adds to the last record when it is the same kind of burst, still going on; else starts one. */
   private burst(at: number, result: string, bytes: number, count = 1): void {
     const last = this.lastAdded;
-    if (last !== undefined && last.result === result && at - Date.parse(last.lastAt ?? last.at) <= BURST_GAP_MS) {
+    if (last !== undefined && last.result === result && at - (last.lastAtMs ?? last.atMs) <= BURST_GAP_MS) {
       last.bytes += bytes;
       last.count = (last.count ?? 1) + count;
-      last.lastAt = iso(at);
+      last.lastAtMs = at;
       return;
     }
-    this.add({ at: iso(at), direction: 'in', action: '-', bytes, result, count });
+    this.add({ atMs: at, direction: 'in', action: '-', bytes, result, count });
   }
 
-  private add(record: TraceRecord): void {
+  private add(record: TraceEntry): void {
     this.trace.add(record);
     this.lastAdded = record;
   }
@@ -265,8 +282,4 @@ export class LineMonitor extends EventEmitter {
 async function serialPortPaths(): Promise<string[]> {
   const ports = await listSerialPorts(() => import('serialport').then(({ SerialPort }) => SerialPort.list()));
   return ports.map((p) => p.path);
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

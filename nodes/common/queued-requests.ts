@@ -11,6 +11,8 @@ export class QueuedRequests {
   private readonly originOf = new Map<string, string>();
   /** Those under way (sent, waiting for a card, or being settled). */
   private readonly running = new Set<string>();
+  /** How many of each node's requests are under way. */
+  private readonly runningOf = new Map<string, number>();
 
   /** Requests known (waiting or under way). */
   get size(): number {
@@ -32,14 +34,21 @@ export class QueuedRequests {
     if (origin === undefined) return;
     this.waiting.get(origin)?.delete(a.requestID);
     if (a.kind === 'done' || a.kind === 'failed') this.forget(a.requestID);
-    else this.running.add(a.requestID);
+    else if (!this.running.has(a.requestID)) {
+      this.running.add(a.requestID);
+      this.runningOf.set(origin, (this.runningOf.get(origin) ?? 0) + 1);
+    }
   }
 
   forget(requestID: string | undefined): void {
     if (requestID === undefined) return;
     const origin = this.originOf.get(requestID);
     this.originOf.delete(requestID);
-    this.running.delete(requestID);
+    if (this.running.delete(requestID) && origin !== undefined) {
+      const n = this.runningOf.get(origin)! - 1;
+      if (n === 0) this.runningOf.delete(origin);
+      else this.runningOf.set(origin, n);
+    }
     if (origin !== undefined) {
       const ids = this.waiting.get(origin);
       ids?.delete(requestID);
@@ -51,9 +60,7 @@ export class QueuedRequests {
   waitingOrigins(): string[] {
     const out: string[] = [];
     for (const [origin, ids] of this.waiting) {
-      if (ids.size === 0) continue;
-      const busy = [...this.running].some((id) => this.originOf.get(id) === origin);
-      if (!busy) out.push(origin);
+      if (ids.size > 0 && !this.runningOf.has(origin)) out.push(origin);
     }
     return out;
   }

@@ -59,8 +59,9 @@ export class TerminalHandle extends EventEmitter {
   private readonly queuedRequests = new QueuedRequests();
   /** Which key the session speaks with (pairing code or a stored pinCode2). */
   private readonly pairing: CloudPairing | undefined;
-  /** Until the stored pinCode2 is loaded (cloud, device SN learnt at open): requests wait. */
+  /** Until the stored pinCode2 is loaded (cloud, device SN learnt at open): requests wait (keyLoaded: it has settled). */
   private keyReady: Promise<void> = Promise.resolve();
+  private keyLoaded = true;
   private pairingRun: Promise<unknown> | undefined;
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
@@ -74,8 +75,9 @@ export class TerminalHandle extends EventEmitter {
   readonly config: TerminalConfig;
   /** What the terminal said of itself (serial number, software version), once it has. */
   get device(): { sn?: string; softwareVersion?: string } { return this.identity.device; }
-  /** ISO time of the terminal's last answer. */
-  lastExchangeAt: string | undefined;
+  /** ISO time of the terminal's last answer (kept as a number: formatted only when read). */
+  get lastExchangeAt(): string | undefined { return this.lastExchangeMs === undefined ? undefined : new Date(this.lastExchangeMs).toISOString(); }
+  private lastExchangeMs: number | undefined;
 
   constructor(options: HandleOptions) {
     super();
@@ -181,7 +183,7 @@ export class TerminalHandle extends EventEmitter {
       return;
     }
     if (a.kind === 'done') {
-      this.lastExchangeAt = new Date().toISOString();
+      this.lastExchangeMs = Date.now();
       if (this.link.ok !== true) {
         this.link = { ok: true };
         this.update();
@@ -242,13 +244,15 @@ export class TerminalHandle extends EventEmitter {
     const opening = this.session.open();
     if (this.pairing !== undefined && this.pairing.identity === undefined) {
       // Cloud with the device SN learnt by ConnectionInfo (under the pairing code): then the stored pinCode2.
-      this.keyReady = opening.then(
+      this.keyLoaded = false;
+      const ready = (this.keyReady = opening.then(
         () => {
           this.pairing!.load();
           if (this.pairing!.unreadable !== undefined) this.flagPairAgain();
         },
         () => undefined,
-      );
+      ));
+      ready.then(() => (this.keyLoaded ||= this.keyReady === ready));
     }
     // The first health check right after opening, the next ones while idle.
     opening.then(
@@ -299,7 +303,8 @@ export class TerminalHandle extends EventEmitter {
             },
           };
     const send = async (): Promise<Outcome<A>> => {
-      await this.keyReady.then(() => this.identity.ready());
+      // The key loaded and no identity check under way (the usual case): nothing to wait for.
+      if (!this.keyLoaded || this.identity.checkRunning) await this.keyReady.then(() => this.identity.ready());
       // A pairing under way: what comes after it speaks with its new key.
       while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
       const unreadable = pairing.unreadable;
