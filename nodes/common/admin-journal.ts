@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isJournalArchive, journalArchives, readJournalFile, withArchives, type JournalEntry } from '../../lib/session';
+import { isJournalArchive, journalArchives, journalKey, PeriodView, readJournalFile, withArchives, type Journal, type JournalCursor, type JournalEntry } from '../../lib/session';
 import type { JournalParams } from './admin-params';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';
 
@@ -10,7 +10,12 @@ type Period = { from?: string; to?: string };
 export interface JournalReader {
   terminal?: RegisteredTerminal;
   read: () => JournalEntry[];
+  /** The period kept up to date from the journal's changes (a live journal's), to answer from instead of read(). */
+  view?: () => PeriodView;
 }
+
+/** Periods kept up to date at most (50 terminals × a few days looked at), the least recently asked dropped first. */
+const MAX_VIEWS = 400;
 
 function modifiedBefore(file: string, ms: number): boolean {
   try {
@@ -26,6 +31,7 @@ const OUT_OF_ORDER = 64;
 /** The journal files of the user directory, each read once until it changes (size or time). */
 export class JournalSource {
   private readonly cache = new Map<string, { signature: string; entries: JournalEntry[] }>();
+  private readonly views = new Map<string, { journal: Journal; cursor: JournalCursor; view: PeriodView }>();
 
   constructor(private readonly dir: string) {}
 
@@ -98,6 +104,37 @@ export class JournalSource {
     return out;
   }
 
+  /**
+   * A live journal's period (its entries and totals), kept up to date: the
+   * changes since the last ask folded in, so a refresh costs what changed,
+   * not the period's size. Built from ofTerminal's entries (with what the
+   * archives hold for the period) at first, and again when the journal was
+   * swapped (identity) or compacted, or the ask came too long after.
+   */
+  private periodView(t: RegisteredTerminal, journal: Journal, period: Period, terminal: string | undefined, archived: (file: string) => boolean): PeriodView {
+    const key = `${path.resolve(journal.file)}\u0000${period.from ?? ''}\u0000${period.to ?? ''}\u0000${terminal ?? ''}`;
+    const known = this.views.get(key);
+    this.views.delete(key);
+    if (known !== undefined && known.journal === journal) {
+      const changes = journal.changes.since(known.cursor);
+      if (changes !== undefined) {
+        known.view.apply(changes.entries);
+        known.cursor = changes.cursor;
+        this.views.set(key, known);
+        return known.view;
+      }
+    }
+    const cursor = journal.changes.cursor;
+    const seed = this.ofTerminal(t, period, false, archived);
+    // Transactions of voids that only the archives held stay known.
+    const seeded = new Map(seed.map((e) => [journalKey(e.action, e.referenceID), e]));
+    const view = new PeriodView({ ...period, ...(terminal !== undefined ? { terminal } : {}) }, (action, ref) => journal.get(action, ref) ?? seeded.get(journalKey(action, ref)));
+    view.apply(seed);
+    this.views.set(key, { journal, cursor, view });
+    while (this.views.size > MAX_VIEWS) this.views.delete(this.views.keys().next().value!);
+    return view;
+  }
+
   /** The names in the journals' directory (none when it does not exist yet). */
   private names(): string[] {
     try {
@@ -123,12 +160,22 @@ export class JournalSource {
       return names.some((n) => n.startsWith(prefix) && isJournalArchive(n));
     };
     const deployed = params.terminal === undefined ? undefined : registeredTerminal(params.terminal);
-    if (deployed !== undefined) return [{ terminal: deployed, read: () => this.ofTerminal(deployed, period, openOnly, archived) }];
+    // A terminal named that is not deployed: matched against the entries' own terminal name.
+    const filter = deployed === undefined ? params.terminal : undefined;
+    const reader = (t: RegisteredTerminal): JournalReader => {
+      const journal = t.handle.journal;
+      return {
+        terminal: t,
+        read: () => this.ofTerminal(t, period, openOnly, archived),
+        ...(journal !== undefined && !openOnly ? { view: () => this.periodView(t, journal, period, filter, archived) } : {}),
+      };
+    };
+    if (deployed !== undefined) return [reader(deployed)];
     const out: JournalReader[] = [];
     const seen = new Set<string>();
     for (const [file, t] of JournalSource.byFile()) {
       seen.add(file);
-      out.push({ terminal: t, read: () => this.ofTerminal(t, period, openOnly, archived) });
+      out.push(reader(t));
     }
     const from = period.from === undefined ? undefined : Date.parse(period.from);
     for (const name of names) {
