@@ -1,5 +1,3 @@
-import type { JournalEntry } from './journal';
-
 /** A position in a Journal's change feed. */
 export interface JournalCursor {
   generation: number;
@@ -16,8 +14,8 @@ const FEED_MAX = 4096;
  * Compaction (entries leaving memory) starts a new generation: readers of
  * the old one start over.
  */
-export class JournalFeed {
-  private changed: JournalEntry[] = [];
+export class JournalFeed<Entry> {
+  private changed: Entry[] = [];
   private seq = 0;
   private generation = 0;
 
@@ -26,7 +24,7 @@ export class JournalFeed {
     return { generation: this.generation, seq: this.seq };
   }
 
-  push(entry: JournalEntry): void {
+  push(entry: Entry): void {
     this.seq++;
     this.changed.push(entry);
     if (this.changed.length > 2 * FEED_MAX) this.changed = this.changed.slice(-FEED_MAX);
@@ -44,7 +42,7 @@ export class JournalFeed {
    * undefined when the feed no longer reaches back that far or is of another
    * generation (the reader then starts over from Journal.all()).
    */
-  since(cursor: JournalCursor): { entries: JournalEntry[]; cursor: JournalCursor } | undefined {
+  since(cursor: JournalCursor): { entries: Entry[]; cursor: JournalCursor } | undefined {
     const behind = this.seq - cursor.seq;
     if (cursor.generation !== this.generation || behind < 0 || behind > this.changed.length) return undefined;
     return { entries: this.changed.slice(this.changed.length - behind), cursor: this.cursor };

@@ -118,7 +118,7 @@ export class Journal {
   /** One writer per file: held from here to close() (JournalLockedError when another live writer holds it). */
   private readonly lock: JournalLock;
   /** Every change to the in-memory view, for readers that keep figures up to date. */
-  readonly changes = new JournalFeed();
+  readonly changes = new JournalFeed<JournalEntry>();
 
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
