@@ -50,32 +50,32 @@ describe('admin API data: what the sidebar reads of the journals', () => {
     const source = new JournalSource(dir);
     for (const days of [0, 1, 2, 7]) {
       const from = new Date(now - days * DAY - 60_000).toISOString();
-      const windowed = source.entries({ terminal: 'k1', from });
+      const windowed = await source.entries({ terminal: 'k1', from });
       assert.ok(windowed.length < journal.size / 2 || days === 7, `day ${days}: read ${windowed.length} of ${journal.size}`);
       // (Entries opened at the same moment may come in either order.)
       const byTime = (list: JournalEntry[]) => list.map((e) => `${e.openedAt} ${e.action} ${e.referenceID} ${e.state}`).sort();
       assert.deepEqual(byTime(queryJournal(windowed, { from })), byTime(queryJournal(journal.all(), { from })), `list from ${days} days ago`);
       assert.deepEqual(journalTotals(windowed, { from }), journalTotals(journal.all(), { from }), `totals from ${days} days ago`);
     }
-    const today = journalTotals(source.entries({ terminal: 'k1', from: new Date(now - 60_000).toISOString() }), { from: new Date(now - 60_000).toISOString() });
+    const today = journalTotals(await source.entries({ terminal: 'k1', from: new Date(now - 60_000).toISOString() }), { from: new Date(now - 60_000).toISOString() });
     assert.equal(today.find((r) => r.currency === 'HKD')!.voids.amount, old.amount);
     // Open payments: every one, whenever opened.
-    assert.deepEqual(source.entries({ state: 'open' }).map((e) => e.referenceID).sort(), ['simulator-k1-OPEN0', 'simulator-k1-OPEN1']);
+    assert.deepEqual((await source.entries({ state: 'open' })).map((e) => e.referenceID).sort(), ['simulator-k1-OPEN0', 'simulator-k1-OPEN1']);
   });
 
-  it('a journal no node has open is read from its file once, and again when it changes', () => {
+  it('a journal no node has open is read from its file once, and again when it changes', async () => {
     const now = Date.now();
     const file = path.join(dir, 'journal-serial-_dev_gone.jsonl');
     fs.writeFileSync(file, journalLines('serial-/dev/gone', 500, now));
     const source = new JournalSource(dir);
-    const first = source.entries({});
+    const first = await source.entries({});
     assert.equal(first.length, 500);
     assert.deepEqual(first, readJournalFile(file));
     // The same objects: not read again while the file is unchanged, whatever the period.
-    const second = source.entries({ from: new Date(now - DAY).toISOString() });
+    const second = await source.entries({ from: new Date(now - DAY).toISOString() });
     assert.ok(second.length === first.length && second.every((e, i) => e === first[i]), 'read again while unchanged');
     fs.appendFileSync(file, journalLines('serial-/dev/gone', 1, now + 1_000).replace('-R0"', '-NEW"'));
-    const again = source.entries({});
+    const again = await source.entries({});
     assert.equal(again.length, 501);
     // Filtered by the journal's own terminal name, since no deployed terminal has that id.
     assert.equal(queryJournal(again, { terminal: 'serial-/dev/gone' }).length, 501);

@@ -38,11 +38,11 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * deployed terminal it belongs to (its entries may carry an older name of
  * that terminal: a port path before its serial number was known).
  */
-async function eachJournal(source: JournalSource, params: JournalParams, each: (reader: JournalReader) => void): Promise<void> {
+async function eachJournal(source: JournalSource, params: JournalParams, each: (reader: JournalReader) => Promise<void>): Promise<void> {
   const readers = source.sources(params);
   for (let i = 0; i < readers.length; i++) {
     if (i > 0) await turn();
-    each(readers[i]!);
+    await each(readers[i]!);
   }
 }
 
@@ -95,12 +95,12 @@ export async function journalRows(source: JournalSource, params: JournalParams):
   let top: Array<{ e: JournalEntry; t: RegisteredTerminal | undefined }> = [];
   const names = byIdentity();
   const filtered = q.state !== undefined || q.result !== undefined;
-  await eachJournal(source, params, (reader) => {
+  await eachJournal(source, params, async (reader) => {
     const terminal = reader.terminal;
-    // A live journal's period is kept up to date (see JournalSource.periodView); others are read.
-    const view = reader.view?.();
+    // A journal's period is kept up to date (see JournalSource); a live journal's open payments are read from memory.
+    const view = reader.view === undefined ? undefined : await reader.view();
     const matched = view !== undefined ? view.list(params.limit, filtered ? (e) => stateMatches(e, q) : undefined) : undefined;
-    const found = matched?.entries ?? queryJournal(reader.read(), q);
+    const found = matched?.entries ?? queryJournal(await reader.read(), q);
     count += matched?.count ?? found.length;
     const rows = found.slice(0, params.limit).map((e) => ({ e, t: terminal ?? names.get(e.terminal) }));
     top = top.concat(rows).sort((a, b) => newestFirst(a.e, b.e)).slice(0, params.limit);
@@ -123,10 +123,10 @@ export async function journalTotalsFor(source: JournalSource, params: JournalPar
   const q = query(params, false);
   const rows = new Map<string, TotalsRow>();
   const names = byIdentity();
-  await eachJournal(source, params, (reader) => {
+  await eachJournal(source, params, async (reader) => {
     const terminal = reader.terminal;
-    const view = reader.view?.();
-    for (const row of view !== undefined ? view.totals() : journalTotals(reader.read(), q)) {
+    const view = reader.view === undefined ? undefined : await reader.view();
+    for (const row of view !== undefined ? view.totals() : journalTotals(await reader.read(), q)) {
       // A deployed terminal's journal is one terminal, whatever name its older entries carry.
       if (terminal !== undefined) row.terminal = terminal.identity;
       const key = `${row.terminal}\u0000${row.currency}`;
@@ -144,8 +144,8 @@ export async function journalTotalsFor(source: JournalSource, params: JournalPar
 export async function journalCsvFor(source: JournalSource, params: JournalParams): Promise<string> {
   const q = query(params, true);
   const all: JournalEntry[] = [];
-  await eachJournal(source, params, (reader) => {
-    for (const e of queryJournal(reader.read(), q)) all.push(e);
+  await eachJournal(source, params, async (reader) => {
+    for (const e of queryJournal(await reader.read(), q)) all.push(e);
   });
   return journalCsv(all.sort(newestFirst).reverse());
 }
