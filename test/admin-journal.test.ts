@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal, journalTotals, queryJournal, readJournalFile, type JournalEntry } from '../lib/session';
+import { Journal, journalTotals, queryJournal, readEntriesInSlices, readJournalFile, type JournalEntry } from '../lib/session';
 import { JournalSource } from '../nodes/common/admin-journal';
 import { AdminParamError, journalParams } from '../nodes/common/admin-params';
 import { deregisterTerminal, registerTerminal } from '../nodes/common/terminal-registry';
@@ -84,6 +84,56 @@ describe('admin API data: what the sidebar reads of the journals', () => {
     assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString() }).length, 0);
     assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString(), state: 'open' }).length, 1);
     assert.equal(source.sources({ from: new Date(lastWrite - 1_000).toISOString() }).length, 1);
+  });
+
+  it('a live journal whose history compaction archived: totals of all of it and of periods as the full computation, kept up to date as it changes', async () => {
+    const now = Date.now();
+    const file = path.join(dir, 'journal-k2.jsonl');
+    fs.writeFileSync(file, journalLines('simulator-k2', 3_000, now, 2));
+    // Over the bound at start: compaction archives the oldest settled entries (before the next line is written).
+    const journal = new Journal(file, { maxSettled: 500 });
+    journals.push(journal);
+    deploy('k2', journal);
+    await journal.begin({ referenceID: 'N1', action: 'Sale', amount: '1.50', currency: 'HKD', terminal: 'simulator-k2', requestID: 'n1' });
+    assert.ok(fs.readdirSync(dir).some((n) => n.includes('.archive-')), 'compaction archived');
+    assert.equal(journal.byReference('simulator-k2-R2900'), undefined, 'the old sale is in the archives only');
+    const source = new JournalSource(dir);
+    const periods = [{}, { from: new Date(now - DAY).toISOString() }, { from: new Date(now - 20 * DAY).toISOString(), to: new Date(now - 10 * DAY).toISOString() }];
+    const check = async (when: string) => {
+      for (const p of periods) {
+        const view = await source.sources({ terminal: 'k2', ...p })[0]!.view!();
+        assert.deepEqual(view.totals(), journalTotals(readJournalFile(file), p), `${when}: totals of ${JSON.stringify(p)}`);
+        const full = queryJournal(readJournalFile(file), p);
+        assert.equal(view.list(10).count, full.length, `${when}: count of ${JSON.stringify(p)}`);
+      }
+    };
+    await check('at first');
+    // Today: a void of an archived sale, the new sale settled, an open one settled.
+    await journal.begin({ referenceID: 'simulator-k2-R2900', action: 'Void', terminal: 'simulator-k2', requestID: 'v1' });
+    await journal.recordOutcome('Void', 'simulator-k2-R2900', 'Success', { verdict: 'voided', reason: 'voided' });
+    await journal.recordOutcome('Sale', 'N1', 'Success', { verdict: 'approved', reason: 'approved' });
+    await journal.recordOutcome('Sale', 'simulator-k2-OPEN0', 'Failed', { verdict: 'declined', reason: 'declined' });
+    await check('after changes');
+    const today = (await source.sources({ terminal: 'k2', ...periods[1] })[0]!.view!()).totals().find((r) => r.currency === 'HKD')!;
+    assert.equal(today.voids.count, 1);
+    assert.equal(today.unpriced.count, 0, 'the archived sale priced the void');
+  });
+
+  it('reads a file in slices, a turn of the event loop between, as readJournalFile reads it; a torn last line left out', async () => {
+    const file = path.join(dir, 'journal-serial-_dev_big.jsonl');
+    fs.writeFileSync(file, `${journalLines('serial-/dev/big', 20_000, Date.now())}{"referenceID":"torn","act`);
+    let turns = 0;
+    let reading = true;
+    const count = () => {
+      turns++;
+      if (reading) setImmediate(count);
+    };
+    setImmediate(count);
+    const read = await readEntriesInSlices(file);
+    reading = false;
+    assert.deepEqual([...read!.values()], readJournalFile(file));
+    assert.equal(read!.size, 20_000);
+    assert.ok(turns > 2, `the event loop turned ${turns} times while 20,000 lines were parsed`);
   });
 
   it('query parameters: each bad one named, good ones normalised', () => {

@@ -124,10 +124,12 @@ export class JournalSource {
         // The cursor and the snapshot of memory at the same moment (before any await).
         const cursor = journal.changes.cursor;
         const live = journal.all();
+        const needed = JournalSource.needsArchives(journal, period, archived);
         const ready = (async () => {
-          const archives = JournalSource.needsArchives(journal, period, archived) ? (await this.files.archives(path.resolve(journal.file))).entries : undefined;
+          // With archives, they are read (once, kept) even for a period memory holds: a void today of a sale archived is counted at its amount.
+          const archives = archived ? (await this.files.archives(path.resolve(journal.file))).entries : undefined;
           const lookup: JournalLookup = (action, ref) => journal.get(action, ref) ?? archives?.get(journalKey(action, ref));
-          return seedView(options, lookup, ...(archives !== undefined ? [archives.values()] : []), live);
+          return seedView(options, lookup, ...(archives !== undefined && needed ? [archives.values()] : []), live);
         })();
         slot = { source: journal, cursor, ready };
         this.keep(key, slot);
