@@ -84,6 +84,11 @@ describe('admin API data: what the sidebar reads of the journals', () => {
     assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString() }).length, 0);
     assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString(), state: 'open' }).length, 1);
     assert.equal(source.sources({ from: new Date(lastWrite - 1_000).toISOString() }).length, 1);
+    // Its open payments: listed from a view of them alone; appended ones seen.
+    fs.appendFileSync(file, journalLines('serial-/dev/gone', 0, now, 2));
+    const open = (await source.sources({ state: 'open' })[0]!.view!()).list(10);
+    assert.deepEqual(open.entries.map((e) => e.referenceID).sort(), ['serial-/dev/gone-OPEN0', 'serial-/dev/gone-OPEN1']);
+    assert.equal(open.count, 2);
   });
 
   it('a live journal whose history compaction archived: totals of all of it and of periods as the full computation, kept up to date as it changes', async () => {

@@ -64,15 +64,16 @@ interface Slot {
 }
 
 /** Builds a view from `entries`, the ones it wants folded in a few hundred at a time, a turn of the event loop between slices. */
-async function seedView(options: TotalsOptions, lookup: JournalLookup, ...sources: Iterable<JournalEntry>[]): Promise<PeriodView> {
+async function seedView(options: TotalsOptions, lookup: JournalLookup, sources: Array<Iterable<JournalEntry>>, only?: (e: JournalEntry) => boolean): Promise<PeriodView> {
   const view = new PeriodView(options, lookup);
-  const wanted = periodTest(options);
+  const inPeriod = periodTest(options);
+  const wanted = (e: JournalEntry) => inPeriod(e.openedAt) && (only === undefined || only(e));
   const batch: JournalEntry[] = [];
   for (const entries of sources) {
     const it = entries[Symbol.iterator]();
     await inSlices(() => {
       const next = it.next();
-      if (next.done !== true && (options.terminal === undefined || next.value.terminal === options.terminal) && wanted(next.value.openedAt)) batch.push(next.value);
+      if (next.done !== true && (options.terminal === undefined || next.value.terminal === options.terminal) && wanted(next.value)) batch.push(next.value);
       if (batch.length >= 256 || (next.done === true && batch.length > 0)) view.apply(batch.splice(0));
       return next.done !== true;
     });
@@ -129,7 +130,7 @@ export class JournalSource {
           // With archives, they are read (once, kept) even for a period memory holds: a void today of a sale archived is counted at its amount.
           const archives = archived ? (await this.files.archives(path.resolve(journal.file))).entries : undefined;
           const lookup: JournalLookup = (action, ref) => journal.get(action, ref) ?? archives?.get(journalKey(action, ref));
-          return seedView(options, lookup, ...(archives !== undefined && needed ? [archives.values()] : []), live);
+          return seedView(options, lookup, [...(archives !== undefined && needed ? [archives.values()] : []), live]);
         })();
         slot = { source: journal, cursor, ready };
         this.keep(key, slot);
@@ -148,14 +149,14 @@ export class JournalSource {
     }
   }
 
-  /** A journal no node has open (with its archives): its period as of the files now. */
-  private async fileView(file: string, period: Period, filter: string | undefined): Promise<PeriodView> {
-    const key = `${file}\u0000${period.from ?? ''}\u0000${period.to ?? ''}\u0000${filter ?? ''}`;
+  /** A journal no node has open (with its archives): its period as of the files now (`openOnly`: its open payments alone, for a list). */
+  private async fileView(file: string, period: Period, filter: string | undefined, openOnly: boolean): Promise<PeriodView> {
+    const key = `${file}\u0000${period.from ?? ''}\u0000${period.to ?? ''}\u0000${filter ?? ''}${openOnly ? '\u0000open' : ''}`;
     const history = await this.files.history(file);
     let slot = this.views.get(key);
     if (slot === undefined || slot.source !== history.signature) {
       const options: TotalsOptions = { ...period, ...(filter !== undefined ? { terminal: filter } : {}) };
-      slot = { source: history.signature, ready: seedView(options, (action, ref) => history.entries.get(journalKey(action, ref)), history.entries.values()) };
+      slot = { source: history.signature, ready: seedView(options, (action, ref) => history.entries.get(journalKey(action, ref)), [history.entries.values()], openOnly ? (e) => e.state === 'open' : undefined) };
     }
     this.keep(key, slot);
     return slot.ready;
@@ -209,7 +210,7 @@ export class JournalSource {
     const filter = deployed === undefined ? params.terminal : undefined;
     const ofFile = (file: string): JournalReader => ({
       read: async () => [...(await this.files.history(file)).entries.values()],
-      view: () => this.fileView(file, openOnly ? {} : period, filter),
+      view: () => this.fileView(file, openOnly ? {} : period, filter, openOnly),
     });
     const reader = (t: RegisteredTerminal): JournalReader => {
       const journal = t.handle.journal;
