@@ -101,6 +101,10 @@ export class JournalSource {
   }
 
   private keep(key: string, slot: Slot): void {
+    if (this.views.get(key) !== slot) {
+      // A view that could not be built (a file unreadable, say) is not kept: the next ask tries again.
+      slot.ready.catch(() => this.views.get(key) === slot && this.views.delete(key));
+    }
     this.views.delete(key);
     this.views.set(key, slot);
     while (this.views.size > MAX_VIEWS) this.views.delete(this.views.keys().next().value!);
