@@ -102,8 +102,15 @@ export async function journalRows(source: JournalSource, params: JournalParams):
     const matched = view !== undefined ? view.list(params.limit, filtered ? (e) => stateMatches(e, q) : undefined) : undefined;
     const found = matched?.entries ?? queryJournal(await reader.read(), q);
     count += matched?.count ?? found.length;
-    const rows = found.slice(0, params.limit).map((e) => ({ e, t: terminal ?? names.get(e.terminal) }));
-    top = top.concat(rows).sort((a, b) => newestFirst(a.e, b.e)).slice(0, params.limit);
+    // With the list full, only what is newer than its last can enter it (a tie keeps what is there, as the sort would).
+    const cut = top.length >= params.limit ? top[top.length - 1]!.e.openedAt : undefined;
+    const rows: typeof top = [];
+    for (const e of found) {
+      // (Newest first: the rest are older still.)
+      if (rows.length >= params.limit || (cut !== undefined && !(e.openedAt > cut))) break;
+      rows.push({ e, t: terminal ?? names.get(e.terminal) });
+    }
+    if (rows.length > 0) top = top.concat(rows).sort((a, b) => newestFirst(a.e, b.e)).slice(0, params.limit);
   });
   return { count, truncated: count > params.limit, entries: top.map(({ e, t }) => rowOf(e, t)) };
 }
