@@ -19,7 +19,7 @@ import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites } from './line';
 import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale } from './node-red';
-import { journalLines, prefillJournal } from './sidebar-journals';
+import { journalLines, prefillHistory, prefillJournal } from './sidebar-journals';
 import { median, nowMs, percentile } from './stats';
 
 export const SIDEBAR_REFRESH_MS = 5_000;
@@ -38,7 +38,28 @@ export interface LoadJob {
   rounds: number;
   salesEach: number;
 }
-export type SidebarJob = DataJob | LoadJob;
+/** One deployed terminal whose history is `live` entries in its journal and `archived` in its archives: totals of all of it. */
+export interface HistoryJob {
+  mode: 'history';
+  live: number;
+  archived: number;
+  rounds: number;
+}
+export type SidebarJob = DataJob | LoadJob | HistoryJob;
+
+export interface HistoryResult {
+  entries: number;
+  live: number;
+  /** The first ask (files read and parsed in slices), then the median of the next ones, ms. */
+  firstMs: number;
+  nextMedianMs: number;
+  nextMaxMs: number;
+  /** How long the event loop was held at once during the first ask and the next ones, ms. */
+  loopHeldFirstMs: number;
+  loopHeldNextMs: number;
+  /** The totals' sales count (a check that all of it was counted). */
+  sales: number;
+}
 
 export interface RefreshTimes {
   totalMs: number;
@@ -63,6 +84,9 @@ export interface LoadRound {
   quietP50: number;
   polledP50: number;
   refreshes: number;
+  /** The refreshes' own times while the terminals sold (median and slowest), ms. */
+  refreshMedianMs: number;
+  refreshMaxMs: number;
   errors: number;
 }
 
@@ -169,15 +193,16 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
   for (const i of all) meterWrites(terminalNode(`t${i}`).wonder.session!.transport as SerialTransport, { baud: BAUD, precise: false });
   const admin = await serveAdmin();
   let errors = 0;
-  const phase = async (polled: boolean): Promise<{ ms: number[]; refreshes: number }> => {
+  const phase = async (polled: boolean): Promise<{ ms: number[]; refreshes: number; refreshMs: number[] }> => {
     const ms: number[] = [];
+    const refreshMs: number[] = [];
     let refreshes = 0;
     let running = true;
     // The sidebar open: a refresh at once (the tab shown), then one every SIDEBAR_REFRESH_MS, one at a time.
     const poller = (async () => {
       while (polled && running) {
         const next = nowMs() + SIDEBAR_REFRESH_MS;
-        await refresh(admin.url);
+        refreshMs.push((await refresh(admin.url)).totalMs);
         refreshes++;
         while (running && nowMs() < next) await new Promise((r) => setTimeout(r, Math.min(50, next - nowMs())));
       }
@@ -193,7 +218,7 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
     );
     running = false;
     await poller;
-    return { ms, refreshes };
+    return { ms, refreshes, refreshMs };
   };
   // Warm-up, both ways (the admin API's code compiled, the journals' first reads done, as in a runtime that has been up).
   await phase(false);
@@ -205,16 +230,53 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
     const first = await phase(r % 2 === 1);
     const second = await phase(r % 2 === 0);
     const [quiet, polled] = r % 2 === 1 ? [second, first] : [first, second];
-    rounds.push({ quietP99: percentile(quiet.ms, 99), polledP99: percentile(polled.ms, 99), quietP50: percentile(quiet.ms, 50), polledP50: percentile(polled.ms, 50), refreshes: polled.refreshes, errors });
+    rounds.push({ quietP99: percentile(quiet.ms, 99), polledP99: percentile(polled.ms, 99), quietP50: percentile(quiet.ms, 50), polledP50: percentile(polled.ms, 50), refreshes: polled.refreshes, refreshMedianMs: median(polled.refreshMs), refreshMaxMs: Math.max(...polled.refreshMs), errors });
   }
   await admin.close();
   await stopRuntime();
   return rounds;
 }
 
+async function history(job: HistoryJob): Promise<HistoryResult> {
+  await startRuntime();
+  const def = { id: 'h1', type: 'wonder-terminal', name: 'kiosk with history', transport: 'simulator' };
+  prefillHistory(userDirOf(), def, job.live, job.archived, Date.now());
+  await loadFlow([{ id: 'f1', type: 'tab', label: 'history' }, def], {}, [adminModule()]);
+  await connected([def.id], 30_000);
+  const admin = await serveAdmin();
+  const ask = async () => {
+    const t0 = nowMs();
+    const res = await fetch(`${admin.url}/wonder-ecr/totals?terminal=${def.id}`);
+    if (res.status !== 200) throw new Error(`totals: HTTP ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { totals: Array<{ sales: { count: number } }> };
+    return { ms: nowMs() - t0, sales: body.totals.reduce((n, r) => n + r.sales.count, 0) };
+  };
+  const held = monitorEventLoopDelay({ resolution: 1 });
+  held.enable();
+  const first = await ask();
+  held.disable();
+  const heldNext = monitorEventLoopDelay({ resolution: 1 });
+  heldNext.enable();
+  const next: number[] = [];
+  for (let r = 0; r < job.rounds; r++) next.push((await ask()).ms);
+  heldNext.disable();
+  await admin.close();
+  await stopRuntime();
+  return {
+    entries: job.live + job.archived,
+    live: job.live,
+    firstMs: first.ms,
+    nextMedianMs: median(next),
+    nextMaxMs: Math.max(...next),
+    loopHeldFirstMs: held.max / 1e6,
+    loopHeldNextMs: heldNext.max / 1e6,
+    sales: first.sales,
+  };
+}
+
 async function main(): Promise<void> {
   const job = JSON.parse(process.env.BENCH_JOB ?? '{}') as SidebarJob;
-  const result = job.mode === 'data' ? await data(job) : await load(job);
+  const result = job.mode === 'data' ? await data(job) : job.mode === 'history' ? await history(job) : await load(job);
   process.send!(result, () => process.exit(0));
 }
 

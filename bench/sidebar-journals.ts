@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { journalFileName, terminalIdentity } from '../lib/session';
+import { journalArchiveFile, journalFileName, terminalIdentity } from '../lib/session';
 
 /** How far back the prefilled entries reach (days): about one in 30 is today's. */
 const SPAN_DAYS = 30;
@@ -48,4 +48,25 @@ export function prefillJournal(userDir: string, def: { id: string; transport: st
   const file = path.join(userDir, 'wonder-ecr', journalFileName(identity));
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, journalLines(identity, count, now, open), { mode: 0o600 });
+}
+
+/**
+ * A deployed terminal's history as compaction leaves it: its newest `live`
+ * entries in its journal, the `archived` older ones in its monthly
+ * archives (as journalArchiveFile names them), before the flow is deployed.
+ */
+export function prefillHistory(userDir: string, def: { id: string; transport: string }, live: number, archived: number, now: number): void {
+  const identity = terminalIdentity(def as never, def.id);
+  const file = path.join(userDir, 'wonder-ecr', journalFileName(identity));
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const lines = journalLines(identity, live + archived, now).split('\n').slice(0, -1);
+  const months = new Map<string, string[]>();
+  for (const line of lines.slice(0, archived)) {
+    const month = (JSON.parse(line) as { openedAt: string }).openedAt.slice(0, 7);
+    let list = months.get(month);
+    if (list === undefined) months.set(month, (list = []));
+    list.push(line);
+  }
+  for (const [month, monthLines] of months) fs.writeFileSync(journalArchiveFile(file, month), `${monthLines.join('\n')}\n`, { mode: 0o600 });
+  fs.writeFileSync(file, `${lines.slice(archived).join('\n')}\n`, { mode: 0o600 });
 }

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal, journalTotals, queryJournal, readJournalFile, type JournalEntry } from '../lib/session';
+import { Journal, journalTotals, queryJournal, readEntriesInSlices, readJournalFile, type JournalEntry } from '../lib/session';
 import { JournalSource } from '../nodes/common/admin-journal';
 import { AdminParamError, journalParams } from '../nodes/common/admin-params';
 import { deregisterTerminal, registerTerminal } from '../nodes/common/terminal-registry';
@@ -50,32 +50,32 @@ describe('admin API data: what the sidebar reads of the journals', () => {
     const source = new JournalSource(dir);
     for (const days of [0, 1, 2, 7]) {
       const from = new Date(now - days * DAY - 60_000).toISOString();
-      const windowed = source.entries({ terminal: 'k1', from });
+      const windowed = await source.entries({ terminal: 'k1', from });
       assert.ok(windowed.length < journal.size / 2 || days === 7, `day ${days}: read ${windowed.length} of ${journal.size}`);
       // (Entries opened at the same moment may come in either order.)
       const byTime = (list: JournalEntry[]) => list.map((e) => `${e.openedAt} ${e.action} ${e.referenceID} ${e.state}`).sort();
       assert.deepEqual(byTime(queryJournal(windowed, { from })), byTime(queryJournal(journal.all(), { from })), `list from ${days} days ago`);
       assert.deepEqual(journalTotals(windowed, { from }), journalTotals(journal.all(), { from }), `totals from ${days} days ago`);
     }
-    const today = journalTotals(source.entries({ terminal: 'k1', from: new Date(now - 60_000).toISOString() }), { from: new Date(now - 60_000).toISOString() });
+    const today = journalTotals(await source.entries({ terminal: 'k1', from: new Date(now - 60_000).toISOString() }), { from: new Date(now - 60_000).toISOString() });
     assert.equal(today.find((r) => r.currency === 'HKD')!.voids.amount, old.amount);
     // Open payments: every one, whenever opened.
-    assert.deepEqual(source.entries({ state: 'open' }).map((e) => e.referenceID).sort(), ['simulator-k1-OPEN0', 'simulator-k1-OPEN1']);
+    assert.deepEqual((await source.entries({ state: 'open' })).map((e) => e.referenceID).sort(), ['simulator-k1-OPEN0', 'simulator-k1-OPEN1']);
   });
 
-  it('a journal no node has open is read from its file once, and again when it changes', () => {
+  it('a journal no node has open is read from its file once, and again when it changes', async () => {
     const now = Date.now();
     const file = path.join(dir, 'journal-serial-_dev_gone.jsonl');
     fs.writeFileSync(file, journalLines('serial-/dev/gone', 500, now));
     const source = new JournalSource(dir);
-    const first = source.entries({});
+    const first = await source.entries({});
     assert.equal(first.length, 500);
     assert.deepEqual(first, readJournalFile(file));
     // The same objects: not read again while the file is unchanged, whatever the period.
-    const second = source.entries({ from: new Date(now - DAY).toISOString() });
+    const second = await source.entries({ from: new Date(now - DAY).toISOString() });
     assert.ok(second.length === first.length && second.every((e, i) => e === first[i]), 'read again while unchanged');
     fs.appendFileSync(file, journalLines('serial-/dev/gone', 1, now + 1_000).replace('-R0"', '-NEW"'));
-    const again = source.entries({});
+    const again = await source.entries({});
     assert.equal(again.length, 501);
     // Filtered by the journal's own terminal name, since no deployed terminal has that id.
     assert.equal(queryJournal(again, { terminal: 'serial-/dev/gone' }).length, 501);
@@ -84,6 +84,61 @@ describe('admin API data: what the sidebar reads of the journals', () => {
     assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString() }).length, 0);
     assert.equal(source.sources({ from: new Date(lastWrite + 1_000).toISOString(), state: 'open' }).length, 1);
     assert.equal(source.sources({ from: new Date(lastWrite - 1_000).toISOString() }).length, 1);
+    // Its open payments: listed from a view of them alone; appended ones seen.
+    fs.appendFileSync(file, journalLines('serial-/dev/gone', 0, now, 2));
+    const open = (await source.sources({ state: 'open' })[0]!.view!()).list(10);
+    assert.deepEqual(open.entries.map((e) => e.referenceID).sort(), ['serial-/dev/gone-OPEN0', 'serial-/dev/gone-OPEN1']);
+    assert.equal(open.count, 2);
+  });
+
+  it('a live journal whose history compaction archived: totals of all of it and of periods as the full computation, kept up to date as it changes', async () => {
+    const now = Date.now();
+    const file = path.join(dir, 'journal-k2.jsonl');
+    fs.writeFileSync(file, journalLines('simulator-k2', 3_000, now, 2));
+    // Over the bound at start: compaction archives the oldest settled entries (before the next line is written).
+    const journal = new Journal(file, { maxSettled: 500 });
+    journals.push(journal);
+    deploy('k2', journal);
+    await journal.begin({ referenceID: 'N1', action: 'Sale', amount: '1.50', currency: 'HKD', terminal: 'simulator-k2', requestID: 'n1' });
+    assert.ok(fs.readdirSync(dir).some((n) => n.includes('.archive-')), 'compaction archived');
+    assert.equal(journal.byReference('simulator-k2-R2900'), undefined, 'the old sale is in the archives only');
+    const source = new JournalSource(dir);
+    const periods = [{}, { from: new Date(now - DAY).toISOString() }, { from: new Date(now - 20 * DAY).toISOString(), to: new Date(now - 10 * DAY).toISOString() }];
+    const check = async (when: string) => {
+      for (const p of periods) {
+        const view = await source.sources({ terminal: 'k2', ...p })[0]!.view!();
+        assert.deepEqual(view.totals(), journalTotals(readJournalFile(file), p), `${when}: totals of ${JSON.stringify(p)}`);
+        const full = queryJournal(readJournalFile(file), p);
+        assert.equal(view.list(10).count, full.length, `${when}: count of ${JSON.stringify(p)}`);
+      }
+    };
+    await check('at first');
+    // Today: a void of an archived sale, the new sale settled, an open one settled.
+    await journal.begin({ referenceID: 'simulator-k2-R2900', action: 'Void', terminal: 'simulator-k2', requestID: 'v1' });
+    await journal.recordOutcome('Void', 'simulator-k2-R2900', 'Success', { verdict: 'voided', reason: 'voided' });
+    await journal.recordOutcome('Sale', 'N1', 'Success', { verdict: 'approved', reason: 'approved' });
+    await journal.recordOutcome('Sale', 'simulator-k2-OPEN0', 'Failed', { verdict: 'declined', reason: 'declined' });
+    await check('after changes');
+    const today = (await source.sources({ terminal: 'k2', ...periods[1] })[0]!.view!()).totals().find((r) => r.currency === 'HKD')!;
+    assert.equal(today.voids.count, 1);
+    assert.equal(today.unpriced.count, 0, 'the archived sale priced the void');
+  });
+
+  it('reads a file in slices, a turn of the event loop between, as readJournalFile reads it; a torn last line left out', async () => {
+    const file = path.join(dir, 'journal-serial-_dev_big.jsonl');
+    fs.writeFileSync(file, `${journalLines('serial-/dev/big', 20_000, Date.now())}{"referenceID":"torn","act`);
+    let turns = 0;
+    let reading = true;
+    const count = () => {
+      turns++;
+      if (reading) setImmediate(count);
+    };
+    setImmediate(count);
+    const read = await readEntriesInSlices(file);
+    reading = false;
+    assert.deepEqual([...read!.values()], readJournalFile(file));
+    assert.equal(read!.size, 20_000);
+    assert.ok(turns > 2, `the event loop turned ${turns} times while 20,000 lines were parsed`);
   });
 
   it('query parameters: each bad one named, good ones normalised', () => {

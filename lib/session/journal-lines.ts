@@ -5,7 +5,8 @@ const PREFIX = '{"referenceID":"';
 const ACTION = '","action":"';
 const OPENED = '"openedAt":"';
 
-function parseEntry(line: string): JournalEntry | undefined {
+/** One journal line as an entry, or undefined when it is not one (torn, damaged, another form). */
+export function parseEntry(line: string): JournalEntry | undefined {
   let entry: JournalEntry | undefined;
   try {
     entry = JSON.parse(line) as JournalEntry;

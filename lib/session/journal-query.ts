@@ -12,8 +12,11 @@ export { journalFilesIn, readJournalFile, withArchives } from './journal-read';
 export { journalTotals, entryResult, type EntryResult, type TotalsRow, type TotalsOptions, type CountAndAmount } from './journal-totals';
 export { journalCsv, csvCell, JOURNAL_CSV_COLUMNS, type JournalCsvColumn } from './journal-csv';
 export { amountToMinor, minorToAmount } from './journal-amounts';
-export { isoBound, periodBounds, type JournalPeriod } from './journal-time';
+export { isoBound, periodBounds, periodTest, type JournalPeriod } from './journal-time';
 export { journalArchiveFile, journalArchives, isJournalArchive } from './journal-archive';
+export { PeriodView, type JournalLookup, type PeriodList } from './journal-period-view';
+export { JournalFeed, type JournalCursor } from './journal-feed';
+export { JournalFileCache, inSlices, readEntriesInSlices, SLICE_MS, type EntryMap, type FileHistory } from './journal-file-cache';
 
 export interface JournalQuery extends JournalPeriod {
   terminal?: string;
@@ -40,6 +43,13 @@ export function validateJournalQuery(q: JournalQuery): void {
   periodTest(q);
 }
 
+/** Whether an entry passes a query's `state` and `result` (its terminal and period aside). */
+export function stateMatches(e: JournalEntry, q: Pick<JournalQuery, 'state' | 'result'>): boolean {
+  if (q.state === 'open' && e.state !== 'open') return false;
+  if (q.state === 'settled' && e.state !== 'Success' && e.state !== 'Failed') return false;
+  return q.result === undefined || e.state === q.result || entryResult(e) === q.result;
+}
+
 /** The entries that match, newest first (by openedAt). Throws a ValidationError naming a wrong field. */
 export function queryJournal(entries: readonly JournalEntry[], q: JournalQuery = {}): JournalEntry[] {
   validateJournalQuery(q);
@@ -47,9 +57,7 @@ export function queryJournal(entries: readonly JournalEntry[], q: JournalQuery =
   const out: JournalEntry[] = [];
   for (const e of entries) {
     if (q.terminal !== undefined && e.terminal !== q.terminal) continue;
-    if (q.state === 'open' && e.state !== 'open') continue;
-    if (q.state === 'settled' && e.state !== 'Success' && e.state !== 'Failed') continue;
-    if (q.result !== undefined && e.state !== q.result && entryResult(e) !== q.result) continue;
+    if (!stateMatches(e, q)) continue;
     if (!inPeriod(e.openedAt)) continue;
     out.push(e);
   }

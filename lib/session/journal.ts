@@ -4,6 +4,7 @@ import type { PaymentAction } from '../protocol';
 import { archiveEntries } from './journal-archive';
 import { ensurePrivateDirectory, openPrivateAppend } from './private-files';
 import { JournalLock } from './journal-lock';
+import { JournalFeed } from './journal-feed';
 
 /** Appends `text` and waits for fdatasync: one promise for both thread-pool calls. */
 function appendDurably(fd: number, text: string): Promise<void> {
@@ -122,6 +123,8 @@ export class Journal {
   private compactWanted = false;
   /** One writer per file: held from here to close() (JournalLockedError when another live writer holds it). */
   private readonly lock: JournalLock;
+  /** Every change to the in-memory view, for readers that keep figures up to date. */
+  readonly changes = new JournalFeed<JournalEntry>();
 
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
@@ -215,6 +218,7 @@ export class Journal {
     this.entries.set(key, entry);
     if (entry.state === 'open') this.open.add(key);
     else this.open.delete(key);
+    this.changes.push(entry);
   }
 
   private write(entry: JournalEntry): Promise<void> {
@@ -353,6 +357,7 @@ export class Journal {
       const key = journalKey(e.action, e.referenceID);
       if (this.entries.get(key) === e) this.entries.delete(key);
     }
+    this.changes.reset();
     // Lines written while the copy was made went to the new file too.
     this.lines = keep.length + (this.lines - linesAtStart);
   }

@@ -1,5 +1,5 @@
-import { amountToMinor, entryResult, journalCsv, journalTotals, minorToAmount, queryJournal, type JournalEntry, type JournalQuery, type TotalsRow } from '../../lib/session';
-import type { JournalSource } from './admin-journal';
+import { amountToMinor, entryResult, journalCsv, journalTotals, minorToAmount, queryJournal, stateMatches, type JournalEntry, type JournalQuery, type TotalsRow } from '../../lib/session';
+import type { JournalReader, JournalSource } from './admin-journal';
 import type { JournalParams } from './admin-params';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';
 
@@ -38,11 +38,11 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * deployed terminal it belongs to (its entries may carry an older name of
  * that terminal: a port path before its serial number was known).
  */
-async function eachJournal(source: JournalSource, params: JournalParams, each: (entries: JournalEntry[], terminal: RegisteredTerminal | undefined) => void): Promise<void> {
+async function eachJournal(source: JournalSource, params: JournalParams, each: (reader: JournalReader) => Promise<void>): Promise<void> {
   const readers = source.sources(params);
   for (let i = 0; i < readers.length; i++) {
     if (i > 0) await turn();
-    each(readers[i]!.read(), readers[i]!.terminal);
+    await each(readers[i]!);
   }
 }
 
@@ -94,11 +94,23 @@ export async function journalRows(source: JournalSource, params: JournalParams):
   let count = 0;
   let top: Array<{ e: JournalEntry; t: RegisteredTerminal | undefined }> = [];
   const names = byIdentity();
-  await eachJournal(source, params, (entries, terminal) => {
-    const matched = queryJournal(entries, q);
-    count += matched.length;
-    const rows = matched.slice(0, params.limit).map((e) => ({ e, t: terminal ?? names.get(e.terminal) }));
-    top = top.concat(rows).sort((a, b) => newestFirst(a.e, b.e)).slice(0, params.limit);
+  const filtered = q.state !== undefined || q.result !== undefined;
+  await eachJournal(source, params, async (reader) => {
+    const terminal = reader.terminal;
+    // A journal's period is kept up to date (see JournalSource); a live journal's open payments are read from memory.
+    const view = reader.view === undefined ? undefined : await reader.view();
+    const matched = view !== undefined ? view.list(params.limit, filtered ? (e) => stateMatches(e, q) : undefined) : undefined;
+    const found = matched?.entries ?? queryJournal(await reader.read(), q);
+    count += matched?.count ?? found.length;
+    // With the list full, only what is newer than its last can enter it (a tie keeps what is there, as the sort would).
+    const cut = top.length >= params.limit ? top[top.length - 1]!.e.openedAt : undefined;
+    const rows: typeof top = [];
+    for (const e of found) {
+      // (Newest first: the rest are older still.)
+      if (rows.length >= params.limit || (cut !== undefined && !(e.openedAt > cut))) break;
+      rows.push({ e, t: terminal ?? names.get(e.terminal) });
+    }
+    if (rows.length > 0) top = top.concat(rows).sort((a, b) => newestFirst(a.e, b.e)).slice(0, params.limit);
   });
   return { count, truncated: count > params.limit, entries: top.map(({ e, t }) => rowOf(e, t)) };
 }
@@ -118,8 +130,10 @@ export async function journalTotalsFor(source: JournalSource, params: JournalPar
   const q = query(params, false);
   const rows = new Map<string, TotalsRow>();
   const names = byIdentity();
-  await eachJournal(source, params, (entries, terminal) => {
-    for (const row of journalTotals(entries, q)) {
+  await eachJournal(source, params, async (reader) => {
+    const terminal = reader.terminal;
+    const view = reader.view === undefined ? undefined : await reader.view();
+    for (const row of view !== undefined ? view.totals() : journalTotals(await reader.read(), q)) {
       // A deployed terminal's journal is one terminal, whatever name its older entries carry.
       if (terminal !== undefined) row.terminal = terminal.identity;
       const key = `${row.terminal}\u0000${row.currency}`;
@@ -137,8 +151,8 @@ export async function journalTotalsFor(source: JournalSource, params: JournalPar
 export async function journalCsvFor(source: JournalSource, params: JournalParams): Promise<string> {
   const q = query(params, true);
   const all: JournalEntry[] = [];
-  await eachJournal(source, params, (entries) => {
-    for (const e of queryJournal(entries, q)) all.push(e);
+  await eachJournal(source, params, async (reader) => {
+    for (const e of queryJournal(await reader.read(), q)) all.push(e);
   });
   return journalCsv(all.sort(newestFirst).reverse());
 }
