@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { catalog, withCatalog } from './helpers/catalog';
-import { helper, nextMessage, nodes, useRuntime } from './helpers/node-red';
+import { helper, lastText, nextMessage, nodes, statuses, useRuntime } from './helpers/node-red';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 import { encodeFrame, type Envelope } from '../lib/protocol';
 import { SimulatedTerminal, SIMULATOR_AMOUNTS } from '../lib/simulator/terminal';
@@ -26,14 +26,6 @@ const sinks = [
 const infoNode = { id: 'i', type: 'wonder-device-info', z: 'f1', terminal: 'T', wires: [['out']] };
 const saleNode = { id: 's', type: 'wonder-sale', z: 'f1', terminal: 'T', wires: [['out']] };
 
-function statuses(id: string): Array<{ fill?: string; shape?: string; text?: string }> {
-  const spy = (helper as unknown as { _NodePrototype: { status: { getCalls(): Array<{ thisValue?: { id?: string }; args: unknown[] }> } } })._NodePrototype.status;
-  return spy
-    .getCalls()
-    .filter((c) => c.thisValue?.id === id)
-    .map((c) => c.args[0] as { fill?: string; shape?: string; text?: string });
-}
-const lastText = (id: string) => statuses(id).at(-1)?.text;
 const handleOf = () => (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder;
 /** The runtime's warnings, as text. */
 const warnings = () => (helper.log().args as Array<Array<{ level?: number; msg?: unknown }>>).filter(([e]) => e?.level === 30).map(([e]) => String(e!.msg));

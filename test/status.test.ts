@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allNodes, helper, nextMessage, type Msg, useRuntime } from './helpers/node-red';
+import { allNodes, helper, lastText, nextMessage, type Msg, statuses, useRuntime } from './helpers/node-red';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { TerminalHandle } from '../nodes/common/terminal-handle';
@@ -23,15 +23,6 @@ const sinks = [
 const action = (id: string, type: string, terminal = 'T') => ({ id, type, z: 'f1', terminal, wires: [['out']] });
 
 /** Every status a node was given, in order. */
-function statuses(id: string): Array<{ fill?: string; shape?: string; text?: string }> {
-  const spy = (helper as unknown as { _NodePrototype: { status: { getCalls(): Array<{ thisValue?: { id?: string }; args: unknown[] }> } } })._NodePrototype.status;
-  return spy
-    .getCalls()
-    .filter((c) => c.thisValue?.id === id)
-    .map((c) => c.args[0] as { fill?: string; shape?: string; text?: string });
-}
-const lastText = (id: string) => statuses(id).at(-1)?.text;
-
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {

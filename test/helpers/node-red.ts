@@ -76,3 +76,15 @@ export function useRuntime(): void {
     clearJournals();
   });
 }
+
+/** Every status a node has shown while loaded (from the helper's spy on Node.prototype.status), oldest first. */
+export function statuses(id: string): Array<{ fill?: string; shape?: string; text?: string }> {
+  const spy = (helper as unknown as { _NodePrototype: { status: { getCalls(): Array<{ thisValue?: { id?: string }; args: unknown[] }> } } })._NodePrototype.status;
+  return spy
+    .getCalls()
+    .filter((c) => c.thisValue?.id === id)
+    .map((c) => c.args[0] as { fill?: string; shape?: string; text?: string });
+}
+
+/** The text of the last status a node showed. */
+export const lastText = (id: string): string | undefined => statuses(id).at(-1)?.text;
