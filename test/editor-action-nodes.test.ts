@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 
 // The seven action nodes' editor definitions and help pages are generated at build
@@ -9,8 +10,6 @@ import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 // the hand-written files gave: checked here in the real editor, in en-US and zh-TW.
 
 const root = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MODULE = 'node-red-contrib-wonder-ecr';
 
 type Lang = 'en-US' | 'zh-TW';
@@ -140,7 +139,7 @@ describe('the action nodes\' generated editor definitions and help in a real bro
 
   before(async () => {
     red = await startNodeRed({ flows });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
 const root = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MODULE = 'node-red-contrib-wonder-ecr';
 const allExamples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
 /**
@@ -95,7 +95,6 @@ async function statusText(page: Page, id: string, match: RegExp): Promise<string
   return page.evaluate((i) => document.getElementById(i)?.querySelector('.red-ui-flow-node-status-label')?.textContent ?? '', id);
 }
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('the examples, translations and serial port list in a real browser (Debian chromium)', function () {
   this.timeout(180_000);
@@ -119,7 +118,7 @@ describe('the examples, translations and serial port list in a real browser (Deb
     // As `npm start` does: the HTTP checkout example is the flow.
     const demo = JSON.parse(fs.readFileSync(path.join(root, 'examples', DEMO), 'utf8')) as unknown[];
     red = await startNodeRed({ flows: demo, env: { WONDER_SERIAL_BY_ID_DIR: byIdDir } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {

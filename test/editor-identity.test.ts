@@ -2,12 +2,11 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const BY_ID_NAME = 'usb-Wonder_ECR_WP-ID-1-if00-port0';
 
 describe('the terminal dialog suggests the stable /dev/serial/by-id path (Debian chromium)', function () {
@@ -31,7 +30,7 @@ describe('the terminal dialog suggests the stable /dev/serial/by-id path (Debian
       { id: 'sale', type: 'wonder-sale', z: 'tab', name: 'sale', terminal: 'tty', x: 200, y: 100, wires: [[]] },
     ];
     red = await startNodeRed({ flows, env: { WONDER_SERIAL_BY_ID_DIR: byIdDir } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -3,11 +3,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 
 const root = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const NS = 'node-red-contrib-wonder-ecr/wonder-terminal:';
 
 type Catalog = Record<string, any>;
@@ -50,10 +50,7 @@ describe('Pair in the terminal dialog: permission and translated errors (Debian 
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-editor-pair-'));
     const flows = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'http-checkout.json'), 'utf8')) as unknown[];
     red = await startNodeRed({ flows, settings: authSettings(dir, password) });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -3,14 +3,14 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { SIMULATOR_AMOUNTS } from '../lib/simulator';
 import { nodeRedVersion } from './helpers/node-red-install';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { adminAuthSettings } from './helpers/admin-auth';
 
 const root = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TERMINAL = 'wonder_example_terminal';
 /** The sidebar's refresh interval in these tests (settings.js wonderEcr.sidebarRefreshSeconds; 5 s by default). */
 const REFRESH_SECONDS = 1;
@@ -34,10 +34,7 @@ describe(`the Wonder sidebar in Debian chromium (Node-RED ${nodeRedVersion()}, a
       n.id === TERMINAL ? { ...n, name: NAME, resolveTimeout: 1, pollInterval: 0.2 } : n,
     );
     red = await startNodeRed({ flows, settings: adminAuthSettings(dir, password, { wonderEcr: { sidebarRefreshSeconds: REFRESH_SECONDS } }) });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

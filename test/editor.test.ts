@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { nodeRedVersion } from './helpers/node-red-install';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 
 const root = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('editor in a real browser (Debian chromium)', function () {
   this.timeout(90_000);
@@ -18,10 +18,7 @@ describe('editor in a real browser (Debian chromium)', function () {
   before(async () => {
     const flows = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'http-checkout.json'), 'utf8')) as unknown[];
     red = await startNodeRed({ flows });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
     await page.goto(red.url, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.red-ui-palette-node', { timeout: 45_000 });

@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { serveLan, SimulatedTerminal, type LanServer } from '../lib/simulator';
 
 const root = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const example = path.join(root, 'examples', 'kiosk-dashboard.json');
 
 /**
@@ -52,10 +52,7 @@ describe('kiosk example on FlowFuse Dashboard 2.0 in a real browser (Debian chro
   before(async () => {
     const flows = JSON.parse(fs.readFileSync(example, 'utf8')) as unknown[];
     red = await startNodeRed({ flows, userDir: userDirWithDashboard() });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
   });
 
