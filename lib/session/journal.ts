@@ -6,14 +6,22 @@ import { ensurePrivateDirectory, openPrivateAppend } from './private-files';
 import { JournalLock } from './journal-lock';
 import { JournalFeed } from './journal-feed';
 
-/** Appends `text` and waits for fdatasync: one promise for both thread-pool calls. */
+/**
+ * Appends `text` and waits for fdatasync. The append itself is a copy into
+ * the page cache (microseconds for a few lines), made here on the calling
+ * thread: only the fdatasync, which waits for the disk, goes to the thread
+ * pool. One hand-over per flush instead of two (each costs a thread-pool
+ * wake-up and a turn of the event loop: measured 0.1 ms of a sale's latency).
+ */
 function appendDurably(fd: number, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fs.write(fd, text, null, 'utf8', (err) => {
-      if (err) reject(err);
-      else fs.fdatasync(fd, (synced) => (synced ? reject(synced) : resolve()));
-    });
-  });
+  try {
+    const bytes = Buffer.from(text, 'utf8');
+    // A regular file takes the whole append at once; a short write (disk full mid-way) goes on where it stopped, or throws.
+    for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (synced) => (synced ? reject(synced) : resolve())));
 }
 
 /** Actions the journal keeps: the ones that move money (PaymentAction, under the journal's name). */

@@ -142,7 +142,16 @@ export class SerialTransport extends EventEmitter implements Transport {
 
   /**
    * Writes bytes as they are (a frame, or deliberate noise): the simulator
-   * uses it to play a faulty line. Resolves once written and drained.
+   * uses it to play a faulty line. Resolves once the port has taken every
+   * byte (in the kernel's output buffer, on its way down the line).
+   *
+   * It does not wait for the line to drain (tcdrain): that holds one of
+   * libuv's four thread-pool threads for the frame's whole wire time (38 ms
+   * for a 441-byte Sale at 115,200 baud, 460 ms at 9,600), and the journal's
+   * fdatasyncs wait behind it. Nothing here needs it: the answer's timer runs
+   * from the moment the request is handed over, and bytes the port has taken
+   * may reach the terminal whatever happens next, so an error from here on is
+   * never `notSent`.
    */
   async writeRaw(bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw signal.reason;
@@ -165,10 +174,7 @@ export class SerialTransport extends EventEmitter implements Transport {
         finish(new TransportError(`write to serial port ${this.path} failed: ${err.message}`, { cause: err }));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.inFlight.add(finish);
-      port.write(bytes, (err) => {
-        if (err) return failed(err);
-        port.drain((drainErr) => (drainErr ? failed(drainErr) : finish()));
-      });
+      port.write(bytes, (err) => (err ? failed(err) : finish()));
     });
   }
 

@@ -32,7 +32,7 @@ export interface SendOptions {
  * `send` rejects with TransportError (E_TRANSPORT / E_CLOSED) or, when the
  * signal fires, with the signal's reason. HTTP transports resolve only after
  * their response has been emitted as `message`; stream transports resolve once
- * the bytes are written (drained).
+ * the port has taken the bytes (not once the line has drained them).
  */
 export interface Transport extends EventEmitter {
   readonly kind: TransportKind;
