@@ -256,6 +256,39 @@ describe('transaction journal', () => {
     await reread.close();
   });
 
+  it('writes its lines through a descriptor opened O_DSYNC (a line is on disk when its write returns), also after compaction', async () => {
+    // Linux shows a descriptor's open flags in /proc; the CI and the kiosks this is for run Linux.
+    assert.equal(process.platform, 'linux', 'this check reads /proc/self/fdinfo');
+    const dsync = fs.constants.O_DSYNC;
+    const flagsOf = (file: string): number[] =>
+      fs
+        .readdirSync('/proc/self/fd')
+        .filter((fd) => {
+          try {
+            return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+          } catch {
+            return false; // the descriptor readdir itself used, closed by now
+          }
+        })
+        .map((fd) => parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8));
+    const file = tempFile();
+    const journal = new Journal(file, { maxSettled: 4 });
+    const before = flagsOf(file);
+    assert.equal(before.length, 1, 'one descriptor on the journal');
+    assert.equal(before[0]! & dsync, dsync, 'O_DSYNC on the journal');
+    for (let i = 0; i < 20; i++) {
+      await journal.begin({ referenceID: `D${i}`, action: 'Sale', terminal: 'T', requestID: `r${i}` });
+      await journal.recordOutcome('Sale', `D${i}`, 'Success');
+    }
+    // Compaction ran (20 settled against a bound of 4): the file was replaced and reopened.
+    assert.ok(fs.readFileSync(file, 'utf8').trim().split('\n').length < 20);
+    const after = flagsOf(file);
+    assert.equal(after.length, 1, 'one descriptor on the rewritten journal');
+    assert.equal(after[0]! & dsync, dsync, 'O_DSYNC on the rewritten journal');
+    await journal.close();
+    assert.deepEqual(flagsOf(file), [], 'closed');
+  });
+
   it('is bounded: old settled entries rotate out, open ones stay', async () => {
     const file = tempFile();
     const journal = new Journal(file, { maxSettled: 50 });

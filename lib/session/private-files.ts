@@ -53,10 +53,21 @@ export function readPrivateFile(file: string, maxBytes: number): Buffer | undefi
   }
 }
 
-/** Opens (creating, mode 0600) a file for appending, without following a symbolic link. */
-export function openPrivateAppend(file: string): number {
+/**
+ * O_DSYNC where the platform has it (Linux, macOS; not Windows): every write
+ * returns once its bytes, and what is needed to read them back (the file's
+ * size), are on stable storage, as write + fdatasync would give.
+ */
+export const O_DSYNC_IF_ANY: number | undefined = fs.constants.O_DSYNC;
+
+/**
+ * Opens (creating, mode 0600) a file for appending, without following a
+ * symbolic link; `dsync`: with O_DSYNC where the platform has it.
+ */
+export function openPrivateAppend(file: string, options: { dsync?: boolean } = {}): number {
   try {
-    const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
+    const dsync = options.dsync === true && O_DSYNC_IF_ANY !== undefined ? O_DSYNC_IF_ANY : 0;
+    const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | dsync, 0o600);
     const st = fs.fstatSync(fd);
     if (!st.isFile()) {
       fs.closeSync(fd);
