@@ -51,6 +51,15 @@ function keeper(q: JournalQuery): ((e: JournalEntry) => boolean) | undefined {
   return (e) => stateMatches(e, q) && inPeriod(e.openedAt);
 }
 
+/** A journal's entries that match `q` (no `limit`), newest first: the first `limit`, and how many match. */
+async function matching(reader: JournalReader, q: JournalQuery, keep: ((e: JournalEntry) => boolean) | undefined, limit: number): Promise<{ count: number; entries: JournalEntry[] }> {
+  // A journal's period is kept up to date (see JournalSource); a live journal's open payments are read from memory.
+  const view = reader.view === undefined ? undefined : await reader.view();
+  if (view !== undefined) return view.list(limit, keep);
+  const found = queryJournal(await reader.read(), q);
+  return { count: found.length, entries: found };
+}
+
 /**
  * The entries of the readers' journals that match `q` (its `limit` aside),
  * newest first: how many, and the first `limit` (Infinity: every one), each
@@ -64,15 +73,12 @@ export async function newestEntries(readers: JournalReader[], q: JournalQuery, l
   let top: FoundEntry[] = [];
   await eachJournal(readers, async (reader) => {
     const terminal = reader.terminal;
-    // A journal's period is kept up to date (see JournalSource); a live journal's open payments are read from memory.
-    const view = reader.view === undefined ? undefined : await reader.view();
-    const matched = view !== undefined ? view.list(limit, keep) : undefined;
-    const found = matched?.entries ?? queryJournal(await reader.read(), query);
-    count += matched?.count ?? found.length;
+    const found = await matching(reader, query, keep, limit);
+    count += found.count;
     // With the list full, only what is newer than its last can enter it (a tie keeps what is there, as the sort would).
     const cut = top.length >= limit ? top[top.length - 1]!.e.openedAt : undefined;
     const rows: FoundEntry[] = [];
-    for (const e of found) {
+    for (const e of found.entries) {
       // (Newest first: the rest are older still.)
       if (rows.length >= limit || (cut !== undefined && !(e.openedAt > cut))) break;
       rows.push({ e, t: terminal ?? names.get(e.terminal) });
@@ -122,12 +128,19 @@ const CSV_SLICE = 2_000;
 
 /** The CSV of the matching entries of the readers' journals (every one, oldest first: a spreadsheet's order), made in slices. */
 export async function csvOf(readers: JournalReader[], q: JournalQuery): Promise<string> {
-  const all = (await newestEntries(readers, q, Infinity)).entries;
+  const { limit: _limit, ...query } = q;
+  const keep = keeper(query);
+  // Newest first, each journal's list merged in (a turn between journals).
+  let all: JournalEntry[] = [];
+  await eachJournal(readers, async (reader) => {
+    const found = (await matching(reader, query, keep, Infinity)).entries;
+    all = all.length === 0 ? found : all.concat(found).sort(newestFirst);
+  });
   const parts: string[] = [];
   for (let end = all.length; end > 0 || parts.length === 0; end -= CSV_SLICE) {
     if (parts.length > 0) await turn();
     const slice: JournalEntry[] = [];
-    for (let i = end - 1; i >= Math.max(0, end - CSV_SLICE); i--) slice.push(all[i]!.e);
+    for (let i = end - 1; i >= Math.max(0, end - CSV_SLICE); i--) slice.push(all[i]!);
     const csv = journalCsv(slice);
     // The header row once.
     parts.push(parts.length === 0 ? csv : csv.slice(csv.indexOf('\r\n') + 2));
