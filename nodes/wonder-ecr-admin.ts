@@ -9,8 +9,6 @@
  *   POST /wonder-ecr/terminals/:id/check       TransactionStatus now (JSON body {referenceID?})
  *   GET  /wonder-ecr/terminals/:id/trace       the redacted trace (?bundle=1: the support bundle)
  */
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { jsonOnly } from './common/pair-guard';
@@ -18,7 +16,7 @@ import { registeredTerminal, registeredTerminals } from './common/terminal-regis
 import { terminalView } from './common/admin-terminals';
 import { AdminParamError, flagParam, journalParams } from './common/admin-params';
 import { CheckGuard, CheckRefused, checkAll, checkOne } from './common/admin-check';
-import { JournalSource } from './common/admin-journal';
+import { runtimeJournalSource } from './common/runtime-journal-source';
 import { csvFileName, journalCsvFor, journalRows, journalTotalsFor } from './common/admin-queries';
 import { supportBundle } from './common/support-bundle';
 import { forbiddenWithout } from './common/admin-permission';
@@ -61,8 +59,8 @@ function sidebarRefreshSeconds(RED: NodeAPI): number {
 }
 
 export = function register(RED: NodeAPI): void {
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
-  const source = new JournalSource(path.join(userDir, 'wonder-ecr'));
+  // The runtime's one journal reader, shared with the wonder-journal nodes.
+  const source = runtimeJournalSource(RED);
   const checks = new CheckGuard();
   const refreshSeconds = sidebarRefreshSeconds(RED);
   const read = RED.auth.needsPermission('wonder-ecr.read');

@@ -1,9 +1,9 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { ValidationError } from '../lib/protocol';
-import { journalTotals, queryJournal, type JournalEntry } from '../lib/session';
 import { translatedError } from './common/i18n';
-import { findTerminal, terminalJournalEntries } from './common/journal-sources';
-import { DEFAULT_LIST_LIMIT, parseJournalRequest } from './common/journal-request';
+import { newestEntries, terminalLabel, totalsOf } from './common/journal-answers';
+import { DEFAULT_LIST_LIMIT, findTerminal, parseJournalRequest } from './common/journal-request';
+import { runtimeJournalSource } from './common/runtime-journal-source';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './common/terminal-registry';
 
 interface JournalDef extends NodeDef {
@@ -44,25 +44,28 @@ export = function register(RED: NodeAPI): void {
       return registeredTerminals();
     };
 
-    node.on('input', (msg: Msg, send, done) => {
+    node.on('input', async (msg: Msg, send, done) => {
       try {
         const req = parseJournalRequest(msg.payload, config.operation);
         const terminals = terminalsFor(req.terminal);
         const period = { ...(req.from === undefined ? {} : { from: req.from }), ...(req.to === undefined ? {} : { to: req.to }) };
-        const entries: JournalEntry[] = [];
-        for (const t of terminals) for (const e of terminalJournalEntries(t, period)) entries.push(e);
+        // The admin API's reader (one per runtime): files read asynchronously in slices, periods kept up to date.
+        const source = runtimeJournalSource(RED);
         let answer: unknown[];
         let truncated = false;
         if (req.operation === 'totals') {
-          answer = journalTotals(entries, period);
+          const byId = new Map(terminals.map((t) => [t.id, t]));
+          // A terminal's rows are its config node's, whatever name its older entries carry.
+          answer = await totalsOf(source.readersOf(terminals, period), period, (reader) => reader.terminal!.id, (id) => byId.get(id));
           node.status({ fill: 'green', shape: 'dot', text: status('totals') });
         } else {
-          const { operation: _op, terminal: _t, ...q } = req;
+          const { operation: _op, terminal: _t, limit: asked, ...q } = req;
           if (req.operation === 'open') q.state = 'open';
-          const limit = q.limit ?? (req.operation === 'list' ? DEFAULT_LIST_LIMIT : undefined);
-          const found = queryJournal(entries, { ...q, ...(limit === undefined ? {} : { limit: limit + 1 }) });
-          truncated = limit !== undefined && found.length > limit;
-          answer = truncated ? found.slice(0, limit) : found;
+          const limit = asked ?? (req.operation === 'list' ? DEFAULT_LIST_LIMIT : undefined);
+          const found = await newestEntries(source.readersOf(terminals, q), q, limit ?? Infinity);
+          truncated = limit !== undefined && found.count > limit;
+          // Labelled as the admin API labels its rows, `terminal` the config node's id (the journal is the terminal's, whatever name an entry carries).
+          answer = found.entries.map(({ e, t }) => ({ ...e, terminal: t!.id, ...terminalLabel(t) }));
           const open = req.operation === 'open' && answer.length > 0;
           node.status(open ? { fill: 'yellow', shape: 'ring', text: status('open') } : { fill: 'green', shape: 'dot', text: status(req.operation === 'open' ? 'noneOpen' : 'list') });
         }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Journal, journalTotals, queryJournal, readEntriesInSlices, readJournalFile, type JournalEntry } from '../lib/session';
 import { JournalSource } from '../nodes/common/admin-journal';
 import { AdminParamError, journalParams } from '../nodes/common/admin-params';
+import { journalCsvFor, journalRows } from '../nodes/common/admin-queries';
 import { deregisterTerminal, registerTerminal } from '../nodes/common/terminal-registry';
 import type { TerminalHandle } from '../nodes/common/terminal-handle';
 import { journalLines } from '../bench/sidebar-journals';
@@ -139,6 +140,27 @@ describe('admin API data: what the sidebar reads of the journals', () => {
     assert.deepEqual([...read!.values()], readJournalFile(file));
     assert.equal(read!.size, 20_000);
     assert.ok(turns > 2, `the event loop turned ${turns} times while 20,000 lines were parsed`);
+  });
+
+  it('open payments asked with a period: the same answer from a journal no node has open as from a live one', async () => {
+    const now = Date.now();
+    // Open payments three days old, in a live journal and in one no node has open.
+    liveJournal('k3', 100, now);
+    fs.writeFileSync(path.join(dir, 'journal-serial-_dev_old.jsonl'), journalLines('serial-/dev/old', 100, now, 2));
+    const source = new JournalSource(dir);
+    const open = (from?: string) => journalRows(source, { state: 'open', limit: 500, format: 'json', ...(from !== undefined ? { from } : {}) });
+    const all = await open();
+    assert.deepEqual(all.entries.map((r) => r.referenceID).sort(), ['serial-/dev/old-OPEN0', 'serial-/dev/old-OPEN1', 'simulator-k3-OPEN0', 'simulator-k3-OPEN1']);
+    assert.deepEqual(all.entries.map((r) => r.terminalId).sort(), ['k3', 'k3', null, null]);
+    assert.equal(all.count, 4);
+    // Opened before the period: in neither answer.
+    const today = await open(new Date(now - DAY).toISOString());
+    assert.deepEqual(today, { count: 0, truncated: false, entries: [] });
+    const week = await open(new Date(now - 7 * DAY).toISOString());
+    assert.equal(week.count, 4);
+    // The CSV of a period reads the same.
+    const csv = await journalCsvFor(source, { from: new Date(now - DAY).toISOString(), state: 'open', limit: 500, format: 'csv' });
+    assert.equal(csv.split('\r\n').length, 2, csv);
   });
 
   it('query parameters: each bad one named, good ones normalised', () => {

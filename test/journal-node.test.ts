@@ -73,6 +73,7 @@ describe('wonder-journal node (real runtime, simulated terminals)', function () 
       terminal: 'tA', currency: 'TWD',
       sales: { count: 2, amount: '0.30' }, refunds: { count: 1, amount: '0.05' }, voids: { count: 1, amount: '0.20' },
       declined: { count: 1 }, unknown: { count: 1 }, unpriced: { count: 0 }, net: '0.05',
+      terminalId: 'tA', terminalName: 'counter',
     }]);
     assert.equal(totals.journal.operation, 'totals');
     assert.deepEqual(totals.journal.terminals, [{ id: 'tA', name: 'counter' }]);

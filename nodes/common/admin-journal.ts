@@ -194,6 +194,40 @@ export class JournalSource {
     }
   }
 
+  /** What sources() and readersOf() share for one query: its period, and the journals with archives. */
+  private context(params: Pick<JournalParams, 'from' | 'to' | 'state'>, names: string[]): { openOnly: boolean; period: Period; archived: (file: string) => boolean } {
+    const period: Period = { ...(params.from !== undefined ? { from: params.from } : {}), ...(params.to !== undefined ? { to: params.to } : {}) };
+    const archived = (file: string) => {
+      const prefix = `${path.basename(file).replace(/\.jsonl$/, '')}.archive-`;
+      return names.some((n) => n.startsWith(prefix) && isJournalArchive(n));
+    };
+    return { openOnly: params.state === 'open', period, archived };
+  }
+
+  /** A journal no node has open (or a deployed terminal's not open): read from its files. */
+  private ofFile(file: string, period: Period, filter: string | undefined, openOnly: boolean): JournalReader {
+    return {
+      read: async () => [...(await this.files.history(file)).entries.values()],
+      view: () => this.fileView(file, openOnly ? {} : period, filter, openOnly),
+    };
+  }
+
+  /** A deployed terminal's journal: from memory where it is open (the file a writer appends to is not read again), else from its files. */
+  private reader(t: RegisteredTerminal, ctx: ReturnType<JournalSource['context']>, filter: string | undefined): JournalReader {
+    const { openOnly, period, archived } = ctx;
+    const journal = t.handle.journal;
+    if (journal === undefined) return { terminal: t, ...this.ofFile(path.resolve(t.journalFile), period, filter, openOnly) };
+    // Memory holds every open entry.
+    if (openOnly) return { terminal: t, read: () => Promise.resolve(journal.openEntries()) };
+    return { terminal: t, read: () => this.liveEntries(journal, period, archived(journal.file)), view: () => this.liveView(journal, period, filter, archived(journal.file)) };
+  }
+
+  /** The journals of these deployed terminals, one reader each (the wonder-journal node asks about deployed terminals only). */
+  readersOf(terminals: RegisteredTerminal[], params: Pick<JournalParams, 'from' | 'to' | 'state'>): JournalReader[] {
+    const ctx = this.context(params, this.names());
+    return terminals.map((t) => this.reader(t, ctx, undefined));
+  }
+
   /**
    * The journals a query covers, one reader each (a refresh reads them one
    * at a time, letting payments in flight go on between): `terminal` a
@@ -202,33 +236,18 @@ export class JournalSource {
    * by queryJournal.
    */
   sources(params: Pick<JournalParams, 'terminal' | 'from' | 'to' | 'state'>): JournalReader[] {
-    const openOnly = params.state === 'open';
-    const period: Period = { ...(params.from !== undefined ? { from: params.from } : {}), ...(params.to !== undefined ? { to: params.to } : {}) };
     const names = this.names();
-    const archived = (file: string) => {
-      const prefix = `${path.basename(file).replace(/\.jsonl$/, '')}.archive-`;
-      return names.some((n) => n.startsWith(prefix) && isJournalArchive(n));
-    };
+    const ctx = this.context(params, names);
+    const { openOnly, period } = ctx;
     const deployed = params.terminal === undefined ? undefined : registeredTerminal(params.terminal);
     // A terminal named that is not deployed: matched against the entries' own terminal name.
     const filter = deployed === undefined ? params.terminal : undefined;
-    const ofFile = (file: string): JournalReader => ({
-      read: async () => [...(await this.files.history(file)).entries.values()],
-      view: () => this.fileView(file, openOnly ? {} : period, filter, openOnly),
-    });
-    const reader = (t: RegisteredTerminal): JournalReader => {
-      const journal = t.handle.journal;
-      if (journal === undefined) return { terminal: t, ...ofFile(path.resolve(t.journalFile)) };
-      // Memory holds every open entry.
-      if (openOnly) return { terminal: t, read: () => Promise.resolve(journal.openEntries()) };
-      return { terminal: t, read: () => this.liveEntries(journal, period, archived(journal.file)), view: () => this.liveView(journal, period, filter, archived(journal.file)) };
-    };
-    if (deployed !== undefined) return [reader(deployed)];
+    if (deployed !== undefined) return [this.reader(deployed, ctx, filter)];
     const out: JournalReader[] = [];
     const seen = new Set<string>();
     for (const [file, t] of JournalSource.byFile()) {
       seen.add(file);
-      out.push(reader(t));
+      out.push(this.reader(t, ctx, filter));
     }
     const from = period.from === undefined ? undefined : Date.parse(period.from);
     for (const name of names) {
@@ -236,7 +255,7 @@ export class JournalSource {
       if (!/^journal-.*\.jsonl$/.test(name) || isJournalArchive(name) || seen.has(file)) continue;
       // Not written since the period began (its archives were written before it): nothing in it opened in the period.
       if (from !== undefined && !openOnly && modifiedBefore(file, from)) continue;
-      out.push(ofFile(file));
+      out.push(this.ofFile(file, period, filter, openOnly));
     }
     this.files.retain((file) => seen.has(file) || names.includes(path.basename(file)));
     return out;

@@ -1,5 +1,6 @@
 import { describeValue, ValidationError } from '../../lib/protocol';
 import { periodBounds, validateJournalQuery, type JournalQuery } from '../../lib/session';
+import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';
 
 /** What a wonder-journal node is asked: `msg.payload`, checked field by field. */
 export interface JournalRequest extends JournalQuery {
@@ -60,4 +61,12 @@ export function parseJournalRequest(payload: unknown, fallbackOperation: string 
   validateJournalQuery(rest);
   periodBounds(req);
   return req;
+}
+
+/** A deployed terminal by its config node id, else by its name (undefined when none or several have it). */
+export function findTerminal(idOrName: string): RegisteredTerminal | undefined {
+  const byId = registeredTerminal(idOrName);
+  if (byId !== undefined) return byId;
+  const named = registeredTerminals().filter((t) => t.name === idOrName);
+  return named.length === 1 ? named[0] : undefined;
 }
