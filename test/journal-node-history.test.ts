@@ -14,8 +14,14 @@ const journalNode = require('../nodes/wonder-journal.js');
 
 const LIVE = 10_000;
 const ARCHIVED = 90_000;
-/** The longest the event loop may be held while a 100,000-entry history is answered (a cold read of it on the loop takes 0.3 s and more). */
-const MAX_HOLD_MS = 100;
+/**
+ * The longest the event loop may be held while a 100,000-entry history is
+ * answered: a cold read of it on the loop takes 0.3 s and more (the node
+ * before the shared reader held it ~400 ms here, the CSV export ~250 ms); the
+ * sliced reader held it at most 75 ms under a full suite, so 2× that margin
+ * for a loaded CI machine.
+ */
+const MAX_HOLD_MS = 150;
 
 /**
  * Runs `work` and measures the longest the event loop was held meanwhile
