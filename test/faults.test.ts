@@ -223,7 +223,7 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     let slowest = 0;
     for (let i = 0; i < 50; i++) {
       await load();
-      // The terminal approves and its answer never comes: the sale stays in flight (the command time-out is 5 s)
+      // The terminal approves and its answer never comes: the sale stays in flight (its time-out is 5 s)
       // until the redeploy closes it, however slow the machine, and the next deploy settles it at its first
       // TransactionStatus instead of waiting out a slow cardholder.
       sale({ amount: SIMULATOR_AMOUNTS.noAnswer, referenceID: `redeploy-${i}` });
