@@ -137,6 +137,21 @@ describe('the action nodes\' generated editor definitions and help in a real bro
     return page;
   }
 
+  /**
+   * One editor page per language, shared by this file's tests (loading the editor is most of a test's time):
+   * they only read the editor and cancel every dialog they open. A page left with a dialog open (a test that
+   * failed midway) is not reused: the next test gets a fresh one.
+   */
+  const pages = new Map<Lang, Page>();
+  async function editor(locale: Lang): Promise<Page> {
+    const open = pages.get(locale);
+    if (open !== undefined && (await open.evaluate(() => document.querySelector('.red-ui-tray') === null))) return open;
+    await open?.context().close();
+    const page = await openEditor(locale);
+    pages.set(locale, page);
+    return page;
+  }
+
   before(async () => {
     red = await startNodeRed({ flows });
     browser = await launchChromium();
@@ -149,7 +164,7 @@ describe('the action nodes\' generated editor definitions and help in a real bro
   });
 
   it('every action node registers the same definition: category, colour, ports, icon, defaults with their validators, palette label and label', async () => {
-    const page = await openEditor('en-US');
+    const page = await editor('en-US');
     for (const type of TYPES) {
       const def = await page.evaluate((t) => {
         const d = (globalThis as unknown as InPage).RED.nodes.getType(t);
@@ -172,12 +187,11 @@ describe('the action nodes\' generated editor definitions and help in a real bro
         paletteLabel, label: paletteLabel, named: 'till 1', style: 'node_label_italic', valid: true,
       }, type);
     }
-    await page.context().close();
   });
 
   for (const lang of ['en-US', 'zh-TW'] as const) {
     it(`in ${lang} each action node's dialog shows its fields with their labels, and the saved values`, async () => {
-      const page = await openEditor(lang);
+      const page = await editor(lang);
       for (const type of TYPES) {
         await openDialog(page, type);
         const dialog = await page.evaluate(() => {
@@ -206,11 +220,10 @@ describe('the action nodes\' generated editor definitions and help in a real bro
         }
         await closeDialog(page);
       }
-      await page.context().close();
     });
 
     it(`in ${lang} each action node's help has its summary, inputs, the shared outputs and the error paragraph, and shows in the help sidebar`, async () => {
-      const page = await openEditor(lang);
+      const page = await editor(lang);
       for (const type of TYPES) {
         const help = await page.evaluate((t) => {
           const doc = new DOMParser().parseFromString((globalThis as unknown as InPage).RED.nodes.getNodeHelp(t), 'text/html');
@@ -230,7 +243,6 @@ describe('the action nodes\' generated editor definitions and help in a real bro
       // The help sidebar renders it for a person.
       await page.evaluate(() => (globalThis as unknown as InPage).RED.sidebar.help.show('wonder-sale'));
       await page.waitForFunction((text) => Array.from(document.querySelectorAll('.red-ui-help')).some((h) => h.textContent!.includes(text)), EXPECTED['wonder-sale']!.summary[lang], { timeout: 20_000 });
-      await page.context().close();
     });
   }
 

@@ -61,7 +61,7 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
 
   async function until(test: () => boolean, what: string, ms = 8_000) {
     const deadline = Date.now() + ms;
-    while (!test() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!test() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     assert.ok(test(), `timed out waiting for ${what}`);
   }
 
@@ -223,7 +223,10 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     let slowest = 0;
     for (let i = 0; i < 50; i++) {
       await load();
-      sale({ amount: SIMULATOR_AMOUNTS.slowCardholder, referenceID: `redeploy-${i}` });
+      // The terminal approves and its answer never comes: the sale stays in flight (its time-out is 5 s)
+      // until the redeploy closes it, however slow the machine, and the next deploy settles it at its first
+      // TransactionStatus instead of waiting out a slow cardholder.
+      sale({ amount: SIMULATOR_AMOUNTS.noAnswer, referenceID: `redeploy-${i}` });
       await until(() => terminal.count('Sale', `redeploy-${i}`) === 1, `sale ${i} on the wire`);
       const started = Date.now();
       await helper.unload();

@@ -15,6 +15,11 @@ import { selfSignedCertificate } from './helpers/tls';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
 const WRONG = 'AA:'.repeat(31) + 'AA';
+/**
+ * The CLI's journals (its default is under ~/.local/state, named by host and port): a run of this
+ * file's own, else a port reused from an earlier run finds its sale already done and sends nothing.
+ */
+const STATE = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-tls-cli-state-'));
 
 /** A raw TLS server that records every application byte a client sends on it. */
 async function recordingTlsServer(cert: { key: string; cert: string }) {
@@ -38,7 +43,7 @@ async function recordingTlsServer(cert: { key: string; cert: string }) {
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '260880' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '260880', XDG_STATE_HOME: STATE }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -61,6 +66,7 @@ describe('LAN over TLS: CA file or pinned certificate fingerprint (issue 13)', f
   after(async () => {
     terminal.stop();
     await server.close();
+    fs.rmSync(STATE, { recursive: true, force: true });
   });
   afterEach(async () => {
     for (const s of sessions.splice(0)) await s.close();

@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { cipher, encryptText, everyOneByteChange, isSecurityError, requests, UUID_A } from './helpers/seed-cipher';
+import { cipher, encryptText, everyOneByteChange, isSecurityError, requests, UUID_A, noStackTracesInThisSuite } from './helpers/seed-cipher';
 
 // Split from strict-decoding.test.ts: CPU-bound for tens of seconds, so it runs
 // in the full suite (beside the other files, in parallel), not in test:unit.
 describe('strict decoding: every one-byte change of every seed request (exhaustive: full tier)', function () {
   this.timeout(180_000);
+  noStackTracesInThisSuite();
 
   it('rejects every one-byte change of every seed request ciphertext (the simulator reads requests the same way)', () => {
     let variants = 0;

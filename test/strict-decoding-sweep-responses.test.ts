@@ -1,11 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { responseHeaderOf } from '../lib';
-import { cipher, everyOneByteChange, isSecurityError, laxRead, responses } from './helpers/seed-cipher';
+import { cipher, everyOneByteChange, isSecurityError, laxRead, responses, noStackTracesInThisSuite } from './helpers/seed-cipher';
 
 // Split from strict-decoding.test.ts: CPU-bound for tens of seconds, so it runs
 // in the full suite (beside the other files, in parallel), not in test:unit.
 describe('strict decoding: every one-byte change of every seed response (exhaustive: full tier)', function () {
   this.timeout(180_000);
+  noStackTracesInThisSuite();
 
   it('rejects every one-byte change (every bit flip included) of every seed response ciphertext as a security error', () => {
     let variants = 0;

@@ -7,14 +7,16 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { LINES_ENV, collect } = require('./durations');
 const { which } = require('./system-packages');
 
 const root = path.resolve(__dirname, '..', '..');
 
-/** .mocharc.js (read after the build: it lists dist/test) with `spec` replaced by the files asked for (when any). */
+/** .mocharc.js (read after the build: it lists dist/test) with `spec` replaced by the files asked for (when any), timing each file. */
 function configFor(specFiles) {
   const config = { ...require(path.join(root, '.mocharc.js')) };
   if (specFiles.length > 0) config.spec = specFiles;
+  config.require = [...(config.require ?? []), path.join(__dirname, 'durations-hook.js')];
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-mocha-')), 'mocharc.json');
   fs.writeFileSync(file, JSON.stringify(config));
   return file;
@@ -35,6 +37,8 @@ function runMocha(leg, specFiles) {
     WONDER_NODE_RED_DIR: leg.nodeRedDir,
     // The editor test's browser: the chromium the set-up found on PATH.
     CHROMIUM_PATH: process.env.CHROMIUM_PATH || which('chromium') || '/usr/bin/chromium',
+    // Each file's time (durations-hook.js), kept for the next run's order.
+    [LINES_ENV]: path.join(path.dirname(config), 'durations.txt'),
   };
   const started = process.hrtime.bigint();
   return new Promise((resolve) => {
@@ -48,6 +52,7 @@ function runMocha(leg, specFiles) {
     const finish = (status) => {
       if (done) return;
       done = true;
+      collect(env[LINES_ENV]);
       fs.rmSync(path.dirname(config), { recursive: true, force: true });
       resolve({
         status,

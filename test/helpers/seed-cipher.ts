@@ -31,6 +31,22 @@ export function isSecurityError(err: unknown): boolean {
   return true;
 }
 
+/**
+ * For the exhaustive sweeps: each of their hundreds of thousands of rejections throws, and capturing the
+ * errors' stacks was half their time. No stacks while the suite runs (an assertion that fails still names
+ * the variant in its message); the limit is put back after it (mocha's workers run other files next).
+ */
+export function noStackTracesInThisSuite(): void {
+  let saved = Error.stackTraceLimit;
+  before(() => {
+    saved = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+  });
+  after(() => {
+    Error.stackTraceLimit = saved;
+  });
+}
+
 /** Every ciphertext with one byte changed to each of the 255 other values (all single-bit flips among them). */
 export function* everyOneByteChange(data: string): Generator<{ index: number; delta: number; data: string }> {
   const raw = Buffer.from(data, 'base64');
