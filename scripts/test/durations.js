@@ -1,6 +1,6 @@
 'use strict';
 // The suite's order: longest file first, so that none starts late and holds a
-// leg up at its end (mocha runs two files at a time, .mocharc.js).
+// leg up at its end (mocha runs three files at a time, .mocharc.js).
 //
 // Each leg the runner (mocha-leg.js) measures every file's time
 // (durations-hook.js) and keeps it in test-results/durations.json; the next
