@@ -25,6 +25,8 @@ function appendDurably(fd: number, text: string, dsync: boolean): Promise<void> 
     const from = (offset: number): void => {
       fs.write(fd, bytes, offset, bytes.length - offset, null, (err, written) => {
         if (err) return reject(err);
+        // A file that takes nothing and says no error would loop here for ever.
+        if (written <= 0) return reject(new Error('the journal file took no bytes'));
         if (offset + written < bytes.length) return from(offset + written);
         if (dsync) return resolve();
         fs.fdatasync(fd, (synced) => (synced ? reject(synced) : resolve()));
