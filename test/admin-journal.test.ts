@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Journal, journalTotals, queryJournal, readEntriesInSlices, readJournalFile, type JournalEntry } from '../lib/session';
 import { JournalSource } from '../nodes/common/admin-journal';
 import { AdminParamError, journalParams } from '../nodes/common/admin-params';
-import { journalCsvFor, journalRows } from '../nodes/common/admin-queries';
+import { journalCsvFor, journalRows, journalTotalsFor } from '../nodes/common/admin-queries';
 import { deregisterTerminal, registerTerminal } from '../nodes/common/terminal-registry';
 import type { TerminalHandle } from '../nodes/common/terminal-handle';
 import { journalLines } from '../bench/sidebar-journals';
@@ -62,6 +62,31 @@ describe('admin API data: what the sidebar reads of the journals', () => {
     assert.equal(today.find((r) => r.currency === 'HKD')!.voids.amount, old.amount);
     // Open payments: every one, whenever opened.
     assert.deepEqual((await source.entries({ state: 'open' })).map((e) => e.referenceID).sort(), ['simulator-k1-OPEN0', 'simulator-k1-OPEN1']);
+  });
+
+  it('periods asked once each (a rolling "since 25 days ago", from now) are dropped past a bound on the entries kept, the answers unchanged', async () => {
+    const now = Date.now();
+    const journal = liveJournal('r1', 2_000, now);
+    const file = path.join(dir, 'journal-serial-_dev_retired.jsonl');
+    fs.writeFileSync(file, journalLines('serial-/dev/retired', 2_000, now));
+    const bound = 3_000;
+    const source = new JournalSource(dir, { maxViewEntries: bound });
+    for (let i = 0; i < 30; i++) {
+      // A new period at every ask, each holding most of both journals.
+      const from = new Date(now - 25 * DAY - i * 1_000).toISOString();
+      for (const terminal of ['r1', 'serial-/dev/retired']) {
+        const rows = await journalTotalsFor(source, { terminal, from, limit: 500, format: 'json' });
+        const all = terminal === 'r1' ? journal.all() : readJournalFile(file);
+        const expected = journalTotals(all, { from });
+        assert.deepEqual(
+          rows.map((r) => [r.currency, r.sales, r.refunds, r.net]),
+          expected.map((r) => [r.currency, r.sales, r.refunds, r.net]),
+          `ask ${i} of ${terminal}`,
+        );
+        assert.ok(source.heldEntries <= bound, `ask ${i}: ${source.heldEntries} entries kept (bound ${bound})`);
+      }
+    }
+    assert.ok(source.heldEntries > 0, 'the newest period is still kept');
   });
 
   it('a journal no node has open is read from its file once, and again when it changes', async () => {

@@ -256,21 +256,24 @@ describe('transaction journal', () => {
     await reread.close();
   });
 
-  it('writes its lines through a descriptor opened O_DSYNC (a line is on disk when its write returns), also after compaction', async () => {
-    // Linux shows a descriptor's open flags in /proc; the CI and the kiosks this is for run Linux.
+  /** The open flags of this process's descriptors on `file` (Linux: /proc/self/fdinfo). */
+  function flagsOf(file: string): number[] {
+    return fs
+      .readdirSync('/proc/self/fd')
+      .filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false; // the descriptor readdir itself used, closed by now
+        }
+      })
+      .map((fd) => parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8));
+  }
+
+  it('on Linux writes its lines through a descriptor opened O_DSYNC (a line is on disk when its write returns), also after compaction', async () => {
+    // The CI and the kiosks this is for run Linux; /proc shows a descriptor's open flags there.
     assert.equal(process.platform, 'linux', 'this check reads /proc/self/fdinfo');
     const dsync = fs.constants.O_DSYNC;
-    const flagsOf = (file: string): number[] =>
-      fs
-        .readdirSync('/proc/self/fd')
-        .filter((fd) => {
-          try {
-            return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
-          } catch {
-            return false; // the descriptor readdir itself used, closed by now
-          }
-        })
-        .map((fd) => parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8));
     const file = tempFile();
     const journal = new Journal(file, { maxSettled: 4 });
     const before = flagsOf(file);
@@ -287,6 +290,53 @@ describe('transaction journal', () => {
     assert.equal(after[0]! & dsync, dsync, 'O_DSYNC on the rewritten journal');
     await journal.close();
     assert.deepEqual(flagsOf(file), [], 'closed');
+  });
+
+  it('without O_DSYNC (as on macOS and Windows) writes, then fdatasyncs, and every line is there after a restart', async () => {
+    const file = tempFile();
+    const journal = new Journal(file, { maxSettled: 4, dsync: false });
+    assert.equal(flagsOf(file)[0]! & fs.constants.O_DSYNC, 0, 'a plain descriptor');
+    for (let i = 0; i < 12; i++) {
+      await journal.begin({ referenceID: `P${i}`, action: 'Sale', terminal: 'T', requestID: `r${i}` });
+      if (i % 2 === 0) await journal.recordOutcome('Sale', `P${i}`, 'Success');
+    }
+    assert.equal(flagsOf(file)[0]! & fs.constants.O_DSYNC, 0, 'still plain after compaction');
+    await journal.close();
+    const reread = new Journal(file, { maxSettled: 1000 });
+    // The open ones all kept; of the settled ones compaction kept the newest in the journal (the rest went to the archives).
+    for (let i = 1; i < 12; i += 2) assert.equal(reread.get('Sale', `P${i}`)?.state, 'open', `P${i}`);
+    assert.equal(reread.get('Sale', 'P10')?.state, 'Success', 'P10');
+    await reread.close();
+  });
+
+  it('an append that fails part-way (disk full mid-line) does not take the next line with it: that one starts on a fresh line and survives a restart', async () => {
+    const file = tempFile();
+    const journal = new Journal(file);
+    await journal.begin({ referenceID: 'BEFORE', action: 'Sale', terminal: 'T', requestID: 'r0' });
+    // node:fs itself (the journal calls its write): the next write takes 40 bytes, then the disk is full.
+    const nodeFs = require('node:fs') as { write: (...args: unknown[]) => void };
+    const write = nodeFs.write;
+    let failNext = true;
+    nodeFs.write = function (this: unknown, ...args: unknown[]) {
+      const [fd, buffer, offset, length, position, callback] = args as [number, Buffer, number, number, null, (err: Error | null, n: number) => void];
+      if (!failNext || typeof callback !== 'function') return write.apply(this, args);
+      failNext = false;
+      write.call(this, fd, buffer, offset, Math.min(40, length), position, () => callback(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), 0));
+    };
+    try {
+      await assert.rejects(journal.begin({ referenceID: 'TORN', action: 'Sale', terminal: 'T', requestID: 'r1' }), /ENOSPC/);
+    } finally {
+      nodeFs.write = write;
+    }
+    assert.equal(failNext, false, 'the failing write was the journal\'s');
+    // Only its open line (an outcome line would carry the whole entry again): the line that stops it being sent twice.
+    await journal.begin({ referenceID: 'AFTER', action: 'Sale', terminal: 'T', requestID: 'r2' });
+    await journal.close();
+    const reread = new Journal(file);
+    assert.equal(reread.get('Sale', 'BEFORE')?.state, 'open');
+    assert.equal(reread.get('Sale', 'TORN'), undefined, 'the torn line is dropped');
+    assert.equal(reread.get('Sale', 'AFTER')?.state, 'open', 'the line after the torn one is kept');
+    await reread.close();
   });
 
   it('is bounded: old settled entries rotate out, open ones stay', async () => {

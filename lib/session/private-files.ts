@@ -54,11 +54,26 @@ export function readPrivateFile(file: string, maxBytes: number): Buffer | undefi
 }
 
 /**
- * O_DSYNC where the platform has it (Linux, macOS; not Windows): every write
- * returns once its bytes, and what is needed to read them back (the file's
- * size), are on stable storage, as write + fdatasync would give.
+ * O_DSYNC on Linux: every write returns once its bytes, and what is needed to
+ * read them back (the file's size), are on stable storage, as write +
+ * fdatasync would give. Not elsewhere: Windows has no O_DSYNC, and on macOS
+ * libuv's fdatasync is fcntl(F_FULLFSYNC), which also flushes the drive's own
+ * cache, where an O_DSYNC write does not.
  */
-export const O_DSYNC_IF_ANY: number | undefined = fs.constants.O_DSYNC;
+export const O_DSYNC_IF_ANY: number | undefined = process.platform === 'linux' ? fs.constants.O_DSYNC : undefined;
+
+/** fsyncs a directory (a rename in it made durable), off the event loop; a file system that cannot is left as it is. */
+export async function fsyncDirectoryAsync(dir: string): Promise<void> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(dir, O_RDONLY);
+    await handle.sync();
+  } catch {
+    // Some file systems cannot fsync a directory; the rename is still atomic.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
 
 /**
  * Opens (creating, mode 0600) a file for appending, without following a

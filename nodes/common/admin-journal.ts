@@ -17,6 +17,12 @@ export interface JournalReader {
 
 /** Periods kept at most (50 terminals × a few days looked at), the least recently asked dropped first. */
 const MAX_VIEWS = 400;
+/**
+ * Entries kept in all periods together, at most (about 35 MB a 100,000): a
+ * flow that asks for a rolling period ("the last 7 days" from now) makes a new
+ * one at every ask; without this bound they would fill the heap.
+ */
+const MAX_VIEW_ENTRIES = 250_000;
 
 function modifiedBefore(file: string, ms: number): boolean {
   try {
@@ -61,6 +67,8 @@ interface Slot {
   source: Journal | string;
   cursor?: JournalCursor;
   ready: Promise<PeriodView>;
+  /** Entries its view holds, once built. */
+  size?: number;
 }
 
 /** Builds a view from `entries`, the ones it wants folded in a few hundred at a time, a turn of the event loop between slices. */
@@ -92,8 +100,21 @@ async function seedView(options: TotalsOptions, lookup: JournalLookup, sources: 
 export class JournalSource {
   private readonly files = new JournalFileCache();
   private readonly views = new Map<string, Slot>();
+  private readonly maxViewEntries: number;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    options: { maxViewEntries?: number } = {},
+  ) {
+    this.maxViewEntries = options.maxViewEntries ?? MAX_VIEW_ENTRIES;
+  }
+
+  /** Entries held in the periods kept (built ones). */
+  get heldEntries(): number {
+    let n = 0;
+    for (const slot of this.views.values()) n += slot.size ?? 0;
+    return n;
+  }
 
   /** The deployed terminal whose journal is this file, when one is deployed. */
   private static byFile(): Map<string, RegisteredTerminal> {
@@ -103,11 +124,28 @@ export class JournalSource {
   private keep(key: string, slot: Slot): void {
     if (this.views.get(key) !== slot) {
       // A view that could not be built (a file unreadable, say) is not kept: the next ask tries again.
-      slot.ready.catch(() => this.views.get(key) === slot && this.views.delete(key));
+      slot.ready.then(
+        (view) => {
+          slot.size = view.size;
+          this.trim();
+        },
+        () => this.views.get(key) === slot && this.views.delete(key),
+      );
     }
     this.views.delete(key);
     this.views.set(key, slot);
+    this.trim();
+  }
+
+  /** Drops the least recently asked periods past MAX_VIEWS, or while they hold more than maxViewEntries (the newest is always kept). */
+  private trim(): void {
     while (this.views.size > MAX_VIEWS) this.views.delete(this.views.keys().next().value!);
+    let held = this.heldEntries;
+    for (const [key, slot] of this.views) {
+      if (held <= this.maxViewEntries || this.views.size <= 1) break;
+      held -= slot.size ?? 0;
+      this.views.delete(key);
+    }
   }
 
   /** Whether a period reaches back past what a live journal holds in memory (compaction archived the settled entries that changed least recently). */
@@ -144,6 +182,7 @@ export class JournalSource {
       if (changes !== undefined) {
         view.apply(changes.entries);
         slot.cursor = changes.cursor;
+        slot.size = view.size;
         this.keep(key, slot);
         return view;
       }
