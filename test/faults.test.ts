@@ -53,6 +53,13 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
   async function load(extra: Record<string, unknown> = {}) {
     await helper.load(allNodes, flow(extra), { tty: { pairingCode: '260880' } });
     await until(() => state() === 'connected', 'connected');
+    // The terminal's identity check (a DeviceInfo after each connect) answered: a test that takes the terminal
+    // away next would otherwise lose it too, and its sale would first wait out the check (5 s).
+    await until(() => device().softwareVersion !== undefined, 'the identity check answered');
+  }
+
+  function device(): { softwareVersion?: string } {
+    return (helper.getNode('tty') as unknown as { wonder: { device: { softwareVersion?: string } } }).wonder.device;
   }
 
   function state(): string {
