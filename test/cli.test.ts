@@ -234,7 +234,7 @@ describe('wonder-ecr command line', function () {
     it('asks for the pairing code without echo when stdin is a terminal', async () => {
       // `script` runs the CLI on a real pty; what is typed goes in through it.
       const command = [process.execPath, BIN, 'sale', '--lan', lan(), '--amount', '1.20', '--currency', 'HKD', '--reference', 'prompt-1'].map((a) => `'${a}'`).join(' ');
-      const child = spawn('/usr/bin/script', ['-qefc', command, '/dev/null'], { env: { ...process.env, WONDER_PIN: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('/usr/bin/script', ['-qefc', command, '/dev/null'], { env: { ...process.env, WONDER_PIN: '', XDG_STATE_HOME: STATE }, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
