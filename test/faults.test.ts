@@ -5,7 +5,7 @@ import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal'
 import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { TerminalSession } from '../lib/session';
 import { SerialTransport } from '../lib/transport/serial';
-import { allNodes, clearJournals, helper, messages, nextMessage, type Msg } from './helpers/node-red';
+import { allNodes, helper, messages, nextMessage, type Msg, useRuntime } from './helpers/node-red';
 import { fdsOn } from './helpers/fds';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
@@ -20,20 +20,13 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
   let server: SerialServer | undefined;
   let terminal: SimulatedTerminal;
 
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
+  useRuntime();
   beforeEach(async () => {
     pty = await startPtyPair();
     terminal = new SimulatedTerminal({ cardDelayMs: 20, slowCardMs: 600 });
     server = await serveSerial(terminal, { path: pty.b });
   });
   afterEach(async () => {
-    await helper.unload();
-    clearJournals();
     terminal.stop();
     await server?.close();
     await pty.stop();

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveSerial, type SerialServer } from '../lib/simulator/servers';
-import { allNodes, clearJournals, helper, nextMessage, userDir } from './helpers/node-red';
+import { allNodes, helper, nextMessage, userDir, useRuntime } from './helpers/node-red';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 import { registeredTerminal } from '../nodes/common/terminal-registry';
 import { connectionStatus } from '../nodes/common/status';
@@ -37,12 +37,7 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
   let terminal: SimulatedTerminal;
   let byId: string;
 
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
+  useRuntime();
   beforeEach(async () => {
     pty = await startPtyPair();
     terminal = new SimulatedTerminal({ cardDelayMs: 20, serverDeviceSN: 'WP-ID-1', softwareVersion: '2.3.4' });
@@ -53,8 +48,6 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
     fs.symlinkSync(fs.realpathSync(pty.a), byId);
   });
   afterEach(async () => {
-    await helper.unload();
-    clearJournals();
     await Promise.all(servers.map((s) => s.close()));
     await pty.stop();
     await pty2?.stop();

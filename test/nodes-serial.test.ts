@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveSerial, type SerialServer } from '../lib/simulator/servers';
-import { allNodes, clearJournals, helper, nextMessage } from './helpers/node-red';
+import { allNodes, helper, nextMessage, useRuntime } from './helpers/node-red';
 import { fdsOn } from './helpers/fds';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
@@ -11,20 +11,13 @@ describe('Node-RED nodes over a real pseudo-terminal (socat) with the simulator 
   let server: SerialServer;
   let terminal: SimulatedTerminal;
 
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
+  useRuntime();
   beforeEach(async () => {
     pty = await startPtyPair();
     terminal = new SimulatedTerminal({ cardDelayMs: 20 });
     server = await serveSerial(terminal, { path: pty.b });
   });
   afterEach(async () => {
-    await helper.unload();
-    clearJournals();
     await server.close();
     await pty.stop();
   });
