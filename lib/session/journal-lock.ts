@@ -10,8 +10,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createPrivateFileOnce } from './private-files';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY } = fs.constants;
+const { O_NOFOLLOW, O_RDONLY } = fs.constants;
 
 /** What a lock file holds. */
 export interface LockOwner {
@@ -98,20 +99,7 @@ function readOwner(lockFile: string): LockOwner | undefined | 'missing' {
 }
 
 function createLock(lockFile: string, owner: LockOwner): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(lockFile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    fs.writeFileSync(fd, JSON.stringify(owner));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return true;
+  return createPrivateFileOnce(lockFile, Buffer.from(JSON.stringify(owner)));
 }
 
 /** A stale lock (process gone, or this process's own lock left by a journal never closed) may be removed. */
