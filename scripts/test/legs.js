@@ -1,8 +1,9 @@
 'use strict';
-// The test legs: which Node runs the suite against which Node-RED. The Node 20
-// leg uses this machine's Node (or .cache/node/20) and the repository's own
-// Node-RED 4.1 (devDependency, from npm ci); the Node 22 and 24 legs use the
-// npm registry's node@22 / node@24 and Node-RED 5.0 installed under .cache/.
+// The test legs: which Node runs the suite against which Node-RED. Each leg's
+// Node is this machine's own when it is that major (and new enough), else the
+// npm registry's node@22 / node@24 / node@26 under .cache/node/. Leg 22-4.1
+// runs the repository's own Node-RED 4.1 (devDependency, from npm ci); the
+// others run Node-RED 5.0 installed under .cache/.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,9 +14,10 @@ const { SetupError } = require('./system-packages');
 const root = path.resolve(__dirname, '..', '..');
 
 const LEGS = [
-  { id: '20', node: 20, nodeRed: '4.1' },
+  { id: '22-4.1', node: 22, nodeRed: '4.1' },
   { id: '22', node: 22, nodeRed: '5.0' },
   { id: '24', node: 24, nodeRed: '5.0' },
+  { id: '26', node: 26, nodeRed: '5.0' },
 ];
 
 function packageVersion(dir) {
@@ -51,7 +53,7 @@ function selectLegs(ids) {
   if (ids.length === 0) return LEGS;
   return ids.map((id) => {
     const leg = LEGS.find((l) => l.id === id);
-    if (leg === undefined) throw new SetupError(`unknown test leg "${id}"; the legs are ${LEGS.map((l) => l.id).join(', ')} (Node major version)`);
+    if (leg === undefined) throw new SetupError(`unknown test leg "${id}"; the legs are ${LEGS.map((l) => l.id).join(', ')} (Node major version; 22-4.1 is Node-RED 4.1 on Node 22)`);
     return leg;
   });
 }

@@ -1,7 +1,9 @@
 'use strict';
 // A Node.js of a given major version for a test leg: this machine's own when
-// it is that major, else the npm registry's `node` package (node@22, node@24)
-// installed with npm into .cache/node/<major>/ and reused by later runs.
+// it is that major and at least the package's oldest supported version
+// (MIN_NODE: node:sqlite unflagged), else the npm registry's `node` package
+// (node@22, node@24, node@26) installed with npm into .cache/node/<major>/
+// and reused by later runs.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -10,6 +12,16 @@ const { SetupError } = require('./system-packages');
 const root = path.resolve(__dirname, '..', '..');
 const cacheDir = path.join(root, '.cache', 'node');
 
+/** The oldest Node the package runs on (package.json engines.node). */
+const MIN_NODE = '22.13.0';
+
+/** True when version `v` ("22.13.1") is MIN_NODE or later. */
+function supported(v) {
+  const [a, b, c] = v.split('.').map(Number);
+  const [x, y, z] = MIN_NODE.split('.').map(Number);
+  return a !== x ? a > x : b !== y ? b > y : c >= z;
+}
+
 function versionOf(nodeBin) {
   const r = spawnSync(nodeBin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
   return r.status === 0 ? r.stdout.trim().replace(/^v/, '') : undefined;
@@ -17,13 +29,13 @@ function versionOf(nodeBin) {
 
 /** Returns { bin, version, source } for Node `major`, installing it into the cache when needed. */
 function ensureNode(major, log) {
-  if (process.versions.node.split('.')[0] === String(major)) {
+  if (process.versions.node.split('.')[0] === String(major) && supported(process.versions.node)) {
     return { bin: process.execPath, version: process.versions.node, source: 'this machine' };
   }
   const dir = path.join(cacheDir, String(major));
   const bin = path.join(dir, 'node_modules', '.bin', 'node');
   const cached = fs.existsSync(bin) ? versionOf(bin) : undefined;
-  if (cached !== undefined && cached.split('.')[0] === String(major)) {
+  if (cached !== undefined && cached.split('.')[0] === String(major) && supported(cached)) {
     return { bin, version: cached, source: `.cache/node/${major}` };
   }
   log(`Node ${major}: installing the npm registry's node@${major} into .cache/node/${major}`);
@@ -39,4 +51,4 @@ function ensureNode(major, log) {
   return { bin, version, source: `.cache/node/${major} (npm node@${major})` };
 }
 
-module.exports = { ensureNode, versionOf };
+module.exports = { MIN_NODE, ensureNode, supported, versionOf };
