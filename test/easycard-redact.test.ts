@@ -98,14 +98,15 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
       assert.equal(redact(`TXN ${Buffer.from('nothing secret here').toString('base64')} amount 10.20`), `TXN ${Buffer.from('nothing secret here').toString('base64')} amount 10.20`);
     });
 
-    it('a reply of 256 KiB of text and base64 runs is redacted in well under a second', () => {
+    it('a reply as long as a reply may be (MAX_REPLY_BYTES) of text, base64 and hex runs is redacted in one pass, in seconds at most', () => {
       const redact = makeRedactor([PASSWORD, sha(PASSWORD), REFUND, sha(REFUND)]);
       const chunk = `ok ${Buffer.from('x'.repeat(60)).toString('base64')} ${'deadbeef'.repeat(8)} text%20here `;
-      const big = chunk.repeat(Math.ceil((256 * 1024) / chunk.length));
+      const big = chunk.repeat(Math.floor(MAX_REPLY_BYTES / chunk.length));
       const started = process.hrtime.bigint();
       assert.equal(redact(big), big);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      assert.ok(ms < 1000, `${ms} ms`);
+      // About 0.5 s on 2 shared cores: a bound that catches decoding gone exponential, not a benchmark.
+      assert.ok(ms < 5000, `${ms} ms`);
     });
   });
 

@@ -40,7 +40,19 @@ function percentDecoded(text: string): string {
 
 /** A byte string read as UTF-8 and as Latin-1 (a secret's bytes show in one or the other). */
 function textsOf(bytes: Buffer): string[] {
-  return [bytes.toString('utf8'), bytes.toString('latin1')];
+  const latin1 = bytes.toString('latin1');
+  const utf8 = bytes.toString('utf8');
+  return utf8 === latin1 ? [utf8] : [utf8, latin1];
+}
+
+/** Mostly printable text: worth decoding further (random bytes, what most runs decode to, are not). */
+function looksLikeText(text: string): boolean {
+  let printable = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d || c > 0xa0) printable++;
+  }
+  return printable >= text.length * 0.9;
 }
 
 /**
@@ -66,13 +78,11 @@ function hexViews(run: string): string[] {
 /** A redactor for these secrets (empty ones ignored). Holds them in a closure only. */
 export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
   const forms = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET).flatMap(formsOf))];
-  const lowerForms = forms.map((f) => f.toLowerCase());
-  const holds = (text: string) => {
-    const lower = text.toLowerCase();
-    return lowerForms.some((f) => lower.includes(f));
-  };
+  // One case-blind pattern of every form (hex digests come in either case).
+  const pattern = forms.length === 0 ? undefined : new RegExp(forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+  const holds = (text: string) => pattern !== undefined && pattern.test(text);
   /** True when a secret shows in one of these decoded views (at any depth). */
-  const revealed = (views: string[], depth: number) => views.some((view) => holds(view) || (depth < MAX_DEPTH && hidden(view, depth + 1)));
+  const revealed = (views: string[], depth: number) => views.some((view) => holds(view) || (depth < MAX_DEPTH && looksLikeText(view) && hidden(view, depth + 1)));
   /** True when the text holds a secret in any form, plain or encoded, anywhere in it. */
   const hidden = (text: string, depth: number): boolean => {
     if (holds(text)) return true;
@@ -90,8 +100,9 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
     out = out.replace(PERCENT_TOKEN, (token) => (revealed([percentDecoded(token)], 0) ? REDACTED : token));
     out = out.replace(BASE64_RUN, (run) => (revealed(base64Views(run), 0) ? REDACTED : run));
     out = out.replace(HEX_RUN, (run) => (revealed(hexViews(run), 0) ? REDACTED : run));
-    // Whatever still reveals one (a secret split across tokens): the whole text goes.
-    return hidden(out, 0) ? REDACTED : out;
+    // Whatever still reveals one (URL-encoding split across tokens): the whole text goes.
+    if (holds(out) || ((out.includes('%') || out.includes('+')) && holds(percentDecoded(out)))) return REDACTED;
+    return out;
   };
   const walk = (value: unknown, depth: number): unknown => {
     if (depth > 32) return REDACTED;
