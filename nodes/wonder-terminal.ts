@@ -9,6 +9,7 @@ import type { BusyPolicy, PairingStore } from '../lib/session';
 import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
 import { nodeRedPairingStore } from './common/pairing-key';
+import { warnExposedGatewayFiles } from './common/gateway-files';
 import { jsonOnly, PairLimiter } from './common/pair-guard';
 import { listSerialPorts, SERIAL_BY_ID_DIR, stableAlternative } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
@@ -83,6 +84,8 @@ function addressOf(def: Partial<TerminalDef>): string {
 let registered: { events: NodeAPI['events']; listener: () => void } | undefined;
 
 export = function register(RED: NodeAPI): void {
+  // Node-RED's credentials file and its key readable by other local users: said once, with the fix.
+  warnExposedGatewayFiles(RED);
   /**
    * One journal per terminal, in the Node-RED user directory, named for the
    * terminal (its port, host or business and device), not for the config node:
