@@ -10,7 +10,7 @@ import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
 import { nodeRedPairingStore } from './common/pairing-key';
 import { warnExposedGatewayFiles } from './common/gateway-files';
-import { jsonOnly, PairLimiter } from './common/pair-guard';
+import { jsonOnly, PairLimiter, pairTargetKey, pairUserKey } from './common/pair-guard';
 import { listSerialPorts, SERIAL_BY_ID_DIR, stableAlternative } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
 import { deregisterTerminal, registeredTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
@@ -277,8 +277,9 @@ export = function register(RED: NodeAPI): void {
       sameConfig(configOf(deployed as unknown as TerminalDef), config) &&
       (deployed.credentials?.pairingCode ?? '') === code;
 
-    // One attempt at a time per terminal; failures cost time. Every attempt is audited, never with the code.
-    const limitKey = id !== '' ? `node:${id}` : `config:${config.transport}:${config.host ?? config.serialPort ?? config.businessId ?? ''}:${config.port ?? ''}`;
+    // One attempt at a time per terminal and user; failures cost time (keyed on where the attempt goes,
+    // never on the request's own id: see pair-guard.ts). Every attempt is audited, never with the code.
+    const limitKey = PairLimiter.key(pairUserKey(req), pairTargetKey(config));
     const audit = (outcome: string, errorCode?: string) =>
       RED.log.audit({ event: 'wonder-ecr.pair', terminal: id, transport: config.transport, target: config.host ?? config.serialPort ?? config.businessId ?? '', outcome, ...(errorCode ? { code: errorCode } : {}) } as never, req as never);
     const wait = pairLimiter.begin(limitKey);
