@@ -42,6 +42,10 @@ describe("Node-RED's secret files open to other users: warned once at start, wit
     fs.writeFileSync(path.join(dir, '.config.runtime.json'), RUNTIME_CONTENT, { mode: 0o600 });
     fs.chmodSync(dir, 0o700);
     assert.deepEqual(exposedGatewayFiles(dir), []);
+    // Readable files in a closed folder are out of other users' reach (Node-RED 4.1 writes .config.runtime.json 0644).
+    fs.chmodSync(path.join(dir, '.config.runtime.json'), 0o644);
+    assert.deepEqual(exposedGatewayFiles(dir), []);
+    fs.chmodSync(path.join(dir, '.config.runtime.json'), 0o600);
     fs.chmodSync(path.join(dir, 'flows_cred.json'), 0o640);
     fs.chmodSync(dir, 0o711);
     assert.deepEqual(exposedGatewayFiles(dir), [
@@ -70,7 +74,7 @@ describe("Node-RED's secret files open to other users: warned once at start, wit
     assert.ok(!out.includes('SECRETBODY') && !out.includes('RUNTIMEKEYVALUE'), 'a file content in the log');
   });
 
-  it('a closed user directory (0700) and private files: no warning', async () => {
+  it('a closed user directory (0700): no warning, whatever mode Node-RED gives the files inside', async () => {
     const dir = userDir();
     fs.chmodSync(dir, 0o700);
     red = await startNodeRed({ flows: example(), userDir: dir });

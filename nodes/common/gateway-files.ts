@@ -27,18 +27,22 @@ export function credentialsFileOf(userDir: string, flowFile = 'flows.json'): str
 
 /**
  * What other users can read: the user directory when it lets them in at all
- * (any group or other bit), the two files when they are group- or
- * world-readable. Files that do not exist yet are left out.
+ * (any group or other bit), and each of the two files when group or others
+ * may read it and may also pass through its folder (a 0644 file in a 0700
+ * folder is out of their reach). Files that do not exist yet are left out.
  */
 export function exposedGatewayFiles(userDir: string, flowFile?: string): ExposedFile[] {
   const exposed: ExposedFile[] = [];
-  const look = (file: string, openBits: number) => {
+  const dirStat = fs.statSync(userDir, { throwIfNoEntry: false });
+  if (dirStat !== undefined && (dirStat.mode & 0o077) !== 0) exposed.push({ file: userDir, mode: dirStat.mode & 0o7777 });
+  for (const file of [credentialsFileOf(userDir, flowFile), path.join(userDir, '.config.runtime.json')]) {
     const st = fs.statSync(file, { throwIfNoEntry: false });
-    if (st !== undefined && (st.mode & openBits) !== 0) exposed.push({ file, mode: st.mode & 0o7777 });
-  };
-  look(userDir, 0o077);
-  look(credentialsFileOf(userDir, flowFile), 0o044);
-  look(path.join(userDir, '.config.runtime.json'), 0o044);
+    const folder = fs.statSync(path.dirname(file), { throwIfNoEntry: false });
+    if (st === undefined || folder === undefined) continue;
+    // Group: the file readable and the folder passable by the group; likewise for others.
+    const reachable = ((st.mode & 0o040) !== 0 && (folder.mode & 0o010) !== 0) || ((st.mode & 0o004) !== 0 && (folder.mode & 0o001) !== 0);
+    if (reachable) exposed.push({ file, mode: st.mode & 0o7777 });
+  }
   return exposed;
 }
 
