@@ -1,31 +1,21 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkPrivateDirectory, ensurePrivateDirectory, Journal, openPrivateAppend, pairingKeyFromFile, readPrivateFile } from '../lib/session';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
+import { runCli } from './helpers/cli-run';
 
 /**
  * The package's own folders and the files it reads back, with real files,
  * modes and owners (the suite runs as root: "another user" is nobody,
  * uid 65534, by chown).
  */
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
 const NOBODY = 65534;
 const mode = (p: string) => fs.statSync(p).mode & 0o7777;
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '260880', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { WONDER_PIN: '260880', ...env });
 
 describe("the package's folders and the files it reads: its user's own, closed to others, never chmodded", function () {
   this.timeout(30_000);
