@@ -18,6 +18,10 @@ describe("the Pair endpoint's wrong-code lock", function () {
       for (const h of ['::1', '[::1]', '0:0:0:0:0:0:0:1', '0000::0001']) assert.equal(canonicalHost(h), '::1');
       for (const h of ['2001:DB8::1', '2001:0db8:0:0:0:0:0:1', '[2001:db8::1]']) assert.equal(canonicalHost(h), '2001:db8::1');
       for (const h of ['127.0.0.1', '127.1', '0x7f.0.0.1', '2130706433', '::ffff:127.0.0.1', '[::FFFF:7f00:1]']) assert.equal(canonicalHost(h), '127.0.0.1', h);
+      // A zone is kept (another interface, another terminal); nothing throws on odd input.
+      assert.equal(canonicalHost('FE80:0::1%eth0'), 'fe80::1%eth0');
+      assert.equal(canonicalHost('[fe80::1%25eth0]'), 'fe80::1%eth0');
+      for (const odd of ['', 'a b', '1.2.3.4.5', '[::1', '%']) assert.equal(typeof canonicalHost(odd), 'string');
       // Literal only: nothing is resolved.
       assert.equal(canonicalHost('LocalHost'), 'localhost');
       assert.notEqual(canonicalHost('localhost'), canonicalHost('127.0.0.1'));

@@ -48,7 +48,11 @@ export function jsonOnly(req: Request, res: Response, next: NextFunction): void 
  */
 export function canonicalHost(host: string): string {
   let h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.+$/, '');
-  if (net.isIPv6(h)) {
+  // A zone (fe80::1%eth0) is kept apart, lower case; the address before it is canonicalised.
+  const zone = /%.*$/.exec(h)?.[0] ?? '';
+  const address = h.slice(0, h.length - zone.length);
+  if (net.isIPv6(address)) {
+    if (zone !== '') return `${new URL(`http://[${address}]/`).hostname.slice(1, -1)}${zone.replace(/^%25/, '%')}`;
     h = new URL(`http://[${h}]/`).hostname.slice(1, -1);
     const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
     if (mapped !== null) {
