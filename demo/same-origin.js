@@ -64,4 +64,28 @@ function sameOriginOnly(options = {}) {
   };
 }
 
-module.exports = { sameOriginOnly, refusal, hostNameOf };
+/**
+ * The same check for WebSocket handshakes (the editor's /comms, which carries
+ * the debug sidebar's messages, and the dashboard's sockets): they are no
+ * Express request, so the middleware never sees them. Node-RED makes its HTTP
+ * server itself, after reading the settings: the check is put in front of
+ * every 'upgrade' event of this process's HTTP servers.
+ */
+function refuseCrossOriginUpgrades(options = {}) {
+  const names = allowedHostNames(options.env);
+  for (const Server of [require('node:http').Server, require('node:https').Server]) {
+    const emit = Server.prototype.emit;
+    if (emit.wonderSameOrigin) continue;
+    const guarded = function (event, req, socket) {
+      if (event === 'upgrade' && refusal(req, names) !== undefined) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return true;
+      }
+      return emit.apply(this, arguments);
+    };
+    guarded.wonderSameOrigin = true;
+    Server.prototype.emit = guarded;
+  }
+}
+
+module.exports = { sameOriginOnly, refuseCrossOriginUpgrades, refusal, hostNameOf };

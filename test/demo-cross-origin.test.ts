@@ -43,12 +43,18 @@ describe('a page on another origin against the demo (a real browser, Debian chro
       '/scripts': `<!doctype html><script>
         const target = ${JSON.stringify(target)};
         const tryIt = (name, p) => p.then((r) => name + ': ' + r.type + ' ' + r.status, (e) => name + ': rejected ' + e.name);
+        const openSocket = (url) => new Promise((resolve, reject) => {
+          const ws = new WebSocket(url);
+          ws.onopen = () => { ws.close(); resolve({ type: 'websocket', status: 'open' }); };
+          ws.onerror = () => reject(new Error('refused'));
+        });
         window.results = Promise.all([
           tryIt('deploy (cors)', fetch(target + '/flows', { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: ${JSON.stringify(planted)} })),
           tryIt('deploy (no-cors)', fetch(target + '/flows', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: ${JSON.stringify(planted)} })),
           tryIt('read flows (cors)', fetch(target + '/flows')),
           tryIt('checkout (cors)', fetch(target + '/wonder/checkout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(sale)} })),
           tryIt('checkout (no-cors)', fetch(target + '/wonder/checkout', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: ${JSON.stringify(sale)} })),
+          tryIt('editor websocket', openSocket(target.replace(/^http/, 'ws') + '/comms')),
         ]);
       </script>`,
       '/form-checkout': form('/wonder/checkout', { amount: '7.00', currency: 'HKD', referenceID: 'xorigin-1' }),
@@ -92,7 +98,7 @@ describe('a page on another origin against the demo (a real browser, Debian chro
     await page.goto(`${evil}/scripts`);
     const results = await page.evaluate(() => (globalThis as unknown as { results: Promise<string[]> }).results);
     // CORS requests fail in the page (no Access-Control-Allow-Origin); no-cors ones give an opaque answer.
-    assert.deepEqual(results, ['deploy (cors): rejected TypeError', 'deploy (no-cors): opaque 0', 'read flows (cors): rejected TypeError', 'checkout (cors): rejected TypeError', 'checkout (no-cors): opaque 0']);
+    assert.deepEqual(results, ['deploy (cors): rejected TypeError', 'deploy (no-cors): opaque 0', 'read flows (cors): rejected TypeError', 'checkout (cors): rejected TypeError', 'checkout (no-cors): opaque 0', 'editor websocket: rejected Error']);
     // What the demo answered them (seen by the browser's own network layer).
     const posts = seen.filter((s) => s.method === 'POST' || s.method === 'GET');
     assert.ok(posts.some((s) => s.url === '/flows' && s.method === 'POST'), JSON.stringify(seen));
@@ -119,9 +125,22 @@ describe('a page on another origin against the demo (a real browser, Debian chro
     assert.equal(sale.status, 200, await sale.text());
   });
 
-  it("the demo's own pages still deploy (the editor's way: same origin)", async () => {
+  it("the demo's own pages still deploy and open the editor's websocket (same origin)", async () => {
     // A light page of the demo's own origin (the admin API's JSON; the editor itself is heavy to load).
     await page.goto(`${red.url}/flows`);
+    const socket = await page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.onopen = () => {
+            ws.close();
+            resolve('open');
+          };
+          ws.onerror = () => resolve('refused');
+        }),
+      `${red.url.replace(/^http/, 'ws')}/comms`,
+    );
+    assert.equal(socket, 'open');
     const status = await page.evaluate(async () => {
       const current = (await (await fetch('/flows', { headers: { 'Node-RED-API-Version': 'v2' } })).json()) as { rev: string; flows: unknown[] };
       const res = await fetch('/flows', {
