@@ -294,7 +294,7 @@ describe('the package as a user installs it: npm pack from a clean clone, npm in
         // A node set whose module failed to load carries an err (Node-RED's admin API says "loaded" for none).
         for (const { name } of mod.nodes) {
           const set = (await (await fetch(`${red.url}/nodes/${pkg.name}/${name}`, { headers: { accept: 'application/json' } })).json()) as { enabled: boolean; err?: string };
-          assert.ok(set.enabled && set.err === undefined, `${name}: ${set.err ?? 'disabled'}`);
+          assert.ok(set.enabled && set.err === undefined, `${name}: ${JSON.stringify(set.err) ?? 'disabled'}`);
         }
         assert.deepEqual(mod.plugins.map((p) => [p.name, p.err]), Object.keys(pkg['node-red'].plugins ?? {}).map((name) => [name, undefined]));
         const types = new Set(mod.nodes.flatMap((s) => s.types));
