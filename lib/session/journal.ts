@@ -40,6 +40,8 @@ export interface JournalEntry {
   action: JournalAction;
   amount?: string;
   currency?: string;
+  /** Sale: the customerOrderID it was sent with (an answer naming another one is not about it). */
+  customerOrderID?: string;
   orgReferenceID?: string;
   /** The terminal (config node id, or any name the caller uses). */
   terminal: string;

@@ -82,6 +82,8 @@ export class PaymentLedger {
     const target: NonNullable<Asked['target']> = { action: entry.action };
     if (entry.amount !== undefined) target.amount = entry.amount;
     if (entry.currency !== undefined) target.currency = entry.currency;
+    if (entry.customerOrderID !== undefined) target.customerOrderID = entry.customerOrderID;
+    if (entry.orgReferenceID !== undefined) target.orgReferenceID = entry.orgReferenceID;
     return target;
   }
 
@@ -110,6 +112,7 @@ export class PaymentLedger {
         requestID: ctx.requestID,
         ...(asked.amount !== undefined ? { amount: asked.amount } : {}),
         ...(asked.currency !== undefined ? { currency: asked.currency } : {}),
+        ...(asked.customerOrderID !== undefined ? { customerOrderID: asked.customerOrderID } : {}),
         ...(asked.orgReferenceID !== undefined ? { orgReferenceID: asked.orgReferenceID } : {}),
         ...(ctx.options.origin !== undefined ? { node: ctx.options.origin } : {}),
       });
@@ -169,6 +172,7 @@ export class PaymentLedger {
     const asked: Asked = { action: entry.action, referenceID: entry.referenceID };
     if (entry.amount !== undefined) asked.amount = entry.amount;
     if (entry.currency !== undefined) asked.currency = entry.currency;
+    if (entry.customerOrderID !== undefined) asked.customerOrderID = entry.customerOrderID;
     if (entry.orgReferenceID !== undefined) asked.orgReferenceID = entry.orgReferenceID;
     if (entry.action === 'Void') {
       const target = this.voidTarget(entry.referenceID);
