@@ -8,6 +8,7 @@ import { checkRefund, PendingError, RefundRefusedError, TerminalSession, type Re
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
 import { SimulatorTransport } from '../lib/simulator/transport';
 import { ScriptedTransport } from './helpers/scripted-transport';
+import { describeError } from '../nodes/common/i18n';
 
 /**
  * One reference, one payment; refunds bounded by their sale. Every refusal
@@ -298,5 +299,37 @@ describe('minor units at the session: nothing sent', () => {
     const out = await s.request('Sale', { amount: '1.234', currency: 'KWD' });
     assert.equal(out.result, 'Success');
     assert.equal(t.sent[0]!.plain.body!.amount, '1.234');
+  });
+});
+
+describe("the nodes' text for a refused refund", () => {
+  /** A RED whose `_` reads the package's own catalogs of one language. */
+  function redIn(lang: string) {
+    const catalog = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'locales', lang, 'wonder-terminal.json'), 'utf8')) as Record<string, unknown>;
+    return {
+      _: (key: string) => {
+        const [, dotted] = key.split(':') as [string, string];
+        const found = dotted.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], catalog);
+        return typeof found === 'string' ? found : key;
+      },
+    };
+  }
+  it('in en-US, zh-TW and zh-CN: the rule broken, then the field and the detail; a minor-unit refusal says what the currency allows', async () => {
+    const { session } = await simulated();
+    await session.request('Sale', { amount: '12.00', currency: 'HKD', referenceID: 'S1' });
+    const errors: unknown[] = [];
+    for (const params of [{ amount: '50.00', currency: 'HKD', orgReferenceID: 'S1' }, { amount: '1.00', currency: 'HKD', orgReferenceID: 'ELSEWHERE' }, { amount: '12.5', currency: 'JPY', orgReferenceID: 'S1' }]) {
+      errors.push(await session.request('Refund', params).then(() => assert.fail('accepted'), (err: unknown) => err));
+    }
+    const texts = (lang: string) => errors.map((e) => describeError(redIn(lang) as never, e));
+    const [beyond, unknown, yen] = texts('en-US');
+    assert.match(beyond!, /^The refund is more than what is left of its sale \(amount: 50\.00 HKD is more than the 12\.00 HKD left of sale S1/);
+    assert.match(unknown!, /^The sale to refund is not in this terminal's journal; tick "Unknown sales" .* \(orgReferenceID: ELSEWHERE is no sale/);
+    assert.match(yen!, /no more decimals than its currency has .*\(amount: /);
+    for (const lang of ['zh-TW', 'zh-CN']) {
+      const [b, u] = texts(lang);
+      assert.match(b!, /^退款金額超過原銷售的剩餘可退金額 \(amount: |^退款金额超过原消费的剩余可退金额 \(amount: /, lang);
+      assert.match(u!, /\(orgReferenceID: ELSEWHERE/, lang);
+    }
   });
 });
