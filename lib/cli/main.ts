@@ -26,11 +26,15 @@ const USAGE = `usage:
       pairing code: WONDER_PIN, or --pin-file FILE, or asked for (no echo) when stdin is a terminal; never --pin
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
       [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN] [--journal FILE | --no-journal]
+      [--refund-unknown-sale]
   wonder-ecr simulate (--serial PATH | --lan PORT) [--pin-file FILE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
 cloud: pair keeps the second pin code (pinCode2) for later commands to that terminal, encrypted in
       $XDG_STATE_HOME/wonder-ecr (or ~/.local/state/wonder-ecr); if the terminal refuses it: "pair again"
 payments (sale, refund, void) are journalled (default $XDG_STATE_HOME/wonder-ecr/journal-<terminal>.jsonl):
       a --reference given again is never sent twice; its recorded or looked-up outcome is printed.
+      A refund is held against its sale in the journal (its amount less earlier refunds, its currency,
+      not declined or voided); one of a sale the journal does not know (taken elsewhere) needs
+      --refund-unknown-sale.
       The reference is printed on stderr before the payment leaves. Ctrl-C (or SIGTERM) sends Abort and
       waits for the payment's outcome; a second one stops waiting (outcome unknown: ask it with status).
 exit status: 0 approved (status: the transaction succeeded), 1 declined / failed / voided, 2 bad input,
@@ -72,6 +76,7 @@ const OPTIONS = {
   'client-sn': { type: 'string' },
   journal: { type: 'string' },
   'no-journal': { type: 'boolean' },
+  'refund-unknown-sale': { type: 'boolean' },
   host: { type: 'string' },
   'card-delay': { type: 'string' },
   'pending-ms': { type: 'string' },
@@ -245,7 +250,7 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
         io.stderr(`wonder-ecr: ${action} reference ${reference ?? '?'}`);
       };
       outcome = await interruptible(
-        pairing.request(action, params as never, { onQueued }),
+        pairing.request(action, params as never, { onQueued, ...(action === 'Refund' && v['refund-unknown-sale'] === true ? { refundUnknownSale: true } : {}) }),
         { abort: () => session.request('Abort'), giveUp: () => session.close(), reference: () => reference },
         io,
       );
