@@ -13,3 +13,4 @@ export * from './envelope';
 export * from './validate';
 export * from './messages';
 export * from './outcome';
+export * from './card';
