@@ -46,7 +46,7 @@ describe('status that tells the truth', function () {
 
   it('status texts are short i18n keys that exist in all three languages', () => {
     const lookup = (o: unknown, key: string) => key.split('.').reduce((v: any, k) => (v === undefined ? undefined : v[k]), o);
-    const keys = ['ready', 'unchecked', 'connecting', 'unreachable', 'unknown', 'queued.1', 'queued.9', 'queued.more', 'cause.refused', 'cause.timeout', 'cause.host', 'cause.tls', 'cause.http', 'cause.gateway', 'cause.port'];
+    const keys = ['ready', 'unchecked', 'connecting', 'unreachable', 'unknown', 'queued.1', 'queued.9', 'queued.more', 'cause.refused', 'cause.timeout', 'cause.host', 'cause.tls', 'cause.http', 'cause.gateway', 'cause.port', 'simulated', 'simulatedSuccess', 'noTransport'];
     for (const lang of ['en-US', 'zh-TW', 'zh-CN']) {
       const c = catalog(lang);
       for (const key of keys) {
