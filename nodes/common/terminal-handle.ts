@@ -121,6 +121,13 @@ export class TerminalHandle extends EventEmitter {
     session?.setMaxListeners(0);
     this.session = session;
     this.configError = configError;
+    // Before the line monitor's listener (below): a state it changes on this answer is shown already as simulated.
+    session?.on('exchange', (e: ExchangeEvent) => {
+      if (e.kind !== 'answered' || e.simulated !== true || this.simulatedAnswer) return;
+      this.simulatedAnswer = true;
+      // The nodes showing "ready" now show "simulated".
+      for (const listener of this.users.values()) listener(this.current);
+    });
     this.identity = identity?.attach(session!) ?? DeviceIdentity.none();
     this.kind = options.config.transport;
     this.config = options.config;
@@ -165,9 +172,7 @@ export class TerminalHandle extends EventEmitter {
       }
     });
     session?.on('activity', (a: SessionActivity) => this.onActivity(a));
-    session?.on('exchange', (e: ExchangeEvent) => {
-      if (e.kind === 'answered' && e.simulated === true) this.simulatedAnswer = true;
-    });
+
     session?.on('recovered', (recovery: Recovery) => this.emit('recovered', recovery));
     session?.on('unresolved', (recovery: Recovery) => this.emit('unresolved', recovery));
   }
