@@ -364,7 +364,7 @@ describe('exposure: card data, simulated results, no default transport, LAN with
   });
 
   it('a simulator says so: "simulated" in its nodes\' status, msg.wonder.simulated on every result and error', async () => {
-    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), action('i', 'wonder-device-info'), ...sinks]);
+    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), action('i', 'wonder-device-info'), action('bad', 'wonder-sale', { amount: 'a[', amountType: 'msg', currency: 'HKD', currencyType: 'str' }), ...sinks]);
     assert.equal(lastText('s'), `${NS}simulated`);
     assert.ok(!statuses('s').some((st) => st.text === `${NS}ready`), 'a simulator shown "ready"');
     const out = nextMessage('out');
@@ -384,6 +384,12 @@ describe('exposure: card data, simulated results, no default transport, LAN with
     const err = await caught;
     assert.equal(err.wonder.code, 'E_VALIDATION');
     assert.equal(err.wonder.simulated, true);
+    // Refused before any request: an amount whose message property cannot be read.
+    const unreadable = nextMessage('caught');
+    helper.getNode('bad').receive({ payload: {} });
+    const refused = await unreadable;
+    assert.equal(refused.error.source.id, 'bad');
+    assert.equal(refused.wonder.simulated, true);
   });
 
   it('a payment settled after the fact (recovered) and the progress output: card minimised, marked simulated', async () => {

@@ -238,7 +238,11 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           end();
           if (requestID !== undefined) mine.delete(requestID);
         }
-      })().catch((err: unknown) => fail(err, done));
+      })().catch((err: unknown) => {
+        // Refused before the request was made (a typed input that cannot be read): on a simulator, said too.
+        if (simulated() && msg.wonder?.simulated !== true) msg.wonder = marked({ ...msg.wonder });
+        fail(err, done);
+      });
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
