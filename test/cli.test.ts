@@ -174,6 +174,27 @@ describe('wonder-ecr command line', function () {
       for (const value of [card.panPrefix6Digits, card.panHash, card.panToken]) assert.ok(!journals.includes(value), `${value} in the journal`);
     });
 
+    it('a refund beyond its sale, or of a sale the journal does not know, exits 2 naming the field, unsent; --refund-unknown-sale lets the latter go out', async () => {
+      const sale = await cli(['sale', '--lan', lan(), '--amount', '3.00', '--currency', 'HKD', '--reference', 'lan-bound-1']);
+      assert.equal(sale.code, 0, sale.stderr);
+      const refunds = () => terminal.count('Refund');
+      const before = refunds();
+      for (const [args, field] of [
+        [['--amount', '3.01', '--org-reference', 'lan-bound-1'], 'amount'],
+        [['--amount', '1.00', '--org-reference', 'lan-elsewhere'], 'orgReferenceID'],
+      ] as const) {
+        const run = await cli(['refund', '--lan', lan(), '--currency', 'HKD', ...args]);
+        assert.equal(run.code, 2, run.stderr);
+        assert.equal(run.stdout, '');
+        assert.match(run.stderr, new RegExp(`wonder-ecr: ${field}: `));
+      }
+      assert.equal(refunds(), before);
+      const run = await cli(['refund', '--lan', lan(), '--currency', 'HKD', '--amount', '1.00', '--org-reference', 'lan-elsewhere', '--refund-unknown-sale']);
+      // The simulator does not know that sale either: it declines (exit 1), but the refund went out.
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(refunds(), before + 1);
+    });
+
     it('bad input exits 2 with one line on stderr, and nothing is sent', async () => {
       const before = terminal.received.length;
       const cases: Array<[string[], Record<string, string>?]> = [

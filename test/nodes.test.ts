@@ -144,6 +144,39 @@ describe('Node-RED nodes on the simulator transport', function () {
     assert.equal(simulatorOf().received.length, 0);
   });
 
+  it('refund node: held against its sale (the field named, nothing sent); a sale the journal does not know only with "Unknown sales" ticked', async () => {
+    await helper.load(allNodes, [terminal(), action('sale', 'wonder-sale'), action('refund', 'wonder-refund'), action('elsewhere', 'wonder-refund', { refundUnknownSales: true }), ...sinks]);
+    const sent = nextMessage('out');
+    helper.getNode('sale').receive({ payload: { amount: '12.00', currency: 'HKD', referenceID: 'node-sale-1' } });
+    assert.equal((await sent).wonder.result, 'Success');
+    const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+      ['refund', { amount: '50.00', currency: 'HKD', orgReferenceID: 'node-sale-1' }, 'amount', /50\.00 HKD is more than the 12\.00 HKD left of sale node-sale-1/],
+      ['refund', { amount: '12.00', currency: 'USD', orgReferenceID: 'node-sale-1' }, 'currency', /sale node-sale-1 was in HKD/],
+      ['refund', { amount: '1.00', currency: 'HKD', orgReferenceID: 'taken-elsewhere' }, 'orgReferenceID', /no sale this terminal's journal knows/],
+      ['refund', { amount: '1.00', currency: 'HKD', orgReferenceID: 'S0', referenceID: 'node-sale-1' }, 'referenceID', /already used by a Sale/],
+      // The option never lifts the bound of a sale the journal knows.
+      ['elsewhere', { amount: '12.01', currency: 'HKD', orgReferenceID: 'node-sale-1' }, 'amount', /12\.00 HKD left/],
+    ];
+    for (const [id, payload, field, text] of cases) {
+      const caught = nextMessage('caught');
+      helper.getNode(id).receive({ payload });
+      const msg = await caught;
+      assert.match(msg.error.message, text);
+      assert.ok(msg.error.message.includes(field), msg.error.message);
+      assert.equal(msg.wonder.code, field === 'referenceID' ? 'E_REFERENCE_TAKEN' : 'E_VALIDATION');
+      assert.equal(msg.wonder.notSent, true);
+    }
+    assert.equal(simulatorOf().count('Refund'), 0);
+    // Ticked: a sale taken elsewhere is refunded (the simulator does not know it either, and declines: it was sent).
+    const out = nextMessage('out');
+    helper.getNode('elsewhere').receive({ payload: { amount: '1.00', currency: 'HKD', orgReferenceID: 'taken-elsewhere' } });
+    assert.equal((await out).wonder.result, 'Failed');
+    assert.equal(simulatorOf().count('Refund'), 1);
+    const ok = nextMessage('out');
+    helper.getNode('refund').receive({ payload: { amount: '12.00', currency: 'HKD', orgReferenceID: 'node-sale-1' } });
+    assert.equal((await ok).wonder.result, 'Success');
+  });
+
   it('the pairing code never reaches a message, a log line or an error', async () => {
     await helper.load(allNodes, [terminal(T, { transport: 'simulator' }), action('s', 'wonder-sale'), ...sinks], {
       [T]: { pairingCode: '260880' },

@@ -26,12 +26,16 @@ const USAGE = `usage:
       pairing code: WONDER_PIN, or --pin-file FILE, or asked for (no echo) when stdin is a terminal; never --pin
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
       [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN] [--journal FILE | --no-journal]
+      [--refund-unknown-sale]
       [--raw-card]  print the card's first six digits, hash and token too (default: its last four digits only)
   wonder-ecr simulate (--serial PATH | --lan PORT) [--pin-file FILE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
 cloud: pair keeps the second pin code (pinCode2) for later commands to that terminal, encrypted in
       $XDG_STATE_HOME/wonder-ecr (or ~/.local/state/wonder-ecr); if the terminal refuses it: "pair again"
 payments (sale, refund, void) are journalled (default $XDG_STATE_HOME/wonder-ecr/journal-<terminal>.jsonl):
       a --reference given again is never sent twice; its recorded or looked-up outcome is printed.
+      A refund is held against its sale in the journal (its amount less earlier refunds, its currency,
+      not declined or voided); one of a sale the journal does not know (taken elsewhere) needs
+      --refund-unknown-sale.
       The reference is printed on stderr before the payment leaves. Ctrl-C (or SIGTERM) sends Abort and
       waits for the payment's outcome; a second one stops waiting (outcome unknown: ask it with status).
 a simulated terminal (wonder-ecr simulate) marks its answers: the output says "simulated": true and
@@ -78,6 +82,7 @@ const OPTIONS = {
   'client-sn': { type: 'string' },
   journal: { type: 'string' },
   'no-journal': { type: 'boolean' },
+  'refund-unknown-sale': { type: 'boolean' },
   'raw-card': { type: 'boolean' },
   host: { type: 'string' },
   'card-delay': { type: 'string' },
@@ -261,7 +266,7 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
         io.stderr(`wonder-ecr: ${action} reference ${reference ?? '?'}`);
       };
       outcome = await interruptible(
-        pairing.request(action, params as never, { onQueued }),
+        pairing.request(action, params as never, { onQueued, ...(action === 'Refund' && v['refund-unknown-sale'] === true ? { refundUnknownSale: true } : {}) }),
         { abort: () => session.request('Abort'), giveUp: () => session.close(), reference: () => reference },
         io,
       );

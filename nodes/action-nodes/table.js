@@ -88,7 +88,13 @@ module.exports = [
   {
     type: 'wonder-refund',
     icon: 'wonder-refund.svg',
-    fields: [...amountFields(), ...progress('wonder-refund').fields, rawCardField()],
+    // Off (the default): a refund of a sale the terminal's journal does not know is refused unsent.
+    fields: [
+      ...amountFields(),
+      { kind: 'checkbox', name: 'refundUnknownSales', icon: 'fa-question-circle', after: '<span data-i18n="wonder-refund.unknownSalesBox"></span>' },
+      ...progress('wonder-refund').fields,
+      rawCardField(),
+    ],
     extraDefaults: progress('wonder-refund').extraDefaults,
     editor: { ...progress('wonder-refund').editor, oneditprepare: 'WonderEcrEditor.amountInputs' },
     inputs: [

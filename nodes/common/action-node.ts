@@ -215,7 +215,9 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
             outcome = ack;
             msg.wonder.pairRequestID = pair.requestID;
           } else {
-            outcome = await handle.request(spec.action, params as never, { ...options, origin: node.id });
+            // A refund of a sale the journal does not know goes out only when the node allows it (off by default).
+            const refundUnknownSale = spec.action === 'Refund' && config.refundUnknownSales === true;
+            outcome = await handle.request(spec.action, params as never, { ...options, origin: node.id, ...(refundUnknownSale ? { refundUnknownSale } : {}) });
           }
           reporter?.settled(outcome);
           const status = outcome.result ?? (outcome.body as { status?: string }).status;
