@@ -13,6 +13,7 @@ import {
   unitsToAmount,
   parseEnvelope,
   ProtocolError,
+  minimiseCard,
 } from '../lib';
 
 function fieldOf(fn: () => unknown): string | undefined {
@@ -170,5 +171,29 @@ describe('validation', () => {
     );
     assert.equal(parseEnvelope('{"version":2.0,"action":"Sale","data":"AA=="}').version, 2);
     assert.throws(() => parseEnvelope('{"version":"1.0","action":"Sale","data":"AA=="}'), ProtocolError);
+  });
+});
+
+describe('card data minimised (minimiseCard)', () => {
+  const card = { panPrefix6Digits: '424242', panLast4Digits: '4711', panHash: 'Hh7Kp2QxZ9', panToken: 'tok_Lw3Vn8Rb' };
+
+  it('keeps the brand and the last four digits; drops the prefix, hash, token and any other card field', () => {
+    const body = { status: 'Success', paymentMethod: 'visa', amount: '1.00', creditCard: { ...card, cardholder: 'A N OTHER' } };
+    assert.deepEqual(minimiseCard(body), { status: 'Success', paymentMethod: 'visa', amount: '1.00', creditCard: { panLast4Digits: '4711' } });
+    // The body given is left as it was (the raw option, and the receipt, read it).
+    assert.deepEqual(body.creditCard, { ...card, cardholder: 'A N OTHER' });
+  });
+
+  it('never passes more than four characters as the last digits, nor a card that is not an object', () => {
+    assert.deepEqual(minimiseCard({ creditCard: { panLast4Digits: '4242424242424711' } }), { creditCard: { panLast4Digits: '4711' } });
+    assert.deepEqual(minimiseCard({ creditCard: { panLast4Digits: 4711 } }), { creditCard: {} });
+    assert.deepEqual(minimiseCard({ status: 'Success', creditCard: '4242424242424711' }), { status: 'Success' });
+    assert.deepEqual(minimiseCard({ creditCard: null }), {});
+  });
+
+  it('leaves a body without a card, and anything that is not a body, as it is', () => {
+    const body = { status: 'Success', deviceStatus: 'Free' };
+    assert.equal(minimiseCard(body), body);
+    for (const value of [undefined, null, 'text', 3, [card]]) assert.equal(minimiseCard(value), value);
   });
 });

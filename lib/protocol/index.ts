@@ -14,3 +14,4 @@ export * from './currency';
 export * from './validate';
 export * from './messages';
 export * from './outcome';
+export * from './card';
