@@ -161,7 +161,7 @@ describe('dependency vulnerability check (scripts/audit-deps.js)', function () {
     assert.match(v1.out, /lockfileVersion 2 or 3/);
   });
 
-  it('npm pack ships an SBOM (prepack: npm run sbom): CycloneDX of exactly the runtime tree, made with no network', async () => {
+  it("npm pack ships an SBOM (prepack's last step, scripts/sbom.js): CycloneDX of exactly the runtime tree, made with no network", async () => {
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       // No registry to be had: a closed port, and npm told it is offline.
       const env = { ...process.env, npm_config_registry: 'http://127.0.0.1:9/', npm_config_offline: 'true', npm_config_cache: fs.mkdtempSync(path.join(dir, 'npm-cache-')) };
