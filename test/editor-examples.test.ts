@@ -248,7 +248,7 @@ describe('the examples, translations and serial port list in a real browser (Deb
     // The EasyCard account has no credentials.
     await statusOf('Kiosk sale', 'sale', '失敗');
     await statusOf('Terminal tools', 'device info', '就緒');
-    await statusOf('EasyCard retry', '', '缺少憑證');
+    await statusOf('EasyCard retry', '', '請輸入憑證');
 
     // Opening the account shows why it is not usable, in the editor's language.
     await page.evaluate((id) => RED.editor.edit(RED.nodes.node(id)), await nodeId(page, 'EasyCard retry', ''));
