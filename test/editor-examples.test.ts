@@ -135,7 +135,7 @@ describe('the examples, translations and serial port list in a real browser (Deb
     for (const type of Object.keys(pkg['node-red'].nodes)) assert.ok(types.has(type), `no example uses ${type}`);
   });
 
-  it('the demo opens clean; every other example imports with every node valid, one shared simulated terminal, nothing overlapping, and deploys without a warning', async () => {
+  it('the demo opens clean; every other example imports with nothing asked, every node valid, one simulated terminal per example, nothing overlapping, and deploys without a warning', async () => {
     const page = await openEditor('en-US');
     const invalidNodes = () =>
       page.evaluate(() => {
