@@ -235,7 +235,7 @@ describe('the editor as a new user meets it (Debian chromium)', function () {
         // The sale's own dialog.
         await page.evaluate(() => (globalThis as unknown as InPage).RED.editor.edit((globalThis as unknown as InPage).RED.nodes.node('wonder_checkout_sale')));
         await page.waitForSelector('#node-input-terminal', { state: 'visible' });
-        wrapped.push(...(await wrappedLabels(page, '.red-ui-tray')).map((l) => `sale: ${l}`));
+        wrapped.push(...(await wrappedLabels(page, '#dialog-form')).map((l) => `sale: ${l}`));
         // The terminal's, for each transport, with its translated name.
         await page.click('#node-input-btn-terminal-edit');
         await page.waitForSelector('#node-config-input-transport', { state: 'visible' });
@@ -245,7 +245,7 @@ describe('the editor as a new user meets it (Debian chromium)', function () {
           const shown = (await page.locator(`#node-config-input-transport option[value="${transport}"]`).innerText()).trim();
           assert.equal(shown, names[transport], `${locale} transport ${transport}`);
           if (locale !== 'en-US') assert.doesNotMatch(shown, /^(serial|lan|cloud|simulator)$/i);
-          wrapped.push(...(await wrappedLabels(page, '.red-ui-tray')).map((l) => `terminal (${transport}): ${l}`));
+          wrapped.push(...(await wrappedLabels(page, '#node-config-dialog-edit-form')).map((l) => `terminal (${transport}): ${l}`));
         }
         await page.click('#node-config-dialog-cancel');
         await page.click('#node-dialog-cancel');
@@ -253,7 +253,7 @@ describe('the editor as a new user meets it (Debian chromium)', function () {
         const account = example('easycard-retry.json').find((n) => n.type === 'easycard-account')!.id;
         await page.evaluate((id) => (globalThis as unknown as InPage).RED.editor.editConfig('', 'easycard-account', id), account);
         await page.waitForSelector('#node-config-input-mchId', { state: 'visible' });
-        wrapped.push(...(await wrappedLabels(page, '.red-ui-tray')).map((l) => `EasyCard account: ${l}`));
+        wrapped.push(...(await wrappedLabels(page, '#node-config-dialog-edit-form')).map((l) => `EasyCard account: ${l}`));
         await page.click('#node-config-dialog-cancel');
         assert.deepEqual([...new Set(wrapped)], [], `${locale}: labels on more than one line`);
       } finally {
