@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { EasyCardAccountHandle, type EasyCardAccountCredentials, type EasyCardAccountDef } from './common/easycard-account-handle';
+import { credentialMissing, EasyCardAccountHandle, type EasyCardAccountCredentials, type EasyCardAccountDef } from './common/easycard-account-handle';
 import { describeError, EC_NS, ect } from './common/i18n';
 
 interface AccountDef extends NodeDef, EasyCardAccountDef {}
@@ -22,7 +22,10 @@ export = function register(RED: NodeAPI): void {
     const journalFile = mchId === '' ? undefined : path.join(userDir, 'wonder-ecr', `easycard-${mchId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}.jsonl`);
     node.easycard = new EasyCardAccountHandle(def, node.credentials, journalFile);
     const handle = node.easycard;
-    if (handle.configError !== undefined) {
+    if (credentialMissing(handle.configError, node.credentials)) {
+      // Credentials not filled in yet (an imported example): the retry nodes' status asks for them; a line in the log, no error.
+      node.log(ect(RED, 'log.noCredentials'));
+    } else if (handle.configError !== undefined) {
       // Library messages name the field and never echo a password or a key.
       node.error(ect(RED, 'errors.config', { detail: describeError(RED, handle.configError, EC_NS) }));
     }

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import { failedResponseOf, isEasyCardError, redactError, type RetryAttemptEvent, type RetryResult, type WaitForCardInfo } from '../lib/easycard';
-import type { EasyCardAccountHandle } from './common/easycard-account-handle';
+import { credentialMissing, type EasyCardAccountHandle } from './common/easycard-account-handle';
 import { describeError, EC_NS, ect, translatedError } from './common/i18n';
 import { reportRecovered } from './common/easycard-recovered';
 
@@ -18,8 +18,6 @@ type Done = (err?: Error) => void;
 /** `msg.topic` of the message that says the card is back on the reader. */
 const CARD_BACK_TOPIC = 'card-back';
 const DEFAULT_CARD_WAIT_SECONDS = 10;
-/** Config errors that mean the account's credentials are missing or unusable. */
-const CREDENTIAL_FIELDS: readonly string[] = ['password', 'rsaPublicKey', 'aesIv', 'refundKey'];
 const MAX_CARD_WAIT_SECONDS = 3600;
 /** How long a stopping node lets a retry request already sent finish (Node-RED allows 15 s). */
 const CLOSE_GRACE_MS = 10_000;
@@ -43,12 +41,6 @@ export = function register(RED: NodeAPI): void {
       | (Node & { easycard?: EasyCardAccountHandle })
       | null;
     const handle = account?.easycard;
-    /** The config error is a credential left empty (an imported flow brings none). */
-    const credentialMissing = (field: string | undefined) => {
-      if (field === undefined || !CREDENTIAL_FIELDS.includes(field)) return false;
-      const value = (account?.credentials as Record<string, unknown> | undefined)?.[field];
-      return typeof value !== 'string' || value.trim() === '';
-    };
     const waitForSignal = config.waitForSignal === true || config.waitForSignal === 'true';
     let cardWaitMs = DEFAULT_CARD_WAIT_SECONDS * 1000;
     let setupError: unknown;
@@ -62,7 +54,7 @@ export = function register(RED: NodeAPI): void {
     const status = (fill: NodeStatus['fill'], shape: NodeStatus['shape'], key: string) => node.status({ fill, shape, text: `${EC_NS}:status.${key}` });
     const showIdle = () => {
       if (handle === undefined) status('red', 'dot', 'noAccount');
-      else if (credentialMissing(handle.configError?.field)) status('red', 'ring', 'noCredentials');
+      else if (credentialMissing(handle.configError, account?.credentials as never)) status('red', 'ring', 'noCredentials');
       else if (handle.configError !== undefined || setupError !== undefined) status('red', 'dot', 'configError');
       else node.status({});
     };

@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
-import { checkTerminalConfig, journalFileName, journalFilesIn, knownSn, openPaymentsIn, snIdentity, type TerminalConfig, terminalIdentity } from '../lib/session';
+import { checkTerminalConfig, faultOfError, journalFileName, journalFilesIn, knownSn, openPaymentsIn, snIdentity, type TerminalConfig, terminalIdentity } from '../lib/session';
 import { CloudTransport } from '../lib/transport';
 import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import type { BusyPolicy, PairingStore } from '../lib/session';
@@ -82,6 +82,25 @@ function addressOf(def: Partial<TerminalDef>): string {
 }
 
 let registered: { events: NodeAPI['events']; listener: () => void } | undefined;
+
+/** An HTTP status a terminal or gateway answered with, where an error (or its causes) says so ("answered HTTP 404"). */
+function answeredHttpStatus(err: unknown): number | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
+    const m = /answered HTTP (\d{3})/.exec(e instanceof Error ? e.message : '');
+    if (m !== null) return Number(m[1]);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** What a failed Pair tells the dialog of its cause: the diagnosis code and, for an HTTP error, the status. */
+function pairFailureCause(err: unknown, openError: unknown, stream: boolean): { diagnosis?: string; httpStatus?: number } {
+  const diagnosis = faultOfError(err, stream) ?? (openError !== undefined ? faultOfError(openError, stream) : undefined);
+  if (diagnosis === undefined) return {};
+  const httpStatus = diagnosis === 'http-error' || diagnosis === 'gateway-error' ? answeredHttpStatus(err) ?? answeredHttpStatus(openError) : undefined;
+  return { diagnosis, ...(httpStatus !== undefined ? { httpStatus } : {}) };
+}
 
 /** LAN over plain HTTP: no HTTPS, no CA file, no certificate pin. */
 function plainLan(def: Partial<TerminalDef>): boolean {
@@ -302,6 +321,8 @@ export = function register(RED: NodeAPI): void {
       res.status(429).set('Retry-After', String(Math.ceil(wait / 1000))).json({ ok: false, code: 'E_RATE_LIMITED', retryAfterSeconds: Math.ceil(wait / 1000) });
       return;
     }
+    /** Why the connection failed, as the terminal's status later names it: its own error, else the open() that failed before it. */
+    let openError: unknown;
     const run = async () => {
       checkTerminalConfig(config);
       if (reuse) return deployed.wonder.pair({ timeoutMs: PAIR_TIMEOUT_MS });
@@ -315,7 +336,9 @@ export = function register(RED: NodeAPI): void {
           // No device SN: open() learns it by ConnectionInfo; if that fails (a wrong code, no answer), that is the answer.
           await temporary.open();
         } else {
-          await temporary.open().catch(() => undefined);
+          await temporary.open().catch((err: unknown) => {
+            openError = err;
+          });
         }
         const paired = await temporary.pair({ timeoutMs: PAIR_TIMEOUT_MS });
         const transport = temporary.session.transport;
@@ -348,7 +371,9 @@ export = function register(RED: NodeAPI): void {
         audit('failed', code);
         const status = code === 'E_VALIDATION' ? 400 : code === 'E_SECURITY' ? 403 : 502;
         const message = code === 'E_SECURITY' ? t(RED, 'errors.wrongPairingCode') : describeError(RED, err);
-        res.status(status).json({ ok: false, code, field: isWonderError(err) ? err.field : undefined, message });
+        // The cause the terminal's diagnosis names (host-refused, http-error, port-gone, …): the dialog shows its text.
+        const cause = code === 'E_SECURITY' || code === 'E_VALIDATION' ? undefined : pairFailureCause(err, openError, config.transport === 'serial');
+        res.status(status).json({ ok: false, code, field: isWonderError(err) ? err.field : undefined, message, ...cause });
       },
     );
   });

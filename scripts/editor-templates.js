@@ -98,8 +98,12 @@ function helpHtml(template, row, texts, lang) {
     `        <dd>${text('inputs', name)}</dd>\n`).join('');
   const outputs = (row.outputHelp ?? DEFAULT_OUTPUT_HELP).map(([name, type]) =>
     `    <dt>${name} <span class="property-type">${type}</span></dt>\n    <dd>${text('outputs', name)}</dd>\n`).join('');
-  const details = [...own.details, texts.common.errors].map((p) => `    <p>${p}</p>\n`).join('');
-  return fill(template, { type: row.type, summary: own.summary, headings: texts.common.headings, inputs, outputs, details }, `${where} ${row.type}`);
+  // Payments (sale, refund, void) can send a message no input started: a recovered or a duplicate outcome.
+  const details = [...own.details, ...(row.payment === true ? [texts.common.unprompted] : []), texts.common.errors].map((p) => `    <p>${p}</p>\n`).join('');
+  const references = texts.common.references
+    .map((r) => `        <li><a href="${r.url}" target="_blank" rel="noopener noreferrer">${r.title}</a> - ${r.text}</li>\n`)
+    .join('');
+  return fill(template, { type: row.type, summary: own.summary, headings: texts.common.headings, inputs, outputs, details, references }, `${where} ${row.type}`);
 }
 
 /** Every generated file: path relative to dist/nodes/ → its text (`table` defaults to nodes/action-nodes/table.js). */

@@ -470,7 +470,8 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     for (const [props, creds, field] of cases) {
       await load([account(props), retry()], credentials(creds));
       // A credential left empty (as in an imported flow) says so; a wrong one is a config error.
-      const expected = creds.password === '' ? { fill: 'red', shape: 'ring', text: 'no credentials' } : { fill: 'red', shape: 'dot', text: 'config error' };
+      const missing = creds.password === '';
+      const expected = missing ? { fill: 'red', shape: 'ring', text: 'enter credentials' } : { fill: 'red', shape: 'dot', text: 'config error' };
       assert.deepEqual(statusesOf('r').at(-1), expected, field);
       const caught = nextAt('caught');
       helper.getNode('r').receive({ payload: clone(SEED_FAILED) });
@@ -478,7 +479,14 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
       assert.ok(msg.error.message.includes(field), msg.error.message);
       assert.equal(msg.easycard.field, field);
       const log = JSON.stringify(helper.log().args);
-      assert.ok(log.includes('EasyCard account configuration is invalid') && log.includes(field), log.slice(0, 500));
+      // At deploy: a bad credential is a red error naming the field; an empty one only a line asking for it (the status asks too).
+      const deployErrors = (helper.log().args as Array<Array<{ level?: number; id?: string; msg?: unknown }>>).filter(([e]) => e?.id === ACCOUNT && e.level === 20);
+      if (missing) {
+        assert.deepEqual(deployErrors, [], 'an empty credential logged an error at deploy');
+        assert.ok(log.includes('enter its credentials'), log.slice(0, 500));
+      } else {
+        assert.ok(log.includes('EasyCard account configuration is invalid') && log.includes(field), log.slice(0, 500));
+      }
       await helper.unload();
     }
     assert.equal(server.hits, 0);

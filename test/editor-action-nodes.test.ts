@@ -45,13 +45,15 @@ const EXPECTED: Record<string, Expected> = {
     inputs: ['payload.orgReferenceID', 'payload.amount', 'payload.currency', 'payload.referenceID?'],
     summary: { 'en-US': 'Refunds all or part of an earlier sale.', 'zh-TW': '對先前的一筆銷售交易進行全額或部分退款。' },
   },
-  'wonder-void': { icon: 'wonder-void.svg', defaults: RECEIPT, inputs: ['payload.orgReferenceID'], summary: { 'en-US': 'Voids (cancels) an earlier sale on the same day, before settlement.', 'zh-TW': '在結算前撤銷（取消）同一天稍早的一筆銷售交易。' } },
+  'wonder-void': { icon: 'wonder-void.svg', defaults: RECEIPT, inputs: ['payload.orgReferenceID'], summary: { 'en-US': 'Voids (cancels) an earlier sale on the same day, before settlement.', 'zh-TW': '在結算前撤銷同一天稍早的一筆銷售交易。' } },
   'wonder-abort': { icon: 'wonder-abort.svg', defaults: PLAIN, inputs: ['payload'], summary: { 'en-US': 'Cancels the sale or refund that is waiting for a card.', 'zh-TW': '中止正在等待刷卡的銷售或退款交易。' } },
   'wonder-status': { icon: 'wonder-status.svg', defaults: RAW, inputs: ['payload.targetReferenceID'], summary: { 'en-US': 'Asks the terminal for the outcome of an earlier transaction.', 'zh-TW': '向終端機查詢先前一筆交易的結果。' } },
 };
 const TYPES = Object.keys(EXPECTED);
 const withAmount = (type: string) => EXPECTED[type]!.defaults === AMOUNT || EXPECTED[type]!.defaults === REFUND;
-const HEADINGS: Record<Lang, string[]> = { 'en-US': ['Inputs', 'Outputs', 'Details'], 'zh-TW': ['輸入', '輸出', '詳細'] };
+const HEADINGS: Record<Lang, string[]> = { 'en-US': ['Inputs', 'Outputs', 'Details', 'References'], 'zh-TW': ['輸入', '輸出', '詳細', '參考資料'] };
+/** Sale, refund and void can send a message no input started (recovered, duplicate): their help says so. */
+const PAYMENTS = ['wonder-sale', 'wonder-refund', 'wonder-void'];
 
 type Catalog = { [type: string]: { paletteLabel: string; label?: Record<string, string>; tip?: string } };
 const catalog = (lang: Lang, type: string): Catalog => JSON.parse(fs.readFileSync(path.join(root, 'locales', lang, `${type}.json`), 'utf8')) as Catalog;
@@ -254,12 +256,25 @@ describe('the action nodes\' generated editor definitions and help in a real bro
           const names = (dl: Element | undefined) =>
             Array.from(dl?.querySelectorAll('dt') ?? []).map((dt) => `${dt.childNodes[0]!.textContent!.trim()}${dt.classList.contains('optional') ? '?' : ''}`);
           const paragraphs = all('p').map((p) => p.textContent!.trim());
-          return { first: paragraphs[0], last: paragraphs.at(-1), headings: all('h3').map((h) => h.textContent), inputs: names(lists[0]), outputs: names(lists[1]), lists: lists.length };
+          return {
+            first: paragraphs[0],
+            last: paragraphs.at(-1),
+            headings: all('h3').map((h) => h.textContent),
+            inputs: names(lists[0]),
+            outputs: names(lists[1]),
+            lists: lists.length,
+            text: doc.body.textContent ?? '',
+            links: all('ul a').map((a) => a.getAttribute('href')),
+          };
         }, type);
         const e = EXPECTED[type]!;
         assert.equal(help.first, e.summary[lang], `${lang} ${type} summary`);
         assert.deepEqual({ headings: help.headings, inputs: help.inputs, outputs: help.outputs, lists: help.lists }, { headings: HEADINGS[lang], inputs: e.inputs, outputs: ['payload', 'wonder'], lists: 2 }, `${lang} ${type}`);
         assert.match(help.last!, /catch/, `${lang} ${type}: the error paragraph comes last`);
+        // It stands on its own: how errors reach a catch node, which field to switch on, what comes with no input.
+        for (const word of ['msg.wonder.code', 'msg.wonder.notSent', 'E_PENDING', 'E_BLOCKED', 'E_VALIDATION', 'msg.wonder.referenceID', 'result', 'Success']) assert.ok(help.text.includes(word), `${lang} ${type}: no "${word}" in its help`);
+        for (const word of ['msg.wonder.recovered = true', 'msg.wonder.duplicate = true']) assert.equal(help.text.includes(word), PAYMENTS.includes(type), `${lang} ${type}: "${word}"`);
+        assert.deepEqual(help.links, ['https://nodered.org/docs/user-guide/handling-errors', 'https://www.npmjs.com/package/node-red-contrib-wonder-ecr'], `${lang} ${type} references`);
         assert.notEqual(help.last, help.first);
       }
       // The help sidebar renders it for a person.

@@ -143,7 +143,7 @@ describe('the examples, translations and serial port list in a real browser (Deb
     assert.deepEqual(terminals.filter(([, transport]) => transport !== 'simulator'), []);
   });
 
-  it('the demo opens clean; every other example imports with every node valid, one shared simulated terminal, nothing overlapping, and deploys without a warning', async () => {
+    it('the demo opens clean; every other example imports with nothing asked, every node valid, one simulated terminal per example, nothing overlapping, and deploys without a warning', async () => {
     const page = await openEditor('en-US');
     const invalidNodes = () =>
       page.evaluate(() => {
@@ -165,10 +165,9 @@ describe('the examples, translations and serial port list in a real browser (Deb
       await page.press('#red-ui-clipboard-dialog-import-text', 'End'); // the dialog checks the text on keyup
       await page.click('#red-ui-clipboard-dialog-ok');
       await page.waitForSelector('#red-ui-clipboard-dialog-import-text', { state: 'hidden' });
-      // An example whose simulated terminal is already in the workspace: Node-RED asks, and "Import copy" reuses it.
+      // Each example has its own simulated terminal: Node-RED finds nothing already there and asks nothing.
       const importCopy = await page.evaluate(() => RED._('clipboard.import.importCopy'));
-      const conflict = page.locator('.red-ui-notification button', { hasText: importCopy });
-      if ((await conflict.count()) > 0) await conflict.first().click();
+      assert.equal(await page.locator('.red-ui-notification button', { hasText: importCopy }).count(), 0, `importing ${file} asked about nodes already there`);
     }
 
     const state = await page.evaluate(() => {
@@ -185,10 +184,12 @@ describe('the examples, translations and serial port list in a real browser (Deb
       return { invalid, terminals };
     });
     assert.deepEqual(state.invalid, [], 'invalid nodes after import');
-    assert.deepEqual(state.terminals, ['wonder_example_terminal'], 'one simulated terminal, shared by every example');
+    // One simulated terminal per example (the demo's and each imported one's), as the files have them.
+    const expectedTerminals = examples.flatMap((f) => (JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8')) as Array<{ id: string; type: string }>).filter((n) => n.type === 'wonder-terminal').map((n) => n.id));
+    assert.deepEqual(state.terminals.sort(), expectedTerminals.sort(), 'one simulated terminal per example');
 
     // Nothing overlaps: each tab drawn, then the nodes' boxes compared.
-    // "Import copy" gives the nodes of an example new ids (only the terminal is kept): tabs are found by their label.
+    // Tabs are found by their label.
     const labels = examples.map((f) => (JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8')) as Array<{ type: string; label?: string }>).find((n) => n.type === 'tab')!.label!);
     for (const tabLabel of labels) {
       const tab = await tabId(page, tabLabel);
@@ -256,7 +257,7 @@ describe('the examples, translations and serial port list in a real browser (Deb
     // The EasyCard account has no credentials.
     await statusOf('Kiosk sale', 'sale', '失敗');
     await statusOf('Terminal tools', 'device info', '模擬');
-    await statusOf('EasyCard retry', '', '缺少憑證');
+    await statusOf('EasyCard retry', '', '請輸入憑證');
 
     // Opening the account shows why it is not usable, in the editor's language.
     await page.evaluate((id) => RED.editor.edit(RED.nodes.node(id)), await nodeId(page, 'EasyCard retry', ''));

@@ -19,12 +19,12 @@ function flows(): FlowNode[] {
   const debug = (id: string, complete: string, y: number): FlowNode => ({ id, type: 'debug', z: TAB, name: id, active: true, tosidebar: false, console: true, complete, targetType: 'msg', x: 680, y, wires: [] });
   return [
     ...example.map((n) => (n.type === 'debug' ? { ...n, console: true } : n)),
-    inject('t_sale_in', { amount: '12.30', currency: 'HKD', referenceID: 'JT-1' }, 't_sale', 300),
-    { id: 't_sale', type: 'wonder-sale', z: TAB, name: 't_sale', terminal: 'wonder_example_terminal', x: 420, y: 300, wires: [['t_paid']] },
-    debug('t_paid', 'wonder.result', 300),
-    inject('t_bad_in', { operation: 'sum' }, 'wonder_journal_totals', 360),
-    { id: 't_catch', type: 'catch', z: TAB, name: '', scope: ['wonder_journal_totals'], uncaught: false, x: 170, y: 420, wires: [['t_caught']] },
-    debug('t_caught', 'error.message', 420),
+    inject('t_sale_in', { amount: '12.30', currency: 'HKD', referenceID: 'JT-1' }, 't_sale', 500),
+    { id: 't_sale', type: 'wonder-sale', z: TAB, name: 't_sale', terminal: 'wonder_journal_terminal', x: 420, y: 500, wires: [['t_paid']] },
+    debug('t_paid', 'wonder.result', 500),
+    inject('t_bad_in', { operation: 'sum' }, 'wonder_journal_totals', 560),
+    { id: 't_catch', type: 'catch', z: TAB, name: '', scope: ['wonder_journal_totals'], uncaught: false, x: 170, y: 620, wires: [['t_caught']] },
+    debug('t_caught', 'error.message', 620),
   ];
 }
 

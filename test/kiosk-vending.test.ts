@@ -32,7 +32,7 @@ function journal(): JournalEntry[] {
 }
 
 function simulator(): SimulatedTerminal {
-  return (helper.getNode('wonder_example_terminal') as unknown as { wonder: { session: { transport: { terminal: SimulatedTerminal } } } }).wonder.session.transport.terminal;
+  return (helper.getNode('wonder_vend_terminal') as unknown as { wonder: { session: { transport: { terminal: SimulatedTerminal } } } }).wonder.session.transport.terminal;
 }
 
 describe('vending example: dispense only after approval, void (or refund) when the machine cannot', function () {
@@ -98,29 +98,37 @@ describe('vending example: dispense only after approval, void (or refund) when t
     assert.equal(entries.find((e) => e.action === 'Refund')!.state, 'Success');
   });
 
-  it('receipts example: the customer and merchant copies are written to files', async () => {
+  it('receipts example: both copies are written to the folder WONDER_RECEIPTS_DIR names, shown by its debug node, references whole', async () => {
     const flow = exampleFlow('receipts-to-file.json');
-    const file = flow.find((n) => n.type === 'file')!;
-    // Write under the test's own directory.
-    const split = flow.find((n) => n.id === 'wonder_receipt_split')!;
+    // The folder comes from the environment, never from Node-RED's working directory.
     const dir = fs.mkdtempSync(path.join(userDir, 'receipts-'));
-    split.func = String(split.func).replace(/'receipts\//g, `'${dir}/`);
-    file.wires = [['done']];
-    flow.push({ id: 'done', type: 'helper', z: file.z });
-    await helper.load([...allNodes, ...core], flow);
-    const written = new Promise<void>((resolve) => {
-      let n = 0;
-      helper.getNode('done').on('input', () => {
-        if (++n === 2) resolve();
+    const before = process.env.WONDER_RECEIPTS_DIR;
+    process.env.WONDER_RECEIPTS_DIR = dir;
+    try {
+      await helper.load([...allNodes, ...core], flow);
+      const shown: Msg[] = [];
+      const written = new Promise<void>((resolve) => {
+        helper.getNode('wonder_receipt_debug').on('input', (m: Msg) => {
+          shown.push(m);
+          if (shown.length === 2) resolve();
+        });
       });
-    });
-    helper.getNode('wonder_receipt_inject').receive({});
-    await written;
-    const customer = fs.readFileSync(path.join(dir, 'customer.txt'), 'utf8');
-    const merchant = fs.readFileSync(path.join(dir, 'merchant.txt'), 'utf8');
-    assert.match(customer, /SALE/);
-    assert.match(customer, /\*\*\*\* 0119/);
-    assert.match(merchant, /Merchant copy/);
-    for (const line of customer.split('\n')) assert.ok(line.length <= 32, line);
+      helper.getNode('wonder_receipt_inject').receive({});
+      await written;
+      assert.deepEqual(shown.map((m) => m.filename).sort(), [path.join(dir, 'customer.txt'), path.join(dir, 'merchant.txt')]);
+      const customer = fs.readFileSync(path.join(dir, 'customer.txt'), 'utf8');
+      const merchant = fs.readFileSync(path.join(dir, 'merchant.txt'), 'utf8');
+      assert.match(customer, /SALE/);
+      assert.match(customer, /\*\*\*\* 0119/);
+      assert.match(merchant, /Merchant copy/);
+      for (const line of customer.split('\n')) assert.ok(line.length <= 48, line);
+      // The reference (a generated 36-character UUID) is printed whole on one line, beside its label.
+      const refs = [...customer.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g)];
+      assert.equal(refs.length, 1, customer);
+      assert.ok(customer.split('\n').some((line) => /^Ref +[0-9a-f-]{36}$/.test(line)), customer);
+    } finally {
+      if (before === undefined) delete process.env.WONDER_RECEIPTS_DIR;
+      else process.env.WONDER_RECEIPTS_DIR = before;
+    }
   });
 });

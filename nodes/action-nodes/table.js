@@ -22,6 +22,7 @@
  *   outputs   a number, or editor JS source (e.g. a function) for a node whose outputs change
  *   extraDefaults  more `defaults` entries, as editor JS source (e.g. 'outputs: { value: 1 }')
  *   editor    more registerType properties: name → editor JS source (oneditprepare, oneditsave, outputLabels…)
+ *   payment   true for sale, refund and void: their help also says what they send with no input (recovered, duplicate)
  *   inputs    the help's message properties: [name, type, optional?]; texts are
  *             nodes.<type>.inputs.<name> in action-nodes.json, else common.inputs.<name>
  */
@@ -75,6 +76,7 @@ module.exports = [
   {
     type: 'wonder-sale',
     icon: 'wonder-sale.svg',
+    payment: true,
     fields: [...amountFields(), ...progress('wonder-sale').fields, rawCardField()],
     extraDefaults: progress('wonder-sale').extraDefaults,
     editor: { ...progress('wonder-sale').editor, oneditprepare: 'WonderEcrEditor.amountInputs' },
@@ -88,6 +90,7 @@ module.exports = [
   {
     type: 'wonder-refund',
     icon: 'wonder-refund.svg',
+    payment: true,
     // Off (the default): a refund of a sale the terminal's journal does not know is refused unsent.
     fields: [
       ...amountFields(),
@@ -104,7 +107,7 @@ module.exports = [
       ['payload.referenceID', 'string', 'optional'],
     ],
   },
-  { type: 'wonder-void', icon: 'wonder-void.svg', fields: [receiptField('wonder-void'), rawCardField()], inputs: [['payload.orgReferenceID', 'string']] },
+  { type: 'wonder-void', icon: 'wonder-void.svg', payment: true, fields: [receiptField('wonder-void'), rawCardField()], inputs: [['payload.orgReferenceID', 'string']] },
   { type: 'wonder-abort', icon: 'wonder-abort.svg', inputs: [['payload', 'any']] },
   { type: 'wonder-status', icon: 'wonder-status.svg', fields: [rawCardField()], inputs: [['payload.targetReferenceID', 'string']] },
 ];

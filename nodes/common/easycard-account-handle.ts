@@ -26,6 +26,20 @@ export interface EasyCardAccountCredentials {
   aesIv?: string;
 }
 
+/** The credential fields: an imported flow brings none of them. */
+const CREDENTIAL_FIELDS: readonly string[] = ['password', 'rsaPublicKey', 'aesIv', 'refundKey'];
+
+/**
+ * Whether a config error is only a credential left empty (as in an imported
+ * flow): the editor's status asks for it; it is not an error worth a red log line.
+ */
+export function credentialMissing(err: { field?: string } | undefined, credentials: EasyCardAccountCredentials | undefined): boolean {
+  const field = err?.field;
+  if (field === undefined || !CREDENTIAL_FIELDS.includes(field)) return false;
+  const value = (credentials as Record<string, unknown> | undefined)?.[field];
+  return typeof value !== 'string' || value.trim() === '';
+}
+
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 const MAX_TIMEOUT_SECONDS = 600;
 
