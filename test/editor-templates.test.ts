@@ -55,8 +55,12 @@ describe('action node editor templates (scripts/editor-templates.js)', () => {
       const kiosk = amount ? ['progress', 'receiptWidth', 'outputs'] : row.type === 'wonder-void' ? ['receiptWidth'] : [];
       // Refund: refunds of sales the journal does not know, off by default (issue 24).
       if (row.type === 'wonder-refund') kiosk.unshift('refundUnknownSales');
+      // Nodes whose answer carries the card: the raw card data box, off by default, before the outputs function.
+      const card = ['wonder-sale', 'wonder-refund', 'wonder-void', 'wonder-status'].includes(row.type);
+      if (card) kiosk.splice(amount ? kiosk.length - 1 : kiosk.length, 0, 'rawCard');
       assert.deepEqual(Object.keys(def.defaults), [...(amount ? ['name', 'terminal', 'amount', 'amountType', 'currency', 'currencyType'] : ['name', 'terminal']), ...kiosk], row.type);
       if (row.type === 'wonder-refund') assert.deepEqual(def.defaults.refundUnknownSales, { value: false });
+      if (card) assert.deepEqual(def.defaults.rawCard, { value: false }, row.type);
       if (amount) {
         assert.equal(def.defaults.amount!.validate, 'typedInput(amountType)');
         assert.equal(def.defaults.currency!.validate, 'typedInput(currencyType)');
