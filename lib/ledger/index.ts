@@ -1,0 +1,6 @@
+/**
+ * The ledger layer: one SQLite file (node:sqlite) per Node-RED instance or
+ * CLI state folder holding every payment, its outcome and lookups, EasyCard
+ * runs, terminal identities and the cloud pairing.
+ */
+export * from './schema';
