@@ -94,7 +94,8 @@ export = function register(RED: NodeAPI): void {
   // After each deploy: open payments of a place no deployed terminal uses (a serial adapter now under
   // another path, a terminal removed) are worth a warning, once the terminals have said their SNs.
   const onFlowsStarted = () => {
-    const warn = () => {
+    /** Open payments no deployed terminal takes up: `bySn` those that carry an SN (looked at once the terminals have said theirs), else those that carry none. */
+    const warn = (bySn: boolean) => {
       const ledger = openLedgerOf(ledgerFile);
       if (ledger === undefined || ledger.closed) return;
       const deployed = registeredTerminals().filter((r) => r.handle.configError === undefined);
@@ -102,13 +103,14 @@ export = function register(RED: NodeAPI): void {
       const sns = new Set(deployed.map((r) => r.handle.device.sn).filter((sn): sn is string => sn !== undefined));
       const orphaned = new Map<string, number>();
       for (const e of ledger.openEntries()) {
-        if (places.has(e.terminal) || (e.deviceSn !== undefined && sns.has(e.deviceSn))) continue;
+        if ((e.deviceSn !== undefined) !== bySn || places.has(e.terminal) || (e.deviceSn !== undefined && sns.has(e.deviceSn))) continue;
         orphaned.set(e.terminal, (orphaned.get(e.terminal) ?? 0) + 1);
       }
       for (const [terminal, count] of orphaned) RED.log.warn(t(RED, 'log.orphanedJournal', { file: terminal, count }));
     };
+    warn(false);
     // An SN's payments are taken up once its terminal has said its SN (an adapter under a new path): looked at after that check.
-    setTimeout(warn, IDENTITY_CHECK_MS + 1_000).unref();
+    setTimeout(() => warn(true), IDENTITY_CHECK_MS + 1_000).unref();
   };
   // Registered once per runtime: a second registration (tests load the module again) replaces the first.
   registered?.events.off('flows:started', registered.listener);

@@ -67,7 +67,7 @@ describe('wonder-journal node (real runtime, simulated terminals)', function () 
     assert.equal(v.wonder.result, 'Success');
     await send('saleB', { amount: '7.00', currency: 'USD', referenceID: 'B-1' });
     // A payment whose outcome is not known yet: on the journal before it leaves.
-    await registeredTerminal('tA')!.handle.journal!.begin({ referenceID: 'A-5', action: 'Sale', amount: '3.00', currency: 'TWD', terminal: 'tA', requestID: 'r-open' });
+    await registeredTerminal('tA')!.handle.journal!.begin({ referenceID: 'A-5', action: 'Sale', amount: '3.00', currency: 'TWD', terminal: registeredTerminal('tA')!.identity, requestID: 'r-open' });
 
     const totals = await ask({ day: 'today' });
     assert.deepEqual(totals.payload, [{

@@ -1,5 +1,5 @@
 import { canonicalAmount, decideLookup, isSettled, JournalError, lookupState, resultOf, ValidationError } from '../protocol';
-import { journalKey, journalOutcome, type JournalEntry, type Ledger } from '../ledger';
+import { journalKey, journalOutcome, type JournalEntry, type Ledger, type LookupAskedBy } from '../ledger';
 import type { Asked, Decision, PaymentAction } from '../protocol';
 import type { PaymentContext } from './context';
 import type { Outcome, TerminalIdentityData } from './types';
@@ -157,6 +157,29 @@ export class PaymentLedger {
     }
   }
 
+  /** The payment's outcome reached the caller (the flow): noted once, so a settlement is emitted once across restarts. */
+  delivered(action: PaymentAction, referenceID: string): void {
+    this.journal?.markDelivered(action, referenceID).catch(() => undefined);
+  }
+
+  /** Notes a TransactionStatus asked about a payment, and what it told (a row of `lookups`). */
+  lookedUp(action: PaymentAction, referenceID: string, askedBy: LookupAskedBy, body: unknown, decision?: Decision): void {
+    if (this.journal === undefined) return;
+    const b = body as { transactionStatus?: unknown } | undefined;
+    this.journal
+      .recordLookup({
+        action,
+        referenceID,
+        askedBy,
+        terminal: this.terminalId,
+        ...(this.identity.deviceSn !== undefined ? { deviceSn: this.identity.deviceSn } : {}),
+        ...(typeof b?.transactionStatus === 'string' ? { transactionStatus: b.transactionStatus } : {}),
+        ...(decision !== undefined ? { verdict: decision.verdict, reason: decision.reason } : {}),
+        result: decision === undefined ? 'unknown' : isSettled(decision) ? resultOf(action, decision.verdict) : 'unknown',
+      })
+      .catch(() => undefined);
+  }
+
   /** The payment certainly never left: the reference may be used again. */
   async notSent(action: PaymentAction, referenceID: string): Promise<void> {
     await this.journal?.recordOutcome(action, referenceID, 'NotSent').catch(() => undefined);
@@ -215,6 +238,7 @@ export class PaymentLedger {
     }
     for (const entry of this.openFor(referenceID)) {
       const decision = decideLookup(this.askedOfEntry(entry), answer);
+      this.lookedUp(entry.action, entry.referenceID, 'status-node', outcome.body, decision);
       if (!isSettled(decision)) continue;
       const result = resultOf(entry.action, decision.verdict);
       const behind = await this.close(entry.action, entry.referenceID, result, outcome.body, 'TransactionStatus', decision);

@@ -156,6 +156,8 @@ export class TerminalSession extends EventEmitter {
     if (typeof customerOrderID === 'string') ctx.customerOrderID = customerOrderID;
     const promise = this.schedule(ctx, () => this.runPayment(ctx));
     this.ledger.track(ctx.key, asked, promise);
+    // Handed to the caller (the flow): noted, so a restart does not emit it again.
+    promise.then((o) => (o.result === 'Success' || o.result === 'Failed') && this.ledger.delivered(ctx.action, asked.referenceID), () => undefined);
     return promise;
   }
 
@@ -325,6 +327,7 @@ export class TerminalSession extends EventEmitter {
   /** Closes the journal entry with a settled outcome; a failed write is reported beside the outcome, never instead of it. */
   private async recordResolved(ctx: PaymentContext, resolved: Resolved): Promise<Outcome> {
     const outcome = outcomeOf(ctx, resolved);
+    if (resolved.resolvedBy === 'TransactionStatus') this.ledger.lookedUp(ctx.action, ctx.asked.referenceID, ctx.options.origin === undefined && ctx.body === undefined ? 'recovery' : 'answer', resolved.response.body, resolved.decision);
     const behind = await this.ledger.close(ctx.action, ctx.asked.referenceID, outcome.result as 'Success' | 'Failed', resolved.response.body, resolved.resolvedBy, resolved.decision);
     if (behind !== undefined) {
       outcome.journalBehind = behind;
@@ -348,8 +351,10 @@ export class TerminalSession extends EventEmitter {
         const outcome = await this.recoverEntry(entry, wasStale ? 0 : undefined);
         results.push({ entry, outcome });
         this.emit('recovered', { entry, outcome });
+        this.ledger.delivered(entry.action, entry.referenceID);
       } catch (error) {
         results.push({ entry, error });
+        this.ledger.lookedUp(entry.action, entry.referenceID, 'recovery', undefined);
         if (except === undefined) continue;
         const reference = except.startsWith('Void:') ? except.slice(5) : except;
         if (error instanceof SecurityError) throw aboutPayment(error, reference, true);

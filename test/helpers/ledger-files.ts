@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { journalKey, readLedgerFile, type JournalEntry } from '../../lib/ledger';
 
 /** A ledger file's path in a new temporary directory. */
@@ -24,4 +25,24 @@ export function ledgerBytes(file: string): string {
       }
     })
     .join('');
+}
+
+/** The `lookups` rows of a ledger file, read through a read-only connection. */
+export function readLedgerLookups(file: string): Array<{ reference: string; asked_by: string; result: string | null; transaction_status: string | null }> {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return db.prepare('SELECT * FROM lookups ORDER BY id').all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+/** The `terminals` rows of a ledger file (which SN was seen at which place). */
+export function readTerminals(file: string): Array<{ address: string; device_sn: string; config_node: string | null; transport: string | null }> {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return db.prepare('SELECT * FROM terminals').all() as never;
+  } finally {
+    db.close();
+  }
 }
