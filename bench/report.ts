@@ -2,7 +2,6 @@ import * as os from 'node:os';
 import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
 import type { JournalResult } from './journal';
-import type { JournalQueryResult } from './journal-query';
 import type { MicroResult } from './micro';
 import type { ProgressResult } from './progress';
 import type { ScaleResult } from './scale';
@@ -22,7 +21,7 @@ export interface Goal {
 export interface Results {
   environment: Record<string, string | number>;
   repeats: Record<string, string>;
-  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult; journalQuery: JournalQueryResult; progress: ProgressResult };
+  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult; progress: ProgressResult };
   goals: Record<string, Goal>;
   /** The machine's load averages when the run ended (see environment.loadAverage). */
   loadAverageAtEnd: string;
@@ -65,11 +64,13 @@ export function goals(f: Results['figures']): Record<string, Goal> {
     decoder1ByteChunks: atLeast(f.decoder.mbPerSecond1byte, 20, 'MB/s'),
     decoderLinearity: atMost(f.decoder.ratio8to1, 9, '× (8 MB time / 1 MB time)'),
     journal100k: atMost(f.journal.ratio, 1.05, '× (sale with 100,000 journal entries / with an empty journal)'),
-    // Issue 14: totals of 100,000 entries, as a deployed terminal's journal holds them (in memory).
-    journalTotals100k: atMost(f.journalQuery.totalsMemoryMs, 200, 'ms (totals of 100,000 journal entries in memory)'),
     flowOverhead: atMost(f.flow.overheadPct, 2, '% of wire time (end to end − wire)'),
     flowOverheadLessRig: atMost(f.flow.packageOnlyPct, 1, '% of wire time (flow − bare client, same line)'),
+    // Issue 22: against the bare client with the same durability (two O_DSYNC appends per sale).
+    flowVsDurableBare: atMost(f.flow.packageVsDurablePct, 1, '% of wire time (flow − durable bare client, same line)'),
     scaleP99: atMost(f.scale.paced.nodeRed.p99Ratio, 1.15, '× single-terminal p99'),
+    // Issue 22: no worse than the durable bare client's own ratio (the same two durable writes per sale).
+    scaleP99VsDurableBare: atMost(f.scale.paced.nodeRed.p99Ratio, f.scale.paced.durableBare.p99Ratio, '× single-terminal p99 (target: the durable bare client\'s)'),
     // Issue 11: CPU per sale through Node-RED, unpaced, halved from 1,460 sales/s at 96 % of a core (0.658 ms).
     unpacedCpuPerSale: atMost((f.scale.unpaced.nodeRed.cpuPct / 100) * 1000 / f.scale.unpaced.nodeRed.salesPerSecond, 0.329, 'ms of CPU per sale (50 terminals, no pacing)'),
     progressLatency: atMost(f.progress.sendMaxMs, 5, 'ms (session learns a step → progress message sent, slowest of all)'),
@@ -81,7 +82,7 @@ const fix = (n: number, d = 1) => n.toFixed(d);
 
 /** Markdown tables: the figures, then the goals. */
 export function tables(r: Results): string {
-  const { encodeDecode: m, decoder: d, flow: fl, scale: s, journal: j, journalQuery: q, progress: p } = r.figures;
+  const { encodeDecode: m, decoder: d, flow: fl, scale: s, journal: j, progress: p } = r.figures;
   const us = m.usPerOp;
   const n = s.paced.nodeRed;
   const b = s.paced.bare;
@@ -98,14 +99,13 @@ export function tables(r: Results): string {
     `| Sale through Node-RED over a pty at 115,200 baud, ms | ${fix(fl.endToEndMs, 2)} | wire ${fix(fl.wireMs, 2)} (${fl.requestBytes} + ${fl.responseBytes} bytes) · bare client ${fix(fl.bareEndToEndMs, 2)} |`,
     `| … end to end − wire time, ms | ${fix(fl.overheadMs, 2)} (${fix(fl.overheadPct, 2)} %) | bare client ${fix(fl.bareOverheadMs, 2)} (${fix(fl.bareOverheadPct, 2)} %) |`,
     `| … Node-RED flow − bare client, ms | ${fix(fl.packageOnlyMs, 2)} (${fix(fl.packageOnlyPct, 2)} %) | |`,
+    `| … Node-RED flow − durable bare client (two O_DSYNC appends per sale), % of wire time | ${fix(fl.packageVsDurablePct, 2)} % | durable bare client ${fix(fl.durableBareEndToEndMs, 2)} ms end to end, ${fix(fl.durableBareOverheadMs, 2)} ms over wire |`,
     `| ${s.terminals} terminals at 115,200 baud: sales/s | ${fix(n.salesPerSecond, 0)} (CPU ${fix(n.cpuPct, 0)} %) | bare client ${fix(b.salesPerSecond, 0)} |`,
     `| … p50 / p99 latency, ms | ${fix(n.manyP50Ms)} / ${fix(n.manyP99Ms)} | bare client ${fix(b.manyP50Ms)} / ${fix(b.manyP99Ms)} |`,
     `| … one terminal alone, p50 / p99, ms | ${fix(n.singleP50Ms)} / ${fix(n.singleP99Ms)} | bare client ${fix(b.singleP50Ms)} / ${fix(b.singleP99Ms)} |`,
-    `| … p99 ${s.terminals} / p99 one | ${fix(n.p99Ratio, 2)}× | bare client ${fix(b.p99Ratio, 2)}× |`,
+    `| … p99 ${s.terminals} / p99 one | ${fix(n.p99Ratio, 2)}× | bare client ${fix(b.p99Ratio, 2)}× · durable bare client ${fix(s.paced.durableBare.p99Ratio, 2)}× (p50 / p99 ${fix(s.paced.durableBare.manyP50Ms)} / ${fix(s.paced.durableBare.manyP99Ms)} ms) |`,
     `| ${s.terminals} terminals, no pacing: sales/s, p50 / p99 ms | ${fix(u.salesPerSecond, 0)} (CPU ${fix(u.cpuPct, 0)} %), ${fix(u.manyP50Ms)} / ${fix(u.manyP99Ms)} | |`,
     `| A sale with ${j.entries.toLocaleString('en')} journal entries, ms (journal loaded in ${fix(j.loadMs, 0)} ms) | ${fix(j.msPerSaleFull, 3)} | empty journal ${fix(j.msPerSaleEmpty, 3)} · ratio ${fix(j.ratio, 3)}× |`,
-    `| Totals of ${q.entries.toLocaleString('en')} journal entries, ms: in memory · one ${fix(q.fileMB, 0)} MB file · compacted (10,000 + monthly archives) | ${fix(q.totalsMemoryMs)} | ${fix(q.totalsFileMs, 0)} · ${fix(q.totalsArchivedMs, 0)} |`,
-    `| … a day: totals · list in memory; list from the archived files; a deployed terminal's last day · a day 50 days back, ms | ${fix(q.dayTotalsMemoryMs)} · ${fix(q.dayListMemoryMs)} | ${fix(q.dayListArchivedMs, 0)}; ${fix(q.liveLastDayTotalsMs)} · ${fix(q.liveOldDayTotalsMs, 0)} |`,
     `| Progress step: session learns it → sale node sends it, ms (${p.steps} steps of ${p.sales} sales) | median ${fix(p.sendMedianMs, 3)} · p95 ${fix(p.sendP95Ms, 3)} · max ${fix(p.sendMaxMs, 3)} | → next node's input: median ${fix(p.deliverMedianMs, 3)} · p95 ${fix(p.deliverP95Ms, 3)} · max ${fix(p.deliverMaxMs, 3)} |`,
     `| Memory per idle terminal (serial, after GC), KB | RSS ${fix(s.memoryPerTerminal.rssKB)} · heap ${fix(s.memoryPerTerminal.heapKB)} · external ${fix(s.memoryPerTerminal.externalKB)} | |`,
     '',

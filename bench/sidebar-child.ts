@@ -10,7 +10,6 @@
  *   selling at once, rounds without and with the sidebar open (refreshed at
  *   its interval): the sales' p99 in both, in the same run.
  */
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,7 +18,8 @@ import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites } from './line';
 import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale } from './node-red';
-import { journalLines, prefillHistory, prefillJournal } from './sidebar-journals';
+import { historyEntries, ledgerFileOf, prefillJournal } from './sidebar-journals';
+import { fillLedger } from './ledger-fill';
 import { median, nowMs, percentile } from './stats';
 
 export const SIDEBAR_REFRESH_MS = 5_000;
@@ -159,8 +159,8 @@ async function data(job: DataJob): Promise<DataResult> {
   for (let r = 0; r < job.rounds; r++) rounds.push(await refresh(admin.url));
   busy.disable();
   const m = (f: (x: RefreshTimes) => number) => median(rounds.map(f));
-  // A retired terminal's journal: no node has it open, read from its file.
-  fs.writeFileSync(path.join(userDir, 'wonder-ecr', 'journal-serial-_dev_retired.jsonl'), journalLines('serial-/dev/retired', job.retiredEntries, now), { mode: 0o600 });
+  // A retired terminal's payments: no deployed terminal is there.
+  fillLedger(ledgerFileOf(userDir), historyEntries('serial-/dev/retired', job.retiredEntries, now));
   const cold = await refresh(admin.url);
   const warm: number[] = [];
   for (let r = 0; r < job.rounds; r++) warm.push((await refresh(admin.url)).totalMs);
@@ -240,7 +240,7 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
 async function history(job: HistoryJob): Promise<HistoryResult> {
   await startRuntime();
   const def = { id: 'h1', type: 'wonder-terminal', name: 'kiosk with history', transport: 'simulator' };
-  prefillHistory(userDirOf(), def, job.live, job.archived, Date.now());
+  prefillJournal(userDirOf(), def, job.live + job.archived, Date.now());
   await loadFlow([{ id: 'f1', type: 'tab', label: 'history' }, def], {}, [adminModule()]);
   await connected([def.id], 30_000);
   const admin = await serveAdmin();

@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal, JOURNAL_CSV_COLUMNS, minorToAmount } from '../lib/session';
+import { JOURNAL_CSV_COLUMNS, minorToAmount } from '../lib/session';
+import { openLedger, readLedgerFile, type Ledger } from '../lib/ledger';
 import { startNodeRed } from './helpers/node-red-process';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
-const WRITER = path.resolve(__dirname, 'helpers', 'journal-writer.js');
+const WRITER = path.resolve(__dirname, 'helpers', 'ledger-writer.js');
 
 interface Run {
   code: number | null;
@@ -29,10 +30,27 @@ function cli(args: string[]): Promise<Run> {
   });
 }
 
-/** A Node-RED-like userDir/wonder-ecr with two terminals' journals. */
+/** Terminal B's payments. */
+async function paymentsOfB(b: Ledger): Promise<void> {
+  await b.begin({ referenceID: 'R1', action: 'Refund', amount: '0.10', currency: 'USD', orgReferenceID: 'X', terminal: 'B', requestID: 'q1', openedAt: '2026-11-29T12:00:00.000Z' });
+  await b.recordOutcome('Refund', 'R1', 'Success', { verdict: 'approved', reason: 'approved' });
+  await b.begin({ referenceID: 'S9', action: 'Sale', amount: '9.00', currency: 'USD', terminal: 'B', requestID: 'q2', openedAt: '2026-11-29T12:30:00.000Z' });
+  await b.recordOutcome('Sale', 'S9', 'Failed', { verdict: 'declined', reason: 'declined' });
+}
+
+/** A ledger holding terminal B's payments alone, in `dir`. */
+async function ledgerOfB(dir: string): Promise<string> {
+  const file = path.join(dir, 'ledger.db');
+  const b = openLedger(file);
+  await paymentsOfB(b);
+  await b.close();
+  return file;
+}
+
+/** A Node-RED-like userDir/wonder-ecr with two terminals' payments in its ledger. */
 async function fixtureDir(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-'));
-  const a = new Journal(path.join(dir, 'journal-lan_A.jsonl'));
+  const a = openLedger(path.join(dir, 'ledger.db'));
   await a.begin({ referenceID: 'S1', action: 'Sale', amount: '100.10', currency: 'TWD', terminal: 'A', requestID: 'r1', openedAt: '2026-11-28T09:00:00.000Z' });
   await a.recordOutcome('Sale', 'S1', 'Success', { verdict: 'approved', reason: 'approved' });
   await a.begin({ referenceID: 'S2', action: 'Sale', amount: '0.20', currency: 'TWD', terminal: 'A', requestID: 'r2', openedAt: '2026-11-29T09:00:00.000Z' });
@@ -40,15 +58,8 @@ async function fixtureDir(): Promise<string> {
   await a.begin({ referenceID: 'S1', action: 'Void', orgReferenceID: 'S1', terminal: 'A', requestID: 'r3', openedAt: '2026-11-29T10:00:00.000Z' });
   await a.recordOutcome('Void', 'S1', 'Success', { verdict: 'voided', reason: 'voided' });
   await a.begin({ referenceID: '=cmd|calc', action: 'Sale', amount: '5.00', currency: 'TWD', terminal: 'A', requestID: 'r4', openedAt: '2026-11-29T11:00:00.000Z' });
+  await paymentsOfB(a);
   await a.close();
-  const b = new Journal(path.join(dir, 'journal-serial_B.jsonl'));
-  await b.begin({ referenceID: 'R1', action: 'Refund', amount: '0.10', currency: 'USD', orgReferenceID: 'X', terminal: 'B', requestID: 'q1', openedAt: '2026-11-29T12:00:00.000Z' });
-  await b.recordOutcome('Refund', 'R1', 'Success', { verdict: 'approved', reason: 'approved' });
-  await b.begin({ referenceID: 'S9', action: 'Sale', amount: '9.00', currency: 'USD', terminal: 'B', requestID: 'q2', openedAt: '2026-11-29T12:30:00.000Z' });
-  await b.recordOutcome('Sale', 'S9', 'Failed', { verdict: 'declined', reason: 'declined' });
-  await b.close();
-  // An EasyCard journal in the same directory is not a payment journal.
-  fs.writeFileSync(path.join(dir, 'easycard-M1.jsonl'), '{"not":"a wonder journal"}\n');
   return dir;
 }
 
@@ -95,8 +106,12 @@ describe('wonder-ecr journal (command line)', function () {
     assert.equal(lines[0], JOURNAL_CSV_COLUMNS.join(','));
     assert.equal(lines.length, 2);
     assert.match(lines[1]!, /^2026-11-29T11:00:00\.000Z,,A,Sale,'=cmd\|calc,/);
-    const one = await cli(['list', '--journal', path.join(dir, 'journal-serial_B.jsonl'), '--result', 'declined', '--json']);
+    const fileB = await ledgerOfB(fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-b-')));
+    const one = await cli(['list', '--ledger', fileB, '--result', 'declined', '--json']);
     assert.deepEqual((JSON.parse(one.stdout) as Array<{ referenceID: string }>).map((e) => e.referenceID), ['S9']);
+    // --journal: the old name of --ledger.
+    const old = await cli(['list', '--journal', fileB, '--result', 'declined', '--json']);
+    assert.equal(old.stdout, one.stdout);
   });
 
   it('bad input: exit 2, the option named, nothing on stdout', async () => {
@@ -105,9 +120,11 @@ describe('wonder-ecr journal (command line)', function () {
       [['list', '--dir', dir, '--to', '2026-02-30T25:00'], /--to/],
       [['list', '--dir', dir, '--state', 'closed'], /--state: must be "open" or "settled"/],
       [['list', '--dir', dir, '--limit', 'ten'], /--limit/],
-      [['list', '--dir', dir, '--journal', path.join(dir, 'journal-lan_A.jsonl')], /--journal: cannot be given with --dir/],
+      [['list', '--dir', dir, '--journal', path.join(dir, 'ledger.db')], /--journal: cannot be given with --dir/],
+      [['list', '--dir', dir, '--ledger', path.join(dir, 'ledger.db')], /--ledger: cannot be given with --dir/],
       [['list', '--dir', path.join(dir, 'missing')], /--dir: .* is not a directory/],
-      [['list', '--journal', path.join(dir, 'missing.jsonl')], /--journal: .* is not a file/],
+      [['list', '--journal', path.join(dir, 'missing.db')], /--journal: .* is not a file/],
+      [['list', '--ledger', path.join(dir, 'missing.db')], /--ledger: .* is not a file/],
       [['show', '--dir', dir], /journal needs list, totals or export/],
       [['list', '--dir', dir, '--csv', '--json'], /--csv: cannot be given with --json/],
       [['list', '--bogus'], /Unknown option '--bogus'/],
@@ -121,24 +138,21 @@ describe('wonder-ecr journal (command line)', function () {
   });
 
   it('defaults to the CLI\'s own state directory', async () => {
-    const own = path.join(STATE, 'wonder-ecr');
-    fs.mkdirSync(own, { recursive: true, mode: 0o700 });
-    fs.copyFileSync(path.join(dir, 'journal-serial_B.jsonl'), path.join(own, 'journal-cli.jsonl'));
+    await ledgerOfB(path.join(STATE, 'wonder-ecr'));
     const run = await cli(['list', '--json']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual((JSON.parse(run.stdout) as Array<{ referenceID: string }>).map((e) => e.referenceID), ['S9', 'R1']);
   });
 
-  it('reads a torn journal without repairing it (never writes)', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-torn-')), 'journal-x.jsonl');
-    const text = `${fs.readFileSync(path.join(dir, 'journal-serial_B.jsonl'), 'utf8')}{"referenceID":"half`;
-    fs.writeFileSync(file, text, { mode: 0o600 });
-    const before = fs.statSync(file);
-    const run = await cli(['list', '--journal', file, '--json']);
+  it('reads the ledger without writing to it', async () => {
+    const file = await ledgerOfB(fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-ro-')));
+    const before = fs.readFileSync(file);
+    const mtime = fs.statSync(file).mtimeMs;
+    const run = await cli(['list', '--ledger', file, '--json']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal((JSON.parse(run.stdout) as unknown[]).length, 2);
-    assert.equal(fs.readFileSync(file, 'utf8'), text);
-    assert.equal(fs.statSync(file).mtimeMs, before.mtimeMs);
+    assert.ok(fs.readFileSync(file).equals(before), 'the file is untouched');
+    assert.equal(fs.statSync(file).mtimeMs, mtime);
   });
 
   it('reads the journal of a running Node-RED while its terminal takes payments', async () => {
@@ -167,20 +181,17 @@ describe('wonder-ecr journal (command line)', function () {
       assert.ok((await red.stop()) !== 1);
     }
     // Node-RED wrote on undisturbed: every payment settled, none lost, the journal readable by Node-RED itself.
-    const file = fs.readdirSync(dir).find((n) => /^journal-.*\.jsonl$/.test(n))!;
-    const reopened = new Journal(path.join(dir, file));
-    const all = reopened.all();
-    await reopened.close();
+    const all = readLedgerFile(path.join(dir, 'ledger.db'), {});
     const final = await cli(['totals', '--dir', dir, '--json']);
     const [row] = JSON.parse(final.stdout) as Array<{ sales: { count: number }; unknown: { count: number } }>;
     assert.equal(row!.sales.count + row!.unknown.count, all.filter((e) => e.state !== 'NotSent').length);
   });
 
-  it('works while another process appends to and compacts the same journal', async () => {
+  it('works while another process writes to the same ledger', async () => {
     const live = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-live-'));
-    const file = path.join(live, 'journal-live.jsonl');
+    const file = path.join(live, 'ledger.db');
     const total = 3_000;
-    const writer = spawn(process.execPath, [WRITER, file, String(total), '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const writer = spawn(process.execPath, [WRITER, file, String(total)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     writer.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -195,7 +206,7 @@ describe('wonder-ecr journal (command line)', function () {
       assert.equal(run.code, 0, run.stderr);
       const rows = JSON.parse(run.stdout) as Array<{ sales: { count: number }; unknown: { count: number } }>;
       const seen = rows.length === 0 ? 0 : rows[0]!.sales.count + rows[0]!.unknown.count;
-      assert.ok(seen >= last, `entries went from ${last} to ${seen} (an entry lost across a compaction)`);
+      assert.ok(seen >= last, `entries went from ${last} to ${seen}`);
       last = seen;
       reads++;
     }
@@ -204,6 +215,5 @@ describe('wonder-ecr journal (command line)', function () {
     const final = await cli(['totals', '--dir', live, '--json']);
     const [row] = JSON.parse(final.stdout) as Array<{ sales: { count: number; amount: string }; unknown: { count: number } }>;
     assert.deepEqual([row!.sales.count, row!.sales.amount, row!.unknown.count], [total, '3030.00', 0]);
-    assert.ok(fs.readdirSync(live).some((n) => n.includes('.archive-')), 'the writer compacted into an archive');
   });
 });

@@ -4,9 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import {
-  amountToMinor, csvCell, entryResult, isoBound, journalCsv, journalTotals, minorToAmount, queryJournal, readJournalFile,
-  JOURNAL_CSV_COLUMNS, withArchives, type JournalEntry,
+  amountToMinor, csvCell, entryResult, isoBound, journalCsv, journalTotals, minorToAmount, queryJournal,
+  JOURNAL_CSV_COLUMNS,
 } from '../lib/session';
+import { readLedgerFile, type JournalEntry } from '../lib/ledger';
+import { fillLedger } from '../bench/ledger-fill';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jq-'));
@@ -254,75 +256,23 @@ describe('journal query: CSV', () => {
   });
 });
 
-describe('journal query: reading a file without taking it over', () => {
-  it('the latest state of each entry; a torn tail left out and left alone; archives read too', () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'journal-T1.jsonl');
-    const a = entry({ referenceID: 'A', state: 'open', outcome: undefined });
-    const b = entry({ referenceID: 'B' });
-    const lines = [a, b, { ...a, state: 'Success', outcome: { verdict: 'approved' } }].map((e) => JSON.stringify(e)).join('\n');
-    const torn = `${lines}\n{"referenceID":"C","action":"Sa`;
-    fs.writeFileSync(file, torn);
-    const old = entry({ referenceID: 'OLD', openedAt: '2026-10-01T00:00:00.000Z' });
-    fs.writeFileSync(path.join(dir, 'journal-T1.archive-2026-10.jsonl'), `${JSON.stringify(old)}\n`);
-    fs.writeFileSync(path.join(dir, 'journal-T2.archive-2026-10.jsonl'), `${JSON.stringify(entry({ referenceID: 'OTHER' }))}\n`);
-    const read = readJournalFile(file);
-    assert.deepEqual(read.map((e) => [e.referenceID, e.state]).sort(), [['A', 'Success'], ['B', 'Success'], ['OLD', 'Success']]);
-    assert.equal(fs.readFileSync(file, 'utf8'), torn, 'the file is untouched');
-    // Only the months a period needs.
-    assert.deepEqual(readJournalFile(file, { from: '2026-11-01' }).map((e) => e.referenceID).sort(), ['A', 'B']);
-    assert.deepEqual(readJournalFile(file, { to: '2026-11-01' }).map((e) => e.referenceID).sort(), ['OLD']);
-    assert.deepEqual(readJournalFile(path.join(dir, 'none.jsonl')), []);
-  });
-
-  it('with a period: the voids in it come with the transactions they voided, from any archive', () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'journal-T1.jsonl');
+describe('journal query: reading the ledger without taking it over', () => {
+  it('with a period: the payments in it, and the transactions its voids voided whenever they were; totals as from every payment', () => {
+    const file = path.join(tempDir(), 'ledger.db');
     const sale = entry({ referenceID: 'S-OLD', amount: '70.00', openedAt: '2026-09-30T23:00:00.000Z' });
     const other = entry({ referenceID: 'S-OTHER', amount: '1.00', openedAt: '2026-09-30T23:30:00.000Z' });
-    fs.writeFileSync(path.join(dir, 'journal-T1.archive-2026-09.jsonl'), [sale, other].map((e) => `${JSON.stringify(e)}\n`).join(''));
     const voided = entry({ referenceID: 'S-OLD', action: 'Void', amount: undefined, currency: undefined, openedAt: '2026-11-29T09:00:00.000Z', outcome: { verdict: 'voided' } });
-    // Lines in another key order (another writer) and an open line superseded by its outcome.
-    const reordered = `{"action":"Sale","terminal":"T1","referenceID":"S-NEW","amount":"5.00","currency":"TWD","requestID":"q","state":"Success","openedAt":"2026-11-29T10:00:00.000Z","outcome":{"verdict":"approved"}}`;
+    const fresh = entry({ referenceID: 'S-NEW', amount: '5.00', openedAt: '2026-11-29T10:00:00.000Z' });
     const open = entry({ referenceID: 'S-2', amount: '2.00', state: 'open', outcome: undefined, openedAt: '2026-11-29T11:00:00.000Z' });
-    fs.writeFileSync(file, [JSON.stringify(voided), reordered, JSON.stringify(open), JSON.stringify({ ...open, state: 'Success', outcome: { verdict: 'approved' } })].join('\n') + '\n');
+    fillLedger(file, [sale, other, voided, fresh, open]);
     const day = { from: '2026-11-29T00:00:00Z', to: '2026-11-30T00:00:00Z' };
-    const read = readJournalFile(file, day);
-    assert.deepEqual(read.map((e) => [e.referenceID, e.action, e.state]).sort(), [['S-2', 'Sale', 'Success'], ['S-NEW', 'Sale', 'Success'], ['S-OLD', 'Sale', 'Success'], ['S-OLD', 'Void', 'Success']]);
+    const read = readLedgerFile(file, day);
+    assert.deepEqual(read.map((e) => [e.referenceID, e.action, e.state]).sort(), [['S-2', 'Sale', 'open'], ['S-NEW', 'Sale', 'Success'], ['S-OLD', 'Sale', 'Success'], ['S-OLD', 'Void', 'Success']]);
     const [r] = journalTotals(read, day);
-    assert.deepEqual([r!.sales.amount, r!.voids.amount, r!.unpriced.count, r!.net], ['7.00', '70.00', 0, '-63.00']);
-    // The same from the whole file.
-    assert.deepEqual(journalTotals(readJournalFile(file), day), journalTotals(read, day));
-  });
-
-  it('a damaged last line of an entry (a torn archive append, mended): its latest readable line', () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'journal-T1.jsonl');
-    const good = entry({ referenceID: 'D-1', amount: '3.00' });
-    fs.writeFileSync(file, `${JSON.stringify(good)}\n{"referenceID":"D-1","action":"Sale","amou\n`);
-    assert.deepEqual(readJournalFile(file).map((e) => [e.referenceID, e.amount]), [['D-1', '3.00']]);
-  });
-
-  it('a live journal: archives are read only when memory does not cover the period, or for a void\'s sale', () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'journal-T1.jsonl');
-    const live = [
-      entry({ referenceID: 'M-1', amount: '1.00', openedAt: '2026-11-01T10:00:00.000Z', closedAt: '2026-11-01T10:00:30.000Z' }),
-      entry({ referenceID: 'M-2', amount: '2.00', openedAt: '2026-11-20T10:00:00.000Z', closedAt: '2026-11-20T10:00:30.000Z' }),
-    ];
-    // This month's archive cannot be read (a directory in its place): reading it would throw.
-    fs.mkdirSync(path.join(dir, 'journal-T1.archive-2026-11.jsonl'));
-    const later = { from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z' };
-    assert.deepEqual(withArchives(file, live, later).map((e) => e.referenceID).sort(), ['M-1', 'M-2']);
-    assert.throws(() => withArchives(file, live, { from: '2026-11-01T12:00:00Z' }), /not a regular file/);
-    assert.throws(() => withArchives(file, live), /not a regular file/);
-    // A void of a sale only last month's archive holds: that archive is looked in.
-    fs.rmdirSync(path.join(dir, 'journal-T1.archive-2026-11.jsonl'));
-    fs.writeFileSync(path.join(dir, 'journal-T1.archive-2026-10.jsonl'), `${JSON.stringify(entry({ referenceID: 'A-1', amount: '9.00', openedAt: '2026-10-31T23:00:00.000Z' }))}\n`);
-    const voided = entry({ referenceID: 'A-1', action: 'Void', amount: undefined, currency: undefined, openedAt: '2026-11-20T11:00:00.000Z', closedAt: '2026-11-20T11:00:10.000Z', outcome: { verdict: 'voided' } });
-    const read = withArchives(file, [...live, voided], later);
-    const [r] = journalTotals(read, later);
-    assert.deepEqual([r!.sales.amount, r!.voids.amount, r!.unpriced.count], ['2.00', '9.00', 0]);
+    assert.deepEqual([r!.sales.amount, r!.voids.amount, r!.unpriced.count, r!.net], ['5.00', '70.00', 0, '-65.00']);
+    assert.deepEqual(journalTotals(readLedgerFile(file, {}), day), journalTotals(read, day));
+    assert.deepEqual(readLedgerFile(file, { openOnly: true }).map((e) => e.referenceID), ['S-2']);
+    assert.deepEqual(readLedgerFile(path.join(path.dirname(file), 'none.db'), {}), []);
   });
 
   it('queryJournal: newest first, by state, result, terminal, limit', () => {

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkPrivateDirectory, ensurePrivateDirectory, Journal, openPrivateAppend, pairingKeyFromFile, readPrivateFile } from '../lib/session';
+import { checkPrivateDirectory, checkPrivateFile, ensurePrivateDirectory, openLedger, readPrivateFile } from '../lib/ledger';
+import { pairingKeyFromFile } from '../lib/session';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { runCli } from './helpers/cli-run';
@@ -74,7 +75,7 @@ describe("the package's folders and the files it reads: its user's own, closed t
     fs.chownSync(dir, NOBODY, NOBODY);
     assert.throws(() => checkPrivateDirectory(dir), /belongs to another user \(uid 65534, this process runs as uid 0\).*mkdir -m 700/);
     assert.throws(() => pairingKeyFromFile(path.join(dir, 'pairing.key')), /belongs to another user/);
-    assert.throws(() => new Journal(path.join(dir, 'journal.jsonl')), /belongs to another user/);
+    assert.throws(() => openLedger(path.join(dir, 'ledger.db')), /belongs to another user/);
     assert.equal(fs.statSync(dir).uid, NOBODY, 'the folder was taken over');
     assert.equal(mode(dir), 0o700);
   });
@@ -101,11 +102,30 @@ describe("the package's folders and the files it reads: its user's own, closed t
     fs.chmodSync(file, 0o600);
     fs.chownSync(file, NOBODY, NOBODY);
     assert.throws(() => readPrivateFile(file, 1024), (err: Error & { code?: string }) => err.code === 'E_SECURITY' && /belongs to another user \(uid 65534/.test(err.message));
-    assert.throws(() => openPrivateAppend(file), /belongs to another user/);
+    assert.throws(() => checkPrivateFile(file), /belongs to another user/);
     assert.equal(mode(file), 0o600, 'the foreign file was chmodded');
     const link = path.join(base, 'link.key');
     fs.symlinkSync(file, link);
     assert.throws(() => readPrivateFile(link, 1024), /is a symbolic link: not read/);
+  });
+
+  it('a ledger file (or its -wal, -shm, -owner) that others can write, another user owns or that is a symbolic link is never opened', () => {
+    const dir = path.join(base, 'state');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    for (const suffix of ['', '-wal', '-shm', '-owner']) {
+      const planted = path.join(dir, `ledger.db${suffix}`);
+      fs.writeFileSync(planted, '', { mode: 0o600 });
+      fs.chmodSync(planted, 0o666);
+      assert.throws(() => openLedger(path.join(dir, 'ledger.db')), (err: Error & { code?: string }) => err.code === 'E_SECURITY' && err.message.includes(`${planted} can be written by other users (mode 0666)`), suffix);
+      fs.chmodSync(planted, 0o600);
+      fs.chownSync(planted, NOBODY, NOBODY);
+      assert.throws(() => openLedger(path.join(dir, 'ledger.db')), /belongs to another user \(uid 65534/, suffix);
+      fs.rmSync(planted);
+      fs.symlinkSync(path.join(base, 'elsewhere'), planted);
+      assert.throws(() => openLedger(path.join(dir, 'ledger.db')), /is a symbolic link/, suffix);
+      fs.rmSync(planted);
+    }
+    assert.deepEqual(fs.readdirSync(dir), [], 'a refused ledger was opened');
   });
 
   describe('wonder-ecr sale --journal DIR/x (a LAN simulator)', () => {

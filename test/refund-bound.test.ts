@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { Journal, WonderCipher } from '../lib';
+import { openLedger, WonderCipher, type Ledger } from '../lib';
 import { checkRefund, PendingError, RefundRefusedError, TerminalSession, type RefundBasis } from '../lib/session';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
 import { SimulatorTransport } from '../lib/simulator/transport';
@@ -20,7 +20,7 @@ const cipher = new WonderCipher(PIN);
 
 let dir: string;
 const sessions: TerminalSession[] = [];
-const journals: Journal[] = [];
+const journals: Ledger[] = [];
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-refund-'));
 });
@@ -30,13 +30,13 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function journal(): Journal {
-  const j = new Journal(path.join(dir, `j-${journals.length}.jsonl`));
+function journal(): Ledger {
+  const j = openLedger(path.join(dir, `j-${journals.length}.db`));
   journals.push(j);
   return j;
 }
 
-async function open(transport: SimulatorTransport | ScriptedTransport, withJournal: Journal | null = journal(), extra: Partial<ConstructorParameters<typeof TerminalSession>[0]> = {}) {
+async function open(transport: SimulatorTransport | ScriptedTransport, withJournal: Ledger | null = journal(), extra: Partial<ConstructorParameters<typeof TerminalSession>[0]> = {}) {
   const s = new TerminalSession({
     transport,
     pairingCode: PIN,
@@ -53,7 +53,7 @@ async function open(transport: SimulatorTransport | ScriptedTransport, withJourn
   return s;
 }
 
-async function simulated(withJournal: Journal | null = journal()) {
+async function simulated(withJournal: Ledger | null = journal()) {
   const terminal = new SimulatedTerminal({ cardDelayMs: 5 });
   const session = await open(new SimulatorTransport({ terminal }), withJournal);
   return { terminal, session };

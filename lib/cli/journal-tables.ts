@@ -1,5 +1,6 @@
 /** The journal command's human-readable tables (and the totals as CSV). */
-import { csvCell, entryResult, type JournalEntry, type TotalsRow } from '../session';
+import { csvCell, entryResult, type TotalsRow } from '../session';
+import type { JournalEntry } from '../ledger';
 
 function table(header: string[], rows: string[][], right: ReadonlySet<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -5,12 +5,11 @@
  * Node-RED (or CLI) that appends to the same file.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeValue, isWonderError, renameField, ValidationError } from '../protocol';
-import {
-  cliStateDirectory, journalCsv, journalFilesIn, journalTotals, queryJournal, readJournalFile,
-  type JournalEntry, type JournalQuery,
-} from '../session';
+import { journalCsv, journalTotals, queryJournal, type JournalQuery } from '../session';
+import { cliStateDirectory, LEDGER_FILE_NAME, readLedgerFile, type JournalEntry } from '../ledger';
 import { entryTable, totalsTable } from './journal-tables';
 import type { CliIo } from './io';
 
@@ -20,16 +19,17 @@ export const JOURNAL_EXIT = {
   badInput: 2,
 } as const;
 
-export const JOURNAL_USAGE = `  wonder-ecr journal <list|totals|export> [--journal FILE | --dir DIR] [--from ISO] [--to ISO]
+export const JOURNAL_USAGE = `  wonder-ecr journal <list|totals|export> [--ledger FILE | --dir DIR] [--from ISO] [--to ISO]
       [--terminal ID] [--state open|settled] [--result approved|declined|voided|open|not-sent] [--limit N]
       [--csv | --json]
-      reads journal-*.jsonl (and the monthly archives compaction writes) in DIR (default: the CLI's own
-      $XDG_STATE_HOME/wonder-ecr; a Node-RED one is <userDir>/wonder-ecr) without disturbing a live writer.
+      reads the ledger FILE, or DIR/ledger.db (default: the CLI's own $XDG_STATE_HOME/wonder-ecr; a
+      Node-RED one is <userDir>/wonder-ecr), read-only beside a live writer (--journal: old name of --ledger).
       --from inclusive, --to exclusive, on the time a payment started; a date alone is local midnight.
       list: newest first; totals: per terminal and currency; export: CSV (or --json) of the entries.
-      exit status: 0 done (also when nothing matches), 1 a journal could not be read, 2 bad input`;
+      exit status: 0 done (also when nothing matches), 1 the ledger could not be read, 2 bad input`;
 
 const OPTIONS = {
+  ledger: { type: 'string' },
   journal: { type: 'string' },
   dir: { type: 'string' },
   from: { type: 'string' },
@@ -47,17 +47,22 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 class UnreadableError extends Error {}
 
-function filesFor(v: Values, env: NodeJS.ProcessEnv): string[] {
-  if (v.journal !== undefined && v.dir !== undefined) throw new ValidationError('--journal', 'cannot be given with --dir');
-  if (v.journal !== undefined) {
-    const st = fs.statSync(v.journal, { throwIfNoEntry: false });
-    if (st === undefined || !st.isFile()) throw new ValidationError('--journal', `${describeValue(v.journal)} is not a file`);
-    return [v.journal];
+/** The ledger file to read: --ledger (or its old name --journal), or DIR/ledger.db. */
+function fileFor(v: Values, env: NodeJS.ProcessEnv): string | undefined {
+  const given = v.ledger ?? v.journal;
+  const flag = v.ledger !== undefined ? '--ledger' : '--journal';
+  if (v.ledger !== undefined && v.journal !== undefined) throw new ValidationError('--journal', 'is the old name of --ledger: give one of them');
+  if (given !== undefined && v.dir !== undefined) throw new ValidationError(flag, 'cannot be given with --dir');
+  if (given !== undefined) {
+    const st = fs.statSync(given, { throwIfNoEntry: false });
+    if (st === undefined || !st.isFile()) throw new ValidationError(flag, `${describeValue(given)} is not a file`);
+    return given;
   }
   const dir = v.dir ?? cliStateDirectory(env);
   const st = fs.statSync(dir, { throwIfNoEntry: false });
   if (st === undefined || !st.isDirectory()) throw new ValidationError(v.dir === undefined ? 'state directory' : '--dir', `${describeValue(dir)} is not a directory`);
-  return journalFilesIn(dir);
+  const file = path.join(dir, LEDGER_FILE_NAME);
+  return fs.existsSync(file) ? file : undefined;
 }
 
 function queryOf(v: Values): JournalQuery {
@@ -81,16 +86,13 @@ function queryOf(v: Values): JournalQuery {
   return q;
 }
 
-function read(files: string[], q: JournalQuery): JournalEntry[] {
-  const out: JournalEntry[] = [];
-  for (const file of files) {
-    try {
-      for (const e of readJournalFile(file, q)) out.push(e);
-    } catch (err) {
-      throw new UnreadableError(`cannot read ${file}: ${(err as Error).message}`);
-    }
+function read(file: string | undefined, q: JournalQuery): JournalEntry[] {
+  if (file === undefined) return [];
+  try {
+    return readLedgerFile(file, { ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}), ...(q.state === 'open' ? { openOnly: true } : {}) });
+  } catch (err) {
+    throw new UnreadableError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return out;
 }
 
 export async function runJournalCli(argv: string[], io: CliIo): Promise<number> {
@@ -107,9 +109,9 @@ export async function runJournalCli(argv: string[], io: CliIo): Promise<number> 
     if (extra.length > 0) throw new ValidationError('arguments', `unexpected ${describeValue(extra[0])}`);
     if (v.csv === true && v.json === true) throw new ValidationError('--csv', 'cannot be given with --json');
     const q = queryOf(v);
-    const files = filesFor(v, io.env);
-    if (files.length === 0) io.stderr('wonder-ecr: no journal found (journal-*.jsonl)');
-    const entries = read(files, q);
+    const file = fileFor(v, io.env);
+    if (file === undefined) io.stderr(`wonder-ecr: no ledger found (${LEDGER_FILE_NAME})`);
+    const entries = read(file, q);
     if (command === 'totals') {
       const { limit: _limit, state: _state, result: _result, ...period } = q;
       const rows = journalTotals(entries, period);

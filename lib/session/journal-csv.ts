@@ -1,4 +1,4 @@
-import type { JournalEntry } from './journal';
+import type { JournalEntry } from '../ledger';
 import { entryResult } from './journal-totals';
 
 /** The CSV's columns, in order (the header row). */

@@ -4,19 +4,14 @@
  * entries of a period, today's totals, a CSV export. Nothing here writes.
  */
 import { ValidationError } from '../protocol';
-import type { JournalEntry } from './journal';
+import type { JournalEntry } from '../ledger';
 import { entryResult } from './journal-totals';
 import { periodTest, type JournalPeriod } from './journal-time';
 
-export { journalFilesIn, readJournalFile, withArchives } from './journal-read';
 export { journalTotals, entryResult, type EntryResult, type TotalsRow, type TotalsOptions, type CountAndAmount } from './journal-totals';
 export { journalCsv, csvCell, JOURNAL_CSV_COLUMNS, type JournalCsvColumn } from './journal-csv';
 export { amountToMinor, minorToAmount } from './journal-amounts';
 export { isoBound, periodBounds, periodTest, type JournalPeriod } from './journal-time';
-export { journalArchiveFile, journalArchives, isJournalArchive } from './journal-archive';
-export { PeriodView, type JournalLookup, type PeriodList } from './journal-period-view';
-export { JournalFeed, type JournalCursor } from './journal-feed';
-export { JournalFileCache, inSlices, readEntriesInSlices, SLICE_MS, type EntryMap, type FileHistory } from './journal-file-cache';
 
 export interface JournalQuery extends JournalPeriod {
   terminal?: string;

@@ -1,4 +1,4 @@
-import { journalKey, type JournalEntry } from './journal';
+import { journalKey, type JournalEntry } from '../ledger';
 import { amountToMinor, minorToAmount } from './journal-amounts';
 import { periodTest, type JournalPeriod } from './journal-time';
 

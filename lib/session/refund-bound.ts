@@ -1,5 +1,5 @@
 import { amountUnits, type Asked, unitsToAmount, ValidationError } from '../protocol';
-import type { JournalState } from './journal';
+import type { JournalState } from '../ledger';
 
 /**
  * Why a refund is refused before it leaves (the rule's i18n key in the

@@ -1,5 +1,6 @@
-import { entryResult, type JournalEntry, type JournalQuery } from '../../lib/session';
-import type { JournalSource } from './admin-journal';
+import { entryResult, type JournalQuery } from '../../lib/session';
+import type { JournalEntry } from '../../lib/ledger';
+import type { JournalSource } from './ledger-readers-temporary';
 import type { JournalParams } from './admin-params';
 import { csvOf, newestEntries, terminalLabel, totalsOf, type TotalsView } from './journal-answers';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';

@@ -1,5 +1,6 @@
-import { amountToMinor, journalCsv, journalTotals, minorToAmount, periodTest, queryJournal, stateMatches, type JournalEntry, type JournalQuery, type TotalsRow } from '../../lib/session';
-import type { JournalReader } from './admin-journal';
+import { amountToMinor, journalCsv, journalTotals, minorToAmount, queryJournal, type JournalQuery, type TotalsRow } from '../../lib/session';
+import type { JournalEntry } from '../../lib/ledger';
+import type { JournalReader } from './ledger-readers-temporary';
 import { registeredTerminals, type RegisteredTerminal } from './terminal-registry';
 
 /*
@@ -44,18 +45,8 @@ function byIdentity(): Map<string, RegisteredTerminal> {
 
 const newestFirst = (a: JournalEntry, b: JournalEntry) => (a.openedAt < b.openedAt ? 1 : a.openedAt > b.openedAt ? -1 : 0);
 
-/** What a period's view keeps of its entries for a query: its state and result, and its period (a view of open payments alone holds them whenever opened). */
-function keeper(q: JournalQuery): ((e: JournalEntry) => boolean) | undefined {
-  if (q.state === undefined && q.result === undefined) return undefined;
-  const inPeriod = periodTest(q);
-  return (e) => stateMatches(e, q) && inPeriod(e.openedAt);
-}
-
 /** A journal's entries that match `q` (no `limit`), newest first: the first `limit`, and how many match. */
-async function matching(reader: JournalReader, q: JournalQuery, keep: ((e: JournalEntry) => boolean) | undefined, limit: number): Promise<{ count: number; entries: JournalEntry[] }> {
-  // A journal's period is kept up to date (see JournalSource); a live journal's open payments are read from memory.
-  const view = reader.view === undefined ? undefined : await reader.view();
-  if (view !== undefined) return view.list(limit, keep);
+async function matching(reader: JournalReader, q: JournalQuery): Promise<{ count: number; entries: JournalEntry[] }> {
   const found = queryJournal(await reader.read(), q);
   return { count: found.length, entries: found };
 }
@@ -67,13 +58,12 @@ async function matching(reader: JournalReader, q: JournalQuery, keep: ((e: Journ
  */
 export async function newestEntries(readers: JournalReader[], q: JournalQuery, limit: number): Promise<{ count: number; entries: FoundEntry[] }> {
   const { limit: _limit, ...query } = q;
-  const keep = keeper(query);
   const names = byIdentity();
   let count = 0;
   let top: FoundEntry[] = [];
   await eachJournal(readers, async (reader) => {
     const terminal = reader.terminal;
-    const found = await matching(reader, query, keep, limit);
+    const found = await matching(reader, query);
     count += found.count;
     // With the list full, only what is newer than its last can enter it (a tie keeps what is there, as the sort would).
     const cut = top.length >= limit ? top[top.length - 1]!.e.openedAt : undefined;
@@ -109,8 +99,7 @@ export async function totalsOf(
 ): Promise<TotalsView[]> {
   const rows = new Map<string, TotalsRow>();
   await eachJournal(readers, async (reader) => {
-    const view = reader.view === undefined ? undefined : await reader.view();
-    for (const row of view !== undefined ? view.totals() : journalTotals(await reader.read(), q)) {
+    for (const row of journalTotals(await reader.read(), q)) {
       row.terminal = terminalOf(reader, row);
       const key = `${row.terminal}\u0000${row.currency}`;
       const known = rows.get(key);
@@ -129,11 +118,10 @@ const CSV_SLICE = 2_000;
 /** The CSV of the matching entries of the readers' journals (every one, oldest first: a spreadsheet's order), made in slices. */
 export async function csvOf(readers: JournalReader[], q: JournalQuery): Promise<string> {
   const { limit: _limit, ...query } = q;
-  const keep = keeper(query);
   // Newest first, each journal's list merged in (a turn between journals).
   let all: JournalEntry[] = [];
   await eachJournal(readers, async (reader) => {
-    const found = (await matching(reader, query, keep, Infinity)).entries;
+    const found = (await matching(reader, query)).entries;
     all = all.length === 0 ? found : all.concat(found).sort(newestFirst);
   });
   const parts: string[] = [];

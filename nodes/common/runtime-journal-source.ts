@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
-import { JournalSource } from './admin-journal';
+import { JournalSource } from './ledger-readers-temporary';
 
 /*
  * The runtime's one reader of the payment journals for the operator tools:
