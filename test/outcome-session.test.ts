@@ -123,7 +123,7 @@ describe('outcomes against odd but legal terminals', () => {
   for (const [name, last] of [
     ['its own customerOrderID', { customerOrderID: 'ORDER-OTHER' }],
     ['its own referenceID', { referenceID: 'OTHER-SALE', customerOrderID: 'ORDER-MINE' }],
-    ['a customerOrderID where this sale sent none', { customerOrderID: 'ORDER-OTHER' }, 'none'],
+    ['another customerOrderID where this sale was sent with its own default (its referenceID)', { customerOrderID: 'ORDER-OTHER' }, 'none'],
   ] as const) {
     it(`a lost answer, then every lookup answered with the terminal's last transaction (another sale of the same amount, ${name}): stays unknown, E_PENDING, the journal entry open`, async () => {
       const t = new ScriptedTransport(cipher, (tr, id, action) => {
@@ -132,7 +132,7 @@ describe('outcomes against odd but legal terminals', () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-outcome-'));
       const journal = openLedger(path.join(dir, 'j.db'));
       const s = await open(session(t, { journal }));
-      const order = name.includes('none') ? {} : { customerOrderID: 'ORDER-MINE' };
+      const order = name.includes('own default') ? {} : { customerOrderID: 'ORDER-MINE' };
       await assert.rejects(s.request('Sale', { amount: '10.20', currency: 'HKD', referenceID: 'MINE', ...order }), (err: unknown) => {
         assert.ok(err instanceof PendingError, String(err));
         assert.equal(err.referenceID, 'MINE');
@@ -142,7 +142,8 @@ describe('outcomes against odd but legal terminals', () => {
       assert.ok(t.count('TransactionStatus') >= 2);
       assert.equal(t.count('Sale'), 1);
       assert.equal(journal.get('Sale', 'MINE')!.state, 'open');
-      assert.equal(journal.get('Sale', 'MINE')!.customerOrderID, name.includes('none') ? undefined : 'ORDER-MINE');
+      // A sale given no customerOrderID is sent with its referenceID as one (the lookup names a sale by it).
+      assert.equal(journal.get('Sale', 'MINE')!.customerOrderID, name.includes('own default') ? 'MINE' : 'ORDER-MINE');
       await journal.close();
       fs.rmSync(dir, { recursive: true, force: true });
     });

@@ -3,15 +3,18 @@ import fc from 'fast-check';
 import { canonicalAmount } from '../lib/protocol/validate';
 import { decideAnswer, decideLookup, IDENTIFYING_FIELDS, lookupState, MAX_MATCHED_TEXT, type Asked, type Decision, type IdentifyingField } from '../lib/protocol/outcome';
 
-const SALE: Asked = { action: 'Sale', referenceID: 'R1', amount: '10.20', currency: 'HKD' };
+// Every Sale goes out with a customerOrderID (its referenceID unless the flow gives one): the terminal's lookup names a sale by it.
+const SALE: Asked = { action: 'Sale', referenceID: 'R1', customerOrderID: 'R1', amount: '10.20', currency: 'HKD' };
 const REFUND: Asked = { action: 'Refund', referenceID: 'F1', amount: '5.00', currency: 'HKD', orgReferenceID: 'R1' };
-const VOID: Asked = { action: 'Void', referenceID: 'R1', target: { action: 'Sale', amount: '10.20', currency: 'HKD' } };
+const VOID: Asked = { action: 'Void', referenceID: 'R1', target: { action: 'Sale', amount: '10.20', currency: 'HKD', customerOrderID: 'R1' } };
 const ORDERED: Asked = { ...SALE, customerOrderID: 'ORDER-1' };
 const VOID_OF_ORDER: Asked = { action: 'Void', referenceID: 'R1', target: { action: 'Sale', amount: '10.20', currency: 'HKD', customerOrderID: 'ORDER-1' } };
 const VOID_OF_REFUND: Asked = { action: 'Void', referenceID: 'F1', target: { action: 'Refund', amount: '5.00', currency: 'HKD', orgReferenceID: 'R1' } };
 
-const approvedSale = { status: 'Success', errorCode: '', errorMessage: '', currency: 'HKD', amount: '10.20', transactionStatus: 'Success' };
-const declinedSale = { status: 'Failed', errorCode: '05', errorMessage: 'Declined by issuer', currency: 'HKD', amount: '10.20', transactionStatus: 'Failed' };
+const approvedSale = { status: 'Success', errorCode: '', errorMessage: '', customerOrderID: 'R1', currency: 'HKD', amount: '10.20', transactionStatus: 'Success' };
+/** An approved answer's fields without the sale's customer order (what a refund's answer carries). */
+const { customerOrderID: _order, ...approvedNoOrder } = approvedSale;
+const declinedSale = { status: 'Failed', errorCode: '05', errorMessage: 'Declined by issuer', customerOrderID: 'R1', currency: 'HKD', amount: '10.20', transactionStatus: 'Failed' };
 
 type Row = [string, Asked, Record<string, unknown> | unknown, Decision['verdict'], Decision['reason'], string?];
 
@@ -89,11 +92,17 @@ const LOOKUPS: Row[] = [
   ['lookup in another currency', SALE, { ...approvedSale, currency: 'USD' }, 'unknown', 'reference-taken', 'currency'],
   ['sale lookup finds a refund (kind)', SALE, { ...approvedSale, transactionType: 'Refund' }, 'unknown', 'reference-taken', 'transactionType'],
   ['sale lookup finds a refund (orgReferenceID)', SALE, { ...approvedSale, orgReferenceID: 'R0' }, 'unknown', 'reference-taken', 'orgReferenceID'],
-  ['refund lookup finds the sale (kind stated)', REFUND, { ...lookupOfSale, amount: '5.00' }, 'unknown', 'reference-taken', 'transactionType'],
-  ['refund lookup finds a sale-shaped record', REFUND, { ...approvedSale, amount: '5.00' }, 'unknown', 'no-evidence', 'orgReferenceID'],
-  ['refund lookup of another sale', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R9' }, 'unknown', 'reference-taken', 'orgReferenceID'],
-  ['refund lookup that describes it', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R1', transactionType: 'Refund' }, 'approved', 'approved'],
-  ['refund lookup: orgReferenceID alone is evidence', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R1' }, 'approved', 'approved'],
+  ['refund lookup finds the sale (kind stated)', REFUND, { ...approvedNoOrder, transactionType: 'Sale', amount: '5.00' }, 'unknown', 'reference-taken', 'transactionType'],
+  ['refund lookup finds a sale-shaped record', REFUND, { ...approvedNoOrder, amount: '5.00' }, 'unknown', 'no-evidence', 'orgReferenceID'],
+  ['refund lookup of another sale', REFUND, { ...approvedNoOrder, amount: '5.00', orgReferenceID: 'R9' }, 'unknown', 'reference-taken', 'orgReferenceID'],
+  ['refund lookup that describes it', REFUND, { ...approvedNoOrder, amount: '5.00', orgReferenceID: 'R1', transactionType: 'Refund' }, 'approved', 'approved'],
+  ['refund lookup: orgReferenceID alone is evidence', REFUND, { ...approvedNoOrder, amount: '5.00', orgReferenceID: 'R1' }, 'approved', 'approved'],
+  // A lookup must name the payment, not only resemble it (a terminal answering with its last transaction names none).
+  ['sale lookup naming neither its reference nor its customer order → no evidence', SALE, { ...approvedNoOrder }, 'unknown', 'no-evidence', 'customerOrderID'],
+  ['sale lookup naming it by its reference alone', SALE, { ...approvedNoOrder, referenceID: 'R1' }, 'approved', 'approved'],
+  ['sale lookup naming it by its customer order alone (the seed lookup)', ORDERED, { ...approvedNoOrder, customerOrderID: 'ORDER-1' }, 'approved', 'approved'],
+  ['refund lookup naming neither its reference nor its sale → no evidence', REFUND, { ...approvedNoOrder, amount: '5.00', transactionType: 'Refund' }, 'unknown', 'no-evidence', 'orgReferenceID'],
+  ['void lookup naming neither the sale nor its customer order → no evidence', VOID, { ...approvedNoOrder, transactionStatus: 'Voided' }, 'unknown', 'no-evidence', 'referenceID'],
   ['void lookup: voided', VOID, { ...lookupOfSale, transactionStatus: 'Voided' }, 'voided', 'voided'],
   ['void lookup: not yet voided', VOID, lookupOfSale, 'unknown', 'not-yet-voided'],
   ['void lookup: the sale had failed', VOID, { ...declinedSale, status: 'Success' }, 'declined', 'nothing-to-void'],
@@ -109,14 +118,14 @@ const LOOKUPS: Row[] = [
   ['lookup with the customerOrderID sent', ORDERED, { ...approvedSale, customerOrderID: 'ORDER-1' }, 'approved', 'approved'],
   ['lookup a tenth of a cent off (never rounded)', SALE, { ...approvedSale, amount: '10.201' }, 'unknown', 'reference-taken', 'amount'],
   ['lookup in the currency in small letters', SALE, { ...approvedSale, currency: 'hkd' }, 'unknown', 'reference-taken', 'currency'],
-  ['refund lookup with the orgReferenceID in another case', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'r1' }, 'unknown', 'reference-taken', 'orgReferenceID'],
-  ['refund lookup carrying a customerOrderID (a refund sends none)', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R1', customerOrderID: 'ORDER-1' }, 'unknown', 'reference-taken', 'customerOrderID'],
+  ['refund lookup with the orgReferenceID in another case', REFUND, { ...approvedNoOrder, amount: '5.00', orgReferenceID: 'r1' }, 'unknown', 'reference-taken', 'orgReferenceID'],
+  ['refund lookup carrying a customerOrderID (a refund sends none)', REFUND, { ...approvedNoOrder, amount: '5.00', orgReferenceID: 'R1', customerOrderID: 'ORDER-1' }, 'unknown', 'reference-taken', 'customerOrderID'],
   ['void lookup: the voided sale with its order', VOID_OF_ORDER, { ...lookupOfSale, customerOrderID: 'ORDER-1', transactionStatus: 'Voided' }, 'voided', 'voided'],
   ['void lookup: a sale of another order', VOID_OF_ORDER, { ...lookupOfSale, customerOrderID: 'ORDER-2', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'customerOrderID'],
   ['void lookup naming another referenceID', VOID, { ...lookupOfSale, referenceID: 'R2', transactionStatus: 'Voided' }, 'unknown', 'another-payment', 'referenceID'],
   ['void lookup in another currency', VOID, { ...lookupOfSale, currency: 'USD', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'currency'],
-  ['void of a refund: lookup of that refund', VOID_OF_REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R1', transactionType: 'Refund', transactionStatus: 'Voided' }, 'voided', 'voided'],
-  ['void of a refund: lookup of a refund of another sale', VOID_OF_REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R7', transactionType: 'Refund', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'orgReferenceID'],
+  ['void of a refund: lookup of that refund', VOID_OF_REFUND, { ...approvedNoOrder, amount: '5.00', orgReferenceID: 'R1', transactionType: 'Refund', transactionStatus: 'Voided' }, 'voided', 'voided'],
+  ['void of a refund: lookup of a refund of another sale', VOID_OF_REFUND, { ...approvedNoOrder, amount: '5.00', orgReferenceID: 'R7', transactionType: 'Refund', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'orgReferenceID'],
 ];
 
 describe('outcome module (pure, table-driven)', () => {
@@ -244,8 +253,8 @@ describe('outcome module (pure, table-driven)', () => {
       /** Payments asked, each with the body of an answer and of a lookup that describe it (and settle it). */
       const PAYMENTS: Array<{ asked: Asked; describes: Record<string, unknown> }> = [
         { asked: ORDERED, describes: { referenceID: 'R1', customerOrderID: 'ORDER-1', transactionType: 'Sale', amount: '10.20', currency: 'HKD' } },
-        { asked: SALE, describes: { referenceID: 'R1', transactionType: 'Sale', amount: '10.20', currency: 'HKD' } },
-        { asked: { action: 'Sale', referenceID: 'K1', amount: '1.234', currency: 'KWD' }, describes: { referenceID: 'K1', transactionType: 'Sale', amount: '1.234', currency: 'KWD' } },
+        { asked: SALE, describes: { referenceID: 'R1', customerOrderID: 'R1', transactionType: 'Sale', amount: '10.20', currency: 'HKD' } },
+        { asked: { action: 'Sale', referenceID: 'K1', customerOrderID: 'K1', amount: '1.234', currency: 'KWD' }, describes: { referenceID: 'K1', customerOrderID: 'K1', transactionType: 'Sale', amount: '1.234', currency: 'KWD' } },
         { asked: REFUND, describes: { referenceID: 'F1', transactionType: 'Refund', amount: '5.00', currency: 'HKD', orgReferenceID: 'R1' } },
       ];
       /** A lookup of a voided transaction describes that transaction. */

@@ -171,12 +171,12 @@ export function buildBody<A extends Action>(action: A, params: RequestParams[A] 
       break;
     case 'Sale': {
       const referenceID = validateOptionalReference(p.referenceID, 'referenceID') ?? randomUUID();
-      const customerOrderID = validateOptionalText(p.customerOrderID, 'customerOrderID');
+      // Always one: the terminal's TransactionStatus answer names a sale by it (it carries no referenceID),
+      // so a sale sent without one could never be told from the terminal's last sale of the same amount.
+      const customerOrderID = validateOptionalText(p.customerOrderID, 'customerOrderID') ?? referenceID;
       const currency = validateCurrency(p.currency);
       const amount = validateAmount(p.amount, 'amount', currency);
-      body = customerOrderID === undefined
-        ? { referenceID, currency, amount }
-        : { referenceID, customerOrderID, currency, amount };
+      body = { referenceID, customerOrderID, currency, amount };
       break;
     }
     case 'Refund': {

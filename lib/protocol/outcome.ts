@@ -196,6 +196,11 @@ function expectedOfVoidAnswer(asked: Asked): Expected {
   };
 }
 
+/** Whether the body carries one of `fields` with the very value expected (a value not known, or none sent, names nothing). */
+function names(body: Record<string, unknown>, expected: Expected, fields: ReadonlyArray<'referenceID' | 'customerOrderID' | 'orgReferenceID'>): boolean {
+  return fields.some((field) => typeof expected[field] === 'string' && compare(body, field, expected) === 'same');
+}
+
 const unknown = (reason: Reason, field?: string): Decision => (field === undefined ? { verdict: 'unknown', reason } : { verdict: 'unknown', reason, field });
 const conflict = (field: string): Decision => ({ verdict: 'unknown', reason: 'reference-taken', conflict: true, field });
 
@@ -248,9 +253,11 @@ export function decideAnswer(asked: Asked, answer: Answer): Decision {
  * - every identifying field it carries agrees with what was sent: its
  *   referenceID; the Sale's customerOrderID (none sent: none carried); its
  *   kind; amount; currency; the Refund's orgReferenceID (a Sale: none);
- * - Sale and Refund: amount and currency present; a Refund: its
- *   orgReferenceID, or a stated kind Refund;
- * - Void: the voided transaction, compared with what is known of it.
+ * - Sale and Refund: amount and currency present;
+ * - it names the payment: its referenceID, or a Sale's customerOrderID (every
+ *   Sale is sent with one), or a Refund's orgReferenceID;
+ * - Void: the voided transaction, compared with what is known of it, and
+ *   named by its reference or customer order (or a refund's sale).
  * A lookup that names another reference is about another payment (unknown,
  * another-payment); one that describes another transaction under this
  * reference is a conflict (reference taken); anything missing leaves the
@@ -271,8 +278,10 @@ export function decideLookup(asked: Asked, answer: Answer): Decision {
   // Does it describe this payment? A lookup that names another reference is about another payment: it tells nothing of this one.
   if (compare(body, 'referenceID', { referenceID: asked.referenceID }) === 'differs') return unknown('another-payment', 'referenceID');
   if (asked.action === 'Void') {
-    const differs = firstDiffering(body, expectedOfTarget(asked));
+    const target = expectedOfTarget(asked);
+    const differs = firstDiffering(body, target);
     if (differs !== undefined) return conflict(differs);
+    if (!names(body, target, ['referenceID', 'customerOrderID', 'orgReferenceID'])) return unknown('no-evidence', 'referenceID');
     if (state === 'Voided') return { verdict: 'voided', reason: 'voided' };
     if (state === 'Failed') return { verdict: 'declined', reason: 'nothing-to-void' };
     return unknown('not-yet-voided');
@@ -285,7 +294,11 @@ export function decideLookup(asked: Asked, answer: Answer): Decision {
     if (compare(body, field, expected) === 'absent') missing ??= field;
   }
   if (missing !== undefined) return unknown('no-evidence', missing);
-  if (asked.action === 'Refund' && compare(body, 'orgReferenceID', expected) === 'absent' && statedKind(body) !== 'Refund') return unknown('no-evidence', 'orgReferenceID');
+  // It must name this payment, not only resemble it: a terminal that answers with its last transaction
+  // (another sale of the same amount) names none. A Sale by its reference or customer order, a Refund by its reference or its sale.
+  if (!names(body, expected, asked.action === 'Sale' ? ['referenceID', 'customerOrderID'] : ['referenceID', 'orgReferenceID'])) {
+    return unknown('no-evidence', asked.action === 'Sale' ? 'customerOrderID' : 'orgReferenceID');
+  }
   if (state === 'Success') return { verdict: 'approved', reason: 'approved' };
   if (state === 'Failed') return { verdict: 'declined', reason: 'declined' };
   return { verdict: 'voided', reason: 'voided' };

@@ -259,9 +259,11 @@ export class TerminalSession extends EventEmitter {
     await this.recoverOpen(ctx.key);
     if (ctx.askOnly) {
       // Sent before (the journal holds it open): ask, never send again.
+      // Asked about as it was sent (its customer order, say), not as the redelivery spells it.
       const entry = this.ledger.journal!.get(action, asked.referenceID)!;
-      const resolved = await this.resolvePayment({ ...ctx, requestID: entry.requestID }, { heardFrom: false });
-      return { ...(await this.recordResolved({ ...ctx, requestID: entry.requestID }, resolved)), duplicate: true };
+      const sent = { ...ctx, requestID: entry.requestID, asked: this.ledger.askedOfEntry(entry) };
+      const resolved = await this.resolvePayment(sent, { heardFrom: false });
+      return { ...(await this.recordResolved(sent, resolved)), duplicate: true };
     }
     // The request is built and encrypted while its journal line goes to disk; it leaves only once the line is there.
     const prepared = await this.ledger.begin(ctx, () => this.exchange.prepare(action, ctx.body, requestID));

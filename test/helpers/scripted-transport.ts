@@ -29,10 +29,27 @@ export class ScriptedTransport extends EventEmitter implements Transport {
     this.emit('sent', options.action);
     this.reply(this, plain.header.requestID, options.action, plain.body);
   }
-  /** Emits an answer to `requestID`, as envelope action `action`. */
+  /**
+   * Emits an answer to `requestID`, as envelope action `action`. Like the seed terminal, a Sale's answer
+   * and a TransactionStatus answer about a sale carry that sale's customerOrderID, unless the body
+   * says otherwise (it names a customerOrderID or a referenceID of its own).
+   */
   answer(requestID: string, action: string, body: Record<string, unknown>, cipher = this.cipher) {
+    if ((action === 'Sale' || action === 'TransactionStatus') && !('customerOrderID' in body) && !('referenceID' in body)) {
+      const order = this.orderOf(requestID);
+      if (order !== undefined) body = { ...body, customerOrderID: order };
+    }
     const data = cipher.encrypt(JSON.stringify({ header: { responseID: requestID, serverDeviceSN: 'X', timestamp: 't' }, body }));
     this.emit('message', { version: '2.0', action, data });
+  }
+  /** The customerOrderID of the sale a request is (a Sale) or asks about (a TransactionStatus). */
+  private orderOf(requestID: string): string | undefined {
+    const request = this.sent.find((r) => r.plain.header.requestID === requestID);
+    if (request === undefined) return undefined;
+    const reference = request.envelope.action === 'Sale' ? request.plain.body?.referenceID : request.plain.body?.targetReferenceID;
+    const sale = this.sent.find((r) => r.envelope.action === 'Sale' && r.plain.body?.referenceID === reference);
+    const order = sale?.plain.body?.customerOrderID;
+    return typeof order === 'string' ? order : undefined;
   }
   /** Requests of an action sent so far. */
   count(action: string): number {
