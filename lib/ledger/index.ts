@@ -4,3 +4,6 @@
  * runs, terminal identities and the cloud pairing.
  */
 export * from './schema';
+export * from './csv';
+export * from './reads';
+export * from './reader';

@@ -1,0 +1,41 @@
+/**
+ * The ledger's reader worker (see reader.ts): a read-only connection of its
+ * own, one query at a time. Started by LedgerReader with `workerData.file`.
+ */
+import * as fs from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { DatabaseSync } from 'node:sqlite';
+import { READ_OPS, type ReadOps } from './reads';
+import type { ReadAnswer } from './reader';
+
+const file = (workerData as { file: string }).file;
+let db: DatabaseSync | undefined;
+
+/** The connection, opened on the first query that finds the ledger (none yet: undefined, read as empty). */
+function connection(): DatabaseSync | undefined {
+  if (db !== undefined) return db;
+  if (!fs.existsSync(file)) return undefined;
+  const opened = new DatabaseSync(file, { readOnly: true });
+  // The writer's commits wait for no reader (WAL); a checkpoint or a schema change in progress is waited for.
+  opened.exec('PRAGMA busy_timeout = 5000');
+  // The worker's page cache: a few MB, whatever the ledger's size.
+  opened.exec('PRAGMA cache_size = -4096');
+  db = opened;
+  return db;
+}
+
+parentPort!.on('message', (msg: { id: number; op: keyof ReadOps; args: unknown }) => {
+  let answer: ReadAnswer;
+  try {
+    const run = READ_OPS[msg.op] as (db: DatabaseSync | undefined, args: unknown) => unknown;
+    if (typeof run !== 'function') throw new Error(`no such ledger query: ${String(msg.op)}`);
+    answer = { id: msg.id, value: run(connection(), msg.args) };
+  } catch (err) {
+    const e = err as { name?: unknown; message?: unknown; field?: unknown };
+    answer = {
+      id: msg.id,
+      error: { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err), ...(typeof e?.field === 'string' ? { field: e.field } : {}) },
+    };
+  }
+  parentPort!.postMessage(answer);
+});
