@@ -7,3 +7,4 @@ export * from './schema';
 export * from './csv';
 export * from './reads';
 export * from './reader';
+export * from './read-query';

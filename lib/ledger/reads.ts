@@ -12,8 +12,8 @@ import { JOURNAL_CSV_COLUMNS, csvLine } from './csv';
 export interface ReadQuery {
   from?: number;
   to?: number;
-  /** The payments of these terminals only: by config node id, or by the terminal name on their rows. */
-  terminals?: { configNodes: string[]; names: string[] };
+  /** The payments of these terminals only: by config node id, the terminal name on their rows, or the terminal's SN. */
+  terminals?: { configNodes: string[]; names: string[]; sns?: string[] };
   /** `open`: outcome unknown; `settled`: Success or Failed (never-sent payments are in neither). */
   state?: 'open' | 'settled';
   /** A result word (open, approved, voided, declined, not-sent) or a state (Success, Failed, NotSent). */
@@ -111,9 +111,12 @@ function where(q: ReadQuery, params: Record<string, string | number>): string {
     params.to = q.to;
   }
   if (q.terminals !== undefined) {
-    parts.push('(p.config_node IN (SELECT value FROM json_each(:configNodes)) OR p.terminal IN (SELECT value FROM json_each(:names)))');
+    parts.push(
+      '(p.config_node IN (SELECT value FROM json_each(:configNodes)) OR p.terminal IN (SELECT value FROM json_each(:names)) OR p.device_sn IN (SELECT value FROM json_each(:sns)))',
+    );
     params.configNodes = JSON.stringify(q.terminals.configNodes);
     params.names = JSON.stringify(q.terminals.names);
+    params.sns = JSON.stringify(q.terminals.sns ?? []);
   }
   if (q.state === 'open') parts.push(`p.state = 'open'`);
   else if (q.state === 'settled') parts.push(`p.state IN ('Success', 'Failed')`);
@@ -122,6 +125,64 @@ function where(q: ReadQuery, params: Record<string, string | number>): string {
     params.result = q.result;
   }
   return parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`;
+}
+
+export interface CountAndAmount {
+  count: number;
+  /** Exact decimal, at least two places ("123.45"). */
+  amount: string;
+}
+
+/** Totals of one terminal in one currency, as the operator tools give them. */
+export interface TotalsRow {
+  terminal: string;
+  currency: string;
+  /** Sales the terminal approved (a sale voided later still counts here, and its void under `voids`). */
+  sales: CountAndAmount;
+  /** Refunds the terminal approved. */
+  refunds: CountAndAmount;
+  /** Voids that went through, at the amount of the transaction voided. */
+  voids: CountAndAmount;
+  /** Refused payments (sales, refunds, voids). */
+  declined: { count: number };
+  /** Payments whose outcome is not known (open). */
+  unknown: { count: number };
+  /** Payments counted above whose amount is not known (a void whose transaction is not in the ledger): in no sum. */
+  unpriced: { count: number };
+  /** sales − refunds − voided sales + voided refunds: what the period took. */
+  net: string;
+}
+
+/**
+ * Totals rows from SQLite's groups: `nameOf` names a group's terminal (groups
+ * of one name and currency are added up, exactly), amounts written with at
+ * least two decimals. Sorted by terminal, then currency.
+ */
+export function totalsRows(groups: readonly TotalsGroup[], nameOf: (g: TotalsGroup) => string): TotalsRow[] {
+  const merged = new Map<string, TotalsGroup>();
+  for (const g of groups) {
+    const terminal = nameOf(g);
+    const key = `${terminal}\u0000${g.currency}`;
+    const known = merged.get(key);
+    merged.set(key, known === undefined ? { ...g, terminal } : addGroups(known, { ...g, terminal }));
+  }
+  return [...merged.values()]
+    .sort((a, b) => cmp(a.terminal, b.terminal) || cmp(a.currency, b.currency))
+    .map((g) => {
+      const exponent = Math.max(2, g.exponent);
+      const amount = (minor: string) => minorToAmount(BigInt(minor) * 10n ** BigInt(exponent - g.exponent), exponent);
+      return {
+        terminal: g.terminal,
+        currency: g.currency,
+        sales: { count: g.salesCount, amount: amount(g.sales) },
+        refunds: { count: g.refundsCount, amount: amount(g.refunds) },
+        voids: { count: g.voidsCount, amount: amount(g.voids) },
+        declined: { count: g.declined },
+        unknown: { count: g.unknown },
+        unpriced: { count: g.unpriced },
+        net: amount(g.net),
+      };
+    });
 }
 
 /** Statements prepared once per connection and SQL text. */
