@@ -10,7 +10,6 @@
  *   selling at once, rounds without and with the sidebar open (refreshed at
  *   its interval): the sales' p99 in both, in the same run.
  */
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,7 +18,7 @@ import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites } from './line';
 import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale } from './node-red';
-import { journalLines, prefillHistory, prefillJournal } from './sidebar-journals';
+import { historyEntries, prefillHistory, prefillJournal, prefillLedger } from './sidebar-journals';
 import { median, nowMs, percentile } from './stats';
 
 export const SIDEBAR_REFRESH_MS = 5_000;
@@ -107,7 +106,7 @@ function localDay(now = new Date()): { from: string; to: string } {
   return { from: start.toISOString(), to: end.toISOString() };
 }
 
-/** One refresh of the sidebar: its four requests at once, as the editor sends them. */
+/** One refresh of the sidebar: its four requests one after the other, as the editor sends them (one heavy read per user at a time). */
 async function refresh(url: string): Promise<RefreshTimes & { recentCount: number; totalsRows: number }> {
   const day = localDay();
   const timed = async (route: string) => {
@@ -119,12 +118,10 @@ async function refresh(url: string): Promise<RefreshTimes & { recentCount: numbe
   };
   const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
   const t0 = nowMs();
-  const [terminals, open, recent, totals] = await Promise.all([
-    timed('/wonder-ecr/terminals'),
-    timed(`/wonder-ecr/journal?${q({ state: 'open', limit: '200' })}`),
-    timed(`/wonder-ecr/journal?${q({ limit: '100', ...day })}`),
-    timed(`/wonder-ecr/totals?${q(day)}`),
-  ]);
+  const terminals = await timed('/wonder-ecr/terminals');
+  const open = await timed(`/wonder-ecr/journal?${q({ state: 'open', limit: '200' })}`);
+  const recent = await timed(`/wonder-ecr/journal?${q({ limit: '100', ...day })}`);
+  const totals = await timed(`/wonder-ecr/totals?${q(day)}`);
   return {
     totalMs: nowMs() - t0,
     terminalsMs: terminals.ms,
@@ -159,8 +156,8 @@ async function data(job: DataJob): Promise<DataResult> {
   for (let r = 0; r < job.rounds; r++) rounds.push(await refresh(admin.url));
   busy.disable();
   const m = (f: (x: RefreshTimes) => number) => median(rounds.map(f));
-  // A retired terminal's journal: no node has it open, read from its file.
-  fs.writeFileSync(path.join(userDir, 'wonder-ecr', 'journal-serial-_dev_retired.jsonl'), journalLines('serial-/dev/retired', job.retiredEntries, now), { mode: 0o600 });
+  // A retired terminal's payments: no deployed node has them (written beside the running runtime, as another process would).
+  prefillLedger(userDir, historyEntries('serial-/dev/retired', job.retiredEntries, now));
   const cold = await refresh(admin.url);
   const warm: number[] = [];
   for (let r = 0; r < job.rounds; r++) warm.push((await refresh(admin.url)).totalMs);

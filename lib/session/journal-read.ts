@@ -3,7 +3,16 @@ import * as path from 'node:path';
 import { isJournalArchive, journalArchives } from './journal-archive';
 import { journalKey, type JournalEntry } from './journal';
 import { JournalLines } from './journal-lines';
-import { periodBounds, periodTest, type JournalPeriod } from './journal-time';
+import { periodBounds, type JournalPeriod } from '../ledger';
+
+/** A test of an entry's `openedAt` against a period. */
+function periodTest(period: JournalPeriod): (openedAt: string | undefined) => boolean {
+  const { from, to } = periodBounds(period);
+  return (openedAt) => {
+    const ms = typeof openedAt === 'string' ? Date.parse(openedAt) : NaN;
+    return Number.isFinite(ms) && (from === undefined || ms >= from) && (to === undefined || ms < to);
+  };
+}
 
 /*
  * Reading a journal without taking it over: opened read-only, no lock,
