@@ -26,10 +26,16 @@ function connection(): DatabaseSync | undefined {
 
 parentPort!.on('message', (msg: { id: number; op: keyof ReadOps; args: unknown }) => {
   let answer: ReadAnswer;
+  const cpu = process.threadCpuUsage();
+  const cpuMs = () => {
+    const used = process.threadCpuUsage(cpu);
+    return (used.user + used.system) / 1000;
+  };
   try {
     const run = READ_OPS[msg.op] as (db: DatabaseSync | undefined, args: unknown) => unknown;
     if (typeof run !== 'function') throw new Error(`no such ledger query: ${String(msg.op)}`);
-    answer = { id: msg.id, value: run(connection(), msg.args) };
+    const value = run(connection(), msg.args);
+    answer = { id: msg.id, value, cpuMs: cpuMs() };
   } catch (err) {
     const e = err as { name?: unknown; message?: unknown; field?: unknown };
     answer = {

@@ -16,8 +16,8 @@ type Op = keyof ReadOps;
 type ArgsOf<K extends Op> = Parameters<ReadOps[K]>[1];
 type ResultOf<K extends Op> = ReturnType<ReadOps[K]>;
 
-/** What the worker answers: a value, or an error's name, message and field. */
-export type ReadAnswer = { id: number; value: unknown } | { id: number; error: { name: string; message: string; field?: string } };
+/** What the worker answers: a value (and the CPU time the query took in the worker), or an error's name, message and field. */
+export type ReadAnswer = { id: number; value: unknown; cpuMs: number } | { id: number; error: { name: string; message: string; field?: string } };
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -39,6 +39,9 @@ export class LedgerReader {
 
   /** `file`: the ledger (ledger.db); a missing one reads as empty until it exists. */
   constructor(readonly file: string) {}
+
+  /** The CPU time the worker spent on the last query answered (ms): its cost, whatever the machine's load. */
+  lastCpuMs = 0;
 
   /** Queries asked and not answered yet. */
   get waiting(): number {
@@ -91,7 +94,10 @@ export class LedgerReader {
     if (p === undefined) return;
     this.pending.delete(answer.id);
     if (this.pending.size === 0) this.worker?.unref();
-    if ('value' in answer) p.resolve(answer.value);
+    if ('value' in answer) {
+      this.lastCpuMs = answer.cpuMs;
+      p.resolve(answer.value);
+    }
     else p.reject(errorOf(answer.error));
   }
 
