@@ -1,13 +1,15 @@
 /**
- * Part 5: a payment's cost with a 100,000-entry journal beside its cost with
+ * Part 5: a payment's cost with a 100,000-payment ledger beside its cost with
  * an empty one (issue 10: within 5 %). Sales through TerminalSession on the
- * in-process simulator (card delay 0), each journalled (fsync'd) before it
- * leaves and settled after; rounds of the two cases interleaved.
+ * in-process simulator (card delay 0), each committed (synchronous=FULL)
+ * before it leaves and settled after; rounds of the two cases interleaved.
+ * `loadMs`: the time to open the full ledger.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal, type JournalEntry } from '../lib/session/journal';
+import { openLedger, type JournalEntry, type Ledger } from '../lib/ledger';
+import { fillLedger } from './ledger-fill';
 import { TerminalSession } from '../lib/session';
 import { SimulatorTransport } from '../lib/simulator/transport';
 import { median, nowMs } from './stats';
@@ -27,16 +29,15 @@ const SALES = 40;
 const ROUNDS = 9;
 
 function prefill(file: string): void {
-  const lines: string[] = [];
   const t = new Date().toISOString();
+  const entries: JournalEntry[] = [];
   for (let i = 0; i < ENTRIES; i++) {
-    const e: JournalEntry = { referenceID: `old-${i}`, action: 'Sale', amount: '10.20', currency: 'HKD', terminal: 'bench', requestID: `r-${i}`, state: 'Success', openedAt: t, closedAt: t, outcome: { status: 'Success', verdict: 'approved', reason: 'approved' } };
-    lines.push(JSON.stringify(e));
+    entries.push({ referenceID: `old-${i}`, action: 'Sale', amount: '10.20', currency: 'HKD', terminal: 'bench', requestID: `r-${i}`, state: 'Success', openedAt: t, closedAt: t, outcome: { status: 'Success', verdict: 'approved', reason: 'approved' } });
   }
-  fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  fillLedger(file, entries);
 }
 
-async function round(journal: Journal, tag: string): Promise<number> {
+async function round(journal: Ledger, tag: string): Promise<number> {
   const session = new TerminalSession({ transport: new SimulatorTransport({ cardDelayMs: 0 }), pairingCode: '260880', clientDeviceSN: 'BENCH', journal, terminalId: 'bench' });
   await session.open();
   const start = nowMs();
@@ -49,13 +50,12 @@ async function round(journal: Journal, tag: string): Promise<number> {
 export async function runJournal(): Promise<JournalResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-bench-journal-'));
   try {
-    const fullFile = path.join(dir, 'full', 'journal.jsonl');
-    fs.mkdirSync(path.dirname(fullFile), { mode: 0o700 });
+    const fullFile = path.join(dir, 'full', 'ledger.db');
     prefill(fullFile);
     const loadStart = nowMs();
-    const full = new Journal(fullFile, { maxSettled: 10 * ENTRIES });
+    const full = openLedger(fullFile);
     const loadMs = nowMs() - loadStart;
-    const empty = new Journal(path.join(dir, 'empty', 'journal.jsonl'), { maxSettled: 10 * ENTRIES });
+    const empty = openLedger(path.join(dir, 'empty', 'ledger.db'));
     const emptyTimes: number[] = [];
     const fullTimes: number[] = [];
     await round(empty, 'warm-e');
@@ -70,7 +70,8 @@ export async function runJournal(): Promise<JournalResult> {
         emptyTimes.push(await round(empty, `e${r}`));
       }
     }
-    if (full.size < ENTRIES) throw new Error(`the full journal holds ${full.size} entries`);
+    const held = full.query<{ n: number }>('SELECT count(*) AS n FROM payments')[0]!.n;
+    if (held < ENTRIES) throw new Error(`the full ledger holds ${held} payments`);
     await full.close();
     await empty.close();
     const msPerSaleEmpty = median(emptyTimes);

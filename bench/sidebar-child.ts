@@ -18,7 +18,8 @@ import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites } from './line';
 import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale } from './node-red';
-import { historyEntries, prefillHistory, prefillJournal, prefillLedger } from './sidebar-journals';
+import { historyEntries, ledgerFileOf, prefillJournal } from './sidebar-journals';
+import { fillLedger } from './ledger-fill';
 import { median, nowMs, percentile } from './stats';
 
 export const SIDEBAR_REFRESH_MS = 5_000;
@@ -156,8 +157,8 @@ async function data(job: DataJob): Promise<DataResult> {
   for (let r = 0; r < job.rounds; r++) rounds.push(await refresh(admin.url));
   busy.disable();
   const m = (f: (x: RefreshTimes) => number) => median(rounds.map(f));
-  // A retired terminal's payments: no deployed node has them (written beside the running runtime, as another process would).
-  prefillLedger(userDir, historyEntries('serial-/dev/retired', job.retiredEntries, now));
+  // A retired terminal's payments: no deployed terminal is there.
+  fillLedger(ledgerFileOf(userDir), historyEntries('serial-/dev/retired', job.retiredEntries, now));
   const cold = await refresh(admin.url);
   const warm: number[] = [];
   for (let r = 0; r < job.rounds; r++) warm.push((await refresh(admin.url)).totalMs);
@@ -237,7 +238,7 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
 async function history(job: HistoryJob): Promise<HistoryResult> {
   await startRuntime();
   const def = { id: 'h1', type: 'wonder-terminal', name: 'kiosk with history', transport: 'simulator' };
-  prefillHistory(userDirOf(), def, job.live, job.archived, Date.now());
+  prefillJournal(userDirOf(), def, job.live + job.archived, Date.now());
   await loadFlow([{ id: 'f1', type: 'tab', label: 'history' }, def], {}, [adminModule()]);
   await connected([def.id], 30_000);
   const admin = await serveAdmin();

@@ -1,9 +1,10 @@
 /**
  * Library entry: usable without Node-RED. Layers, each importing only from
- * those before it: protocol → transport → simulator → session → easycard → cli.
+ * those before it: protocol → transport → simulator → ledger → session → easycard → cli.
  */
 export * from './protocol';
 export * from './transport';
 export * from './simulator';
+export * from './ledger';
 export * from './session';
 export * as easycard from './easycard';

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { EasyCardAccountHandle, type EasyCardAccountCredentials, type EasyCardAccountDef } from './common/easycard-account-handle';
 import { describeError, EC_NS, ect } from './common/i18n';
+import { LEDGER_FILE_NAME } from '../lib/ledger';
+import { ledgerOwnerOf } from './common/ledger-owner';
 
 interface AccountDef extends NodeDef, EasyCardAccountDef {}
 
@@ -16,11 +18,11 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     // The handle keeps only the SHA-256 of the passwords; node.credentials is Node-RED's own store.
-    // Its journal, one per merchant, lives beside the Wonder journals.
+    // Its runs live in the runtime's ledger, beside the Wonder payments (shared by the accounts of one MchId).
     const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
     const mchId = typeof def.mchId === 'string' ? def.mchId.trim() : '';
-    const journalFile = mchId === '' ? undefined : path.join(userDir, 'wonder-ecr', `easycard-${mchId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}.jsonl`);
-    node.easycard = new EasyCardAccountHandle(def, node.credentials, journalFile);
+    node.easycard = new EasyCardAccountHandle(def, node.credentials, mchId === '' ? undefined : { file: path.join(userDir, 'wonder-ecr', LEDGER_FILE_NAME), owner: ledgerOwnerOf(RED) });
+    
     const handle = node.easycard;
     if (handle.configError !== undefined) {
       // Library messages name the field and never echo a password or a key.
@@ -37,10 +39,7 @@ export = function register(RED: NodeAPI): void {
       RED.events.off('flows:started', onStarted);
       // The retry nodes let a request already sent finish: its end is still recorded.
       const drained = handle.retry?.drain() ?? Promise.resolve();
-      void drained.then(() => {
-        handle.close();
-        done();
-      });
+      void drained.then(() => handle.close()).then(done, done);
     });
   }
 

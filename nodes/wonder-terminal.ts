@@ -2,7 +2,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
-import { checkTerminalConfig, journalFileName, journalFilesIn, knownSn, openPaymentsIn, snIdentity, type TerminalConfig, terminalIdentity } from '../lib/session';
+import { checkTerminalConfig, type TerminalConfig, terminalIdentity } from '../lib/session';
+import { LEDGER_FILE_NAME, openLedgerOf } from '../lib/ledger';
+import { ledgerOwnerOf } from './common/ledger-owner';
 import { CloudTransport } from '../lib/transport';
 import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import type { BusyPolicy, PairingStore } from '../lib/session';
@@ -12,7 +14,7 @@ import { nodeRedPairingStore } from './common/pairing-key';
 import { jsonOnly, PairLimiter } from './common/pair-guard';
 import { listSerialPorts, SERIAL_BY_ID_DIR, stableAlternative } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
-import { deregisterTerminal, registeredTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
+import { deregisterTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
 import { SameTerminalError, sameTerminalAs } from './common/same-terminal';
 import { IDENTITY_CHECK_MS } from './common/device-identity';
 import type { TerminalConfigNode } from './common/action-node';
@@ -83,38 +85,32 @@ function addressOf(def: Partial<TerminalDef>): string {
 let registered: { events: NodeAPI['events']; listener: () => void } | undefined;
 
 export = function register(RED: NodeAPI): void {
-  /**
-   * One journal per terminal, in the Node-RED user directory, named for the
-   * terminal (its port, host or business and device), not for the config node:
-   * a config node re-created or imported under a new id finds its terminal's
-   * open payments again.
-   */
-  const journalFile = (identity: string) =>
-    path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'wonder-ecr', journalFileName(identity));
-  /** Journal files in use by the terminals deployed now. */
-  const journalsInUse = new Set<string>();
-  // After each deploy: a journal with open payments that no deployed terminal uses
-  // (a serial adapter now under another path, a terminal removed) is worth a warning.
+  const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
+  /** One ledger per runtime, in the Node-RED user directory, shared by every terminal; payments carry the terminal's place and SN as data. */
+  const ledgerFile = path.join(userDir, 'wonder-ecr', LEDGER_FILE_NAME);
+  /** This runtime: the ledger's owner (a second runtime on the same user directory is refused, in this process too). */
+  const ledgerOwner = ledgerOwnerOf(RED);
+  const retentionDays = (RED.settings as { wonderEcr?: { retentionDays?: unknown } }).wonderEcr?.retentionDays;
+  // After each deploy: open payments of a place no deployed terminal uses (a serial adapter now under
+  // another path, a terminal removed) are worth a warning, once the terminals have said their SNs.
   const onFlowsStarted = () => {
-    const dir = path.dirname(journalFile('x'));
-    let files: string[];
-    try {
-      // Journals only: their monthly archives hold settled entries alone.
-      files = journalFilesIn(dir);
-    } catch {
-      return;
-    }
-    for (const file of files) {
-      const f = path.basename(file);
-      const warn = () => {
-        if (journalsInUse.has(file)) return;
-        const open = openPaymentsIn(file);
-        if (open > 0) RED.log.warn(t(RED, 'log.orphanedJournal', { file, count: open }));
-      };
-      // An SN's journal is taken up once its terminal has said its SN (an adapter under a new path): looked at after that check.
-      if (f.startsWith('journal-sn-') && !journalsInUse.has(file)) setTimeout(warn, IDENTITY_CHECK_MS + 1_000).unref();
-      else warn();
-    }
+    /** Open payments no deployed terminal takes up: `bySn` those that carry an SN (looked at once the terminals have said theirs), else those that carry none. */
+    const warn = (bySn: boolean) => {
+      const ledger = openLedgerOf(ledgerFile);
+      if (ledger === undefined || ledger.closed) return;
+      const deployed = registeredTerminals().filter((r) => r.handle.configError === undefined);
+      const places = new Set(deployed.map((r) => r.identity));
+      const sns = new Set(deployed.map((r) => r.handle.device.sn).filter((sn): sn is string => sn !== undefined));
+      const orphaned = new Map<string, number>();
+      for (const e of ledger.openEntries()) {
+        if ((e.deviceSn !== undefined) !== bySn || places.has(e.terminal) || (e.deviceSn !== undefined && sns.has(e.deviceSn))) continue;
+        orphaned.set(e.terminal, (orphaned.get(e.terminal) ?? 0) + 1);
+      }
+      for (const [terminal, count] of orphaned) RED.log.warn(t(RED, 'log.orphanedJournal', { file: terminal, count }));
+    };
+    warn(false);
+    // An SN's payments are taken up once its terminal has said its SN (an adapter under a new path): looked at after that check.
+    setTimeout(() => warn(true), IDENTITY_CHECK_MS + 1_000).unref();
   };
   // Registered once per runtime: a second registration (tests load the module again) replaces the first.
   registered?.events.off('flows:started', registered.listener);
@@ -124,7 +120,7 @@ export = function register(RED: NodeAPI): void {
   let store: PairingStore | undefined;
   const pairingStore = (): PairingStore | undefined => {
     try {
-      store ??= nodeRedPairingStore(RED.settings, path.dirname(path.dirname(journalFile('x'))));
+      store ??= nodeRedPairingStore(RED.settings, userDir);
     } catch (err) {
       RED.log.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) }));
     }
@@ -150,14 +146,12 @@ export = function register(RED: NodeAPI): void {
       timeoutError = err;
     }
     const busyPolicy: BusyPolicy = def.busyPolicy === 'reject' ? 'reject' : 'queue';
-    const myJournal = journalFile(identityOf(def, node.id));
-    // Terminal identity: the journal follows the terminal's SN (not the simulator's); one config node per terminal.
+    // Terminal identity: the terminal's SN is learnt and recorded (not the simulator's); one config node per terminal.
     const followDeviceSn = def.transport === 'serial' || def.transport === 'lan' || def.transport === 'cloud';
-    const known = followDeviceSn ? knownSn(path.dirname(myJournal), identityOf(def, node.id)) : undefined;
-    const same = sameTerminalAs({ id: node.id, transport: def.transport, address: addressOf(def), journalFile: known !== undefined ? journalFile(snIdentity(known)) : myJournal }, registeredTerminals());
+    const known = followDeviceSn ? openLedgerOf(ledgerFile)?.knownSn(identityOf(def, node.id)) : undefined;
+    const same = sameTerminalAs({ id: node.id, transport: def.transport, address: addressOf(def), ...(known !== undefined ? { sn: known } : {}) }, registeredTerminals());
     const sameText = (other: { id: string; name: string; address: string }) => t(RED, 'errors.sameTerminal', { other: other.name || other.id, address: other.address });
     const refuse = same !== undefined ? new SameTerminalError(sameText(same)) : undefined;
-    if (refuse === undefined) journalsInUse.add(myJournal);
     node.wonder = new TerminalHandle({
       ...(refuse !== undefined ? { refuse } : {}),
       followDeviceSn,
@@ -168,21 +162,23 @@ export = function register(RED: NodeAPI): void {
       busyPolicy,
       ...(resolveTimeoutMs !== undefined ? { resolveTimeoutMs } : {}),
       ...(statusPollIntervalMs !== undefined ? { statusPollIntervalMs } : {}),
-      journalFile: myJournal,
+      ledgerFile,
+      ledgerOwner,
+      ...(typeof retentionDays === 'number' && Number.isFinite(retentionDays) && retentionDays >= 0 ? { retentionDays } : {}),
       terminalId: identityOf(def, node.id),
+      configNode: node.id,
+      address: addressOf(def),
+      snTaken: (sn: string) => registeredTerminals().some((r) => r.id !== node.id && r.handle.configError === undefined && r.handle.device.sn === sn && r.handle.state !== 'same-terminal'),
       ...(def.transport === 'cloud' && pairingStore() !== undefined ? { pairingStore: pairingStore()! } : {}),
       healthCheckMs: healthMs,
     });
     const handle = node.wonder;
-    const opened = handle.journal?.file;
-    if (opened !== undefined) journalsInUse.add(opened);
     registerTerminal({
       id: node.id,
       name: node.name || `${def.transport} ${def.serialPort ?? def.host ?? def.businessId ?? ''}`.trim(),
       transport: def.transport,
       address: addressOf(def),
       identity: identityOf(def, node.id),
-      journalFile: myJournal,
       handle,
     });
     const problem = timeoutError ?? handle.configError;
@@ -206,15 +202,12 @@ export = function register(RED: NodeAPI): void {
       handle.on('unresolved', (r: { entry: { referenceID: string; action: string } }) => {
         node.warn(t(RED, 'log.unresolved', { referenceID: r.entry.referenceID, action: r.entry.action }));
       });
-      // The terminal said its SN: the journal follows it (the sidebar and the orphan check see the new file).
-      handle.on('journal', (to: { journal: { file: string }; terminalId: string; sn?: string }) => {
-        journalsInUse.add(to.journal.file);
-        const entry = registeredTerminal(node.id);
-        if (entry?.handle === handle) Object.assign(entry, { journalFile: to.journal.file, identity: to.terminalId });
-        node.log(t(RED, 'log.journalFollowsSn', { sn: to.sn ?? '', file: to.journal.file }));
+      // The terminal said its SN: recorded in the ledger, its open payments made elsewhere are this terminal's too.
+      handle.on('journal', (to: { sn: string }) => {
+        node.log(t(RED, 'log.journalFollowsSn', { sn: to.sn, file: ledgerFile }));
       });
       handle.on('duplicate', (err: Error) => {
-        const other = registeredTerminals().find((r) => r.id !== node.id && r.journalFile === (err as { file?: string }).file);
+        const other = registeredTerminals().find((r) => r.id !== node.id && r.handle.device.sn === (err as { sn?: string }).sn);
         node.error(t(RED, 'errors.config', { detail: other !== undefined ? sameText(other) : err.message }));
       });
       handle.on('diagnosis', (d: NodeDiagnosis) => node.warn(diagnosisLogLine(RED, d)));
@@ -222,8 +215,6 @@ export = function register(RED: NodeAPI): void {
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
     node.on('close', (_removed: boolean, done: () => void) => {
-      if (refuse === undefined) journalsInUse.delete(myJournal);
-      if (handle.journal !== undefined) journalsInUse.delete(handle.journal.file);
       deregisterTerminal(node.id, handle);
       handle.close().then(done, done);
     });

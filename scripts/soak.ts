@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal } from '../lib/session/journal';
+import { openLedger } from '../lib/ledger';
 import { PendingError, TerminalSession, type Outcome } from '../lib/session';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveSerial } from '../lib/simulator/servers';
@@ -128,7 +128,7 @@ async function drive(options: SoakOptions): Promise<SoakReport> {
   const terminal = new SimulatedTerminal({ cardDelayMs: 0, pendingMs: 40 });
   const server = await serveSerial(terminal, { path: pty.b, faults: { noise: 0.05, drip: 0.02, corrupt: 0.05 }, random: rng((options.seed ?? 1) + 1) });
   // The journal keeps its default bound: agreement is checked as each outcome arrives.
-  const journal = new Journal(path.join(dir, 'journal.jsonl'));
+  const journal = openLedger(path.join(dir, 'ledger.db'));
   const transport = new SerialTransport({ path: pty.a, interFrameTimeoutMs: 200 });
   const session = new TerminalSession({
     transport,

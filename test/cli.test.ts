@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { committed } from './helpers/ledger-files';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
@@ -283,16 +284,25 @@ describe('wonder-ecr command line', function () {
       assert.equal(terminal.count('Sale', 'once-1'), 1);
     });
 
-    it('--no-journal keeps nothing; --journal FILE keeps it where told (mode 0600)', async () => {
-      const file = path.join(STATE, 'chosen', 'j.jsonl');
-      const run = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'chosen-1', '--journal', file], pin);
+    it('--no-ledger keeps nothing; --ledger FILE (old name --journal) keeps it where told (mode 0600)', async () => {
+      const file = path.join(STATE, 'chosen', 'ledger.db');
+      const run = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'chosen-1', '--ledger', file], pin);
       assert.equal(run.code, 0, run.stderr);
-      assert.match(fs.readFileSync(file, 'utf8'), /chosen-1/);
+      assert.equal(committed(file).get('chosen-1')?.state, 'Success');
       assert.equal(fs.statSync(file).mode & 0o777, 0o600);
       assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
-      const none = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'unjournalled-1', '--no-journal'], pin);
+      const old = path.join(STATE, 'old-name', 'ledger.db');
+      const byOldName = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'chosen-2', '--journal', old], pin);
+      assert.equal(byOldName.code, 0, byOldName.stderr);
+      assert.equal(committed(old).get('chosen-2')?.state, 'Success');
+      const none = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'unjournalled-1', '--no-ledger'], pin);
       assert.equal(none.code, 0, none.stderr);
-      assert.ok(!fs.readdirSync(path.join(STATE, 'wonder-ecr')).some((f) => fs.readFileSync(path.join(STATE, 'wonder-ecr', f), 'utf8').includes('unjournalled-1')));
+      const own = path.join(STATE, 'wonder-ecr', 'ledger.db');
+      assert.ok(fs.existsSync(own), 'the state directory\'s ledger (written by earlier tests)');
+      assert.equal(committed(own).get('unjournalled-1'), undefined);
+      const oldNone = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'unjournalled-2', '--no-journal'], pin);
+      assert.equal(oldNone.code, 0, oldNone.stderr);
+      assert.equal(committed(own).get('unjournalled-2'), undefined);
     });
 
     it('Ctrl-C during a payment sends Abort, waits for the outcome, prints it and exits by it', async () => {

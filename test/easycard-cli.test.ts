@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { ledgerBytes } from './helpers/ledger-files';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -177,16 +178,17 @@ describe('wonder-ecr easycard-retry (command line) against a Scan2Pay server', f
     }
   });
 
-  it('the journal: a completed payment delivered again is answered from it, nothing sent (default state directory, and --journal FILE)', async function () {
+  it('the ledger: a completed payment delivered again is answered from it, nothing sent (default state directory, and --ledger FILE or its old name --journal)', async function () {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'easycard-cli-journal-'));
     const file = responseFile('journal.json', SEED_FAILED);
     server.script({ response: SEED_RETRY2_SUCCESS });
     const first = await start(base(file, ['--card-wait', '0']), { ...secretEnv, XDG_STATE_HOME: state }).done;
     assert.equal(first.code, 0, first.stderr);
-    const journal = path.join(state, 'wonder-ecr', 'easycard-Account0001.jsonl');
+    const journal = path.join(state, 'wonder-ecr', 'ledger.db');
     assert.equal(fs.statSync(journal).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.dirname(journal)).mode & 0o777, 0o700);
-    assert.ok(!/949104293|AESKey|TradeKey/.test(fs.readFileSync(journal, 'utf8')), 'card data or a secret in the journal');
+    assert.ok(ledgerBytes(journal).includes('Account0001'), 'the run is in the ledger');
+    assert.ok(!/949104293|AESKey|TradeKey/.test(ledgerBytes(journal)), 'card data or a secret in the ledger');
     const again = await start(base(file, ['--card-wait', '0']), { ...secretEnv, XDG_STATE_HOME: state }).done;
     assert.equal(again.code, 0, again.stderr);
     const out = json(again);
@@ -196,14 +198,14 @@ describe('wonder-ecr easycard-retry (command line) against a Scan2Pay server', f
     assert.match(again.stderr, /nothing was sent/);
     assert.equal(server.hits, 1);
 
-    // --journal FILE: the same, in the file named.
-    const named = path.join(dir, 'kiosk', 'easycard.jsonl');
+    // --ledger FILE: the same, in the file named (and by its old name --journal).
+    const named = path.join(dir, 'kiosk', 'ledger.db');
     server.script({ response: SEED_RETRY2_SUCCESS });
-    assert.equal((await start(base(file, ['--card-wait', '0', '--journal', named]), secretEnv).done).code, 0);
+    assert.equal((await start(base(file, ['--card-wait', '0', '--ledger', named]), secretEnv).done).code, 0);
     assert.equal(fs.statSync(named).mode & 0o777, 0o600);
     assert.equal(json(await start(base(file, ['--card-wait', '0', '--journal', named]), secretEnv).done).duplicate, true);
     assert.equal(server.hits, 2);
-    const both = await start(base(file, ['--journal', named, '--no-journal']), secretEnv).done;
+    const both = await start(base(file, ['--ledger', named, '--no-ledger']), secretEnv).done;
     assert.equal(both.code, 2);
     assert.equal(server.hits, 2);
   });

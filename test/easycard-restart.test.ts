@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { ledgerBytes } from './helpers/ledger-files';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -100,10 +101,11 @@ describe('EasyCard retries survive a restart (real Node-RED process killed mid-r
     await until('A retry 1 at Scan2Pay', () => sent('PO-A').length === 1);
     await red.stop('SIGKILL');
 
-    const journalFile = path.join(userDir, 'wonder-ecr', 'easycard-Account0001.jsonl');
+    const journalFile = path.join(userDir, 'wonder-ecr', 'ledger.db');
     assert.equal(fs.statSync(journalFile).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.dirname(journalFile)).mode & 0o777, 0o700);
-    const journal = fs.readFileSync(journalFile, 'utf8');
+    const journal = ledgerBytes(journalFile);
+    assert.ok(journal.includes('PO-A'), 'the runs are in the ledger');
     // No card data (card number, balance, the reader's AES keys), no secrets (TradeKey, password).
     for (const leak of ['949104293', 'Balance', 'AESKey', 'ae83eef', 'TradeKey', PASSWORD]) assert.ok(!journal.includes(leak), `${leak} in the journal`);
 

@@ -7,6 +7,7 @@ import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 import { httpSink as collector } from './helpers/http-sink';
+import { committed, readTerminals } from './helpers/ledger-files';
 
 const SN = 'WP-REPLUG-7';
 
@@ -58,14 +59,12 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
   it('a USB adapter back under another path finds its open payment by the SN: settled by TransactionStatus, emitted once, never sent again', async () => {
     const sink = await collector();
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-replug-'));
-    const journals = path.join(userDir, 'wonder-ecr');
-    const snJournal = path.join(journals, `journal-sn-${SN}.jsonl`);
+    const ledgerFile = path.join(userDir, 'wonder-ecr', 'ledger.db');
     let red = await startNodeRed({ flows: [], userDir });
     reds.push(red);
     await deploy(red, flowsFor(pty.a, sink.url));
-    // On connecting the terminal says its SN: the journal moves to it.
-    await until('the journal to follow the SN', () => /its transaction journal is now/.test(red.output()) && fs.existsSync(snJournal), red.output);
-    assert.match(red.output(), new RegExp(`serial number is ${SN}`));
+    // On connecting the terminal says its SN: recorded in the ledger.
+    await until('the SN', () => new RegExp(`serial number is ${SN}`).test(red.output()), red.output);
 
     // The customer taps; the gateway loses power while the terminal waits for the card.
     assert.equal((await fetch(`${red.url}/inject/inj`, { method: 'POST' })).status, 200);
@@ -73,7 +72,8 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
     const firstLog = red.output();
     await red.stop('SIGKILL');
     reds.splice(0);
-    assert.match(fs.readFileSync(snJournal, 'utf8'), /"referenceID":"replug-1".*"state":"open"/);
+    const atKill = committed(ledgerFile).get('replug-1')!;
+    assert.deepEqual([atKill.state, atKill.terminal, atKill.deviceSn], ['open', `serial-${pty.a}`, SN]);
 
     // The adapter comes back under another name (the socat link renamed); the technician picks the new port.
     const replugged = `${pty.a}-replugged`;
@@ -87,33 +87,32 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
     assert.equal(recovered.wonder.referenceID, 'replug-1');
     assert.equal(recovered.wonder.result, 'Success');
     assert.equal(terminal.count('Sale', 'replug-1'), 1);
-    // The SN's journal was not called orphaned at deploy: the terminal took it up on its first answer.
-    assert.doesNotMatch(red.output(), /no deployed terminal uses it/);
-    const entries = fs.readFileSync(snJournal, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(entries.filter((e) => e.referenceID === 'replug-1').at(-1).state, 'Success');
-    // Both places now point at the SN; no journal is left under a port's name.
-    const map = JSON.parse(fs.readFileSync(path.join(journals, 'terminal-identities.json'), 'utf8'));
-    assert.equal(map[`serial-${pty.a}`].sn, SN);
-    assert.equal(map[`serial-${replugged}`].sn, SN);
-    await until('the new port\'s journal to be merged away', () => fs.readdirSync(journals).filter((f) => f.endsWith('.jsonl')).length === 1, red.output);
+    // The SN's payment was not called orphaned: the terminal took it up on its first answer.
+    assert.doesNotMatch(red.output(), /no deployed terminal/);
+    assert.equal(committed(ledgerFile).get('replug-1')!.state, 'Success');
+    // Both places have the SN in the ledger's terminals table.
+    await until('both places recorded', () => {
+      const places = readTerminals(ledgerFile);
+      return places.some((t) => t.address === `serial-${pty.a}` && t.device_sn === SN) && places.some((t) => t.address === `serial-${replugged}` && t.device_sn === SN);
+    }, red.output);
     const logs = firstLog + red.output();
     assert.ok(!logs.includes('260880'), 'pairing code in the log');
     fs.renameSync(replugged, pty.a);
     await sink.close();
   });
 
-  it('two Node-RED processes on one user directory: the second cannot write the terminal\'s journal and says which process does; the first goes on', async () => {
+  it('two Node-RED processes on one user directory: the second cannot open the ledger and says which process has it; the first goes on', async () => {
     const sink = await collector();
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-two-'));
-    const snJournal = path.join(userDir, 'wonder-ecr', `journal-sn-${SN}.jsonl`);
+    const ledgerFile = path.join(userDir, 'wonder-ecr', 'ledger.db');
     const first = await startNodeRed({ flows: [], userDir });
     reds.push(first);
     await deploy(first, flowsFor(pty.a, sink.url));
-    await until('the first to follow the SN', () => fs.existsSync(snJournal) && /its transaction journal is now/.test(first.output()), first.output);
+    await until('the first to learn the SN', () => new RegExp(`serial number is ${SN}`).test(first.output()), first.output);
 
     const second = await startNodeRed({ flows: JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')), userDir });
     reds.push(second);
-    await until('the second to refuse the journal', () => new RegExp(`being written by process ${first.child.pid} `).test(second.output()), second.output);
+    await until('the second to refuse the ledger', () => new RegExp(`in use by process ${first.child.pid} `).test(second.output()), second.output);
     assert.match(second.output(), /Terminal configuration is invalid/);
     assert.doesNotMatch(second.output(), /connected to the terminal/);
 
@@ -121,10 +120,10 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
     assert.equal((await fetch(`${first.url}/inject/inj2`, { method: 'POST' })).status, 200);
     await until('the first\'s sale', () => sink.bodies.length === 1, first.output);
     assert.equal(sink.bodies[0].wonder.result, 'Success');
-    assert.match(fs.readFileSync(snJournal, 'utf8'), /"referenceID":"still-mine".*"state":"Success"/);
+    assert.equal(committed(ledgerFile).get('still-mine')!.state, 'Success');
     // Injecting on the second sends nothing.
     assert.equal((await fetch(`${second.url}/inject/inj2`, { method: 'POST' })).status, 200);
-    await until('the second\'s refusal', () => new RegExp(`\\[wonder-sale:sale\\].*being written by process ${first.child.pid} `).test(second.output()), second.output);
+    await until('the second\'s refusal', () => new RegExp(`\\[wonder-sale:sale\\].*in use by process ${first.child.pid} `).test(second.output()), second.output);
     assert.equal(terminal.count('Sale', 'still-mine'), 1);
     await sink.close();
   });

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import { allNodes, helper, nextMessage, type Msg, useRuntime } from './helpers/node-red';
-import { journalArchiveFile } from '../lib/session';
+import * as path from 'node:path';
+import { allNodes, helper, nextMessage, type Msg, userDir, useRuntime } from './helpers/node-red';
+import type { JournalEntry } from '../lib/ledger';
+import { fillLedger } from '../bench/ledger-fill';
 import { registeredTerminal } from '../nodes/common/terminal-registry';
 
 const journalNode = require('../nodes/wonder-journal.js');
@@ -66,7 +67,7 @@ describe('wonder-journal node (real runtime, simulated terminals)', function () 
     assert.equal(v.wonder.result, 'Success');
     await send('saleB', { amount: '7.00', currency: 'USD', referenceID: 'B-1' });
     // A payment whose outcome is not known yet: on the journal before it leaves.
-    await registeredTerminal('tA')!.handle.journal!.begin({ referenceID: 'A-5', action: 'Sale', amount: '3.00', currency: 'TWD', terminal: 'tA', requestID: 'r-open' });
+    await registeredTerminal('tA')!.handle.journal!.begin({ referenceID: 'A-5', action: 'Sale', amount: '3.00', currency: 'TWD', terminal: registeredTerminal('tA')!.identity, requestID: 'r-open' });
 
     const totals = await ask({ day: 'today' });
     assert.deepEqual(totals.payload, [{
@@ -95,11 +96,11 @@ describe('wonder-journal node (real runtime, simulated terminals)', function () 
     assert.ok(!JSON.stringify([totals, open, all, two].map((m) => m.payload)).includes('260880'));
   });
 
-  it('reads what compaction moved to the archives', async () => {
+  it('reads a month long past (the ledger keeps it: no archives)', async () => {
     await helper.load(nodes, [terminal('tA'), ...sinks, { id: 'j', type: 'wonder-journal', z: 'f1', terminal: 'tA', operation: 'totals', wires: [['out']] }]);
     const reg = registeredTerminal('tA')!;
-    const old = { referenceID: 'OLD-1', action: 'Sale', amount: '12.34', currency: 'TWD', terminal: 'an-earlier-config-node', requestID: 'r', state: 'Success', openedAt: '2026-01-15T10:00:00.000Z', outcome: { verdict: 'approved' } };
-    fs.writeFileSync(journalArchiveFile(reg.journalFile, '2026-01'), `${JSON.stringify(old)}\n`, { mode: 0o600 });
+    const old: JournalEntry = { referenceID: 'OLD-1', action: 'Sale', amount: '12.34', currency: 'TWD', terminal: reg.identity, requestID: 'r', state: 'Success', openedAt: '2026-01-15T10:00:00.000Z', outcome: { verdict: 'approved' } };
+    fillLedger(path.join(userDir, 'wonder-ecr', 'ledger.db'), [old]);
     const jan = await ask({ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' });
     assert.deepEqual(jan.payload.map((r: Msg) => [r.terminal, r.sales.amount]), [['tA', '12.34']]);
     const feb = await ask({ from: '2026-02-01T00:00:00Z', to: '2026-03-01T00:00:00Z' });

@@ -5,7 +5,7 @@ import { catalog, withCatalog } from './helpers/catalog';
 import { helper, nextMessage, nodes, userDir, type Msg, useRuntime } from './helpers/node-red';
 import { coreNode } from './helpers/node-red-install';
 import type { SimulatedTerminal } from '../lib/simulator';
-import type { JournalEntry } from '../lib/session/journal';
+import type { JournalEntry } from '../lib/ledger';
 
 const root = path.resolve(__dirname, '..', '..');
 const { catch: catchNode, ...ours } = nodes;

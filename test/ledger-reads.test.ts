@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import {
-  amountToMinor, csvCell, isoBound, JOURNAL_CSV_COLUMNS, LedgerReader, migrate, minorToAmount, periodBounds, READ_OPS, resultOf, totalsRows,
+  amountToMinor, csvCell, isoBound, JOURNAL_CSV_COLUMNS, LedgerReader, migrate, minorToAmount, periodBounds, READ_OPS, paymentResult, totalsRows,
   validateJournalQuery, type JournalQuery, type ReadQuery, type TotalsRow,
 } from '../lib/ledger';
 import { insertEntries, ledgerWith, openFixtureLedger, type FixtureEntry } from './helpers/ledger-fixture';
@@ -134,7 +134,7 @@ describe('ledger reads: classification (table)', () => {
   for (const [name, over, result, expect] of cases) {
     it(name, () => {
       const e = entry(over);
-      assert.equal(resultOf(e.action, e.state, e.outcome?.verdict), result);
+      assert.equal(paymentResult(e.action, e.state, e.outcome?.verdict), result);
       const rows = totalsOf([e]);
       if (expect.rows === 0) {
         assert.deepEqual(rows, []);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
+import type { JournalEntry } from '../lib/ledger';
+import { fillLedger } from '../bench/ledger-fill';
 import * as path from 'node:path';
 import { allNodes, helper, messages, nextMessage, userDir, type Msg, useRuntime } from './helpers/node-red';
 import type { SimulatedTerminal } from '../lib/simulator/terminal';
@@ -268,18 +269,16 @@ describe('Node-RED nodes on the simulator transport', function () {
     assert.ok(msg.error.message.includes('host'), msg.error.message);
   });
 
-  it('a journal with open payments that no deployed terminal uses is warned about at deploy', async () => {
-    const dir = path.join(userDir, 'wonder-ecr');
-    fs.mkdirSync(dir, { recursive: true });
-    const orphan = path.join(dir, 'journal-serial-_dev_ttyUSB9.jsonl');
-    const entry = { referenceID: 'LEFT-OPEN', action: 'Sale', terminal: 'serial-/dev/ttyUSB9', requestID: 'r', state: 'open', openedAt: 't' };
+  it('open payments in the ledger of a place no deployed terminal uses are warned about at deploy', async () => {
+    const ledgerFile = path.join(userDir, 'wonder-ecr', 'ledger.db');
+    const entry: JournalEntry = { referenceID: 'LEFT-OPEN', action: 'Sale', terminal: 'serial-/dev/ttyUSB9', requestID: 'r', state: 'Success', openedAt: '2026-01-01T00:00:00Z', closedAt: '2026-01-01T00:00:10Z' };
     // Settled: nothing to say.
-    fs.writeFileSync(orphan, `${JSON.stringify(entry)}\n${JSON.stringify({ ...entry, state: 'Success' })}\n`);
+    fillLedger(ledgerFile, [entry]);
     await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);
-    assert.ok(!JSON.stringify(helper.log().args).includes('orphanedJournal'), 'a settled journal was reported');
+    assert.ok(!JSON.stringify(helper.log().args).includes('orphanedJournal'), 'a settled payment was reported');
     await helper.unload();
     // Open: warned.
-    fs.writeFileSync(orphan, `${JSON.stringify(entry)}\n`);
+    fillLedger(ledgerFile, [{ ...entry, referenceID: 'LEFT-OPEN-2', state: 'open' }]);
     await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);
     assert.ok(JSON.stringify(helper.log().args).includes('orphanedJournal'), 'no warning about the orphaned journal');
   });

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Journal, WonderCipher, type JournalAction, type JournalOutcome, type JournalState } from '../lib';
+import { Ledger, openLedger, WonderCipher, type JournalAction, type JournalOutcome, type JournalState } from '../lib';
 import { PendingError, TerminalSession } from '../lib/session';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { SimulatorTransport } from '../lib/simulator/transport';
@@ -98,7 +98,7 @@ describe('outcomes against odd but legal terminals', () => {
         }
       });
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-outcome-'));
-      const journal = new Journal(path.join(dir, 'j.jsonl'));
+      const journal = openLedger(path.join(dir, 'j.db'));
       const s = await open(session(t, { journal }));
       await assert.rejects(s.request('Sale', { amount: '10.20', currency: 'HKD', referenceID: 'LOST' }), (err: unknown) => {
         assert.ok(err instanceof PendingError);
@@ -184,13 +184,13 @@ describe('outcomes against odd but legal terminals', () => {
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it('the terminal approves, then the journal cannot record it (disk full): the outcome is still delivered, with E_JOURNAL beside it', async () => {
-      class FullDisk extends Journal {
+      class FullDisk extends Ledger {
         override async recordOutcome(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<never> {
           await super.recordOutcome(action, referenceID, state, outcome).catch(() => undefined);
           throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
         }
       }
-      const journal = new FullDisk(path.join(dir, 'j.jsonl'));
+      const journal = new FullDisk(path.join(dir, 'j.db'));
       const t = new ScriptedTransport(cipher, (tr, id, action) => tr.answer(id, action, approved('10.20')));
       const s = await open(session(t, { journal }));
       const warned: unknown[] = [];
@@ -207,12 +207,12 @@ describe('outcomes against odd but legal terminals', () => {
     });
 
     it('a journal that cannot record a payment before it leaves stops it: E_JOURNAL, notSent, nothing on the wire', async () => {
-      class ReadOnly extends Journal {
+      class ReadOnly extends Ledger {
         override async begin(): Promise<never> {
           throw new Error('EROFS: read-only file system');
         }
       }
-      const journal = new ReadOnly(path.join(dir, 'j.jsonl'));
+      const journal = new ReadOnly(path.join(dir, 'j.db'));
       const t = new ScriptedTransport(cipher, (tr, id, action) => tr.answer(id, action, approved('10.20')));
       const s = await open(session(t, { journal }));
       await assert.rejects(s.request('Sale', { amount: '10.20', currency: 'HKD', referenceID: 'RO' }), (err: unknown) => {
@@ -226,7 +226,7 @@ describe('outcomes against odd but legal terminals', () => {
     });
 
     it('a pending payment settled by a status lookup (the status node) closes its journal entry at once: recovery emits nothing later', async () => {
-      const journal = new Journal(path.join(dir, 'j.jsonl'));
+      const journal = openLedger(path.join(dir, 'j.db'));
       let books: Record<string, unknown> = { status: 'Pending', errorCode: '', errorMessage: '' };
       const t = new ScriptedTransport(cipher, (tr, id, action) => tr.answer(id, action, action === 'Sale' ? { status: 'Pending', errorCode: '', errorMessage: '' } : { ...books }));
       const s = await open(session(t, { journal, terminalId: 'T1' }));
@@ -246,7 +246,7 @@ describe('outcomes against odd but legal terminals', () => {
     });
 
     it("a status lookup that describes another transaction does not close the entry, and its result is Unknown", async () => {
-      const journal = new Journal(path.join(dir, 'j.jsonl'));
+      const journal = openLedger(path.join(dir, 'j.db'));
       const t = new ScriptedTransport(cipher, (tr, id, action) =>
         tr.answer(id, action, action === 'Sale' ? { status: 'Pending', errorCode: '', errorMessage: '' } : approved('99.00')),
       );

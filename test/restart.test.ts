@@ -7,6 +7,7 @@ import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 import { httpSink as collector } from './helpers/http-sink';
+import { committed, readLedgerLookups } from './helpers/ledger-files';
 
 describe('fault suite: Node-RED stopped mid-sale and started again (real process, real pty)', function () {
   this.timeout(90_000);
@@ -52,12 +53,10 @@ describe('fault suite: Node-RED stopped mid-sale and started again (real process
     assert.equal(terminal.count('Sale', 'power-cut-1'), 1);
     const firstLog = red.output();
     await red.stop('SIGKILL');
-    // The journal is named for the terminal (its serial number, learnt on connecting), not for the config node or the port.
-    const journalFiles = fs.readdirSync(path.join(userDir, 'wonder-ecr')).filter((f) => f.endsWith('.jsonl'));
-    assert.deepEqual(journalFiles, ['journal-sn-SIM-WONDER-0001.jsonl']);
-    const journalPath = path.join(userDir, 'wonder-ecr', journalFiles[0]!);
-    const journal = fs.readFileSync(journalPath, 'utf8');
-    assert.match(journal, /"referenceID":"power-cut-1".*"state":"open"/);
+    // One ledger per user directory; the payment carries its terminal's place and serial number (learnt on connecting).
+    const ledgerFile = path.join(userDir, 'wonder-ecr', 'ledger.db');
+    const atKill = committed(ledgerFile).get('power-cut-1')!;
+    assert.deepEqual([atKill.state, atKill.terminal, atKill.deviceSn, atKill.node, atKill.deliveredAt], ['open', `serial-${pty.a}`, 'SIM-WONDER-0001', 'sale', undefined]);
 
     // The terminal approves meanwhile; Node-RED comes back.
     for (let i = 0; i < 200 && terminal.transactions.get('power-cut-1')?.state !== 'Success'; i++) await new Promise((r) => setTimeout(r, 50));
@@ -71,8 +70,12 @@ describe('fault suite: Node-RED stopped mid-sale and started again (real process
     assert.equal(recovered.wonder.result, 'Success');
     assert.equal(recovered.payload.transactionStatus, 'Success');
     assert.equal(terminal.count('Sale', 'power-cut-1'), 1);
-    const settled = fs.readFileSync(journalPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(settled.filter((e) => e.referenceID === 'power-cut-1').at(-1).state, 'Success');
+    // Settled, and noted as delivered once it reached the flow.
+    for (let i = 0; i < 200 && committed(ledgerFile).get('power-cut-1')?.deliveredAt === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    const settled = committed(ledgerFile).get('power-cut-1')!;
+    assert.equal(settled.state, 'Success');
+    assert.ok(settled.deliveredAt !== undefined, 'delivered_at');
+    assert.ok(readLedgerLookups(ledgerFile).some((l) => l.reference === 'power-cut-1' && l.asked_by === 'recovery' && l.result === 'Success'), JSON.stringify(readLedgerLookups(ledgerFile)));
     // Logged at trace level, twice over: never the pairing code, never card data.
     const logs = firstLog + red.output();
     assert.ok(!logs.includes('260880'), 'pairing code in the log');

@@ -44,7 +44,7 @@ describe('the trace and the support bundle (real pty)', function () {
       busyPolicy: 'queue',
       resolveTimeoutMs: 500,
       statusPollIntervalMs: 100,
-      journalFile: path.join(dir, 'journal.jsonl'),
+      ledgerFile: path.join(dir, 'ledger.db'),
       terminalId: 'serial-test',
     });
     // What comes back to the ECR.

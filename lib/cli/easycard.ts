@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 /**
  * `wonder-ecr easycard-retry`: completes an interrupted EasyCard payment from
  * a technician's shell, with the same retry procedure as the easycard-retry
@@ -13,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { describeValue, isWonderError, renameField, validateSecondsMs, ValidationError } from '../protocol';
 import { classifyFailure, EasyCardJournal, EasyCardRetry, failedResponseOf, makeRedactor, type Redactor, resolveEndpoint, type RetryResult, Scan2PayClient, type Scan2PayResponse } from '../easycard';
-import { cliEasyCardJournalFile } from './state';
+import { cliStateDirectory, LEDGER_FILE_NAME, openLedger } from '../ledger';
 import type { CliIo } from './io';
 import { readCaFile } from '../transport';
 
@@ -27,7 +28,7 @@ export const EASYCARD_EXIT = {
 export const EASYCARD_USAGE = `  wonder-ecr easycard-retry --endpoint stage|production|URL --mch-id ID --response FILE
       [--rsa-public-key FILE] [--aes-iv IV] [--card-wait SECONDS] [--time-zone ZONE] [--timeout SECONDS]
       [--ca FILE]   (a PEM CA to trust for the endpoint's HTTPS: a private or staging CA)
-      [--journal FILE | --no-journal]   (default journal: $XDG_STATE_HOME/wonder-ecr/easycard-<MchId>.jsonl)
+      [--ledger FILE | --no-ledger]   (default: $XDG_STATE_HOME/wonder-ecr/ledger.db; --journal, --no-journal: old names)
       secrets from the environment only: EASYCARD_PASSWORD (trade password), EASYCARD_REFUND_KEY
       (refund password, for Refund/Cancel/EZCRefund); EASYCARD_RSA_PUBLIC_KEY_FILE and EASYCARD_AES_IV
       stand in for --rsa-public-key and --aes-iv
@@ -44,6 +45,8 @@ const OPTIONS = {
   'time-zone': { type: 'string' },
   timeout: { type: 'string' },
   ca: { type: 'string' },
+  ledger: { type: 'string' },
+  'no-ledger': { type: 'boolean' },
   journal: { type: 'string' },
   'no-journal': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -260,16 +263,20 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
     return isWonderError(err) && err.code === 'E_VALIDATION' ? EASYCARD_EXIT.badInput : EASYCARD_EXIT.network;
   }
 
-  // The journal: a run is on record before its first request; a settled payment is answered from it.
+  // The ledger: a run is on record before its first request; a settled payment is answered from it.
   let journal: EasyCardJournal | undefined;
   try {
-    if (v['no-journal'] === true && v.journal !== undefined) throw new ValidationError('--journal', 'cannot be given with --no-journal');
-    if (v['no-journal'] !== true) {
-      const file = typeof v.journal === 'string' && v.journal !== '' ? v.journal : cliEasyCardJournalFile(io.env, client.mchId);
+    const flag = v.ledger !== undefined ? '--ledger' : '--journal';
+    const given = v.ledger ?? v.journal;
+    const none = v['no-ledger'] === true || v['no-journal'] === true;
+    if (v.ledger !== undefined && v.journal !== undefined) throw new ValidationError('--journal', 'is the old name of --ledger: give one of them');
+    if (none && given !== undefined) throw new ValidationError(flag, `cannot be given with --no-${flag.slice(2)}`);
+    if (!none) {
+      const file = typeof given === 'string' && given !== '' ? given : path.join(cliStateDirectory(io.env), LEDGER_FILE_NAME);
       try {
-        journal = new EasyCardJournal(file, { privateDirectory: v.journal === undefined });
+        journal = new EasyCardJournal(openLedger(file));
       } catch (err) {
-        throw new ValidationError('--journal', `cannot open ${describeValue(file)} (${err instanceof Error ? err.message : String(err)}); nothing was sent`);
+        throw new ValidationError(flag, `cannot open ${describeValue(file)} (${err instanceof Error ? err.message : String(err)}); nothing was sent`);
       }
     }
   } catch (err) {
@@ -317,6 +324,6 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
   } finally {
     enter.close();
     process.off('SIGINT', onSigint);
-    journal?.close();
+    await journal?.close();
   }
 }

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import { describeValue, isWonderError, renameField, ValidationError } from '../protocol';
-import { periodBounds, READ_OPS, totalsRows, validateJournalQuery, type JournalQuery, type ReadCursor, type ReadQuery, type ReadRow } from '../ledger';
-import { cliStateDirectory } from '../session';
+import {
+  cliStateDirectory, LEDGER_FILE_NAME, periodBounds, READ_OPS, totalsRows, validateJournalQuery, type JournalQuery, type ReadCursor, type ReadQuery, type ReadRow,
+} from '../ledger';
 import { entryTable, totalsTable } from './journal-tables';
 import type { CliIo } from './io';
 
@@ -61,7 +62,7 @@ function ledgerFor(v: Values, env: NodeJS.ProcessEnv): string | undefined {
   const dir = v.dir ?? cliStateDirectory(env);
   const st = fs.statSync(dir, { throwIfNoEntry: false });
   if (st === undefined || !st.isDirectory()) throw new ValidationError(v.dir === undefined ? 'state directory' : '--dir', `${describeValue(dir)} is not a directory`);
-  const file = path.join(dir, 'ledger.db');
+  const file = path.join(dir, LEDGER_FILE_NAME);
   return fs.existsSync(file) ? file : undefined;
 }
 

@@ -7,7 +7,7 @@ import { type Action, buildBody, isWonderError, PAYMENT_ACTIONS, validateSeconds
 import { serveLan, serveSerial, SimulatedTerminal, SIMULATOR_DEFAULT_PAIRING_CODE } from '../simulator';
 import type { Transport } from '../transport';
 import { cliPairing } from './state';
-import { interruptible, openCliJournal } from './payment';
+import { interruptible, openCliLedger } from './payment';
 import type { CliIo } from './io';
 export type { CliIo } from './io';
 
@@ -25,11 +25,12 @@ const USAGE = `usage:
       (--serial PATH [--baud N] | --lan HOST:PORT [--ca FILE] [--fingerprint SHA256] | --cloud staging|production|URL --business-id ID --device-sn SN)
       pairing code: WONDER_PIN, or --pin-file FILE, or asked for (no echo) when stdin is a terminal; never --pin
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
-      [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN] [--journal FILE | --no-journal]
+      [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN] [--ledger FILE | --no-ledger]
   wonder-ecr simulate (--serial PATH | --lan PORT) [--pin-file FILE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
 cloud: pair keeps the second pin code (pinCode2) for later commands to that terminal, encrypted in
       $XDG_STATE_HOME/wonder-ecr (or ~/.local/state/wonder-ecr); if the terminal refuses it: "pair again"
-payments (sale, refund, void) are journalled (default $XDG_STATE_HOME/wonder-ecr/journal-<terminal>.jsonl):
+payments (sale, refund, void) are recorded in the ledger (default $XDG_STATE_HOME/wonder-ecr/ledger.db;
+      --journal FILE and --no-journal are the old names of --ledger and --no-ledger):
       a --reference given again is never sent twice; its recorded or looked-up outcome is printed.
       The reference is printed on stderr before the payment leaves. Ctrl-C (or SIGTERM) sends Abort and
       waits for the payment's outcome; a second one stops waiting (outcome unknown: ask it with status).
@@ -38,7 +39,7 @@ exit status: 0 approved (status: the transaction succeeded), 1 declined / failed
              (wrong pairing code or tampered data)
 EasyCard (intella Scan2Pay) retry of an interrupted payment:
 ${EASYCARD_USAGE}
-The payment journals (read only):
+The ledger's payments (read only):
 ${JOURNAL_USAGE}`;
 
 const COMMANDS: Record<string, Action> = {
@@ -70,6 +71,8 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'resolve-timeout': { type: 'string' },
   'client-sn': { type: 'string' },
+  ledger: { type: 'string' },
+  'no-ledger': { type: 'boolean' },
   journal: { type: 'string' },
   'no-journal': { type: 'boolean' },
   host: { type: 'string' },
@@ -219,9 +222,12 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
   const resolveTimeoutMs = seconds(v['resolve-timeout'], '--resolve-timeout');
   const { transport, config } = transportFrom(v);
   const payment = PAYMENT_ACTIONS.includes(action);
-  // A journal, as the nodes keep one: a --reference given again is never sent twice.
+  // A ledger, as the nodes keep one: a --reference given again is never sent twice.
   const identity = terminalIdentity(config, 'cli');
-  const journal = payment || action === 'TransactionStatus' ? openCliJournal({ ...(v.journal === undefined ? {} : { journal: v.journal }), noJournal: v['no-journal'] === true }, io.env, identity) : undefined;
+  const ledgerFile = v.ledger ?? v.journal;
+  if (v.ledger !== undefined && v.journal !== undefined) throw new ValidationError('--journal', 'is the old name of --ledger: give one of them');
+  const noLedger = v['no-ledger'] === true || v['no-journal'] === true;
+  const journal = payment || action === 'TransactionStatus' ? openCliLedger({ ...(ledgerFile === undefined ? {} : { ledger: ledgerFile }), noLedger }, io.env) : undefined;
   const session = new TerminalSession({
     transport,
     ...(journal === undefined ? {} : { journal, terminalId: identity }),

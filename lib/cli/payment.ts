@@ -1,17 +1,16 @@
 /**
  * The command line's promises for payments, the same as the nodes': a
- * journal (so the same --reference is never sent twice), the reference shown
+ * ledger (so the same --reference is never sent twice), the reference shown
  * before a payment leaves, and an interrupt that aborts and then settles the
  * payment instead of leaving it behind.
  */
 import * as path from 'node:path';
-import { cliStateDirectory, Journal, journalFileName } from '../session';
+import { cliStateDirectory, LEDGER_FILE_NAME, openLedger, type Ledger } from '../ledger';
 
-/** The journal a payment command keeps: `--journal FILE`, none with `--no-journal`, else the state directory's for this terminal. */
-export function openCliJournal(options: { journal?: string; noJournal?: boolean }, env: NodeJS.ProcessEnv, identity: string): Journal | undefined {
-  if (options.noJournal === true) return undefined;
-  const file = options.journal ?? path.join(cliStateDirectory(env), journalFileName(identity));
-  return new Journal(file);
+/** The ledger a payment command keeps: `--ledger FILE` (old name `--journal`), none with `--no-ledger`, else the state directory's `ledger.db`. */
+export function openCliLedger(options: { ledger?: string; noLedger?: boolean }, env: NodeJS.ProcessEnv): Ledger | undefined {
+  if (options.noLedger === true) return undefined;
+  return openLedger(options.ledger ?? path.join(cliStateDirectory(env), LEDGER_FILE_NAME));
 }
 
 export interface InterruptIo {

@@ -5,7 +5,8 @@
  * its own there (`pairing.key`), and the EasyCard journal.
  */
 import * as path from 'node:path';
-import { cliStateDirectory, CloudPairing, pairingKeyFromFile, PairingStore } from '../session';
+import { CloudPairing, pairingKeyFromFile, PairingStore } from '../session';
+import { cliStateDirectory } from '../ledger';
 import type { Action, RequestParams } from '../protocol';
 import type { Outcome, RequestOptions, TerminalSession } from '../session';
 import { CloudTransport } from '../transport';
@@ -17,10 +18,6 @@ export function cliPairingStore(env: NodeJS.ProcessEnv): PairingStore {
 }
 
 /** The CLI's EasyCard journal of a merchant, unless --journal names another file. */
-export function cliEasyCardJournalFile(env: NodeJS.ProcessEnv, mchId: string): string {
-  return path.join(cliStateDirectory(env), `easycard-${mchId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}.jsonl`);
-}
-
 /** One command's session with the key it should speak with: a stored pinCode2 (cloud) once the device SN is known. */
 export function cliPairing(session: TerminalSession, pin: string, env: NodeJS.ProcessEnv) {
   const pairing = new CloudPairing(session, pin, session.transport instanceof CloudTransport ? cliPairingStore(env) : undefined);

@@ -23,7 +23,8 @@ export class EasyCardRetry {
   readonly #client: RetryClient;
   readonly #options: RunRetryOptions;
   readonly #journal: EasyCardJournal | undefined;
-  readonly #running = new Set<string>();
+  /** Runs under way: the journal's (shared by the account nodes of one ledger), else this retrier's own. */
+  readonly #running: Set<string>;
   /** Runs under way, to wait for (`drain`) before the journal is closed. */
   readonly #runs = new Set<Promise<unknown>>();
   /** Final results by MchId + StoreOrderNo, newest last (bounded): a redelivered failed response is not retried again. */
@@ -39,6 +40,7 @@ export class EasyCardRetry {
     this.#client = client;
     this.#options = options;
     this.#journal = more.journal;
+    this.#running = more.journal?.running ?? new Set<string>();
   }
 
   /** Transactions (MchId/StoreOrderNo) being retried now. */
@@ -136,17 +138,17 @@ export class EasyCardRetry {
       startedAt: record?.startedAt ?? new Date().toISOString(),
       updatedAt: '',
     };
-    journal.put(current);
+    await journal.put(current);
     const update = (change: Partial<EasyCardRecord>) => {
       current = { ...current, ...change };
-      journal.put(current);
+      return journal.put(current);
     };
     const result = await runRetry(this.#client, input, {
       ...options,
       waitForCard: async (attempt, max, info) => {
         await options.waitForCard(attempt, max, info);
-        // The card is back: the retry goes out next. On disk first.
-        update({ inFlight: info.retry });
+        // The card is back: the retry goes out next. Committed first.
+        await update({ inFlight: info.retry });
       },
       onAttempt: (e) => {
         let next: EasyCardRecord['next'];
@@ -160,7 +162,8 @@ export class EasyCardRetry {
         const change: Partial<EasyCardRecord> = { attempts: base + e.attempt, inFlight: undefined, next };
         current = { ...current, ...change };
         if (next === undefined) delete current.next;
-        journal.put(current);
+        // Committed in order before the next retry's record (the writer keeps the order); the end is awaited below.
+        journal.put(current).catch(() => undefined);
         options.onAttempt?.(e);
       },
     });
@@ -172,7 +175,7 @@ export class EasyCardRetry {
       delete end.next;
       end.result = recordResultOf(total);
     }
-    journal.put(end);
+    await journal.put(end);
     return total;
   }
 

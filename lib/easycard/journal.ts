@@ -1,20 +1,17 @@
 /**
- * The EasyCard journal: every retry run of an interrupted EasyCard payment,
- * on disk before its first request leaves, so that a restart mid-run is
- * resumed or reported and a redelivered failed response of a settled payment
- * is answered from the record, never retried again.
+ * The EasyCard runs in the ledger (table `easycard_runs`, unique by MchId and
+ * StoreOrderNo): every retry run of an interrupted EasyCard payment, committed
+ * before its first request leaves, so that a restart mid-run is resumed or
+ * reported and a redelivered failed response of a settled payment is answered
+ * from the record, never retried again. Two account nodes with one MchId share
+ * the runs (one ledger per runtime) and never run one transaction at once.
  *
- * JSON lines, one whole record per line (the last line of a key wins),
- * appended and fsync'd synchronously (retries are rare and wait for a
- * cardholder: a blocking fsync costs nothing here). Directory 0700, file 0600,
- * never opened through a symbolic link. A record holds what the next retry
- * needs (StoreOrderNo, DeviceId, Amount, TerminalTXNNumber, HostSerialNumber,
- * Retry) and how the run went: no card data (no card number, balance or AES
- * key of the reader), no secrets (no TradeKey, no RefundKey).
+ * A record holds what the next retry needs (StoreOrderNo, DeviceId, Amount,
+ * TerminalTXNNumber, HostSerialNumber, Retry) and how the run went: no card
+ * data (no card number, balance or AES key of the reader), no secrets (no
+ * TradeKey, no RefundKey).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { ensurePrivateDirectory, openPrivateAppend, readPrivateFile, writePrivateFileAtomic } from '../session';
+import type { Ledger, SqlValue } from '../ledger';
 
 /**
  * `running`: a run is under way (in this process, or it was when the process
@@ -76,34 +73,128 @@ export interface EasyCardRecord {
   updatedAt: string;
 }
 
-export interface EasyCardJournalOptions {
-  /** Settled records kept (default 10,000); older ones are dropped when the file is rewritten on start. */
-  maxSettled?: number;
-  /** Make the directory 0700 (default true; false for a directory the user named, which is only created 0700). */
-  privateDirectory?: boolean;
+interface RunRow {
+  mch_id: string;
+  store_order_no: string;
+  service_type: string;
+  node: string | null;
+  state: string;
+  attempts: number;
+  in_flight: number | null;
+  next_basis: string | null;
+  result_ok: number | null;
+  result_reason: string | null;
+  report_to_easycard: number | null;
+  status_code: string | null;
+  txn_result: string | null;
+  error_code: string | null;
+  result_retry: string | null;
+  rr_number: string | null;
+  message: string | null;
+  recovered: number;
+  reported: number;
+  started_at: number;
+  updated_at: number;
 }
 
-const MAX_FILE_BYTES = 256 * 1024 * 1024;
+const iso = (ms: number) => new Date(ms).toISOString();
+const ms = (text: string | undefined) => {
+  const t = text === undefined ? NaN : Date.parse(text);
+  return Number.isFinite(t) ? t : Date.now();
+};
+
+function rowOf(r: EasyCardRecord): Record<string, SqlValue> {
+  const result = r.result;
+  return {
+    mch_id: r.mchId,
+    store_order_no: r.storeOrderNo,
+    service_type: r.serviceType,
+    node: r.node ?? null,
+    state: r.state,
+    attempts: r.attempts,
+    in_flight: r.inFlight ?? null,
+    next_basis: r.next === undefined ? null : JSON.stringify(r.next),
+    result_ok: result === undefined ? null : result.ok ? 1 : 0,
+    result_reason: result?.reason ?? null,
+    report_to_easycard: result === undefined ? null : result.reportToEasyCard ? 1 : 0,
+    status_code: result?.statusCode ?? null,
+    txn_result: result?.txnResult ?? null,
+    error_code: result?.errorCode ?? null,
+    result_retry: result?.retry ?? null,
+    rr_number: result?.rrNumber ?? null,
+    message: result?.message ?? null,
+    recovered: r.recovered === true ? 1 : 0,
+    reported: r.reported === true ? 1 : 0,
+    started_at: ms(r.startedAt),
+    updated_at: ms(r.updatedAt),
+  };
+}
+
+function recordOf(row: RunRow): EasyCardRecord {
+  const r: EasyCardRecord = {
+    key: `${row.mch_id}/${row.store_order_no}`,
+    mchId: row.mch_id,
+    storeOrderNo: row.store_order_no,
+    serviceType: row.service_type,
+    state: row.state as EasyCardRunState,
+    attempts: row.attempts,
+    startedAt: iso(row.started_at),
+    updatedAt: iso(row.updated_at),
+  };
+  if (row.node !== null) r.node = row.node;
+  if (row.in_flight !== null) r.inFlight = row.in_flight;
+  if (row.next_basis !== null) r.next = JSON.parse(row.next_basis) as EasyCardRetryBasis;
+  if (row.result_ok !== null) {
+    const result: EasyCardRecordResult = { ok: row.result_ok === 1, reportToEasyCard: row.report_to_easycard === 1 };
+    if (row.result_reason !== null) result.reason = row.result_reason;
+    if (row.status_code !== null) result.statusCode = row.status_code;
+    if (row.txn_result !== null) result.txnResult = row.txn_result;
+    if (row.error_code !== null) result.errorCode = row.error_code;
+    if (row.result_retry !== null) result.retry = row.result_retry;
+    if (row.rr_number !== null) result.rrNumber = row.rr_number;
+    if (row.message !== null) result.message = row.message;
+    r.result = result;
+  }
+  if (row.recovered === 1) r.recovered = true;
+  if (row.recovered === 1 || row.reported === 1) r.reported = row.reported === 1;
+  return r;
+}
+
+/** Per ledger: the runs under way in this process (whichever account node runs them), and whether a dead process's runs were ended. */
+const shared = new WeakMap<Ledger, { running: Set<string> }>();
+
+/** The key's MchId and StoreOrderNo (`MchId/StoreOrderNo`: the MchId has no slash). */
+function split(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return i < 0 ? [key, ''] : [key.slice(0, i), key.slice(i + 1)];
+}
 
 export class EasyCardJournal {
-  readonly file: string;
-  readonly #records = new Map<string, EasyCardRecord>();
-  #fd: number | undefined;
-  /** The file does not end with a whole line (a write torn by a power cut): it is rewritten before appending. */
-  #torn = false;
+  readonly ledger: Ledger;
+  /** Records written and not committed yet: what get() sees first. */
+  readonly #pending = new Map<string, EasyCardRecord>();
+  readonly #shared: { running: Set<string> };
 
-  constructor(file: string, options: EasyCardJournalOptions = {}) {
-    this.file = file;
-    const dir = path.dirname(file);
-    if (options.privateDirectory === false) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    else ensurePrivateDirectory(dir);
-    const lines = this.#load();
-    const maxSettled = options.maxSettled ?? 10_000;
-    // Runs a dead process left `running`: a retry in flight has an unknown outcome; otherwise it can resume.
+  /**
+   * The runs of `ledger`. The first EasyCardJournal of a ledger ends the runs
+   * a dead process left `running`: a retry in flight has an unknown outcome
+   * (failed, to report to EasyCard); otherwise it can resume (interrupted).
+   */
+  constructor(ledger: Ledger) {
+    this.ledger = ledger;
+    let s = shared.get(ledger);
+    if (s === undefined) {
+      s = { running: new Set() };
+      shared.set(ledger, s);
+      this.#endDeadRuns();
+    }
+    this.#shared = s;
+  }
+
+  #endDeadRuns(): void {
     const now = new Date().toISOString();
-    const ended: EasyCardRecord[] = [];
-    for (const r of this.#records.values()) {
-      if (r.state !== 'running') continue;
+    for (const row of this.ledger.query<RunRow>("SELECT * FROM easycard_runs WHERE state = 'running'")) {
+      const r = recordOf(row);
       const record: EasyCardRecord =
         r.inFlight !== undefined
           ? {
@@ -123,71 +214,55 @@ export class EasyCardJournal {
           : { ...r, state: 'interrupted', recovered: true, reported: false, updatedAt: now };
       delete record.inFlight;
       if (record.state === 'failed') delete record.next;
-      ended.push(record);
-    }
-    for (const r of ended) this.#records.set(r.key, r);
-    const settled = [...this.#records.values()].filter((r) => r.state === 'completed' || r.state === 'failed');
-    if (this.#torn || lines > 2 * (this.#records.size + 1) || settled.length > maxSettled) {
-      // Rewrite: one line per record, the oldest settled ones beyond the bound dropped.
-      const drop = new Set(settled.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt)).slice(0, Math.max(0, settled.length - maxSettled)).map((r) => r.key));
-      for (const key of drop) this.#records.delete(key);
-      writePrivateFileAtomic(file, [...this.#records.values()].map((r) => `${JSON.stringify(r)}\n`).join(''));
-      this.#fd = openPrivateAppend(file);
-    } else {
-      this.#fd = openPrivateAppend(file);
-      for (const r of ended) this.#append(r);
+      void this.#write(record).catch(() => undefined);
     }
   }
 
+  /** Runs under way in this process (shared by the account nodes of one ledger). */
+  get running(): Set<string> {
+    return this.#shared.running;
+  }
+
   get(key: string): EasyCardRecord | undefined {
-    const r = this.#records.get(key);
-    return r === undefined ? undefined : structuredClone(r);
+    const pending = this.#pending.get(key);
+    if (pending !== undefined) return structuredClone(pending);
+    const [mchId, storeOrderNo] = split(key);
+    const row = this.ledger.query<RunRow>('SELECT * FROM easycard_runs WHERE mch_id = ? AND store_order_no = ?', [mchId, storeOrderNo])[0];
+    return row === undefined ? undefined : recordOf(row);
   }
 
   /** Runs a restart ended that are not reported yet. */
   unreported(): EasyCardRecord[] {
-    return [...this.#records.values()].filter((r) => r.recovered === true && r.reported === false).map((r) => structuredClone(r));
+    const out = new Map<string, EasyCardRecord>();
+    for (const row of this.ledger.query<RunRow>('SELECT * FROM easycard_runs WHERE recovered = 1 AND reported = 0')) {
+      const r = recordOf(row);
+      out.set(r.key, r);
+    }
+    for (const [key, r] of this.#pending) {
+      if (r.recovered === true && r.reported === false) out.set(key, structuredClone(r));
+      else out.delete(key);
+    }
+    return [...out.values()];
   }
 
-  /** Writes a record (a whole new version of it): on disk (fsync'd) when this returns. */
-  put(record: EasyCardRecord): void {
+  /** Writes a record (a whole new version of it): committed when the promise resolves. */
+  put(record: EasyCardRecord): Promise<void> {
     const r: EasyCardRecord = { ...record, updatedAt: new Date().toISOString() };
     if (r.inFlight === undefined) delete r.inFlight;
-    this.#append(r);
-    this.#records.set(r.key, r);
+    return this.#write(r);
   }
 
-  close(): void {
-    if (this.#fd === undefined) return;
-    fs.closeSync(this.#fd);
-    this.#fd = undefined;
-  }
-
-  #append(record: EasyCardRecord): void {
-    if (this.#fd === undefined) throw new Error(`the EasyCard journal ${this.file} is closed`);
-    fs.writeSync(this.#fd, `${JSON.stringify(record)}\n`);
-    fs.fdatasyncSync(this.#fd);
-  }
-
-  /** Reads the file (a torn last line from a power cut is dropped); returns the number of lines. */
-  #load(): number {
-    const raw = readPrivateFile(this.file, MAX_FILE_BYTES);
-    if (raw === undefined) return 0;
-    const text = raw.toString('utf8');
-    this.#torn = text.length > 0 && !text.endsWith('\n');
-    const lines = text.split('\n');
-    let count = 0;
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      count++;
-      let record: EasyCardRecord;
-      try {
-        record = JSON.parse(line) as EasyCardRecord;
-      } catch {
-        continue;
-      }
-      if (typeof record?.key === 'string' && typeof record.state === 'string') this.#records.set(record.key, record);
+  async #write(r: EasyCardRecord): Promise<void> {
+    this.#pending.set(r.key, r);
+    try {
+      await this.ledger.writeEasyCardRun(rowOf(r));
+    } finally {
+      if (this.#pending.get(r.key) === r) this.#pending.delete(r.key);
     }
-    return count;
+  }
+
+  /** Gives the ledger back. */
+  close(): Promise<void> {
+    return this.ledger.close();
   }
 }

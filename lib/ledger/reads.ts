@@ -262,7 +262,7 @@ const VOIDED_ELSEWHERE = `CASE WHEN p.kind <> 'Void' AND (${RESULT('p')}) = 'voi
 type Sums = Omit<TotalsGroup, 'terminal' | 'configNode' | 'currency' | 'exponent'>;
 
 /** A payment's result word from its kind, state and verdict (RESULT in SQL). */
-export function resultOf(kind: string, state: string, verdict: string | null | undefined): EntryResult {
+export function paymentResult(kind: string, state: string, verdict: string | null | undefined): EntryResult {
   if (state === 'open') return 'open';
   if (state === 'NotSent') return 'not-sent';
   if (verdict === 'approved' || verdict === 'declined' || verdict === 'voided') return verdict === 'approved' && kind === 'Void' ? 'voided' : verdict;
@@ -323,7 +323,7 @@ GROUP BY p.terminal, p.config_node, p.currency, p.exponent, p.kind, p.state, p.v
   };
   const special: Array<[string, string | null, string | null, number | null, string, string, string | null]> = [];
   for (const r of stmt.all(params) as unknown as IndexGroup[]) {
-    const result = resultOf(r.kind, r.state, r.verdict);
+    const result = paymentResult(r.kind, r.state, r.verdict);
     // Never sent: in no total (left out here rather than in SQL: a condition per row costs more than a group).
     if (result === 'not-sent') continue;
     if (r.kind === 'Void' || r.currency === null || result === 'voided' || (r.n !== r.priced && result === 'approved')) {

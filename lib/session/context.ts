@@ -20,6 +20,8 @@ export interface PaymentContext extends RequestContext<PaymentAction> {
   key: string;
   /** The journal holds it open from before: ask about it, never send it again. */
   askOnly: boolean;
+  /** The Sale's customerOrderID, kept in the ledger. */
+  customerOrderID?: string;
 }
 
 /** A payment's reference: its own for Sale and Refund, the voided one for Void. */
@@ -30,7 +32,7 @@ export function paymentReference(action: PaymentAction, body: unknown): string {
 
 /** What was asked, from a validated body. */
 export function askedOf(action: PaymentAction, body: unknown): Asked {
-  const b = body as { referenceID?: string; orgReferenceID?: string; amount?: string; currency?: string };
+  const b = body as { referenceID?: string; orgReferenceID?: string; amount?: string; currency?: string; customerOrderID?: string };
   const asked: Asked = { action, referenceID: paymentReference(action, body) };
   if (b.amount !== undefined) asked.amount = b.amount;
   if (b.currency !== undefined) asked.currency = b.currency;

@@ -1,6 +1,6 @@
 /**
  * The session layer: one TerminalSession per terminal (queue, exchange,
- * resolver, ledger), the journal, the transport factory for a terminal's
+ * resolver, ledger), the transport factory for a terminal's
  * config, and the cloud pairing kept across restarts.
  */
 export * from './session';
@@ -8,15 +8,9 @@ export * from './errors';
 export { UNDECRYPTABLE_GRACE_MS, type ExchangeEvent } from './exchange';
 export type { BusyPolicy, Outcome, Recovery, RequestOptions, ResultWord, SessionActivity, SessionOptions } from './types';
 export * from './factory';
-export * from './journal';
-export * from './journal-lock';
-export * from './journal-identity';
-export * from './journal-follower';
-export * from './private-files';
+export * from './device-sn';
 export * from './pairing-store';
 export * from './cloud-pairing';
 export * from './receipt';
 export * from './trace';
 export * from './diagnosis';
-export { journalFilesIn, readJournalFile, withArchives } from './journal-read';
-export { journalArchiveFile, journalArchives, isJournalArchive } from './journal-archive';

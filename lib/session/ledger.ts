@@ -1,8 +1,8 @@
 import { canonicalAmount, decideLookup, isSettled, JournalError, lookupState, resultOf, ValidationError } from '../protocol';
-import { journalKey, journalOutcome, type Journal, type JournalEntry } from './journal';
+import { journalKey, journalOutcome, type JournalEntry, type Ledger, type LookupAskedBy } from '../ledger';
 import type { Asked, Decision, PaymentAction } from '../protocol';
 import type { PaymentContext } from './context';
-import type { Outcome } from './types';
+import type { Outcome, TerminalIdentityData } from './types';
 
 export type Admission =
   /** Not seen before (or may be tried again): send it; `askOnly` when the journal holds it open (ask, never send). */
@@ -26,19 +26,33 @@ interface Running {
 export class PaymentLedger {
   private readonly running = new Map<string, Running>();
 
+  private readonly identity: TerminalIdentityData;
+
   constructor(
-    public journal: Journal | undefined,
-    private terminalId: string,
-  ) {}
+    public journal: Ledger | undefined,
+    private readonly terminalId: string,
+    identity: TerminalIdentityData = {},
+  ) {
+    this.identity = { ...identity };
+  }
 
   /**
-   * Goes on in another journal under another terminal name (the terminal's SN
-   * became known). The caller has copied every entry into it first: from here
-   * on every look-up and write goes there.
+   * The terminal's serial number became known (or changed: another terminal
+   * at the same place). Payments recorded from here on carry it, and the open
+   * payments of that SN made elsewhere are this terminal's too.
    */
-  useJournal(journal: Journal, terminalId: string): void {
-    this.journal = journal;
-    this.terminalId = terminalId;
+  setDeviceSn(sn: string | undefined): void {
+    if (sn === undefined) delete this.identity.deviceSn;
+    else this.identity.deviceSn = sn;
+  }
+
+  get deviceSn(): string | undefined {
+    return this.identity.deviceSn;
+  }
+
+  /** Whether an open payment is this terminal's: made under its name, or by its SN. */
+  private mine(e: JournalEntry): boolean {
+    return e.terminal === this.terminalId || (this.identity.deviceSn !== undefined && e.deviceSn === this.identity.deviceSn);
   }
 
   /** Decides what to do with a payment; throws ValidationError for a reference reused with other terms. */
@@ -112,6 +126,10 @@ export class PaymentLedger {
         ...(asked.currency !== undefined ? { currency: asked.currency } : {}),
         ...(asked.orgReferenceID !== undefined ? { orgReferenceID: asked.orgReferenceID } : {}),
         ...(ctx.options.origin !== undefined ? { node: ctx.options.origin } : {}),
+        ...(ctx.customerOrderID !== undefined ? { customerOrderID: ctx.customerOrderID } : {}),
+        ...(this.identity.configNode !== undefined ? { configNode: this.identity.configNode } : {}),
+        ...(this.identity.address !== undefined ? { address: this.identity.address } : {}),
+        ...(this.identity.deviceSn !== undefined ? { deviceSn: this.identity.deviceSn } : {}),
       });
     } catch (cause) {
       // The in-memory entry would say open: mark it never sent, so the reference stays usable.
@@ -139,6 +157,29 @@ export class PaymentLedger {
     }
   }
 
+  /** The payment's outcome reached the caller (the flow): noted once, so a settlement is emitted once across restarts. */
+  delivered(action: PaymentAction, referenceID: string): void {
+    this.journal?.markDelivered(action, referenceID).catch(() => undefined);
+  }
+
+  /** Notes a TransactionStatus asked about a payment, and what it told (a row of `lookups`). */
+  lookedUp(action: PaymentAction, referenceID: string, askedBy: LookupAskedBy, body: unknown, decision?: Decision): void {
+    if (this.journal === undefined) return;
+    const b = body as { transactionStatus?: unknown } | undefined;
+    this.journal
+      .recordLookup({
+        action,
+        referenceID,
+        askedBy,
+        terminal: this.terminalId,
+        ...(this.identity.deviceSn !== undefined ? { deviceSn: this.identity.deviceSn } : {}),
+        ...(typeof b?.transactionStatus === 'string' ? { transactionStatus: b.transactionStatus } : {}),
+        ...(decision !== undefined ? { verdict: decision.verdict, reason: decision.reason } : {}),
+        result: decision === undefined ? 'unknown' : isSettled(decision) ? resultOf(action, decision.verdict) : 'unknown',
+      })
+      .catch(() => undefined);
+  }
+
   /** The payment certainly never left: the reference may be used again. */
   async notSent(action: PaymentAction, referenceID: string): Promise<void> {
     await this.journal?.recordOutcome(action, referenceID, 'NotSent').catch(() => undefined);
@@ -146,7 +187,7 @@ export class PaymentLedger {
 
   /** This terminal's open payments. */
   openEntries(): JournalEntry[] {
-    return this.journal?.openEntries(this.terminalId) ?? [];
+    return this.journal?.openEntries({ terminal: this.terminalId, ...(this.identity.deviceSn !== undefined ? { deviceSn: this.identity.deviceSn } : {}) }) ?? [];
   }
 
   /** Open payments whose outcome a lookup of `referenceID` tells: the transaction itself, and a Void of it. */
@@ -154,7 +195,7 @@ export class PaymentLedger {
     if (this.journal === undefined) return [];
     const out: JournalEntry[] = [];
     for (const e of [this.journal.byReference(referenceID), this.journal.get('Void', referenceID)]) {
-      if (e !== undefined && e.state === 'open' && e.terminal === this.terminalId) out.push(e);
+      if (e !== undefined && e.state === 'open' && this.mine(e)) out.push(e);
     }
     return out;
   }
@@ -197,6 +238,7 @@ export class PaymentLedger {
     }
     for (const entry of this.openFor(referenceID)) {
       const decision = decideLookup(this.askedOfEntry(entry), answer);
+      this.lookedUp(entry.action, entry.referenceID, 'status-node', outcome.body, decision);
       if (!isSettled(decision)) continue;
       const result = resultOf(entry.action, decision.verdict);
       const behind = await this.close(entry.action, entry.referenceID, result, outcome.body, 'TransactionStatus', decision);

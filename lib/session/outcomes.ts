@@ -1,4 +1,4 @@
-import type { JournalEntry } from './journal';
+import type { JournalEntry } from '../ledger';
 import type { ResponseHeader, TransactionBody } from '../protocol';
 import { resultOf, type Reason, type Verdict } from '../protocol';
 import type { PaymentContext } from './context';

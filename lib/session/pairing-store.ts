@@ -15,7 +15,7 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SecurityError, validatePairingCode, ValidationError, type WonderErrorOptions } from '../protocol';
-import { createPrivateFileOnce, ensurePrivateDirectory, readPrivateFile, safeName, writePrivateFileAtomic } from './private-files';
+import { createPrivateFileOnce, ensurePrivateDirectory, readPrivateFile, safeName, writePrivateFileAtomic } from '../ledger';
 
 const FORMAT = 'wonder-ecr-pairing/1';
 const MAX_RECORD_BYTES = 4096;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
 import type { Envelope } from '../protocol';
-import { journalKey, type Journal, type JournalEntry } from './journal';
+import { journalKey, type JournalEntry } from '../ledger';
 import { answersInline, type Transport, type TransportState } from '../transport';
 import { askedOf, defaultClientSN, isPayment, type PaymentContext, type RequestContext } from './context';
 import { ReferenceTakenError } from './errors';
@@ -59,7 +59,7 @@ export class TerminalSession extends EventEmitter {
     this.cipher = new WonderCipher(options.pairingCode);
     this.clientDeviceSN = validateText(options.clientDeviceSN ?? defaultClientSN(), 'clientDeviceSN');
     this.opts = { paymentTimeoutMs: options.paymentTimeoutMs ?? 120_000, commandTimeoutMs: options.commandTimeoutMs ?? 10_000 };
-    this.ledger = new PaymentLedger(options.journal, options.terminalId ?? 'terminal');
+    this.ledger = new PaymentLedger(options.journal, options.terminalId ?? 'terminal', options.identity);
     this.queue = new RequestQueue({ maxQueue: options.maxQueue ?? 256, busyPolicy: options.busyPolicy ?? 'queue' });
     this.exchange = new Exchange({
       transport: this.transport,
@@ -104,8 +104,11 @@ export class TerminalSession extends EventEmitter {
     }
   }
 
-  /** Goes on in another journal under another terminal name (the terminal's SN became known; see PaymentLedger.useJournal). */
-  useJournal(journal: Journal, terminalId: string): void { this.ledger.useJournal(journal, terminalId); }
+  /** The terminal's serial number became known: recorded on its payments, and its open payments made elsewhere are this terminal's too. */
+  setDeviceSn(sn: string | undefined): void { this.ledger.setDeviceSn(sn); }
+
+  /** This terminal's open payments in the ledger (made under its name, or by its serial number). */
+  openPayments(): JournalEntry[] { return this.ledger.openEntries(); }
 
   /** Switches to a new pin code (the cloud's pinCode2 after Pair). */
   rekey(pairingCode: string): void {
@@ -149,8 +152,12 @@ export class TerminalSession extends EventEmitter {
       return Promise.resolve(outcomeFromEntry(admission.entry));
     }
     const ctx: PaymentContext = { ...base, asked, key: journalKey(base.action, asked.referenceID), askOnly: admission.askOnly };
+    const customerOrderID = (base.body as { customerOrderID?: unknown }).customerOrderID;
+    if (typeof customerOrderID === 'string') ctx.customerOrderID = customerOrderID;
     const promise = this.schedule(ctx, () => this.runPayment(ctx));
     this.ledger.track(ctx.key, asked, promise);
+    // Handed to the caller (the flow): noted, so a restart does not emit it again.
+    promise.then((o) => (o.result === 'Success' || o.result === 'Failed') && this.ledger.delivered(ctx.action, asked.referenceID), () => undefined);
     return promise;
   }
 
@@ -320,6 +327,7 @@ export class TerminalSession extends EventEmitter {
   /** Closes the journal entry with a settled outcome; a failed write is reported beside the outcome, never instead of it. */
   private async recordResolved(ctx: PaymentContext, resolved: Resolved): Promise<Outcome> {
     const outcome = outcomeOf(ctx, resolved);
+    if (resolved.resolvedBy === 'TransactionStatus') this.ledger.lookedUp(ctx.action, ctx.asked.referenceID, ctx.options.origin === undefined && ctx.body === undefined ? 'recovery' : 'answer', resolved.response.body, resolved.decision);
     const behind = await this.ledger.close(ctx.action, ctx.asked.referenceID, outcome.result as 'Success' | 'Failed', resolved.response.body, resolved.resolvedBy, resolved.decision);
     if (behind !== undefined) {
       outcome.journalBehind = behind;
@@ -343,8 +351,10 @@ export class TerminalSession extends EventEmitter {
         const outcome = await this.recoverEntry(entry, wasStale ? 0 : undefined);
         results.push({ entry, outcome });
         this.emit('recovered', { entry, outcome });
+        this.ledger.delivered(entry.action, entry.referenceID);
       } catch (error) {
         results.push({ entry, error });
+        this.ledger.lookedUp(entry.action, entry.referenceID, 'recovery', undefined);
         if (except === undefined) continue;
         const reference = except.startsWith('Void:') ? except.slice(5) : except;
         if (error instanceof SecurityError) throw aboutPayment(error, reference, true);

@@ -1,4 +1,4 @@
-import type { Journal, JournalEntry } from './journal';
+import type { JournalEntry, Ledger } from '../ledger';
 import type { Action, Reason, ResponseBodies, ResponseHeader, TransactionBody, Verdict } from '../protocol';
 import type { Transport } from '../transport';
 
@@ -22,10 +22,19 @@ export interface SessionOptions {
   statusPollIntervalMs?: number;
   /** How long to keep asking TransactionStatus before reporting the outcome as still pending (default 120 s). */
   resolveTimeoutMs?: number;
-  /** Transaction journal: payments are recorded before they leave and never sent twice. */
-  journal?: Journal;
-  /** This terminal's name in the journal (default "terminal"). */
+  /** The ledger: payments are recorded before they leave and never sent twice. */
+  journal?: Ledger;
+  /** This terminal's name in the ledger (default "terminal"): its place (port, host, cloud device) or a caller's name. */
   terminalId?: string;
+  /** The terminal's identity recorded on each payment: its config node, address (as shown), and serial number once known. */
+  identity?: TerminalIdentityData;
+}
+
+/** A terminal's identity as data on its payments. */
+export interface TerminalIdentityData {
+  configNode?: string;
+  address?: string;
+  deviceSn?: string;
 }
 
 export interface RequestOptions {

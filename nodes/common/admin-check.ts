@@ -1,4 +1,4 @@
-import type { JournalEntry } from '../../lib/session';
+import type { JournalEntry } from '../../lib/ledger';
 import type { TerminalHandle } from './terminal-handle';
 
 /** What one "check now" learnt about one payment. */

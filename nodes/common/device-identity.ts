@@ -1,6 +1,6 @@
-import * as path from 'node:path';
 import { WonderError } from '../../lib/protocol';
-import { deviceSnOf, Journal, JournalFollower, JournalLockedError, type FollowedJournal, type TerminalSession } from '../../lib/session';
+import { deviceSnOf, type TerminalSession } from '../../lib/session';
+import type { Ledger } from '../../lib/ledger';
 
 /** How long payments and recovery wait for the terminal to say who it is after connecting (the health check's bound). */
 export const IDENTITY_CHECK_MS = 5_000;
@@ -12,103 +12,116 @@ interface AnswerLike {
 }
 
 export interface DeviceIdentityEvents {
-  /** The journal moved (to the SN's journal): its file and the entries' terminal name. */
-  moved(to: FollowedJournal): void;
-  /** The terminal's SN journal has another live writer: another config node (or process) on the same terminal. */
-  duplicate(err: JournalLockedError): void;
+  /** The terminal's SN became known (or changed): its payments carry it, its open payments made elsewhere are this terminal's now. */
+  moved(to: { sn: string; terminalId: string }): void;
+  /** Another config node of this runtime has this SN: the same terminal configured twice. */
+  duplicate(err: Error & { sn: string }): void;
+}
+
+export interface DeviceIdentityOptions {
+  /** The ledger (shared by every terminal of the runtime); absent: nothing is recorded. */
+  ledger?: Ledger;
+  /** The terminal's place (see terminalIdentity): the name its payments are recorded under. */
+  terminalId?: string;
+  /** Learn the terminal's SN from its answers and record it (serial, LAN, cloud). */
+  followDeviceSn?: boolean;
+  /** The config node, and where the terminal is reached (as shown): recorded with its SN. */
+  configNode?: string;
+  address?: string;
+  /** Whether another config node has this SN now (the same terminal twice). */
+  snTaken?: (sn: string) => boolean;
+  config: { transport: string };
 }
 
 /**
  * A terminal's own identity as its answers tell it: `device` (SN from every
  * answer's header, software version from DeviceInfo / Ack) and, for a real
- * terminal (serial, LAN, cloud), the journal that follows the SN.
+ * terminal (serial, LAN, cloud), its serial number as data in the ledger: the
+ * `terminals` table keeps which SN was last seen at which place, and each
+ * payment carries the SN known when it began. A terminal sees the open
+ * payments made under its place's name (a terminal swapped at the same address
+ * sees the old one's, asked about, never resent) and those of its SN made
+ * anywhere (an adapter under a new path).
  *
  * While the SN is not yet known in this connection, payments and recovery
  * wait for the identity check (a DeviceInfo right after connecting, at most
- * IDENTITY_CHECK_MS, as long as the health check may already hold them);
- * when the terminal does not answer in that time a payment goes ahead in the
- * journal that is open (the SN journal of the SN last seen at this place, or
- * the place's own), and recovery waits for the first answer. Once the SN is
- * known the journal moves to the SN's at once (synchronously, see
- * JournalFollower), between or even during requests: nothing is written to a
- * journal that will not be recovered from.
+ * IDENTITY_CHECK_MS); when the terminal does not answer in that time a payment
+ * goes ahead with the SN last seen at this place, and recovery waits for the
+ * first answer.
  */
 export class DeviceIdentity {
   readonly device: { sn?: string; softwareVersion?: string } = {};
-  private current: FollowedJournal | undefined;
-  private readonly follower: JournalFollower | undefined;
-  /** The SN was confirmed by an answer since the last connect. */
+  readonly ledger: Ledger | undefined;
+  private readonly terminalId: string | undefined;
+  private readonly follow: boolean;
+  /** The SN last seen at this place in an earlier run (from the ledger), until one is confirmed. */
+  private readonly knownSn: string | undefined;
+  /** The SN confirmed by an answer since the last connect. */
   private confirmed = false;
-  /** The header's serverDeviceSN as the answer that confirmed it (and moved the journal, if it had to) said it. */
+  /** The header's serverDeviceSN as the answer that confirmed it said it. */
   private saidSn: unknown;
   private checking: Promise<void> | undefined;
   private session: TerminalSession | undefined;
   /** Ask DeviceInfo after each connect (serial, LAN: another terminal may be behind the same port or address). */
   private checkOnConnect = false;
 
-  /** Opens the journal; a journal that cannot be opened (or has another writer) is a configuration error naming the field. */
-  static open(options: { journalFile?: string; terminalId?: string; followDeviceSn?: boolean; config: { transport: string } }, events: DeviceIdentityEvents): DeviceIdentity {
+  /** Reads what the ledger knows of this place; a ledger that cannot be read is a configuration error naming the field. */
+  static open(options: DeviceIdentityOptions, events: DeviceIdentityEvents): DeviceIdentity {
     try {
-      const identity = new DeviceIdentity(options.journalFile, options.terminalId, options.followDeviceSn === true, events);
+      const identity = new DeviceIdentity(options, events);
       // A cloud terminal is named by its device SN already: its answers confirm it, no DeviceInfo is asked for.
       identity.checkOnConnect = options.config.transport === 'serial' || options.config.transport === 'lan';
       return identity;
     } catch (cause) {
-      throw new WonderError('E_VALIDATION', `the transaction journal cannot be opened: ${(cause as Error).message}`, { cause, field: 'journal' });
+      throw new WonderError('E_VALIDATION', `the ledger cannot be read: ${(cause as Error).message}`, { cause, field: 'journal' });
     }
   }
 
-  /** No journal, no session (an unusable config). */
+  /** No ledger, no session (an unusable config). */
   static none(): DeviceIdentity {
-    return new DeviceIdentity(undefined, undefined, false, { moved: () => undefined, duplicate: () => undefined });
+    return new DeviceIdentity({ config: { transport: 'none' } }, { moved: () => undefined, duplicate: () => undefined });
   }
 
-  /** Opens the journal (`journalFile`: the place's own; `follow`: move it to the SN's once known). Throws when it cannot be opened. */
   constructor(
-    journalFile: string | undefined,
-    place: string | undefined,
-    follow: boolean,
+    private readonly options: DeviceIdentityOptions,
     private readonly events: DeviceIdentityEvents,
   ) {
-    if (journalFile === undefined) return;
-    if (follow && place !== undefined) {
-      this.follower = new JournalFollower(path.dirname(journalFile), place);
-      this.current = this.follower.start();
-    } else {
-      this.current = { journal: new Journal(journalFile), terminalId: place ?? 'terminal' };
-    }
+    this.ledger = options.ledger;
+    this.terminalId = options.terminalId;
+    this.follow = options.followDeviceSn === true && options.terminalId !== undefined;
+    this.knownSn = this.follow && this.ledger !== undefined ? this.ledger.knownSn(options.terminalId!) : undefined;
   }
 
-  get journal(): Journal | undefined {
-    return this.current?.journal;
+  get journal(): Ledger | undefined {
+    return this.ledger;
   }
 
-  get terminalId(): string | undefined {
-    return this.current?.terminalId;
+  /** What the session is built with: the ledger, the payments' terminal name and the identity recorded on them. */
+  sessionOptions(fallbackTerminalId: string | undefined): { journal?: Ledger; terminalId?: string; identity?: { configNode?: string; address?: string; deviceSn?: string } } {
+    const terminalId = this.terminalId ?? fallbackTerminalId;
+    const identity = {
+      ...(this.options.configNode !== undefined ? { configNode: this.options.configNode } : {}),
+      ...(this.options.address !== undefined && this.options.address !== '' ? { address: this.options.address } : {}),
+      ...(this.knownSn !== undefined ? { deviceSn: this.knownSn } : {}),
+    };
+    return { ...(this.ledger !== undefined ? { journal: this.ledger } : {}), ...(terminalId !== undefined ? { terminalId } : {}), identity };
   }
 
-  /** What the session is built with: the journal and the entries' terminal name. */
-  sessionOptions(fallbackTerminalId: string | undefined): { journal?: Journal; terminalId?: string } {
-    if (this.current !== undefined) return { journal: this.current.journal, terminalId: this.current.terminalId };
-    return fallbackTerminalId !== undefined ? { terminalId: fallbackTerminalId } : {};
-  }
-
-  /** The session to move the journal of (set once it exists). */
+  /** The session whose payments carry the SN (set once it exists). */
   attach(session: TerminalSession): this {
     this.session = session;
     return this;
   }
 
-  /** Whether recovery may ask the terminal now: not before it has said who it is when the journal is an SN's from an earlier run. */
+  /** Whether recovery may ask the terminal now: not before it has said who it is when an SN was seen at this place before. */
   get mayRecover(): boolean {
-    return this.confirmed || this.current?.sn === undefined || !this.checkOnConnect;
+    return this.confirmed || this.knownSn === undefined || !this.checkOnConnect;
   }
 
   /** A (re)connect: the terminal behind the line may be another one. Payments and recovery wait (bounded) for `check` to tell. */
   connected(check: () => Promise<unknown>): void {
     this.confirmed = false;
-    // Only a journal that follows the SN needs to know it before going on (the simulator, a pairing dialog's session: learnt from answers).
-    if (this.checking !== undefined || this.follower === undefined || !this.checkOnConnect) return;
+    if (this.checking !== undefined || !this.follow || this.ledger === undefined || !this.checkOnConnect) return;
     let finish!: () => void;
     const mine = new Promise<void>((resolve) => (finish = resolve));
     this.checking = mine;
@@ -133,54 +146,43 @@ export class DeviceIdentity {
     return this.checking ?? Promise.resolve();
   }
 
-  /** Learns from an answer; moves the journal when the SN is new. Returns true when the SN was confirmed by this answer. */
+  /** Learns from an answer; records a new SN. Returns true when the SN was confirmed by this answer. */
   observe(answer: unknown): boolean {
     const a = answer as AnswerLike | undefined;
     const version = (a?.body as { softwareVersion?: unknown } | undefined)?.softwareVersion;
     if (typeof version === 'string' && version !== '') this.device.softwareVersion = version.slice(0, 64);
     const said = a?.header?.serverDeviceSN;
-    // The usual answer: the SN already confirmed in this connection, as it was said then (nothing to check or move).
+    // The usual answer: the SN already confirmed in this connection, as it was said then.
     if (this.confirmed && said === this.saidSn) return false;
     const sn = deviceSnOf(said);
     if (sn === undefined) return false;
+    if (this.follow && this.options.snTaken?.(sn) === true) {
+      const err = Object.assign(new Error(`another terminal config node already uses the terminal with serial number ${sn}`), { sn });
+      this.events.duplicate(err);
+      return false;
+    }
+    const before = this.device.sn ?? this.knownSn;
     this.device.sn = sn;
     const wasConfirmed = this.confirmed;
     this.confirmed = true;
-    if (this.follower !== undefined && this.current !== undefined && this.session !== undefined) {
-      let next: FollowedJournal | undefined;
-      try {
-        next = this.follower.follow(sn, this.current);
-      } catch (err) {
-        if (err instanceof JournalLockedError) {
-          this.confirmed = wasConfirmed;
-          this.events.duplicate(err);
-          return false;
-        }
-        // The SN journal cannot be written (disk): go on in the open one, and try again at the next answer.
-        this.confirmed = wasConfirmed;
-        return false;
+    this.saidSn = said;
+    if (this.follow && this.ledger !== undefined && this.session !== undefined) {
+      this.session.setDeviceSn(sn);
+      if (sn !== before || !wasConfirmed) {
+        this.ledger
+          .rememberTerminal({ address: this.terminalId!, deviceSn: sn, ...(this.options.configNode !== undefined ? { configNode: this.options.configNode } : {}), transport: this.options.config.transport })
+          .catch(() => undefined);
       }
-      if (next !== undefined) {
-        const old = this.current;
-        this.session.useJournal(next.journal, next.terminalId);
-        this.current = next;
-        old.journal.close().then(
-          () => {
-            if (old.sn === undefined) this.follower!.retirePlaceJournal(sn);
-          },
-          () => undefined,
-        );
-        this.events.moved(next);
-        this.saidSn = said;
+      if (sn !== before) {
+        this.events.moved({ sn, terminalId: this.terminalId! });
         return true;
       }
     }
-    this.saidSn = said;
     return !wasConfirmed;
   }
 
-  /** Closes the journal. */
+  /** Gives the ledger back (the last terminal of the runtime closes it). */
   async close(): Promise<void> {
-    await this.current?.journal.close();
+    await this.ledger?.close();
   }
 }

@@ -1,5 +1,6 @@
 import { readCaFile } from '../../lib/transport';
 import { isWonderError, renameField, validateSecondsMs, ValidationError, WonderError } from '../../lib/protocol';
+import { openLedger } from '../../lib/ledger';
 import { EasyCardJournal, type EasyCardRecord, EasyCardRetry, resolveEndpoint, type RetryClient, Scan2PayClient } from '../../lib/easycard';
 
 /** The easycard-account node's properties, as the editor saves them. */
@@ -54,8 +55,8 @@ export class EasyCardAccountHandle {
   /** Every retry run of this merchant, on disk before its first request leaves. */
   readonly journal: EasyCardJournal | undefined;
 
-  /** `journalFile`: the EasyCard journal of this merchant (Node-RED user directory). */
-  constructor(def: EasyCardAccountDef, credentials: EasyCardAccountCredentials | undefined, journalFile?: string) {
+  /** `ledger`: the runtime's ledger file and its owner (the EasyCard runs live there, shared by accounts of one MchId). */
+  constructor(def: EasyCardAccountDef, credentials: EasyCardAccountCredentials | undefined, ledger?: { file: string; owner?: unknown }) {
     const creds = credentials ?? {};
     let client: Scan2PayClient | undefined;
     let retry: EasyCardRetry | undefined;
@@ -76,12 +77,12 @@ export class EasyCardAccountHandle {
         ...(caFile !== '' ? { ca: readCaFile(caFile, 'caFile') } : {}),
         ...(typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? { timeZone: def.timeZone.trim() } : {}),
       });
-      if (journalFile !== undefined) {
+      if (ledger !== undefined) {
         try {
-          journal = new EasyCardJournal(journalFile);
+          journal = new EasyCardJournal(openLedger(ledger.file, ledger.owner !== undefined ? { owner: ledger.owner } : {}));
         } catch (cause) {
-          // Without its journal a retry could run twice after a restart: none is run.
-          throw new WonderError('E_VALIDATION', `the EasyCard journal cannot be opened: ${(cause as Error).message}`, { cause, field: 'journal' });
+          // Without its record a retry could run twice after a restart: none is run.
+          throw new WonderError('E_VALIDATION', `the ledger cannot be opened: ${(cause as Error).message}`, { cause, field: 'journal' });
         }
       }
       retry = new EasyCardRetry(
@@ -97,7 +98,7 @@ export class EasyCardAccountHandle {
       configError = isWonderError(e) ? e : new WonderError('E_VALIDATION', e instanceof Error ? e.message : String(e), { cause: e });
       client = undefined;
       retry = undefined;
-      journal?.close();
+      journal?.close().catch(() => undefined);
       journal = undefined;
     }
     this.client = client;
@@ -116,14 +117,14 @@ export class EasyCardAccountHandle {
     for (const record of this.journal.unreported()) {
       if (!accept(record)) continue;
       const reported = { ...record, reported: true };
-      this.journal.put(reported);
+      this.journal.put(reported).catch(() => undefined);
       taken.push(reported);
     }
     return taken;
   }
 
-  close(): void {
-    this.journal?.close();
+  close(): Promise<void> {
+    return this.journal?.close() ?? Promise.resolve();
   }
 
   /** Whether a refund password is configured (needed to retry Refund / Cancel / EZCRefund). */

@@ -12,11 +12,20 @@ export interface HandleOptions {
   resolveTimeoutMs?: number;
   /** Interval between those TransactionStatus queries (default 2 s). */
   statusPollIntervalMs?: number;
-  /** The transaction journal's file (in the Node-RED user directory), the terminal's name in it (its place: see terminalIdentity). */
-  journalFile?: string;
+  /** The ledger's file (`<userDir>/wonder-ecr/ledger.db`), shared by every terminal of the runtime; the terminal's name in it (its place: see terminalIdentity). */
+  ledgerFile?: string;
+  /** Who opens the ledger (the runtime): terminals of one owner share it, another owner is refused. */
+  ledgerOwner?: unknown;
+  /** Settled payments kept this many days (default 396: 13 months). */
+  retentionDays?: number;
   terminalId?: string;
-  /** Move the journal to `journal-sn-<SN>.jsonl` once the terminal's SN is known (serial, LAN, cloud). */
+  /** The config node's id and where the terminal is reached (as shown): recorded on its payments. */
+  configNode?: string;
+  address?: string;
+  /** Learn the terminal's SN from its answers and record it (serial, LAN, cloud). */
   followDeviceSn?: boolean;
+  /** Whether another config node has this SN now (the same terminal configured twice). */
+  snTaken?: (sn: string) => boolean;
   /** Open nothing: another config node already uses this terminal (shown "same terminal"). */
   refuse?: WonderError;
   /** Idle health check: DeviceInfo this often while nothing else is queued or in flight (0 or absent: off). */

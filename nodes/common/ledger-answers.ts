@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
-import { ledgerReader, totalsRows, type LedgerReader, type ReadCursor, type ReadQuery, type ReadRow, type TotalsRow } from '../../lib/ledger';
+import { LEDGER_FILE_NAME, ledgerReader, totalsRows, type LedgerReader, type ReadCursor, type ReadQuery, type ReadRow, type TotalsRow } from '../../lib/ledger';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';
 
 /*
@@ -14,7 +14,7 @@ import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from
 /** `<userDir>/wonder-ecr/ledger.db`: the runtime's ledger (see wonder-terminal). */
 export function runtimeLedgerFile(RED: Pick<NodeAPI, 'settings'>): string {
   const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
-  return path.resolve(userDir, 'wonder-ecr', 'ledger.db');
+  return path.resolve(userDir, 'wonder-ecr', LEDGER_FILE_NAME);
 }
 
 /** The runtime's ledger reader: one worker, shared by the admin API and every wonder-journal node. */

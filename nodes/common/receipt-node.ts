@@ -1,6 +1,7 @@
 import type { NodeAPI } from 'node-red';
 import { canonicalAmount } from '../../lib/protocol';
-import { buildReceipt, type Journal, type Outcome, type Receipt, type ReceiptTexts, type ReceiptWidth } from '../../lib/session';
+import type { Ledger } from '../../lib/ledger';
+import { buildReceipt, type Outcome, type Receipt, type ReceiptTexts, type ReceiptWidth } from '../../lib/session';
 import { t } from './i18n';
 
 const ENTRY_MODES = ['contactless', 'chip', 'contact', 'insert', 'swipe', 'magstripe', 'manual', 'fallback', 'qr'];
@@ -55,7 +56,7 @@ export function receiptFor(
   RED: NodeAPI,
   outcome: Outcome,
   asked: { referenceID?: string; amount?: unknown; currency?: unknown; orgReferenceID?: unknown },
-  journal: Journal | undefined,
+  journal: Ledger | undefined,
   width: ReceiptWidth,
 ): Receipt | undefined {
   const action = outcome.action;

@@ -35,20 +35,20 @@ export interface TerminalUse {
   id: string;
   transport: string;
   address: string;
-  /** The journal file it would open (the SN's when its place had an SN last time). */
-  journalFile: string;
+  /** The SN last seen at its place (from the ledger), if any. */
+  sn?: string;
 }
 
 /**
  * The deployed config node (other than `mine.id`) that already uses the same
- * terminal: the same place, or the same journal (the same SN).
+ * terminal: the same place, or the same serial number.
  */
 export function sameTerminalAs(mine: TerminalUse, others: readonly RegisteredTerminal[]): RegisteredTerminal | undefined {
   const key = placeKey(mine.transport, mine.address);
   for (const other of others) {
     if (other.id === mine.id || other.handle.configError !== undefined) continue;
     if (key !== undefined && placeKey(other.transport, other.address) === key) return other;
-    if (other.journalFile === mine.journalFile) return other;
+    if (mine.sn !== undefined && other.handle.device.sn === mine.sn) return other;
   }
   return undefined;
 }

@@ -5,7 +5,6 @@ import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../../lib/simulator';
 import {
   CloudPairing,
   createTransport,
-  type Journal,
   PendingError,
   TerminalSession,
   TraceLog,
@@ -20,6 +19,7 @@ import { connectionStateOf, type ConnectionState, type Link, type ShownState } f
 export type { ConnectionState, ShownState } from './connection-state';
 import { HealthCheck } from './health-check';
 import { DeviceIdentity } from './device-identity';
+import { openLedger, type JournalEntry, type Ledger } from '../../lib/ledger';
 import { settledWithin } from './settled-within';
 import { QueuedRequests } from './queued-requests';
 import { LineMonitor, type NodeDiagnosis } from './line-monitor';
@@ -91,7 +91,29 @@ export class TerminalHandle extends EventEmitter {
       const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
       pairingCode = validatePairingCode(code);
       const duplicate = (err: Error) => void (this.emit('duplicate', err), this.close('same-terminal')); // closes, shown "same terminal"
-      identity = DeviceIdentity.open(options, { moved: (to) => void (this.emit('journal', to), this.recover()), duplicate });
+      let ledger: Ledger | undefined;
+      if (options.ledgerFile !== undefined) {
+        try {
+          ledger = openLedger(options.ledgerFile, { ...(options.ledgerOwner !== undefined ? { owner: options.ledgerOwner } : {}), ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}) });
+        } catch (cause) {
+          throw new WonderError('E_VALIDATION', `the ledger cannot be opened: ${(cause as Error).message}`, { cause, field: 'journal' });
+        }
+      }
+      const identityOptions = {
+        config: options.config,
+        ...(ledger !== undefined ? { ledger } : {}),
+        ...(options.terminalId !== undefined ? { terminalId: options.terminalId } : {}),
+        ...(options.followDeviceSn !== undefined ? { followDeviceSn: options.followDeviceSn } : {}),
+        ...(options.configNode !== undefined ? { configNode: options.configNode } : {}),
+        ...(options.address !== undefined ? { address: options.address } : {}),
+        ...(options.snTaken !== undefined ? { snTaken: options.snTaken } : {}),
+      };
+      try {
+        identity = DeviceIdentity.open(identityOptions, { moved: (to) => void (this.emit('journal', to), this.recover()), duplicate });
+      } catch (err) {
+        ledger?.close().catch(() => undefined);
+        throw err;
+      }
       session = new TerminalSession({
         ...identity.sessionOptions(options.terminalId),
         transport,
@@ -210,7 +232,7 @@ export class TerminalHandle extends EventEmitter {
    * on reconnecting). Each settled one is emitted as `recovered`.
    */
   recover(): Promise<Recovery[]> {
-    if (this.session === undefined || this.journal === undefined || this.journal.openEntries().length === 0) return Promise.resolve([]);
+    if (this.session === undefined || this.journal === undefined || this.session.openPayments().length === 0) return Promise.resolve([]);
     if (this.recovering === undefined) {
       const done = () => (this.recovering = undefined);
       const session = this.session;
@@ -227,8 +249,11 @@ export class TerminalHandle extends EventEmitter {
     return this.current;
   }
 
-  /** The journal this terminal writes now (it follows the terminal's SN once known). */
-  get journal(): Journal | undefined { return this.identity.journal; }
+  /** The ledger this terminal writes (shared by every terminal of the runtime). */
+  get journal(): Ledger | undefined { return this.identity.journal; }
+
+  /** This terminal's open payments (made under its place's name, or by its serial number). */
+  openPayments(): JournalEntry[] { return this.session?.openPayments() ?? []; }
 
   /** Learns the terminal's SN and version from an answer; recovers once the SN is newly confirmed. */
   private learn<T>(answer: T): T { if (this.identity.observe(answer)) void this.recover(); return answer; }

@@ -10,9 +10,8 @@ export interface RegisteredTerminal {
   transport: string;
   /** Port path, host:port or business/device: never a secret. */
   address: string;
-  /** The terminal's identity (see terminalIdentity), naming its journal. */
+  /** The terminal's identity (see terminalIdentity): the name its payments are recorded under in the ledger. */
   identity: string;
-  journalFile: string;
   handle: TerminalHandle;
 }
 

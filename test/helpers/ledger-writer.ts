@@ -1,23 +1,24 @@
 /**
- * A live ledger writer in its own process, as a gateway writes: `node
- * ledger-writer.js FILE COUNT` records COUNT sales (each opened, then settled,
- * each change its own transaction, as group commits come), and prints
- * "progress N" after every 100 and "done" at the end.
+ * A live ledger writer in its own process, as a Node-RED terminal node
+ * writes: `node ledger-writer.js FILE COUNT` records COUNT sales (begin, then
+ * outcome) and prints "progress N" after every 100 and "done" at the end.
  */
-import { insertEntries, openFixtureLedger } from './ledger-fixture';
+import { openLedger } from '../../lib/ledger';
 
-function main(): void {
+async function main(): Promise<void> {
   const [file, countText] = process.argv.slice(2);
-  const db = openFixtureLedger(file!);
+  const ledger = openLedger(file!);
   const count = Number(countText);
   for (let i = 0; i < count; i++) {
-    const e = { referenceID: `W${i}`, action: 'Sale' as const, amount: '1.01', currency: 'TWD', terminal: 'live', requestID: `w${i}`, state: 'open' as const, openedAt: new Date().toISOString() };
-    insertEntries(db, [e]);
-    insertEntries(db, [{ ...e, state: 'Success', closedAt: new Date().toISOString(), outcome: { verdict: 'approved', reason: 'approved' } }]);
+    await ledger.begin({ referenceID: `W${i}`, action: 'Sale', amount: '1.01', currency: 'TWD', terminal: 'live', requestID: `w${i}` });
+    await ledger.recordOutcome('Sale', `W${i}`, 'Success', { verdict: 'approved', reason: 'approved' });
     if ((i + 1) % 100 === 0) process.stdout.write(`progress ${i + 1}\n`);
   }
-  db.close();
+  await ledger.close();
   process.stdout.write('done\n');
 }
 
-main();
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,479 @@
+/**
+ * The ledger: one SQLite file shared by every terminal of a process (one
+ * owner per file, see owner.ts). Writes go to the writer thread (writer.ts)
+ * and are committed in groups off the event loop; each write's promise
+ * resolves once its transaction has committed. Point reads (a payment by key
+ * or reference, a terminal's open payments, a sale's refunds) run on this
+ * thread's own connection through indexes, in microseconds, and see the
+ * writes not committed yet (kept here meanwhile), so the session's view of a
+ * payment changes at once.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
+import { entryOfRow, journalKey, outcomeColumns, rowOfEntry, type JournalAction, type JournalEntry, type JournalOutcome, type JournalState, type PaymentRow } from './entries';
+import { LedgerBusyError, takeOwnerLock, type LedgerOwnerInfo } from './owner';
+import { ensurePrivateDirectory } from './private-files';
+import { migrate, WRITER_PRAGMAS } from './schema';
+import type { SqlValue, WriteOp, WriterReply } from './writer-protocol';
+
+/** Settled payments are kept this long by default: 13 months (a year and the month before it, for year-on-year figures). */
+export const DEFAULT_RETENTION_DAYS = 396;
+
+/** The ledger's file in a directory (a Node-RED user directory's `wonder-ecr`, a CLI state folder). */
+export const LEDGER_FILE_NAME = 'ledger.db';
+
+export interface LedgerOptions {
+  /**
+   * Who opens it. Opens of one file with the same owner share one ledger (the
+   * terminals of one runtime); another owner in this process is refused, as
+   * another process is. Default: the process itself.
+   */
+  owner?: unknown;
+  /** Settled payments kept this many days (default DEFAULT_RETENTION_DAYS); 0 keeps them for ever. */
+  retentionDays?: number;
+  /** Settled payments deleted per transaction by the writer (default 500). */
+  pruneBatch?: number;
+  /** How often the writer looks for payments past the retention (default hourly). */
+  pruneEveryMs?: number;
+}
+
+/** Which open payments a terminal sees: those made under its name, and those of its serial number wherever they were made. */
+export interface TerminalFilter {
+  terminal?: string;
+  deviceSn?: string;
+}
+
+/** Who asked a TransactionStatus about a payment. */
+export type LookupAskedBy = 'answer' | 'recovery' | 'status-node' | 'operator';
+
+export interface LookupRecord {
+  action: JournalAction;
+  referenceID: string;
+  askedBy: LookupAskedBy;
+  terminal?: string;
+  deviceSn?: string;
+  transactionStatus?: string;
+  verdict?: string;
+  reason?: string;
+  result?: string;
+}
+
+interface Shared {
+  ledger: Ledger;
+  owner: unknown;
+  refs: number;
+}
+
+const PROCESS_OWNER = Symbol('this process');
+const open = new Map<string, Shared>();
+
+/** The resolved path a ledger file is known under (its directory's real path: one ledger, one entry). */
+function resolvedPath(file: string): string {
+  const dir = path.dirname(path.resolve(file));
+  return path.join(fs.realpathSync(dir), path.basename(file));
+}
+
+/**
+ * Opens (or shares) the ledger in `file`, creating it and its directory
+ * (mode 0700) as needed. Throws LedgerBusyError when another process, or
+ * another owner in this one, has it.
+ */
+export function openLedger(file: string, options: LedgerOptions = {}): Ledger {
+  ensurePrivateDirectory(path.dirname(path.resolve(file)));
+  for (const suffix of ['', '-wal', '-shm', '-owner']) {
+    if (fs.lstatSync(`${file}${suffix}`, { throwIfNoEntry: false })?.isSymbolicLink() === true) throw new Error(`${file}${suffix} is a symbolic link; the ledger is never opened through one`);
+  }
+  const resolved = resolvedPath(file);
+  const owner = options.owner ?? PROCESS_OWNER;
+  const shared = open.get(resolved);
+  if (shared !== undefined) {
+    if (shared.owner !== owner) throw new LedgerBusyError(resolved, undefined, true);
+    shared.refs++;
+    return shared.ledger;
+  }
+  const ledger = new Ledger(resolved, options);
+  open.set(resolved, { ledger, owner, refs: 1 });
+  return ledger;
+}
+
+type Waiter = { resolve: () => void; reject: (err: Error) => void };
+
+/** A write the ledger could not commit: the disk is full, say. */
+export class LedgerWriteError extends Error {
+  constructor(
+    message: string,
+    readonly sqliteCode?: string,
+  ) {
+    super(message);
+    this.name = 'LedgerWriteError';
+  }
+}
+
+export class Ledger {
+  readonly file: string;
+  readonly #db: DatabaseSync;
+  readonly #lock: DatabaseSync;
+  readonly #worker: Worker;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #waiting = new Map<number, Waiter>();
+  /** Payments written and not committed yet, or whose outcome could not be committed yet: what reads see first. */
+  readonly #overlay = new Map<string, JournalEntry>();
+  /** Keys whose outcome is kept in memory after a failed write (committed before anything else). */
+  readonly #behind = new Set<string>();
+  #nextId = 1;
+  #broken: Error | undefined;
+  #closing: Promise<void> | undefined;
+  #exited: Promise<void>;
+  #closedReply: ((retained: number) => void) | undefined;
+  /** Transactions the writer committed, the operations in them, and the settled payments it deleted past the retention. */
+  readonly stats = { transactions: 0, operations: 0, pruned: 0 };
+  /** Called when outcomes kept after a failed write are committed (their keys). */
+  onCaughtUp: ((keys: string[]) => void) | undefined;
+
+  /** Use openLedger (one ledger per file and owner). */
+  constructor(file: string, options: LedgerOptions = {}) {
+    this.file = file;
+    const db = new DatabaseSync(file);
+    let lock: DatabaseSync | undefined;
+    try {
+      db.exec(`PRAGMA busy_timeout = 10000; ${WRITER_PRAGMAS}`);
+      lock = takeOwnerLock(file, () => this.#ownerOf(db));
+      migrate(db, file);
+      db.prepare('INSERT INTO owner (id, pid, host, started_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at').run(process.pid, os.hostname(), Date.now());
+    } catch (err) {
+      lock?.close();
+      db.close();
+      throw err;
+    }
+    for (const suffix of ['', '-wal', '-shm', '-owner']) {
+      try {
+        fs.chmodSync(`${file}${suffix}`, 0o600);
+      } catch {
+        // not there (yet)
+      }
+    }
+    this.#db = db;
+    this.#lock = lock;
+    const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    this.#worker = new Worker(path.join(__dirname, 'writer.js'), {
+      workerData: { file, retentionMs: retentionDays * 86_400_000, pruneBatch: options.pruneBatch ?? 500, pruneEveryMs: options.pruneEveryMs ?? 3_600_000 },
+    });
+    this.#worker.unref();
+    this.#worker.on('message', (reply: WriterReply) => this.#onReply(reply));
+    this.#exited = new Promise((resolve) => {
+      this.#worker.on('error', (err) => this.#fail(err));
+      this.#worker.on('exit', () => {
+        this.#fail(new Error('the ledger writer stopped'));
+        resolve();
+      });
+    });
+  }
+
+  #ownerOf(db: DatabaseSync): LedgerOwnerInfo | undefined {
+    try {
+      const row = db.prepare('SELECT pid, host, started_at FROM owner WHERE id = 1').get() as { pid: number; host: string; started_at: number } | undefined;
+      return row === undefined ? undefined : { pid: row.pid, host: row.host, startedAt: row.started_at };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The ledger's recorded owner (this process, once open). */
+  get owner(): LedgerOwnerInfo | undefined {
+    return this.#ownerOf(this.#db);
+  }
+
+  #stmt(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  #onReply(reply: WriterReply): void {
+    if ('ready' in reply) return;
+    if ('pruned' in reply) {
+      this.stats.pruned += reply.pruned;
+      return;
+    }
+    if ('batch' in reply) {
+      this.stats.transactions++;
+      this.stats.operations += reply.batch;
+      return;
+    }
+    if ('committed' in reply) {
+      for (const key of reply.committed) {
+        this.#behind.delete(key);
+        this.#overlay.delete(key);
+      }
+      this.onCaughtUp?.(reply.committed);
+      return;
+    }
+    if (reply.closed === true) {
+      this.#closedReply?.(reply.retained);
+      return;
+    }
+    const w = this.#waiting.get(reply.id);
+    if (w === undefined) return;
+    this.#waiting.delete(reply.id);
+    if (this.#waiting.size === 0) this.#worker.unref();
+    if (reply.error !== undefined) w.reject(new LedgerWriteError(`the ledger ${this.file} could not be written: ${reply.error.message}`, reply.error.code));
+    else w.resolve();
+  }
+
+  #fail(err: Error): void {
+    this.#broken ??= err;
+    for (const w of this.#waiting.values()) w.reject(err);
+    this.#waiting.clear();
+  }
+
+  /** Posts a write; resolves once it has committed. */
+  #write(op: WriteOp): Promise<void> {
+    if (this.#broken !== undefined || this.#closing !== undefined) return Promise.reject(this.#broken ?? new Error(`the ledger ${this.file} is closed`));
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      if (this.#waiting.size === 0) this.#worker.ref();
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, op });
+    });
+  }
+
+  // Reads --------------------------------------------------------------------
+
+  #row(key: string): JournalEntry | undefined {
+    const row = this.#stmt('SELECT * FROM payments WHERE key = ?').get(key) as PaymentRow | undefined;
+    return row === undefined ? undefined : entryOfRow(row);
+  }
+
+  /** A payment by its key (journalKey). */
+  getByKey(key: string): JournalEntry | undefined {
+    return this.#overlay.get(key) ?? this.#row(key);
+  }
+
+  get(action: JournalAction, referenceID: string): JournalEntry | undefined {
+    return this.getByKey(journalKey(action, referenceID));
+  }
+
+  /** The Sale or Refund that has this referenceID as its own. */
+  byReference(referenceID: string): JournalEntry | undefined {
+    return this.getByKey(referenceID);
+  }
+
+  /** Rows from the database with the overlay's newer versions in their place, and the overlay's own that `keep` accepts. */
+  #merged(rows: PaymentRow[], keep: (e: JournalEntry) => boolean): JournalEntry[] {
+    const out: JournalEntry[] = [];
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.key);
+      const e = this.#overlay.get(row.key) ?? entryOfRow(row);
+      if (keep(e)) out.push(e);
+    }
+    for (const [key, e] of this.#overlay) if (!seen.has(key) && keep(e)) out.push(e);
+    return out;
+  }
+
+  /** Open payments: all of them, or a terminal's (made under its name, or by its serial number anywhere). Oldest first. */
+  openEntries(filter?: TerminalFilter | string): JournalEntry[] {
+    const f: TerminalFilter = typeof filter === 'string' ? { terminal: filter } : (filter ?? {});
+    const matches = (e: JournalEntry) =>
+      e.state === 'open' && ((f.terminal === undefined && f.deviceSn === undefined) || (f.terminal !== undefined && e.terminal === f.terminal) || (f.deviceSn !== undefined && e.deviceSn === f.deviceSn));
+    let rows: PaymentRow[];
+    if (f.terminal === undefined && f.deviceSn === undefined) rows = this.#stmt("SELECT * FROM payments WHERE state = 'open' ORDER BY opened_at").all() as unknown as PaymentRow[];
+    else
+      rows = this.#stmt(
+        "SELECT * FROM payments WHERE state = 'open' AND terminal = :terminal UNION SELECT * FROM payments WHERE state = 'open' AND device_sn = :sn ORDER BY opened_at",
+      ).all({ terminal: f.terminal ?? null, sn: f.deviceSn ?? null }) as unknown as PaymentRow[];
+    return this.#merged(rows, matches).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+  }
+
+  /** Open payments of every terminal. */
+  get openCount(): number {
+    return this.openEntries().length;
+  }
+
+  /** The refunds of a sale (orgReferenceID), open or approved: what counts against the sale's amount. */
+  refundsOf(saleReferenceID: string): JournalEntry[] {
+    const rows = this.#stmt("SELECT * FROM payments WHERE org_reference_id = ? AND kind = 'Refund' AND state IN ('open', 'Success')").all(saleReferenceID) as unknown as PaymentRow[];
+    return this.#merged(rows, (e) => e.action === 'Refund' && e.orgReferenceID === saleReferenceID && (e.state === 'open' || e.state === 'Success'));
+  }
+
+  /** Payments that carried this customerOrderID (any state), oldest first. */
+  byCustomerOrderID(customerOrderID: string): JournalEntry[] {
+    const rows = this.#stmt('SELECT * FROM payments WHERE customer_order_id = ? ORDER BY opened_at').all(customerOrderID) as unknown as PaymentRow[];
+    return this.#merged(rows, (e) => e.customerOrderID === customerOrderID);
+  }
+
+  /** The serial number last seen at a terminal's address (its place identity), if any. */
+  knownSn(address: string): string | undefined {
+    const row = this.#stmt('SELECT device_sn FROM terminals WHERE address = ? ORDER BY last_seen DESC LIMIT 1').get(address) as { device_sn: string } | undefined;
+    return row?.device_sn;
+  }
+
+  /** A value kept in `meta`. */
+  meta(name: string): string | undefined {
+    return (this.#stmt('SELECT value FROM meta WHERE name = ?').get(name) as { value: string } | undefined)?.value;
+  }
+
+  /** One read-only query on this thread's connection (for small, indexed reads of the layers above). */
+  query<T>(sql: string, params: Record<string, SqlValue> | SqlValue[] = []): T[] {
+    const s = this.#stmt(sql);
+    return (Array.isArray(params) ? s.all(...params) : s.all(params)) as T[];
+  }
+
+  /** Keys whose outcome is kept in memory only (not written yet: the disk was full, say). */
+  get behind(): string[] {
+    return [...this.#behind];
+  }
+
+  // Writes -------------------------------------------------------------------
+
+  /** Records a payment about to be sent; resolves once it is committed. */
+  async begin(entry: Omit<JournalEntry, 'state' | 'openedAt'> & { openedAt?: string }): Promise<JournalEntry> {
+    const full: JournalEntry = { ...entry, state: 'open', openedAt: entry.openedAt ?? new Date().toISOString() };
+    const key = journalKey(full.action, full.referenceID);
+    this.#overlay.set(key, full);
+    try {
+      await this.#write({ op: 'payment', row: rowOfEntry(full) });
+    } finally {
+      if (this.#overlay.get(key) === full) this.#overlay.delete(key);
+    }
+    return full;
+  }
+
+  /**
+   * Records the outcome and closes the payment; resolves once committed. The
+   * payment reads as closed at once. When the write fails the outcome is kept
+   * (in memory here and in the writer) and committed before anything else.
+   */
+  async recordOutcome(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<JournalEntry | undefined> {
+    const current = this.get(action, referenceID);
+    if (current === undefined) return undefined;
+    const closedAt = Date.now();
+    const next: JournalEntry = { ...current, state, closedAt: new Date(closedAt).toISOString() };
+    if (outcome !== undefined) next.outcome = outcome;
+    else delete next.outcome;
+    const key = journalKey(action, referenceID);
+    this.#overlay.set(key, next);
+    try {
+      await this.#write({ op: 'settle', key, state, closedAt, outcome: outcomeColumns(outcome) });
+    } catch (err) {
+      // Kept: the writer commits it before anything else; reads see it closed meanwhile.
+      if (this.#overlay.get(key) === next) this.#behind.add(key);
+      throw err;
+    }
+    if (this.#overlay.get(key) === next) this.#overlay.delete(key);
+    return next;
+  }
+
+  /** The same as recordOutcome. */
+  settle(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<JournalEntry | undefined> {
+    return this.recordOutcome(action, referenceID, state, outcome);
+  }
+
+  /** Notes that a payment's outcome reached the flow (once; later calls change nothing). */
+  markDelivered(action: JournalAction, referenceID: string): Promise<void> {
+    return this.#write({ op: 'delivered', key: journalKey(action, referenceID), at: Date.now() });
+  }
+
+  /** Records a TransactionStatus asked about a payment. */
+  recordLookup(l: LookupRecord): Promise<void> {
+    return this.#write({
+      op: 'lookup',
+      row: {
+        payment_key: journalKey(l.action, l.referenceID),
+        reference: l.referenceID,
+        asked_at: Date.now(),
+        asked_by: l.askedBy,
+        terminal: l.terminal ?? null,
+        device_sn: l.deviceSn ?? null,
+        transaction_status: l.transactionStatus?.slice(0, 64) ?? null,
+        verdict: l.verdict ?? null,
+        reason: l.reason ?? null,
+        result: l.result ?? null,
+      },
+    });
+  }
+
+  /** Records that the terminal at `address` has serial number `deviceSn` now. */
+  rememberTerminal(t: { address: string; deviceSn: string; configNode?: string; transport?: string }): Promise<void> {
+    return this.#write({ op: 'terminal', row: { address: t.address, device_sn: t.deviceSn, config_node: t.configNode ?? null, transport: t.transport ?? null, at: Date.now() } });
+  }
+
+  /** Writes an EasyCard run's row (columns of easycard_runs). */
+  writeEasyCardRun(row: Record<string, SqlValue>): Promise<void> {
+    return this.#write({ op: 'easycard', row });
+  }
+
+  /** Writes a cloud pairing's sealed record (columns of cloud_pairing). */
+  writePairing(row: Record<string, SqlValue>): Promise<void> {
+    return this.#write({ op: 'pairing', row });
+  }
+
+  removePairing(businessId: string, deviceSn: string): Promise<void> {
+    return this.#write({ op: 'pairing-remove', row: { business_id: businessId, device_sn: deviceSn } });
+  }
+
+  setMeta(name: string, value: string): Promise<void> {
+    return this.#write({ op: 'meta', name, value });
+  }
+
+  /** Resolves once every write posted so far is answered. */
+  async settled(): Promise<void> {
+    const pending = [...this.#waiting.values()];
+    if (pending.length === 0) return;
+    await new Promise<void>((resolve) => {
+      const check = () => (this.#waiting.size === 0 ? resolve() : setImmediate(check));
+      check();
+    });
+  }
+
+  /** Whether this ledger is shared by other openers still (close() of the last one closes it). */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Gives this opener's use back; the last one commits what is pending
+   * (outcomes kept after a failed write too, if they can be now), stops the
+   * writer and releases the owner lock.
+   */
+  close(): Promise<void> {
+    const shared = open.get(this.file);
+    if (shared !== undefined && shared.ledger === this && shared.refs > 1) {
+      shared.refs--;
+      return Promise.resolve();
+    }
+    if (this.#closing !== undefined) return this.#closing;
+    if (shared?.ledger === this) open.delete(this.file);
+    this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#broken === undefined) {
+      this.#worker.ref();
+      const done = new Promise<number>((resolve) => (this.#closedReply = resolve));
+      this.#worker.postMessage({ id: this.#nextId++, op: { op: 'close' } });
+      await Promise.race([done, this.#exited]);
+    }
+    await this.#worker.terminate();
+    await this.#exited;
+    this.#statements.clear();
+    this.#db.close();
+    this.#lock.close();
+  }
+}
+
+/** The ledger open on `file` in this process, if any (for tests and diagnostics). */
+export function openLedgerOf(file: string): Ledger | undefined {
+  try {
+    return open.get(resolvedPath(file))?.ledger;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,48 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { journalKey, readLedgerFile, type JournalEntry } from '../../lib/ledger';
+
+/** A ledger file's path in a new temporary directory. */
+export function tempLedgerFile(prefix = 'wonder-ledger-'): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), prefix)), 'ledger.db');
+}
+
+/** What is committed in a ledger file, read through a connection of its own: each payment by its key. */
+export function committed(file: string): Map<string, JournalEntry> {
+  return new Map(readLedgerFile(file, {}).map((e) => [journalKey(e.action, e.referenceID), e]));
+}
+
+/** The ledger's bytes on disk (the database, its write-ahead log and owner file), as text: to check what is never in it. */
+export function ledgerBytes(file: string): string {
+  return ['', '-wal', '-owner']
+    .map((suffix) => {
+      try {
+        return fs.readFileSync(`${file}${suffix}`).toString('latin1');
+      } catch {
+        return '';
+      }
+    })
+    .join('');
+}
+
+/** The `lookups` rows of a ledger file, read through a read-only connection. */
+export function readLedgerLookups(file: string): Array<{ reference: string; asked_by: string; result: string | null; transaction_status: string | null }> {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return db.prepare('SELECT * FROM lookups ORDER BY id').all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+/** The `terminals` rows of a ledger file (which SN was seen at which place). */
+export function readTerminals(file: string): Array<{ address: string; device_sn: string; config_node: string | null; transport: string | null }> {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return db.prepare('SELECT * FROM terminals').all() as never;
+  } finally {
+    db.close();
+  }
+}
