@@ -379,6 +379,22 @@ describe('ledger reads: the reader worker', () => {
     await assert.rejects(reader.ask('count', { query: {} }), /closed/);
   });
 
+  it('a ledger removed and made again (another runtime in the same process) is read anew, not the old one it had open', async () => {
+    const file = path.join(dir, 'ledger.db');
+    ledgerWith(file, [entry({ referenceID: 'OLD-1' }), entry({ referenceID: 'OLD-2' })]);
+    const reader = new LedgerReader(file);
+    try {
+      assert.equal(await reader.ask('count', { query: {} }), 2);
+      for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+      assert.equal(await reader.ask('count', { query: {} }), 0);
+      ledgerWith(file, [entry({ referenceID: 'NEW-1' })]);
+      const page = await reader.ask('page', { query: {}, order: 'newest', limit: 5 });
+      assert.deepEqual(page.rows.map((r) => r.entry.referenceID), ['NEW-1']);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it("a query's error comes back as an error (a bad result word in SQL is never a silent empty answer)", async () => {
     const file = path.join(dir, 'ledger.db');
     ledgerWith(file, [entry({})]);

@@ -10,18 +10,29 @@ import type { ReadAnswer } from './reader';
 
 const file = (workerData as { file: string }).file;
 let db: DatabaseSync | undefined;
+/** The file the connection has open (a ledger removed and made again, between two runtimes of one process, is another). */
+let opened: { dev: number; ino: number } | undefined;
 
 /** The connection, opened on the first query that finds the ledger (none yet: undefined, read as empty). */
 function connection(): DatabaseSync | undefined {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (db !== undefined && (st === undefined || st.ino !== opened?.ino || st.dev !== opened.dev)) {
+    db.close();
+    db = undefined;
+  }
   if (db !== undefined) return db;
-  if (!fs.existsSync(file)) return undefined;
-  const opened = new DatabaseSync(file, { readOnly: true });
+  if (st === undefined) return undefined;
+  opened = { dev: st.dev, ino: st.ino };
+  return (db = open());
+}
+
+function open(): DatabaseSync {
+  const c = new DatabaseSync(file, { readOnly: true });
   // The writer's commits wait for no reader (WAL); a checkpoint or a schema change in progress is waited for.
-  opened.exec('PRAGMA busy_timeout = 5000');
+  c.exec('PRAGMA busy_timeout = 5000');
   // The worker's page cache: a few MB, whatever the ledger's size.
-  opened.exec('PRAGMA cache_size = -4096');
-  db = opened;
-  return db;
+  c.exec('PRAGMA cache_size = -4096');
+  return c;
 }
 
 parentPort!.on('message', (msg: { id: number; op: keyof ReadOps; args: unknown }) => {
