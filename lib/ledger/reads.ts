@@ -236,29 +236,6 @@ function functions(db: DatabaseSync): void {
 /** Payments in a period at most for which a totals query reads the period's rows by time; beyond, it scans the totals index (its work then bounded by the ledger, not the period). */
 const SMALL_PERIOD = 20_000;
 
-/** The sums a totals query gives of its rows (`r`: result, minor, kind, target_kind, voided_elsewhere). */
-const SUMS = `
-  sum(kind = 'Sale' AND result IN ('approved', 'voided')) AS sales_count,
-  coalesce(sum(CASE WHEN kind = 'Sale' AND result IN ('approved', 'voided') THEN minor END), 0) AS sales,
-  sum(kind = 'Refund' AND result IN ('approved', 'voided')) AS refunds_count,
-  coalesce(sum(CASE WHEN kind = 'Refund' AND result IN ('approved', 'voided') THEN minor END), 0) AS refunds,
-  sum((kind = 'Void' AND result = 'voided') OR voided_elsewhere) AS voids_count,
-  coalesce(sum(CASE WHEN (kind = 'Void' AND result = 'voided') OR voided_elsewhere THEN minor END), 0) AS voids,
-  sum(result = 'declined') AS declined,
-  sum(result = 'open') AS unknown,
-  sum(result IN ('approved', 'voided') AND minor IS NULL) AS unpriced,
-  coalesce(sum(CASE
-    WHEN result NOT IN ('approved', 'voided') THEN 0
-    WHEN kind = 'Void' THEN CASE WHEN target_kind = 'Refund' THEN minor ELSE -minor END
-    WHEN kind = 'Refund' THEN -minor + CASE WHEN voided_elsewhere THEN minor ELSE 0 END
-    ELSE minor - CASE WHEN voided_elsewhere THEN minor ELSE 0 END
-  END), 0) AS net`;
-
-/** A Sale or Refund a lookup found voided, whose void no Void row of the same terminal counts (evaluated for those rows only). */
-const VOIDED_ELSEWHERE = `CASE WHEN p.kind <> 'Void' AND (${RESULT('p')}) = 'voided' THEN NOT EXISTS (
-  SELECT 1 FROM payments v INDEXED BY payments_reference WHERE v.kind = 'Void' AND v.reference = p.reference AND v.terminal = p.terminal AND (${RESULT('v')}) = 'voided'
-) ELSE 0 END`;
-
 type Sums = Omit<TotalsGroup, 'terminal' | 'configNode' | 'currency' | 'exponent'>;
 
 /** A payment's result word from its kind, state and verdict (RESULT in SQL). */
@@ -347,8 +324,11 @@ GROUP BY p.terminal, p.config_node, p.currency, p.exponent, p.kind, p.state, p.v
     add({ terminal: r.terminal, configNode: r.config_node, currency: r.currency!, exponent: r.exponent === null ? 2 : Number(r.exponent), ...sums });
   }
   if (special.length > 0) {
-    // Row by row, along the index: each group's rows are one range of it (its columns, then the period).
-    const rowParams: Record<string, string | number> = { groups: JSON.stringify(special) };
+    // Row by row, along the index: each group's rows are one range of it (its columns, then the period). Its kind
+    // and result are the group's: the rows are counted and summed per currency and voided transaction's kind alone.
+    const rowParams: Record<string, string | number> = {
+      groups: JSON.stringify(special.map((k) => [...k, k[4] !== 'Void' && paymentResult(k[4], k[5], k[6]) === 'voided' ? 1 : 0])),
+    };
     const range = [
       ...(period.from !== undefined ? ['p.opened_at >= :from'] : []),
       ...(period.to !== undefined ? ['p.opened_at < :to'] : []),
@@ -356,38 +336,55 @@ GROUP BY p.terminal, p.config_node, p.currency, p.exponent, p.kind, p.state, p.v
     if (period.from !== undefined) rowParams.from = period.from;
     if (period.to !== undefined) rowParams.to = period.to;
     const g = (i: number) => `json_extract(g.value, '$[${i}]')`;
+    const minor = `coalesce(p.amount_minor, t.amount_minor, minor_of(p.answer_amount, coalesce(p.exponent, t.exponent, 2)))`;
     const rowsSql = `
-SELECT terminal, config_node, currency, exponent, ${SUMS}
-FROM (
-  SELECT p.terminal AS terminal, p.config_node AS config_node, coalesce(p.currency, t.currency, p.answer_currency, '') AS currency,
-    coalesce(p.exponent, t.exponent, 2) AS exponent, p.kind AS kind, t.kind AS target_kind, (${RESULT('p')}) AS result,
-    coalesce(p.amount_minor, t.amount_minor, minor_of(p.answer_amount, coalesce(p.exponent, t.exponent, 2))) AS minor,
-    ${VOIDED_ELSEWHERE} AS voided_elsewhere
-  FROM json_each(:groups) g
-  CROSS JOIN payments p INDEXED BY payments_totals ON p.terminal = ${g(0)} AND p.config_node IS ${g(1)} AND p.currency IS ${g(2)} AND p.exponent IS ${g(3)}
-    AND p.kind = ${g(4)} AND p.state = ${g(5)} AND p.verdict IS ${g(6)}${range.map((c) => ` AND ${c}`).join('')}
-  ${TARGET_JOIN}
-)
-GROUP BY terminal, config_node, currency, exponent`;
+SELECT g.key AS i, coalesce(p.currency, t.currency, p.answer_currency, '') AS currency, coalesce(p.exponent, t.exponent, 2) AS exponent,
+  t.kind AS target_kind,
+  -- A Sale or Refund found voided, whose void no Void row of the same terminal counts.
+  CASE WHEN ${g(7)} THEN NOT EXISTS (
+    SELECT 1 FROM payments v INDEXED BY payments_reference WHERE v.kind = 'Void' AND v.reference = p.reference AND v.terminal = p.terminal AND (${RESULT('v')}) = 'voided'
+  ) ELSE 0 END AS voided_elsewhere,
+  count(*) AS n, count(${minor}) AS priced, sum(${minor}) AS minor
+FROM json_each(:groups) g
+CROSS JOIN payments p INDEXED BY payments_totals ON p.terminal = ${g(0)} AND p.config_node IS ${g(1)} AND p.currency IS ${g(2)} AND p.exponent IS ${g(3)}
+  AND p.kind = ${g(4)} AND p.state = ${g(5)} AND p.verdict IS ${g(6)}${range.map((c) => ` AND ${c}`).join('')}
+${TARGET_JOIN}
+GROUP BY 1, 2, 3, 4, 5`;
     const rows = statement(db, rowsSql);
     rows.setReadBigInts(true);
-    for (const r of rows.all(rowParams) as Array<Record<string, bigint | string | null>>) {
-      add({
-        terminal: String(r.terminal),
-        configNode: r.config_node === null ? null : String(r.config_node),
-        currency: String(r.currency),
-        exponent: r.exponent === null ? 2 : Number(r.exponent),
-        salesCount: Number(r.sales_count ?? 0),
-        sales: String(r.sales ?? 0),
-        refundsCount: Number(r.refunds_count ?? 0),
-        refunds: String(r.refunds ?? 0),
-        voidsCount: Number(r.voids_count ?? 0),
-        voids: String(r.voids ?? 0),
-        declined: Number(r.declined ?? 0),
-        unknown: Number(r.unknown ?? 0),
-        unpriced: Number(r.unpriced ?? 0),
-        net: String(r.net ?? 0),
-      });
+    for (const r of rows.all(rowParams) as Array<{ i: bigint; currency: string; exponent: bigint; target_kind: string | null; voided_elsewhere: bigint; n: bigint; priced: bigint; minor: bigint | null }>) {
+      const [terminal, configNode, , , kind, state, verdict] = special[Number(r.i)]!;
+      const result = paymentResult(kind, state, verdict);
+      const n = Number(r.n);
+      const m = r.minor ?? 0n;
+      const sums = blankSums();
+      if (result === 'open') sums.unknown = n;
+      else if (result === 'declined') sums.declined = n;
+      else {
+        sums.unpriced = n - Number(r.priced);
+        if (kind === 'Void') {
+          sums.voidsCount = n;
+          sums.voids = m.toString();
+          sums.net = (r.target_kind === 'Refund' ? m : -m).toString();
+        } else {
+          const refund = kind === 'Refund';
+          if (refund) {
+            sums.refundsCount = n;
+            sums.refunds = m.toString();
+          } else {
+            sums.salesCount = n;
+            sums.sales = m.toString();
+          }
+          let net = refund ? -m : m;
+          if (r.voided_elsewhere === 1n) {
+            sums.voidsCount = n;
+            sums.voids = m.toString();
+            net += refund ? m : -m;
+          }
+          sums.net = net.toString();
+        }
+      }
+      add({ terminal, configNode, currency: r.currency, exponent: Number(r.exponent), ...sums });
     }
   }
   return [...groups.values()].sort((a, b) => cmp(a.terminal, b.terminal) || cmp(a.currency, b.currency) || cmp(a.configNode ?? '', b.configNode ?? ''));
