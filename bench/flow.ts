@@ -7,6 +7,9 @@ import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites, wireMs } from './line';
 import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, terminalNode, timedSale } from './node-red';
 import { median } from './stats';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /**
  * Part 3: one sale at a time through a deployed flow (inject → wonder-sale →
@@ -33,6 +36,11 @@ export interface FlowResult {
   /** Node-RED flow minus the bare client over the same line. */
   packageOnlyMs: number;
   packageOnlyPct: number;
+  /** The durable bare client: the bare client plus an O_DSYNC append before the request and after the answer (one file). */
+  durableBareEndToEndMs: number;
+  durableBareOverheadMs: number;
+  /** Node-RED flow minus the durable bare client, as a share of wire time (issue 22: at most 1 %). */
+  packageVsDurablePct: number;
 }
 
 const ROUNDS = 4;
@@ -53,6 +61,8 @@ export async function runFlow(): Promise<FlowResult> {
   ];
   const flowSamples: Array<{ ms: number; wire: number }> = [];
   const bareSamples: Array<{ ms: number; wire: number }> = [];
+  const durableSamples: Array<{ ms: number; wire: number }> = [];
+  const durableDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-bench-durable-'));
   let requestBytes = 0;
   let responseBytes = 0;
   try {
@@ -64,6 +74,13 @@ export async function runFlow(): Promise<FlowResult> {
         if (i >= WARMUP) bareSamples.push({ ms: sale.ms, wire: wireMs(sale.requestBytes + answers.bytes - before) });
       }
       await bare.close();
+      const durable = await BareClient.open(pty.a, { durableFile: path.join(durableDir, 'terminal-0.jsonl') });
+      for (let i = 0; i < WARMUP + PER_ROUND; i++) {
+        const before = answers.bytes;
+        const sale = await durable.sale();
+        if (i >= WARMUP) durableSamples.push({ ms: sale.ms, wire: wireMs(sale.requestBytes + answers.bytes - before) });
+      }
+      await durable.close();
 
       await loadFlow(flow, { tty: { pairingCode: PAIRING_CODE } });
       await connected(['tty']);
@@ -84,12 +101,14 @@ export async function runFlow(): Promise<FlowResult> {
     await server.close();
     terminal.stop();
     await pty.stop();
+    fs.rmSync(durableDir, { recursive: true, force: true });
   }
   const wire = median(flowSamples.map((s) => s.wire));
   const endToEndMs = median(flowSamples.map((s) => s.ms));
   const overheadMs = median(flowSamples.map((s) => s.ms - s.wire));
   const bareEndToEndMs = median(bareSamples.map((s) => s.ms));
   const bareOverheadMs = median(bareSamples.map((s) => s.ms - s.wire));
+  const durableBareOverheadMs = median(durableSamples.map((s) => s.ms - s.wire));
   return {
     rounds: ROUNDS,
     salesPerRound: PER_ROUND,
@@ -105,5 +124,8 @@ export async function runFlow(): Promise<FlowResult> {
     bareOverheadPct: (100 * bareOverheadMs) / wire,
     packageOnlyMs: overheadMs - bareOverheadMs,
     packageOnlyPct: (100 * (overheadMs - bareOverheadMs)) / wire,
+    durableBareEndToEndMs: median(durableSamples.map((s) => s.ms)),
+    durableBareOverheadMs,
+    packageVsDurablePct: (100 * (overheadMs - durableBareOverheadMs)) / wire,
   };
 }

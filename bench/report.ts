@@ -70,7 +70,11 @@ export function goals(f: Results['figures']): Record<string, Goal> {
     ledgerReadsLoopHeld: atMost(f.ledgerReads.heldCpuMs, 20, 'ms the event loop was held (thread CPU) during any ledger read'),
     flowOverhead: atMost(f.flow.overheadPct, 2, '% of wire time (end to end − wire)'),
     flowOverheadLessRig: atMost(f.flow.packageOnlyPct, 1, '% of wire time (flow − bare client, same line)'),
+    // Issue 22: against the bare client with the same durability (two O_DSYNC appends per sale).
+    flowVsDurableBare: atMost(f.flow.packageVsDurablePct, 1, '% of wire time (flow − durable bare client, same line)'),
     scaleP99: atMost(f.scale.paced.nodeRed.p99Ratio, 1.15, '× single-terminal p99'),
+    // Issue 22: no worse than the durable bare client's own ratio (the same two durable writes per sale).
+    scaleP99VsDurableBare: atMost(f.scale.paced.nodeRed.p99Ratio, f.scale.paced.durableBare.p99Ratio, '× single-terminal p99 (target: the durable bare client\'s)'),
     // Issue 11: CPU per sale through Node-RED, unpaced, halved from 1,460 sales/s at 96 % of a core (0.658 ms).
     unpacedCpuPerSale: atMost((f.scale.unpaced.nodeRed.cpuPct / 100) * 1000 / f.scale.unpaced.nodeRed.salesPerSecond, 0.329, 'ms of CPU per sale (50 terminals, no pacing)'),
     progressLatency: atMost(f.progress.sendMaxMs, 5, 'ms (session learns a step → progress message sent, slowest of all)'),
@@ -99,10 +103,11 @@ export function tables(r: Results): string {
     `| Sale through Node-RED over a pty at 115,200 baud, ms | ${fix(fl.endToEndMs, 2)} | wire ${fix(fl.wireMs, 2)} (${fl.requestBytes} + ${fl.responseBytes} bytes) · bare client ${fix(fl.bareEndToEndMs, 2)} |`,
     `| … end to end − wire time, ms | ${fix(fl.overheadMs, 2)} (${fix(fl.overheadPct, 2)} %) | bare client ${fix(fl.bareOverheadMs, 2)} (${fix(fl.bareOverheadPct, 2)} %) |`,
     `| … Node-RED flow − bare client, ms | ${fix(fl.packageOnlyMs, 2)} (${fix(fl.packageOnlyPct, 2)} %) | |`,
+    `| … Node-RED flow − durable bare client (two O_DSYNC appends per sale), % of wire time | ${fix(fl.packageVsDurablePct, 2)} % | durable bare client ${fix(fl.durableBareEndToEndMs, 2)} ms end to end, ${fix(fl.durableBareOverheadMs, 2)} ms over wire |`,
     `| ${s.terminals} terminals at 115,200 baud: sales/s | ${fix(n.salesPerSecond, 0)} (CPU ${fix(n.cpuPct, 0)} %) | bare client ${fix(b.salesPerSecond, 0)} |`,
     `| … p50 / p99 latency, ms | ${fix(n.manyP50Ms)} / ${fix(n.manyP99Ms)} | bare client ${fix(b.manyP50Ms)} / ${fix(b.manyP99Ms)} |`,
     `| … one terminal alone, p50 / p99, ms | ${fix(n.singleP50Ms)} / ${fix(n.singleP99Ms)} | bare client ${fix(b.singleP50Ms)} / ${fix(b.singleP99Ms)} |`,
-    `| … p99 ${s.terminals} / p99 one | ${fix(n.p99Ratio, 2)}× | bare client ${fix(b.p99Ratio, 2)}× |`,
+    `| … p99 ${s.terminals} / p99 one | ${fix(n.p99Ratio, 2)}× | bare client ${fix(b.p99Ratio, 2)}× · durable bare client ${fix(s.paced.durableBare.p99Ratio, 2)}× (p50 / p99 ${fix(s.paced.durableBare.manyP50Ms)} / ${fix(s.paced.durableBare.manyP99Ms)} ms) |`,
     `| ${s.terminals} terminals, no pacing: sales/s, p50 / p99 ms | ${fix(u.salesPerSecond, 0)} (CPU ${fix(u.cpuPct, 0)} %), ${fix(u.manyP50Ms)} / ${fix(u.manyP99Ms)} | |`,
     `| A sale with ${j.entries.toLocaleString('en')} journal entries, ms (journal loaded in ${fix(j.loadMs, 0)} ms) | ${fix(j.msPerSaleFull, 3)} | empty journal ${fix(j.msPerSaleEmpty, 3)} · ratio ${fix(j.ratio, 3)}× |`,
     `| A month's totals over ${q.payments.toLocaleString('en')} payments (ledger, reader worker), ms · its CPU in the worker | ${fix(q.monthTotalsMs)} · ${fix(q.monthTotalsCpuMs)} | a day ${fix(q.dayTotalsMs)} · open payments ${fix(q.openListMs)} · newest 100 ${fix(q.recentListMs)} · a day's CSV ${fix(q.dayCsvMs, 0)} |`,

@@ -13,6 +13,9 @@
 import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
 import { BAUD, meterWrites, sleep } from './line';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { BareClient } from './bare-client';
 import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale, type SaleResult } from './node-red';
 import { nowMs, percentile } from './stats';
@@ -22,8 +25,8 @@ export interface MemoryJob {
   paths: string[];
 }
 export interface LoadJob {
-  /** load: through Node-RED; bare: the bare client on the same lines, no Node-RED and no package. */
-  mode: 'load' | 'bare';
+  /** load: through Node-RED; bare: the bare client on the same lines, no Node-RED and no package; durable-bare: that with two O_DSYNC appends per sale, one file per terminal. */
+  mode: 'load' | 'bare' | 'durable-bare';
   paths: string[];
   /** Hold the ECR's writes for their wire time at this baud rate (0: no pacing). */
   paceBaud: number;
@@ -111,12 +114,14 @@ async function load(job: LoadJob): Promise<LoadRound[]> {
 }
 
 async function bare(job: LoadJob): Promise<LoadRound[]> {
-  const clients = await Promise.all(job.paths.map((p) => BareClient.open(p)));
+  const dir = job.mode === 'durable-bare' ? fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-bench-durable-')) : undefined;
+  const clients = await Promise.all(job.paths.map((p, i) => BareClient.open(p, dir === undefined ? {} : { durableFile: path.join(dir, `terminal-${i}.jsonl`) })));
   const rounds = await drive(job, async (i) => {
     const sale = await clients[i]!.sale(job.paceBaud > 0 ? 'timer' : 'none');
     return { ms: sale.ms, result: 'Success' };
   });
   await Promise.all(clients.map((c) => c.close()));
+  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   return rounds;
 }
 
@@ -167,7 +172,7 @@ async function drive(job: LoadJob, saleOn: (i: number) => Promise<SaleResult>): 
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.env.BENCH_JOB ?? '{}') as Job;
-  const result = job.mode === 'memory' ? await memory(job) : job.mode === 'bare' ? await bare(job) : await load(job);
+  const result = job.mode === 'memory' ? await memory(job) : job.mode === 'bare' || job.mode === 'durable-bare' ? await bare(job) : await load(job);
   process.send!(result, () => process.exit(0));
 }
 

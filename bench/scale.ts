@@ -34,7 +34,7 @@ export interface ScaleResult {
   singleSales: number;
   salesEach: number;
   /** Both directions paced at 115,200 baud: through Node-RED, and the bare client on the same lines. */
-  paced: { nodeRed: LoadSummary; bare: LoadSummary };
+  paced: { nodeRed: LoadSummary; bare: LoadSummary; durableBare: LoadSummary };
   /** No pacing: as fast as the lines and the runtime go. */
   unpaced: { nodeRed: LoadSummary };
   memoryPerTerminal: { rssKB: number; heapKB: number; externalKB: number };
@@ -71,7 +71,7 @@ function summary(label: string, rounds: LoadRound[]): LoadSummary {
 }
 
 export async function runScale(log: (line: string) => void = () => undefined): Promise<ScaleResult> {
-  const load = (mode: 'load' | 'bare', paths: string[], paceBaud: number): LoadJob => ({
+  const load = (mode: LoadJob['mode'], paths: string[], paceBaud: number): LoadJob => ({
     mode,
     paths,
     paceBaud,
@@ -91,7 +91,9 @@ export async function runScale(log: (line: string) => void = () => undefined): P
     const nodeRed = await child<LoadRound[]>(load('load', lines, BAUD));
     log('  paced load, bare client');
     const bare = await child<LoadRound[]>(load('bare', lines, BAUD));
-    return { memory, nodeRed, bare };
+    log('  paced load, durable bare client (two O_DSYNC appends per sale, one file per terminal)');
+    const durableBare = await child<LoadRound[]>(load('durable-bare', lines, BAUD));
+    return { memory, nodeRed, bare, durableBare };
   });
   log('  unpaced load through Node-RED');
   const unpaced = await withLines(TERMINALS, 0, (paths) => child<LoadRound[]>(load('load', paths, 0)));
@@ -102,7 +104,7 @@ export async function runScale(log: (line: string) => void = () => undefined): P
     loadRounds: LOAD_ROUNDS,
     singleSales: SINGLE_SALES,
     salesEach: SALES_EACH,
-    paced: { nodeRed: summary('paced, Node-RED', paced.nodeRed), bare: summary('paced, bare', paced.bare) },
+    paced: { nodeRed: summary('paced, Node-RED', paced.nodeRed), bare: summary('paced, bare', paced.bare), durableBare: summary('paced, durable bare', paced.durableBare) },
     unpaced: { nodeRed: summary('unpaced, Node-RED', unpaced) },
     memoryPerTerminal: { rssKB: per((s) => s.rss), heapKB: per((s) => s.heapUsed), externalKB: per((s) => s.external) },
   };

@@ -137,7 +137,7 @@ export = function register(RED: NodeAPI): void {
         RED.log.audit({ event: 'wonder-ecr.check', terminal: terminal.id, ...(referenceID !== undefined ? { referenceID } : {}), outcome } as never, req as never);
       const checked = await checks.run(terminal.id, async () => (referenceID !== undefined ? [await checkOne(handle, referenceID)] : checkAll(handle)));
       audit(`checked ${checked.length}, settled ${checked.filter((c) => c.settled).length}`);
-      res.json({ ok: true, terminal: terminal.id, checked, openPayments: handle.journal.openCount });
+      res.json({ ok: true, terminal: terminal.id, checked, openPayments: handle.openPayments().length });
     }),
   );
 

@@ -6,6 +6,7 @@ import { helper, nextMessage, nodes, userDir, type Msg, useRuntime } from './hel
 import { coreNode } from './helpers/node-red-install';
 import type { SimulatedTerminal } from '../lib/simulator';
 import type { JournalEntry } from '../lib/ledger';
+import { committed } from './helpers/ledger-files';
 
 const root = path.resolve(__dirname, '..', '..');
 const { catch: catchNode, ...ours } = nodes;
@@ -19,16 +20,9 @@ function exampleFlow(file: string): Array<Record<string, unknown>> {
   return flow.map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper', z: n.z } : n));
 }
 
+/** The ledger's payments, in the order they began. */
 function journal(): JournalEntry[] {
-  const dir = path.join(userDir, 'wonder-ecr');
-  const file = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
-  // The last line of each entry is its current state.
-  const byKey = new Map<string, JournalEntry>();
-  for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n').filter(Boolean)) {
-    const e = JSON.parse(line) as JournalEntry;
-    byKey.set(`${e.action}:${e.referenceID}`, e);
-  }
-  return [...byKey.values()];
+  return [...committed(path.join(userDir, 'wonder-ecr', 'ledger.db')).values()];
 }
 
 function simulator(): SimulatedTerminal {

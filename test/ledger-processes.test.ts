@@ -6,6 +6,7 @@ import { openLedger } from '../lib/ledger';
 import { createTransport, terminalIdentity, TerminalSession } from '../lib/session';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
+import { until } from './helpers/until';
 import { committed, tempLedgerFile } from './helpers/ledger-files';
 
 const CHILD = path.join(__dirname, 'helpers', 'ledger-child.js');
@@ -60,13 +61,6 @@ function fileSizeLimit(pid: number, limit: string): void {
   execFileSync('prlimit', ['--pid', String(pid), `--fsize=${limit}:`]);
 }
 
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('the ledger in real processes (SIGKILL, a full disk, a swapped terminal)', function () {
   this.timeout(90_000);

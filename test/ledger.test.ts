@@ -10,18 +10,11 @@ import {
   amountToMinorUnits, LedgerBusyError, LedgerVersionError, minorUnitsToAmount, openLedger, SCHEMA_VERSION, type JournalEntry, type Ledger,
 } from '../lib/ledger';
 import { fillLedger } from '../bench/ledger-fill';
+import { until } from './helpers/until';
 import { committed, tempLedgerFile } from './helpers/ledger-files';
 
 const LEDGER_MODULE = path.join(__dirname, '..', 'lib', 'ledger', 'index.js');
 
-/** Polls `check` every 10 ms until it holds; fails naming `what` after `ms`. */
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A child process that opens the ledger and holds it until killed. */
 async function holder(file: string): Promise<{ child: ChildProcess; kill: () => Promise<void> }> {

@@ -160,7 +160,12 @@ export class Ledger {
     const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
     this.#worker = new Worker(path.join(__dirname, 'writer.js'), {
       workerData: { file, retentionMs: retentionDays * 86_400_000, pruneBatch: options.pruneBatch ?? 500, pruneEveryMs: options.pruneEveryMs ?? 3_600_000 },
+      // Its output is passed on only if it writes any: the process's own stdout and stderr are not opened for nothing.
+      stdout: true,
+      stderr: true,
     });
+    this.#worker.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+    this.#worker.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     this.#worker.unref();
     this.#worker.on('message', (reply: WriterReply) => this.#onReply(reply));
     this.#exited = new Promise((resolve) => {

@@ -2,15 +2,15 @@
  * Files only this user may read: a directory of mode 0700, files of mode
  * 0600, opened without following symbolic links (O_NOFOLLOW), written
  * atomically (temporary file, fsync, rename, fsync of the directory).
- * Used for the state that must outlive a restart: the cloud pairing store
- * and the EasyCard journal.
+ * Used for the state that must outlive a restart beside the ledger: the
+ * cloud pairing store and its key.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
 /** Where the command line keeps its state: `$XDG_STATE_HOME/wonder-ecr`, else `~/.local/state/wonder-ecr`. */
 export function cliStateDirectory(env: NodeJS.ProcessEnv = process.env): string {
@@ -48,77 +48,6 @@ export function readPrivateFile(file: string, maxBytes: number): Buffer | undefi
     if (!st.isFile()) throw new Error(`${file} is not a regular file`);
     if (st.size > maxBytes) throw new Error(`${file} is larger than ${maxBytes} bytes`);
     return fs.readFileSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * O_DSYNC on Linux: every write returns once its bytes, and what is needed to
- * read them back (the file's size), are on stable storage, as write +
- * fdatasync would give. Not elsewhere: Windows has no O_DSYNC, and on macOS
- * libuv's fdatasync is fcntl(F_FULLFSYNC), which also flushes the drive's own
- * cache, where an O_DSYNC write does not.
- */
-export const O_DSYNC_IF_ANY: number | undefined = process.platform === 'linux' ? fs.constants.O_DSYNC : undefined;
-
-/** fsyncs a directory (a rename in it made durable), off the event loop; a file system that cannot is left as it is. */
-export async function fsyncDirectoryAsync(dir: string): Promise<void> {
-  let handle: fs.promises.FileHandle | undefined;
-  try {
-    handle = await fs.promises.open(dir, O_RDONLY);
-    await handle.sync();
-  } catch {
-    // Some file systems cannot fsync a directory; the rename is still atomic.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
-/**
- * Opens (creating, mode 0600) a file for appending, without following a
- * symbolic link; `dsync`: with O_DSYNC where the platform has it.
- */
-export function openPrivateAppend(file: string, options: { dsync?: boolean } = {}): number {
-  try {
-    const dsync = options.dsync === true && O_DSYNC_IF_ANY !== undefined ? O_DSYNC_IF_ANY : 0;
-    const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | dsync, 0o600);
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) {
-      fs.closeSync(fd);
-      throw new Error(`${file} is not a regular file`);
-    }
-    if ((st.mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600);
-    return fd;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${file} is a symbolic link: not opened`);
-    throw err;
-  }
-}
-
-/**
- * What to write before appending lines to a file of `size` bytes: a newline
- * when its last line was torn (a power cut mid-append), so the next line
- * starts fresh and only the torn one is lost.
- */
-export function freshLinePrefix(file: string, size: number): string {
-  if (size === 0) return '';
-  const last = Buffer.alloc(1);
-  const rfd = fs.openSync(file, O_RDONLY | O_NOFOLLOW);
-  try {
-    fs.readSync(rfd, last, 0, 1, size - 1);
-  } finally {
-    fs.closeSync(rfd);
-  }
-  return last[0] === 0x0a ? '' : '\n';
-}
-
-/** Appends text to a private file (see openPrivateAppend) on a fresh line and fsyncs it before returning. */
-export function appendPrivateDurably(file: string, text: string): void {
-  const fd = openPrivateAppend(file);
-  try {
-    fs.writeSync(fd, freshLinePrefix(file, fs.fstatSync(fd).size) + text);
-    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -10,6 +10,7 @@
  * close: until it is, nothing else is written. Settled payments older than
  * the retention are deleted in small batches when the writer is idle.
  */
+import './quiet-warning';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WriteOp, WriterReply, WriterRequest } from './writer-protocol';

@@ -56,6 +56,6 @@ export function terminalView(t: RegisteredTerminal): TerminalView {
     device: { sn: h.device.sn ?? null, softwareVersion: h.device.softwareVersion ?? null },
     lastExchangeAt: h.lastExchangeAt ?? null,
     counters: { ...h.counters },
-    openPayments: h.journal?.openCount ?? 0,
+    openPayments: h.openPayments().length,
   };
 }

@@ -74,7 +74,7 @@ export function supportBundle(handle: TerminalHandle, about: { terminal?: Partia
     counters: { ...handle.counters },
     device: { ...(handle.device.sn !== undefined ? { sn: handle.device.sn } : {}), ...(handle.device.softwareVersion !== undefined ? { softwareVersion: handle.device.softwareVersion } : {}) },
     ...(handle.lastExchangeAt !== undefined ? { lastExchangeAt: handle.lastExchangeAt } : {}),
-    openPayments: (handle.journal?.openEntries() ?? []).map((e) => ({
+    openPayments: handle.openPayments().map((e) => ({
       referenceID: e.referenceID,
       action: e.action,
       ...(e.amount !== undefined ? { amount: e.amount } : {}),

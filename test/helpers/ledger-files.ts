@@ -27,22 +27,22 @@ export function ledgerBytes(file: string): string {
     .join('');
 }
 
-/** The `lookups` rows of a ledger file, read through a read-only connection. */
-export function readLedgerLookups(file: string): Array<{ reference: string; asked_by: string; result: string | null; transaction_status: string | null }> {
+/** The rows of one of a ledger file's tables, read through a read-only connection. */
+function rowsOf<T>(file: string, sql: string): T[] {
   const db = new DatabaseSync(file, { readOnly: true });
   try {
-    return db.prepare('SELECT * FROM lookups ORDER BY id').all() as never;
+    return db.prepare(sql).all() as T[];
   } finally {
     db.close();
   }
 }
 
+/** The `lookups` rows of a ledger file. */
+export function readLedgerLookups(file: string): Array<{ reference: string; asked_by: string; result: string | null; transaction_status: string | null }> {
+  return rowsOf(file, 'SELECT * FROM lookups ORDER BY id');
+}
+
 /** The `terminals` rows of a ledger file (which SN was seen at which place). */
 export function readTerminals(file: string): Array<{ address: string; device_sn: string; config_node: string | null; transport: string | null }> {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    return db.prepare('SELECT * FROM terminals').all() as never;
-  } finally {
-    db.close();
-  }
+  return rowsOf(file, 'SELECT * FROM terminals');
 }
