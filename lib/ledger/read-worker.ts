@@ -2,6 +2,8 @@
  * The ledger's reader worker (see reader.ts): a read-only connection of its
  * own, one query at a time. Started by LedgerReader with `workerData.file`.
  */
+// Before node:sqlite: on Node 22 its experimental warning is said once, by the main thread.
+import './quiet-warning';
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
