@@ -7,43 +7,13 @@ import { DatabaseSync } from 'node:sqlite';
 import { minorToAmount } from '../lib/ledger';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { bulkLedger, type BulkExpected } from './helpers/ledger-fixture';
+import { accessToken, adminAuthSettings } from './helpers/admin-auth';
 
-const root = path.resolve(__dirname, '..', '..');
 const DAY = 86_400_000;
 const PAYMENTS = 100_000;
 const READERS = 80;
 /** Issue 22: whatever read-only users ask, Node-RED's memory grows by at most 50 MB. */
 const MAX_GROWTH_MB = 50;
-
-/** Settings of the test's own: the demo's, and adminAuth where reader1 … reader80 may read (checked by functions, no hashes). */
-function settings(dir: string, password: string): string {
-  const file = path.join(dir, 'settings-readers.js');
-  fs.writeFileSync(
-    file,
-    `const base = require(${JSON.stringify(path.join(root, 'demo', 'settings.js'))});
-const user = (username) => (/^reader\\d+$/.test(username) ? { username, permissions: 'read' } : null);
-module.exports = {
-  ...base,
-  adminAuth: {
-    type: 'credentials',
-    users: async (username) => user(username),
-    authenticate: async (username, password) => (password === ${JSON.stringify(password)} ? user(username) : null),
-  },
-};
-`,
-  );
-  return file;
-}
-
-async function token(url: string, username: string, password: string): Promise<string> {
-  const res = await fetch(`${url}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope: 'read', username, password }).toString(),
-  });
-  assert.equal(res.status, 200, await res.clone().text());
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 /** The resident memory of a process (MB), from /proc. */
 function rssMb(pid: number): number {
@@ -71,12 +41,12 @@ describe('the admin API under 80 read-only users at once (real Node-RED, 512 MB 
     red = await startNodeRed({
       flows: [{ id: 't', type: 'wonder-terminal', name: 'sim', transport: 'simulator', timeout: '30' }],
       userDir,
-      settings: settings(dir, password),
+      settings: adminAuthSettings(dir, password, {}, READERS),
       env: { NODE_OPTIONS: '--max-old-space-size=512' },
     });
     const url = red.url;
     const tokens: string[] = [];
-    for (let i = 1; i <= READERS; i++) tokens.push(await token(url, `reader${i}`, password));
+    for (let i = 1; i <= READERS; i++) tokens.push(await accessToken(url, `reader${i}`, password));
     const get = (i: number, route: string) => fetch(`${url}${route}`, { headers: { authorization: `Bearer ${tokens[i]}` } });
     const pid = red.child.pid!;
     const before = rssMb(pid);

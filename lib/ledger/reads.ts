@@ -7,6 +7,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { JOURNAL_CSV_COLUMNS, csvLine } from './csv';
+import type { JournalEntry, JournalOutcome } from './entries';
 
 /** Which payments: by the time they opened (`from` inclusive, `to` exclusive, ms), terminal, state and result. */
 export interface ReadQuery {
@@ -21,38 +22,10 @@ export interface ReadQuery {
 }
 
 /** What a payment's answer kept (no card data). */
-export interface LedgerOutcome {
-  status?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  transactionStatus?: string;
-  amount?: string;
-  currency?: string;
-  rrn?: string;
-  brn?: string;
-  transactionTime?: string;
-  resolvedBy?: string;
-  verdict?: string;
-  reason?: string;
-}
+export type LedgerOutcome = JournalOutcome;
 
-/** A payment as the operator tools show it (the journal entry's fields and names). */
-export interface LedgerEntry {
-  /** Sale / Refund: its referenceID. Void: the voided transaction's referenceID. */
-  referenceID: string;
-  action: 'Sale' | 'Refund' | 'Void';
-  amount?: string;
-  currency?: string;
-  orgReferenceID?: string;
-  /** The terminal's name on the payment's row (its identity: port, host, SN). */
-  terminal: string;
-  node?: string;
-  requestID: string;
-  state: 'open' | 'Success' | 'Failed' | 'NotSent';
-  openedAt: string;
-  closedAt?: string;
-  outcome?: LedgerOutcome;
-}
+/** A payment as the operator tools show it: the fields the journal's entries had (the row's own columns aside). */
+export type LedgerEntry = Omit<JournalEntry, 'customerOrderID' | 'configNode' | 'deviceSn' | 'address' | 'deliveredAt'>;
 
 /** A page's row: the entry, its result word, the config node on its row, and a void's transaction's amount. */
 export interface ReadRow {
