@@ -190,3 +190,16 @@ export function bulkLedger(file: string, options: BulkOptions): { expected: (fro
     },
   };
 }
+
+/**
+ * bulkLedger in a child process (the caller's heap keeps none of its garbage):
+ * the expected totals of each period asked, per terminal name.
+ */
+export async function bulkLedgerApart(file: string, options: BulkOptions, periods: Array<[number, number]>): Promise<Array<Map<string, BulkExpected>>> {
+  const { execFile } = await import('node:child_process');
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [path.join(__dirname, 'bulk-ledger-child.js'), JSON.stringify({ file, options, periods })], { maxBuffer: 64 * 1024 * 1024 }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  const parsed = JSON.parse(stdout, (_k, v: unknown) => (typeof v === 'string' && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as Array<Array<[string, BulkExpected]>>;
+  return parsed.map((entries) => new Map(entries));
+}
