@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import {
-  amountToMinor, csvCell, isoBound, JOURNAL_CSV_COLUMNS, LedgerReader, migrate, minorToAmount, periodBounds, READ_OPS, paymentResult, totalsRows,
+  amountToMinor, csvCell, csvLine, isoBound, JOURNAL_CSV_COLUMNS, LedgerReader, migrate, minorToAmount, periodBounds, READ_OPS, paymentResult, totalsRows,
   validateJournalQuery, type JournalQuery, type ReadQuery, type TotalsRow,
 } from '../lib/ledger';
 import { insertEntries, ledgerWith, openFixtureLedger, type FixtureEntry } from './helpers/ledger-fixture';
@@ -304,7 +304,8 @@ describe('ledger reads: exact sums (property)', () => {
 });
 
 describe('ledger reads: CSV', () => {
-  const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ',', '"', '\r', '\n', '=', '+', '-', '@', '\t', '\u0000', ' ', '台', "'"), maxLength: 12 });
+  // (No NUL: node:sqlite on Node 22 cuts a bound string at it; the cells' NUL is below, without SQLite.)
+  const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ',', '"', '\r', '\n', '=', '+', '-', '@', '\t', ' ', '台', "'"), maxLength: 12 });
 
   it('round-trips through an RFC 4180 reader, oldest first, across pages; formula cells neutralised', () => {
     fc.assert(
@@ -334,6 +335,16 @@ describe('ledger reads: CSV', () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('a line of any cells reads back as them, none a spreadsheet would run (NUL, tab and CR first included)', () => {
+    const cell = fc.string({ unit: fc.constantFrom('a', ',', '"', '\r', '\n', '=', '+', '-', '@', '\t', '\u0000', ' ', "'"), maxLength: 8 });
+    fc.assert(
+      fc.property(fc.array(cell, { minLength: 1, maxLength: 6 }), (cells) => {
+        const [row] = parseCsv(`${csvLine(cells)}\r\n`);
+        assert.deepEqual(row, cells.map((c) => (/^[=+\-@\t\r\u0000]/.test(c) ? `'${c}` : c)));
+      }),
     );
   });
 

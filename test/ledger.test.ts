@@ -117,7 +117,8 @@ describe('ledger (SQLite through node:sqlite, real files)', () => {
     await ledger.begin({ referenceID: 'RF2', action: 'Refund', amount: '2.00', currency: 'TWD', orgReferenceID: 'P1', terminal: 'T', requestID: 'r2' });
     await ledger.begin({ referenceID: 'RF3', action: 'Refund', amount: '9.00', currency: 'TWD', orgReferenceID: 'P1', terminal: 'T', requestID: 'r3' });
     await ledger.recordOutcome('Refund', 'RF3', 'Failed');
-    assert.deepEqual(ledger.refundsOf('P1').map((e) => [e.referenceID, e.state]).sort(), [['RF1', 'Success'], ['RF2', 'open']]);
+    assert.deepEqual(ledger.refundsOf('P1').map((e) => [e.referenceID, e.state]).sort(), [['RF1', 'Success'], ['RF2', 'open'], ['RF3', 'Failed']]);
+    assert.deepEqual(ledger.refundsOf('P2'), []);
     // A Void is kept under its own key beside the sale it voids.
     await ledger.begin({ referenceID: 'P1', action: 'Void', terminal: 'T', requestID: 'v1' });
     assert.equal(ledger.get('Void', 'P1')!.action, 'Void');

@@ -301,10 +301,14 @@ export class Ledger {
     return this.openEntries().length;
   }
 
-  /** The refunds of a sale (orgReferenceID), open or approved: what counts against the sale's amount. */
+  /**
+   * The Refunds that name `saleReferenceID` as the sale they refund, in any
+   * state (the refund bound counts the open and approved ones), through the
+   * index on org_reference_id.
+   */
   refundsOf(saleReferenceID: string): JournalEntry[] {
-    const rows = this.#stmt("SELECT * FROM payments WHERE org_reference_id = ? AND kind = 'Refund' AND state IN ('open', 'Success')").all(saleReferenceID) as unknown as PaymentRow[];
-    return this.#merged(rows, (e) => e.action === 'Refund' && e.orgReferenceID === saleReferenceID && (e.state === 'open' || e.state === 'Success'));
+    const rows = this.#stmt("SELECT * FROM payments WHERE org_reference_id = ? AND kind = 'Refund'").all(saleReferenceID) as unknown as PaymentRow[];
+    return this.#merged(rows, (e) => e.action === 'Refund' && e.orgReferenceID === saleReferenceID);
   }
 
   /** Payments that carried this customerOrderID (any state), oldest first. */

@@ -77,6 +77,8 @@ export function checkTerminalConfig(config: TerminalConfig): void {
     case 'simulator':
       return;
     default:
+      // No default: a terminal never becomes a simulator by being left unset.
+      if (typeof config.transport !== 'string' || config.transport.trim() === '') throw new ValidationError('transport', 'is not chosen (serial, lan, cloud or simulator)');
       throw new ValidationError('transport', 'must be serial, lan, cloud or simulator');
   }
 }
@@ -124,7 +126,7 @@ export function createTransport(config: TerminalConfig): Transport {
 }
 
 /**
- * A terminal's name in its journal: its serial port, LAN host and port, or
+ * A terminal's name in the ledger: its serial port, LAN host and port, or
  * cloud business and device, not the name of whatever configures it, so a
  * config node re-created under a new id (or the command line) finds its open
  * payments again. The simulator has no identity of its own: `fallbackId`.
@@ -140,9 +142,4 @@ export function terminalIdentity(config: Pick<TerminalConfig, 'transport' | 'ser
     default:
       return `simulator-${fallbackId}`;
   }
-}
-
-/** The journal's file name for a terminal identity. */
-export function journalFileName(identity: string): string {
-  return `journal-${identity.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`;
 }

@@ -141,7 +141,7 @@ export class TerminalSession extends EventEmitter {
     }
     let admission;
     try {
-      admission = this.ledger.admit(asked);
+      admission = this.ledger.admit(asked, base.action === 'Refund' && base.options.refundUnknownSale === true ? { refundUnknownSale: true } : {});
     } catch (err) {
       return Promise.reject(aboutPayment(err, asked.referenceID, true));
     }
@@ -152,8 +152,6 @@ export class TerminalSession extends EventEmitter {
       return Promise.resolve(outcomeFromEntry(admission.entry));
     }
     const ctx: PaymentContext = { ...base, asked, key: journalKey(base.action, asked.referenceID), askOnly: admission.askOnly };
-    const customerOrderID = (base.body as { customerOrderID?: unknown }).customerOrderID;
-    if (typeof customerOrderID === 'string') ctx.customerOrderID = customerOrderID;
     const promise = this.schedule(ctx, () => this.runPayment(ctx));
     this.ledger.track(ctx.key, asked, promise);
     // Handed to the caller (the flow): noted, so a restart does not emit it again.
