@@ -2,7 +2,7 @@
  * Runs one part of the benchmark in a fresh process (so no part inherits
  * another's heap or JIT state) and sends its result back over IPC.
  *
- * Usage: node part-child.js micro|decoder|journal|flow|progress
+ * Usage: node part-child.js micro|decoder|journal|ledger-reads|flow|progress
  */
 async function run(part: string | undefined): Promise<unknown> {
   switch (part) {
@@ -12,6 +12,8 @@ async function run(part: string | undefined): Promise<unknown> {
       return (await import('./decoder')).runDecoder();
     case 'journal':
       return (await import('./journal')).runJournal();
+    case 'ledger-reads':
+      return (await import('./ledger-reads')).runLedgerReads();
     case 'flow': {
       const result = await (await import('./flow')).runFlow();
       await (await import('./node-red')).stopRuntime();

@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
 import type { JournalResult } from './journal';
+import type { LedgerReadsResult } from './ledger-reads';
 import type { MicroResult } from './micro';
 import type { ProgressResult } from './progress';
 import type { ScaleResult } from './scale';
@@ -21,7 +22,7 @@ export interface Goal {
 export interface Results {
   environment: Record<string, string | number>;
   repeats: Record<string, string>;
-  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult; progress: ProgressResult };
+  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult; ledgerReads: LedgerReadsResult; progress: ProgressResult };
   goals: Record<string, Goal>;
   /** The machine's load averages when the run ended (see environment.loadAverage). */
   loadAverageAtEnd: string;
@@ -64,6 +65,9 @@ export function goals(f: Results['figures']): Record<string, Goal> {
     decoder1ByteChunks: atLeast(f.decoder.mbPerSecond1byte, 20, 'MB/s'),
     decoderLinearity: atMost(f.decoder.ratio8to1, 9, '× (8 MB time / 1 MB time)'),
     journal100k: atMost(f.journal.ratio, 1.05, '× (sale with 100,000 journal entries / with an empty journal)'),
+    // Issue 22: a month's totals over 500,000 payments, the event loop never held more than 20 ms.
+    ledgerMonthTotals500k: atMost(f.ledgerReads.monthTotalsMs, 200, "ms (a month's totals over 500,000 payments, reader worker)"),
+    ledgerReadsLoopHeld: atMost(f.ledgerReads.heldCpuMs, 20, 'ms the event loop was held (thread CPU) during any ledger read'),
     flowOverhead: atMost(f.flow.overheadPct, 2, '% of wire time (end to end − wire)'),
     flowOverheadLessRig: atMost(f.flow.packageOnlyPct, 1, '% of wire time (flow − bare client, same line)'),
     // Issue 22: against the bare client with the same durability (two O_DSYNC appends per sale).
@@ -82,7 +86,7 @@ const fix = (n: number, d = 1) => n.toFixed(d);
 
 /** Markdown tables: the figures, then the goals. */
 export function tables(r: Results): string {
-  const { encodeDecode: m, decoder: d, flow: fl, scale: s, journal: j, progress: p } = r.figures;
+  const { encodeDecode: m, decoder: d, flow: fl, scale: s, journal: j, ledgerReads: q, progress: p } = r.figures;
   const us = m.usPerOp;
   const n = s.paced.nodeRed;
   const b = s.paced.bare;
@@ -106,6 +110,8 @@ export function tables(r: Results): string {
     `| … p99 ${s.terminals} / p99 one | ${fix(n.p99Ratio, 2)}× | bare client ${fix(b.p99Ratio, 2)}× · durable bare client ${fix(s.paced.durableBare.p99Ratio, 2)}× (p50 / p99 ${fix(s.paced.durableBare.manyP50Ms)} / ${fix(s.paced.durableBare.manyP99Ms)} ms) |`,
     `| ${s.terminals} terminals, no pacing: sales/s, p50 / p99 ms | ${fix(u.salesPerSecond, 0)} (CPU ${fix(u.cpuPct, 0)} %), ${fix(u.manyP50Ms)} / ${fix(u.manyP99Ms)} | |`,
     `| A sale with ${j.entries.toLocaleString('en')} journal entries, ms (journal loaded in ${fix(j.loadMs, 0)} ms) | ${fix(j.msPerSaleFull, 3)} | empty journal ${fix(j.msPerSaleEmpty, 3)} · ratio ${fix(j.ratio, 3)}× |`,
+    `| A month's totals over ${q.payments.toLocaleString('en')} payments (ledger, reader worker), ms · its CPU in the worker | ${fix(q.monthTotalsMs)} · ${fix(q.monthTotalsCpuMs)} | a day ${fix(q.dayTotalsMs)} · open payments ${fix(q.openListMs)} · newest 100 ${fix(q.recentListMs)} · a day's CSV ${fix(q.dayCsvMs, 0)} |`,
+    `| … the event loop held at most, ms (thread CPU · wall) | ${fix(q.heldCpuMs)} · ${fix(q.heldWallMs)} | ledger built in ${fix(q.buildMs / 1000, 1)} s |`,
     `| Progress step: session learns it → sale node sends it, ms (${p.steps} steps of ${p.sales} sales) | median ${fix(p.sendMedianMs, 3)} · p95 ${fix(p.sendP95Ms, 3)} · max ${fix(p.sendMaxMs, 3)} | → next node's input: median ${fix(p.deliverMedianMs, 3)} · p95 ${fix(p.deliverP95Ms, 3)} · max ${fix(p.deliverMaxMs, 3)} |`,
     `| Memory per idle terminal (serial, after GC), KB | RSS ${fix(s.memoryPerTerminal.rssKB)} · heap ${fix(s.memoryPerTerminal.heapKB)} · external ${fix(s.memoryPerTerminal.externalKB)} | |`,
     '',

@@ -8,6 +8,7 @@ import { runChild } from './children';
 import type { DecoderResult } from './decoder';
 import type { FlowResult } from './flow';
 import type { JournalResult } from './journal';
+import type { LedgerReadsResult } from './ledger-reads';
 import type { MicroResult } from './micro';
 import type { ProgressResult } from './progress';
 import { repoRoot, resultsFile } from './paths';
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
   const decoder = await runChild<DecoderResult>('part-child.js', ['decoder']);
   log('journal: a sale with 100,000 journal entries beside an empty journal');
   const journal = await runChild<JournalResult>('part-child.js', ['journal']);
+  log('ledger reads: a month\'s totals, lists and a CSV of a 500,000-payment ledger, on the reader worker');
+  const ledgerReads = await runChild<LedgerReadsResult>('part-child.js', ['ledger-reads']);
   log('3/4 one sale at a time through Node-RED over a pty');
   const flow = await runChild<FlowResult>('part-child.js', ['flow']);
   log('progress: session step → progress message, through Node-RED');
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(resultsFile().replace(/\.json$/, '-sidebar.json'), `${JSON.stringify(tidy(sidebar), null, 2)}\n`);
   console.log(`${sidebarTable(sidebar)}\n`);
 
-  const figures = { encodeDecode, decoder, flow, scale, journal, progress };
+  const figures = { encodeDecode, decoder, flow, scale, journal, ledgerReads, progress };
   const results: Results = {
     environment: env,
     repeats: {
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
       decoder: `median of ${decoder.rounds.chunked} runs (throughput) and ${decoder.rounds.linearity} runs (1 MB, 8 MB)`,
       flow: `median of ${flow.sales} sales (${flow.rounds} rounds of ${flow.salesPerRound}, after 3 warm-up sales each)`,
       journal: `median of ${journal.rounds} interleaved rounds of ${journal.salesPerRound} sales per case`,
+      ledgerReads: `median of ${ledgerReads.rounds} runs per case, after one warm-up; the loop's longest hold over all of them`,
       progress: `${progress.sales} sales after 10 warm-up ones; every step's delay (median, p95, max)`,
       scale: `median of ${scale.loadRounds} rounds (one terminal: ${scale.singleSales} sales; ${scale.terminals} terminals: ${scale.salesEach} sales each); memory: median of ${scale.memoryRuns} fresh processes`,
     },

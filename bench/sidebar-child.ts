@@ -107,7 +107,7 @@ function localDay(now = new Date()): { from: string; to: string } {
   return { from: start.toISOString(), to: end.toISOString() };
 }
 
-/** One refresh of the sidebar: its four requests at once, as the editor sends them. */
+/** One refresh of the sidebar: its four requests one after the other, as the editor sends them (one heavy read per user at a time). */
 async function refresh(url: string): Promise<RefreshTimes & { recentCount: number; totalsRows: number }> {
   const day = localDay();
   const timed = async (route: string) => {
@@ -119,12 +119,10 @@ async function refresh(url: string): Promise<RefreshTimes & { recentCount: numbe
   };
   const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
   const t0 = nowMs();
-  const [terminals, open, recent, totals] = await Promise.all([
-    timed('/wonder-ecr/terminals'),
-    timed(`/wonder-ecr/journal?${q({ state: 'open', limit: '200' })}`),
-    timed(`/wonder-ecr/journal?${q({ limit: '100', ...day })}`),
-    timed(`/wonder-ecr/totals?${q(day)}`),
-  ]);
+  const terminals = await timed('/wonder-ecr/terminals');
+  const open = await timed(`/wonder-ecr/journal?${q({ state: 'open', limit: '200' })}`);
+  const recent = await timed(`/wonder-ecr/journal?${q({ limit: '100', ...day })}`);
+  const totals = await timed(`/wonder-ecr/totals?${q(day)}`);
   return {
     totalMs: nowMs() - t0,
     terminalsMs: terminals.ms,

@@ -16,8 +16,9 @@ import { registeredTerminal, registeredTerminals } from './common/terminal-regis
 import { terminalView } from './common/admin-terminals';
 import { AdminParamError, flagParam, journalParams } from './common/admin-params';
 import { CheckGuard, CheckRefused, checkAll, checkOne } from './common/admin-check';
-import { runtimeJournalSource } from './common/runtime-journal-source';
-import { csvFileName, journalCsvFor, journalRows, journalTotalsFor } from './common/admin-queries';
+import { csvFileName, journalTotalsFor, sendJournalCsv, sendJournalRows } from './common/admin-queries';
+import { runtimeLedgerReader } from './common/ledger-answers';
+import { askerOf, HeavyReads, tooManyReads } from './common/admin-heavy';
 import { supportBundle } from './common/support-bundle';
 import { forbiddenWithout } from './common/admin-permission';
 
@@ -36,6 +37,8 @@ function guarded(RED: NodeAPI, handler: Handler): Handler {
       } else {
         RED.log.warn(`wonder-ecr admin: ${err instanceof Error ? err.message : String(err)}`);
         if (!res.headersSent) res.status(500).json({ ok: false, code: 'E_INTERNAL', message: err instanceof Error ? err.message : String(err) });
+        // A streamed answer cut short: the connection is dropped, so the client sees it unfinished, never a short list taken for whole.
+        else res.destroy();
       }
     }
   };
@@ -59,8 +62,19 @@ function sidebarRefreshSeconds(RED: NodeAPI): number {
 }
 
 export = function register(RED: NodeAPI): void {
-  // The runtime's one journal reader, shared with the wonder-journal nodes.
-  const source = runtimeJournalSource(RED);
+  // The runtime's ledger reader (its worker thread), shared with the wonder-journal nodes.
+  const reader = runtimeLedgerReader(RED);
+  // One list, totals or CSV per user at a time.
+  const heavy = new HeavyReads();
+  /** Runs a heavy read as the asker's one, or answers 429. */
+  const asHeavy = (handler: Handler): Handler => async (req, res) => {
+    const asker = askerOf(req);
+    const running = heavy.tryRun(asker, async () => {
+      await handler(req, res);
+    });
+    if (running === false) tooManyReads(res, heavy.retryAfter(asker));
+    else await running;
+  };
   const checks = new CheckGuard();
   const refreshSeconds = sidebarRefreshSeconds(RED);
   const read = RED.auth.needsPermission('wonder-ecr.read');
@@ -80,32 +94,28 @@ export = function register(RED: NodeAPI): void {
   admin.get(
     '/wonder-ecr/journal',
     read,
-    guarded(RED, async (req, res) => {
-      const params = journalParams(req.query as Record<string, unknown>);
-      if (params.format === 'csv') {
-        const csv = await journalCsvFor(source, params);
-        res.set('Content-Type', 'text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${csvFileName(params)}"`);
-        res.send(csv);
-        return;
-      }
-      res.json({ at: new Date().toISOString(), ...(await journalRows(source, params)) });
-    }),
+    guarded(
+      RED,
+      asHeavy(async (req, res) => {
+        const params = journalParams(req.query as Record<string, unknown>);
+        if (params.format === 'csv') await sendJournalCsv(reader, params, res, csvFileName(params));
+        else await sendJournalRows(reader, params, res);
+      }),
+    ),
   );
 
   admin.get(
     '/wonder-ecr/totals',
     read,
-    guarded(RED, async (req, res) => {
-      const params = journalParams(req.query as Record<string, unknown>);
-      if (params.format === 'csv') {
+    guarded(
+      RED,
+      asHeavy(async (req, res) => {
+        const params = journalParams(req.query as Record<string, unknown>);
         // The period's payments, one a row: what a spreadsheet reconciles against the acquirer's report.
-        const csv = await journalCsvFor(source, { ...params, state: undefined, result: undefined });
-        res.set('Content-Type', 'text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${csvFileName(params)}"`);
-        res.send(csv);
-        return;
-      }
-      res.json({ at: new Date().toISOString(), from: params.from ?? null, to: params.to ?? null, totals: await journalTotalsFor(source, params) });
-    }),
+        if (params.format === 'csv') await sendJournalCsv(reader, { ...params, state: undefined, result: undefined }, res, csvFileName(params));
+        else res.json({ at: new Date().toISOString(), from: params.from ?? null, to: params.to ?? null, totals: await journalTotalsFor(reader, params) });
+      }),
+    ),
   );
 
   admin.post(

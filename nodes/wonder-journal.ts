@@ -1,9 +1,9 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { ValidationError } from '../lib/protocol';
+import { periodBounds, type ReadQuery } from '../lib/ledger';
 import { translatedError } from './common/i18n';
-import { newestEntries, terminalLabel, totalsOf } from './common/journal-answers';
+import { newestRows, runtimeLedgerReader, terminalLabel, terminalsOf, totalsOf } from './common/ledger-answers';
 import { DEFAULT_LIST_LIMIT, findTerminal, parseJournalRequest } from './common/journal-request';
-import { runtimeJournalSource } from './common/runtime-journal-source';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './common/terminal-registry';
 
 interface JournalDef extends NodeDef {
@@ -49,23 +49,35 @@ export = function register(RED: NodeAPI): void {
         const req = parseJournalRequest(msg.payload, config.operation);
         const terminals = terminalsFor(req.terminal);
         const period = { ...(req.from === undefined ? {} : { from: req.from }), ...(req.to === undefined ? {} : { to: req.to }) };
-        // The admin API's reader (one per runtime): files read asynchronously in slices, periods kept up to date.
-        const source = runtimeJournalSource(RED);
+        // The runtime's ledger reader (the admin API's too): each ask one query on its worker thread.
+        const reader = runtimeLedgerReader(RED);
+        const { from, to } = periodBounds(period);
+        const query: ReadQuery = { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), terminals: terminalsOf(terminals) };
         let answer: unknown[];
         let truncated = false;
         if (req.operation === 'totals') {
-          const byId = new Map(terminals.map((t) => [t.id, t]));
-          // A terminal's rows are its config node's, whatever name its older entries carry.
-          answer = await totalsOf(source.readersOf(terminals, period), period, (reader) => reader.terminal!.id, (id) => byId.get(id));
+          // A terminal's rows are its config node's, whatever name its older payments carry.
+          const asked = new Set(terminals.map((t) => t.id));
+          // (A payment of one terminal asked about that names no deployed one, a terminal moved to a new place say: that terminal's.)
+          const own = (t: RegisteredTerminal | undefined) => (t !== undefined && asked.has(t.id) ? t : terminals.length === 1 ? terminals[0] : undefined);
+          answer = await totalsOf(reader, query, (t, terminal) => {
+            const label = own(t);
+            return { name: label?.id ?? terminal, label };
+          });
           node.status({ fill: 'green', shape: 'dot', text: status('totals') });
         } else {
-          const { operation: _op, terminal: _t, limit: asked, ...q } = req;
-          if (req.operation === 'open') q.state = 'open';
-          const limit = asked ?? (req.operation === 'list' ? DEFAULT_LIST_LIMIT : undefined);
-          const found = await newestEntries(source.readersOf(terminals, q), q, limit ?? Infinity);
+          if (req.operation === 'open') query.state = 'open';
+          if (req.state !== undefined) query.state = req.state;
+          if (req.result !== undefined) query.result = req.result;
+          const limit = req.limit ?? (req.operation === 'list' ? DEFAULT_LIST_LIMIT : undefined);
+          const found = await newestRows(reader, query, limit ?? Infinity);
           truncated = limit !== undefined && found.count > limit;
-          // Labelled as the admin API labels its rows, `terminal` the config node's id (the journal is the terminal's, whatever name an entry carries).
-          answer = found.entries.map(({ e, t }) => ({ ...e, terminal: t!.id, ...terminalLabel(t) }));
+          // Labelled as the admin API labels its rows, `terminal` the config node's id (the payment is the terminal's, whatever name it carries).
+          const byId = new Map(terminals.map((t) => [t.id, t]));
+          answer = found.rows.map(({ row, t }) => {
+            const own = t !== undefined && byId.has(t.id) ? t : terminals.length === 1 ? terminals[0] : t;
+            return { ...row.entry, terminal: own?.id ?? row.entry.terminal, ...terminalLabel(own) };
+          });
           const open = req.operation === 'open' && answer.length > 0;
           node.status(open ? { fill: 'yellow', shape: 'ring', text: status('open') } : { fill: 'green', shape: 'dot', text: status(req.operation === 'open' ? 'noneOpen' : 'list') });
         }

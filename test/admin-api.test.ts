@@ -311,7 +311,8 @@ describe('card data never reaches the sidebar, its downloads, the journal or the
       totalsCsv: await get(`/wonder-ecr/totals?from=${day}&format=csv`),
       trace: await get(`/wonder-ecr/terminals/${T}/trace`),
       bundle: await get(`/wonder-ecr/terminals/${T}/trace?bundle=1`),
-      journalFiles: fs.readdirSync(journalDir).filter((f) => f.startsWith('journal-')).map((f) => fs.readFileSync(path.join(journalDir, f), 'utf8')).join('\n'),
+      // The ledger on disk, its WAL too, as bytes (SQLite keeps text as it is).
+      journalFiles: fs.readdirSync(journalDir).filter((f) => f.startsWith('ledger.db')).map((f) => fs.readFileSync(path.join(journalDir, f), 'latin1')).join('\n'),
       log: red.output(),
     };
     assert.ok(outputs.journal.includes('card-sale-2') && outputs.journalFiles.includes('card-sale-2') && outputs.trace.includes('Sale'), 'the outputs hold the payments');

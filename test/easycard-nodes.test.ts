@@ -3,7 +3,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clearJournals, helper, type Msg } from './helpers/node-red';
+import { DatabaseSync } from 'node:sqlite';
+import { clearJournals, helper, type Msg, userDir } from './helpers/node-red';
 import { coreNode } from './helpers/node-red-install';
 import { Scan2PayTestServer } from './helpers/scan2pay-server';
 import { selfSignedCertificate } from './helpers/tls';
@@ -423,6 +424,37 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     await until('the recorded result', () => out1.length === 2);
     assert.equal(out1[1]!.easycard.duplicate, true);
     assert.equal(server.requests.length, 1);
+  });
+
+  it('two account nodes with one MchId share its runs (one ledger): one completed through either is answered from its record by the other, never retried; one under way is busy for both', async function () {
+    const second = { ...account(), id: 'acc2', name: 'same merchant, second node' };
+    const { out1 } = await load([account(), second, retry('r', { waitForSignal: true }), retry('r2', { account: 'acc2', waitForSignal: true })], { ...credentials(), acc2: credentials()[ACCOUNT] });
+    const [a, b] = [ACCOUNT, 'acc2'].map((id) => (helper.getNode(id) as any).easycard);
+    assert.notEqual(a, b, 'two account handles');
+    server.script({ response: SEED_RETRY2_SUCCESS });
+    helper.getNode('r').receive({ payload: clone(SEED_FAILED) });
+    await until('the first wait', () => statusesOf('r').some((s) => s.text === 'place card (1/3)'));
+    // Under way through the first account: the second refuses the same order as busy, nothing sent.
+    const caught = nextAt('caught');
+    helper.getNode('r2').receive({ payload: clone(SEED_FAILED) });
+    const err = await caught;
+    assert.equal(err.error.source.id, 'r2');
+    assert.equal(err.easycard.code, 'E_BUSY');
+    assert.equal(server.requests.length, 0);
+    helper.getNode('r').receive({ topic: 'card-back' });
+    await until('the completed retry', () => out1.length === 1);
+    assert.equal(server.requests.length, 1);
+    // Completed: the same failed response redelivered to the second account gets the recorded result; nothing is sent again.
+    helper.getNode('r2').receive({ payload: clone(SEED_FAILED) });
+    await until('the recorded result', () => out1.length === 2);
+    assert.equal(out1[1]!.easycard.duplicate, true);
+    assert.equal(out1[1]!.easycard.ok, true);
+    assert.equal(server.requests.length, 1);
+    // One record in the ledger for the merchant's order.
+    const db = new DatabaseSync(path.join(userDir, 'wonder-ecr', 'ledger.db'), { readOnly: true });
+    const rows = db.prepare("SELECT mch_id, store_order_no, state FROM easycard_runs WHERE store_order_no = 'PO123456'").all();
+    db.close();
+    assert.deepEqual(rows.map((r) => ({ ...r })), [{ mch_id: 'Account0001', store_order_no: 'PO123456', state: 'completed' }]);
   });
 
   it('input errors reach a Catch node naming the field, with nothing sent and nothing on the outputs', async function () {

@@ -3,9 +3,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JOURNAL_CSV_COLUMNS, minorToAmount } from '../lib/session';
-import { openLedger, readLedgerFile, type Ledger } from '../lib/ledger';
+import { DatabaseSync } from 'node:sqlite';
+import { JOURNAL_CSV_COLUMNS, minorToAmount } from '../lib/ledger';
 import { startNodeRed } from './helpers/node-red-process';
+import { ledgerWith, type FixtureEntry } from './helpers/ledger-fixture';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
 const WRITER = path.resolve(__dirname, 'helpers', 'ledger-writer.js');
@@ -30,44 +31,30 @@ function cli(args: string[]): Promise<Run> {
   });
 }
 
-/** Terminal B's payments. */
-async function paymentsOfB(b: Ledger): Promise<void> {
-  await b.begin({ referenceID: 'R1', action: 'Refund', amount: '0.10', currency: 'USD', orgReferenceID: 'X', terminal: 'B', requestID: 'q1', openedAt: '2026-11-29T12:00:00.000Z' });
-  await b.recordOutcome('Refund', 'R1', 'Success', { verdict: 'approved', reason: 'approved' });
-  await b.begin({ referenceID: 'S9', action: 'Sale', amount: '9.00', currency: 'USD', terminal: 'B', requestID: 'q2', openedAt: '2026-11-29T12:30:00.000Z' });
-  await b.recordOutcome('Sale', 'S9', 'Failed', { verdict: 'declined', reason: 'declined' });
+/** A payment as the ledger keeps it. */
+function pay(over: Partial<FixtureEntry> & Pick<FixtureEntry, 'referenceID' | 'terminal' | 'openedAt'>): FixtureEntry {
+  return { action: 'Sale', requestID: `r-${over.referenceID}-${over.action ?? 'Sale'}`, state: 'Success', outcome: { verdict: 'approved', reason: 'approved' }, ...over };
 }
 
-/** A ledger holding terminal B's payments alone, in `dir`. */
-async function ledgerOfB(dir: string): Promise<string> {
-  const file = path.join(dir, 'ledger.db');
-  const b = openLedger(file);
-  await paymentsOfB(b);
-  await b.close();
-  return file;
-}
-
-/** A Node-RED-like userDir/wonder-ecr with two terminals' payments in its ledger. */
-async function fixtureDir(): Promise<string> {
+/** A Node-RED-like userDir/wonder-ecr with a ledger of two terminals' payments. */
+function fixtureDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-'));
-  const a = openLedger(path.join(dir, 'ledger.db'));
-  await a.begin({ referenceID: 'S1', action: 'Sale', amount: '100.10', currency: 'TWD', terminal: 'A', requestID: 'r1', openedAt: '2026-11-28T09:00:00.000Z' });
-  await a.recordOutcome('Sale', 'S1', 'Success', { verdict: 'approved', reason: 'approved' });
-  await a.begin({ referenceID: 'S2', action: 'Sale', amount: '0.20', currency: 'TWD', terminal: 'A', requestID: 'r2', openedAt: '2026-11-29T09:00:00.000Z' });
-  await a.recordOutcome('Sale', 'S2', 'Success', { verdict: 'approved', reason: 'approved' });
-  await a.begin({ referenceID: 'S1', action: 'Void', orgReferenceID: 'S1', terminal: 'A', requestID: 'r3', openedAt: '2026-11-29T10:00:00.000Z' });
-  await a.recordOutcome('Void', 'S1', 'Success', { verdict: 'voided', reason: 'voided' });
-  await a.begin({ referenceID: '=cmd|calc', action: 'Sale', amount: '5.00', currency: 'TWD', terminal: 'A', requestID: 'r4', openedAt: '2026-11-29T11:00:00.000Z' });
-  await paymentsOfB(a);
-  await a.close();
+  ledgerWith(path.join(dir, 'ledger.db'), [
+    pay({ referenceID: 'S1', amount: '100.10', currency: 'TWD', terminal: 'A', openedAt: '2026-11-28T09:00:00.000Z' }),
+    pay({ referenceID: 'S2', amount: '0.20', currency: 'TWD', terminal: 'A', openedAt: '2026-11-29T09:00:00.000Z' }),
+    pay({ referenceID: 'S1', action: 'Void', orgReferenceID: 'S1', terminal: 'A', openedAt: '2026-11-29T10:00:00.000Z', outcome: { verdict: 'voided', reason: 'voided' } }),
+    pay({ referenceID: '=cmd|calc', amount: '5.00', currency: 'TWD', terminal: 'A', openedAt: '2026-11-29T11:00:00.000Z', state: 'open', outcome: undefined }),
+    pay({ referenceID: 'R1', action: 'Refund', amount: '0.10', currency: 'USD', orgReferenceID: 'X', terminal: 'B', openedAt: '2026-11-29T12:00:00.000Z' }),
+    pay({ referenceID: 'S9', amount: '9.00', currency: 'USD', terminal: 'B', openedAt: '2026-11-29T12:30:00.000Z', state: 'Failed', outcome: { verdict: 'declined', reason: 'declined' } }),
+  ]);
   return dir;
 }
 
 describe('wonder-ecr journal (command line)', function () {
   this.timeout(60_000);
   let dir: string;
-  before(async () => {
-    dir = await fixtureDir();
+  before(() => {
+    dir = fixtureDir();
   });
 
   it('totals of a day per terminal and currency, as a table, JSON and CSV', async () => {
@@ -106,12 +93,20 @@ describe('wonder-ecr journal (command line)', function () {
     assert.equal(lines[0], JOURNAL_CSV_COLUMNS.join(','));
     assert.equal(lines.length, 2);
     assert.match(lines[1]!, /^2026-11-29T11:00:00\.000Z,,A,Sale,'=cmd\|calc,/);
-    const fileB = await ledgerOfB(fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-b-')));
-    const one = await cli(['list', '--ledger', fileB, '--result', 'declined', '--json']);
+    const one = await cli(['list', '--ledger', path.join(dir, 'ledger.db'), '--terminal', 'B', '--result', 'declined', '--json']);
     assert.deepEqual((JSON.parse(one.stdout) as Array<{ referenceID: string }>).map((e) => e.referenceID), ['S9']);
     // --journal: the old name of --ledger.
-    const old = await cli(['list', '--journal', fileB, '--result', 'declined', '--json']);
-    assert.equal(old.stdout, one.stdout);
+    const old = await cli(['list', '--journal', path.join(dir, 'ledger.db'), '--terminal', 'B', '--json', '--limit', '1']);
+    assert.deepEqual((JSON.parse(old.stdout) as Array<{ referenceID: string }>).map((e) => e.referenceID), ['S9']);
+    // The export of many payments comes a page at a time: every one, in order, with CRLF line ends.
+    const many = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-many-'));
+    ledgerWith(path.join(many, 'ledger.db'), Array.from({ length: 12_345 }, (_, i) => pay({ referenceID: `M${i}`, amount: '1.00', currency: 'TWD', terminal: 'A', openedAt: new Date(Date.UTC(2026, 10, 1) + i * 1_000).toISOString() })));
+    const big = await cli(['export', '--dir', many]);
+    fs.rmSync(many, { recursive: true, force: true });
+    assert.equal(big.code, 0, big.stderr);
+    assert.ok(big.stdout.endsWith('\r\n') && !/[^\r]\n/.test(big.stdout), 'every line ends CRLF');
+    const refs = big.stdout.trimEnd().split('\r\n').slice(1).map((l) => l.split(',')[4]);
+    assert.deepEqual(refs, Array.from({ length: 12_345 }, (_, i) => `M${12_344 - i}`));
   });
 
   it('bad input: exit 2, the option named, nothing on stdout', async () => {
@@ -122,6 +117,7 @@ describe('wonder-ecr journal (command line)', function () {
       [['list', '--dir', dir, '--limit', 'ten'], /--limit/],
       [['list', '--dir', dir, '--journal', path.join(dir, 'ledger.db')], /--journal: cannot be given with --dir/],
       [['list', '--dir', dir, '--ledger', path.join(dir, 'ledger.db')], /--ledger: cannot be given with --dir/],
+      [['list', '--ledger', path.join(dir, 'ledger.db'), '--journal', path.join(dir, 'ledger.db')], /--journal: cannot be given with --ledger/],
       [['list', '--dir', path.join(dir, 'missing')], /--dir: .* is not a directory/],
       [['list', '--journal', path.join(dir, 'missing.db')], /--journal: .* is not a file/],
       [['list', '--ledger', path.join(dir, 'missing.db')], /--ledger: .* is not a file/],
@@ -138,21 +134,39 @@ describe('wonder-ecr journal (command line)', function () {
   });
 
   it('defaults to the CLI\'s own state directory', async () => {
-    await ledgerOfB(path.join(STATE, 'wonder-ecr'));
+    const own = path.join(STATE, 'wonder-ecr');
+    fs.mkdirSync(own, { recursive: true, mode: 0o700 });
+    ledgerWith(path.join(own, 'ledger.db'), [
+      pay({ referenceID: 'C1', amount: '1.00', currency: 'TWD', terminal: 'cli', openedAt: '2026-11-29T12:00:00.000Z' }),
+      pay({ referenceID: 'C2', amount: '2.00', currency: 'TWD', terminal: 'cli', openedAt: '2026-11-29T12:30:00.000Z' }),
+    ]);
     const run = await cli(['list', '--json']);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual((JSON.parse(run.stdout) as Array<{ referenceID: string }>).map((e) => e.referenceID), ['S9', 'R1']);
+    assert.deepEqual((JSON.parse(run.stdout) as Array<{ referenceID: string }>).map((e) => e.referenceID), ['C2', 'C1']);
   });
 
-  it('reads the ledger without writing to it', async () => {
-    const file = await ledgerOfB(fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-ro-')));
+  it('reads without writing: the ledger unchanged, its WAL empty; a file that is no ledger is unreadable (exit 1)', async () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-jcli-ro-'));
+    const file = path.join(copy, 'ledger.db');
+    fs.copyFileSync(path.join(dir, 'ledger.db'), file);
+    fs.chmodSync(file, 0o600);
     const before = fs.readFileSync(file);
-    const mtime = fs.statSync(file).mtimeMs;
+    const stat = fs.statSync(file);
     const run = await cli(['list', '--ledger', file, '--json']);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal((JSON.parse(run.stdout) as unknown[]).length, 2);
-    assert.ok(fs.readFileSync(file).equals(before), 'the file is untouched');
-    assert.equal(fs.statSync(file).mtimeMs, mtime);
+    assert.equal((JSON.parse(run.stdout) as unknown[]).length, 6);
+    assert.ok(fs.readFileSync(file).equals(before), 'the ledger is unchanged');
+    assert.equal(fs.statSync(file).mtimeMs, stat.mtimeMs);
+    // (SQLite's WAL files may be there, as beside any reader: nothing in them.)
+    for (const name of fs.readdirSync(copy).filter((n) => n !== 'ledger.db')) {
+      assert.match(name, /^ledger\.db-(wal|shm)$/);
+      if (name.endsWith('-wal')) assert.equal(fs.statSync(path.join(copy, name)).size, 0, 'nothing written to the WAL');
+    }
+    fs.writeFileSync(path.join(copy, 'other.db'), 'not a database, just text\n');
+    const other = await cli(['totals', '--ledger', path.join(copy, 'other.db')]);
+    assert.equal(other.code, 1, other.stderr);
+    assert.match(other.stderr, /cannot read .*other\.db/);
+    fs.rmSync(copy, { recursive: true, force: true });
   });
 
   it('reads the journal of a running Node-RED while its terminal takes payments', async () => {
@@ -180,11 +194,13 @@ describe('wonder-ecr journal (command line)', function () {
     } finally {
       assert.ok((await red.stop()) !== 1);
     }
-    // Node-RED wrote on undisturbed: every payment settled, none lost, the journal readable by Node-RED itself.
-    const all = readLedgerFile(path.join(dir, 'ledger.db'), {});
+    // Node-RED wrote on undisturbed: every payment in the ledger, as SQLite itself reads it.
+    const db = new DatabaseSync(path.join(dir, 'ledger.db'), { readOnly: true });
+    const { n } = db.prepare("SELECT count(*) AS n FROM payments WHERE state <> 'NotSent'").get() as { n: number };
+    db.close();
     const final = await cli(['totals', '--dir', dir, '--json']);
     const [row] = JSON.parse(final.stdout) as Array<{ sales: { count: number }; unknown: { count: number } }>;
-    assert.equal(row!.sales.count + row!.unknown.count, all.filter((e) => e.state !== 'NotSent').length);
+    assert.equal(row!.sales.count + row!.unknown.count, n);
   });
 
   it('works while another process writes to the same ledger', async () => {
@@ -206,7 +222,7 @@ describe('wonder-ecr journal (command line)', function () {
       assert.equal(run.code, 0, run.stderr);
       const rows = JSON.parse(run.stdout) as Array<{ sales: { count: number }; unknown: { count: number } }>;
       const seen = rows.length === 0 ? 0 : rows[0]!.sales.count + rows[0]!.unknown.count;
-      assert.ok(seen >= last, `entries went from ${last} to ${seen}`);
+      assert.ok(seen >= last, `payments went from ${last} to ${seen} (one lost)`);
       last = seen;
       reads++;
     }
@@ -215,5 +231,6 @@ describe('wonder-ecr journal (command line)', function () {
     const final = await cli(['totals', '--dir', live, '--json']);
     const [row] = JSON.parse(final.stdout) as Array<{ sales: { count: number; amount: string }; unknown: { count: number } }>;
     assert.deepEqual([row!.sales.count, row!.sales.amount, row!.unknown.count], [total, '3030.00', 0]);
+    fs.rmSync(live, { recursive: true, force: true });
   });
 });

@@ -1,6 +1,5 @@
 /** The journal command's human-readable tables (and the totals as CSV). */
-import { csvCell, entryResult, type TotalsRow } from '../session';
-import type { JournalEntry } from '../ledger';
+import { csvCell, type ReadRow, type TotalsRow } from '../ledger';
 
 function table(header: string[], rows: string[][], right: ReadonlySet<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -13,20 +12,17 @@ function printable(text: string | undefined): string {
   return (text ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/**
- * The entries, newest first as given. A Void shows the amount and currency
- * of the transaction it voided (`voided` finds it among all the entries read).
- */
-export function entryTable(entries: readonly JournalEntry[], voided: (e: JournalEntry) => JournalEntry | undefined = () => undefined): string {
+/** The payments, newest first as given. A Void shows the amount and currency of the transaction it voided. */
+export function entryTable(entries: readonly ReadRow[]): string {
   if (entries.length === 0) return '(no entries)';
-  const rows = entries.map((e) => [
+  const rows = entries.map(({ entry: e, result, voided }) => [
     printable(e.openedAt),
     printable(e.terminal),
     printable(e.action),
     printable(e.referenceID),
-    printable(e.amount ?? (e.action === 'Void' ? voided(e)?.amount : undefined) ?? e.outcome?.amount ?? ''),
-    printable(e.currency ?? (e.action === 'Void' ? voided(e)?.currency : undefined) ?? e.outcome?.currency ?? ''),
-    entryResult(e),
+    printable(e.amount ?? voided?.amount ?? e.outcome?.amount ?? ''),
+    printable(e.currency ?? voided?.currency ?? e.outcome?.currency ?? ''),
+    result,
     printable(e.outcome?.reason ?? ''),
   ]);
   return `${table(['OPENED', 'TERMINAL', 'ACTION', 'REFERENCE', 'AMOUNT', 'CUR', 'RESULT', 'REASON'], rows, new Set([4]))}\n${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;

@@ -11,3 +11,7 @@ export * from './ledger';
 export * from './private-files';
 export type { SqlValue } from './writer-protocol';
 export * from './read';
+export * from './csv';
+export * from './reads';
+export * from './reader';
+export * from './read-query';

@@ -131,8 +131,17 @@ CREATE TABLE owner (
 ) STRICT;
 `;
 
+/**
+ * Version 2: the totals index. The operator tools' totals of a long period
+ * (a month) are counted and summed along it, grouped in its order (no sort,
+ * no seek into the table); its groups' rows are ranges of it by time.
+ */
+const V2 = `
+CREATE INDEX payments_totals ON payments (terminal, config_node, currency, exponent, kind, state, verdict, opened_at, amount_minor);
+`;
+
 /** MIGRATIONS[i] takes the ledger from user_version i to i + 1 (each runs in one transaction). Only ever appended to. */
-export const MIGRATIONS: readonly string[] = [V1];
+export const MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this package writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

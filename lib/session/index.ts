@@ -9,7 +9,6 @@ export { checkRefund, RefundRefusedError, type KnownPayment, type RefundBasis, t
 export { UNDECRYPTABLE_GRACE_MS, type ExchangeEvent } from './exchange';
 export type { BusyPolicy, Outcome, Recovery, RequestOptions, ResultWord, SessionActivity, SessionOptions } from './types';
 export * from './factory';
-export * from './journal-query';
 export * from './device-sn';
 export * from './pairing-store';
 export * from './cloud-pairing';

@@ -1,5 +1,5 @@
 import { describeValue, ValidationError } from '../../lib/protocol';
-import { periodBounds, validateJournalQuery, type JournalQuery } from '../../lib/session';
+import { periodBounds, validateJournalQuery, type JournalQuery } from '../../lib/ledger';
 import { registeredTerminal, registeredTerminals, type RegisteredTerminal } from './terminal-registry';
 
 /** What a wonder-journal node is asked: `msg.payload`, checked field by field. */

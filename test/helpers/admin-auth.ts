@@ -13,16 +13,18 @@ export const USERS = {
 export type UserName = keyof typeof USERS;
 
 /**
- * Settings of a test's own: the demo's, plus adminAuth with the USERS above,
- * checked by functions (no hashes), all with `password`.
+ * Settings of a test's own: the demo's, plus adminAuth with the USERS above
+ * (and, with `readers`, reader1 … readerN with `read` as well), checked by
+ * functions (no hashes), all with `password`.
  */
-export function adminAuthSettings(dir: string, password: string, extra: Record<string, unknown> = {}): string {
+export function adminAuthSettings(dir: string, password: string, extra: Record<string, unknown> = {}, readers = 0): string {
   const file = path.join(dir, 'settings-auth.js');
   fs.writeFileSync(
     file,
     `const base = require(${JSON.stringify(path.join(root, 'demo', 'settings.js'))});
 const users = ${JSON.stringify(USERS)};
-const user = (username) => (users[username] ? { username, permissions: users[username] } : null);
+const reader = (username) => { const m = /^reader(\\d+)$/.exec(username); return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= ${readers}; };
+const user = (username) => (users[username] ? { username, permissions: users[username] } : reader(username) ? { username, permissions: 'read' } : null);
 module.exports = {
   ...base,
   ...${JSON.stringify(extra)},
@@ -37,9 +39,9 @@ module.exports = {
   return file;
 }
 
-/** An access token for `username` from Node-RED's own token endpoint (what a fleet tool does). */
-export async function accessToken(url: string, username: UserName, password: string): Promise<string> {
-  const permissions: string | readonly string[] = USERS[username];
+/** An access token for `username` (one of USERS, or a numbered reader) from Node-RED's own token endpoint (what a fleet tool does). */
+export async function accessToken(url: string, username: UserName | `reader${number}`, password: string): Promise<string> {
+  const permissions: string | readonly string[] = username in USERS ? USERS[username as UserName] : 'read';
   const scope = typeof permissions === 'string' ? permissions : permissions.join(' ');
   const res = await fetch(`${url}/auth/token`, {
     method: 'POST',
