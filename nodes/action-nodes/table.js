@@ -88,6 +88,6 @@ module.exports = [
     ],
   },
   { type: 'wonder-void', icon: 'wonder-void.svg', fields: [receiptField('wonder-void')], inputs: [['payload.orgReferenceID', 'string']] },
-  { type: 'wonder-abort', icon: 'wonder-abort.svg', inputs: [['payload', 'any']] },
+  { type: 'wonder-abort', icon: 'wonder-abort.svg', inputs: [['payload.referenceID', 'string', 'optional']] },
   { type: 'wonder-status', icon: 'wonder-status.svg', inputs: [['payload.targetReferenceID', 'string']] },
 ];

@@ -81,6 +81,7 @@ export function wonderOf(outcome: Outcome, referenceID?: string): Record<string,
   }
   if (outcome.duplicate === true) wonder.duplicate = true;
   if (outcome.approvedDespiteAbort === true) wonder.approvedDespiteAbort = true;
+  if (outcome.takenOutOfQueue === true) wonder.takenOutOfQueue = true;
   if (outcome.settledPayment !== undefined) wonder.settledPayment = outcome.settledPayment;
   if (outcome.journalBehind !== undefined) wonder.journalBehind = outcome.journalBehind.code;
   return wonder;

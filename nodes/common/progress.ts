@@ -71,7 +71,7 @@ export class ProgressReporter {
   /** The payment settled. */
   settled(outcome: Outcome): void {
     const verdict = outcome.verdict ?? (outcome.result === 'Success' ? 'approved' : outcome.result === 'Failed' ? 'declined' : 'unknown');
-    const cancelled = verdict === 'voided' || (verdict === 'declined' && (this.abortSeen || outcome.abortRequested === true));
+    const cancelled = verdict === 'voided' || (verdict === 'declined' && (this.abortSeen || outcome.abortRequested === true || outcome.reason === 'aborted'));
     const step: ProgressStep = verdict === 'approved' ? 'approved' : verdict === 'unknown' ? 'unknown' : 'declined';
     this.step(step, cancelled ? { cancelled: true } : {}, cancelled ? 'cancelled' : undefined);
     this.finished = true;
