@@ -213,7 +213,7 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
     ...base,
     { id: 'otherSale', type: 'wonder-sale', z: 'f1', terminal: T, wires: [['otherOut']] },
     { id: 'otherOut', type: 'helper', z: 'f1' },
-    { id: 'kioskSale', type: 'wonder-sale', z: 'f1', terminal: T, wires: [['kioskOut']] },
+    { id: 'kioskSale', type: 'wonder-sale', z: 'f1', terminal: T, progress: true, outputs: 2, wires: [['kioskOut'], ['steps']] },
     { id: 'kioskOut', type: 'helper', z: 'f1' },
     { id: 'kioskCancel', type: 'wonder-abort', z: 'f1', terminal: T, wires: [['cancelOut']] },
     { id: 'cancelOut', type: 'helper', z: 'f1' },
@@ -232,6 +232,7 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
     helper.getNode('otherSale').receive({ payload: { amount: '7.00', currency: 'HKD', referenceID: 'OTHER-1' } });
     await reached('Sale', 'OTHER-1');
     const caught = nextMessage('caught');
+    const steps = stepsUntilFinal();
     // Waiting in the terminal's queue behind the other sale (the session says so).
     const queued = new Promise<void>((resolve) => {
       const session = (helper.getNode(T) as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
@@ -254,6 +255,11 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
     assert.equal(err.wonder.notSent, true);
     assert.equal(err.wonder.referenceID, 'KIOSK-1');
     assert.equal(other.wonder.outcome, 'approved');
+    // A customer display hears "cancelled", not "please try again".
+    const last = (await steps).at(-1)!;
+    assert.equal(last.wonder.progress, 'not-sent');
+    assert.equal(last.wonder.cancelled, true);
+    assert.equal(last.payload, 'Payment cancelled');
     // Nothing after: the kiosk's sale never reached the terminal, and no Abort went out.
     simulator().delays.Sale = 0;
     const next = nextMessage('otherOut');
