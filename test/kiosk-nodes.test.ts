@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { catalog, withCatalog } from './helpers/catalog';
 import { helper, nextMessage, nodes, type Msg, useRuntime } from './helpers/node-red';
+import { coreNode } from './helpers/node-red-install';
 import { buildReceipt, displayWidth } from '../lib/session/receipt';
 import { receiptTexts } from '../nodes/common/receipt-node';
 import type { SimulatedTerminal } from '../lib/simulator';
@@ -343,6 +344,31 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
     assert.equal(err.wonder.code, 'E_VALIDATION');
     assert.match(err.error.message, /referenceID/);
     assert.equal(simulator().received.length, before);
+  });
+});
+
+describe("a terminal's health for a status node (the store manager page's source)", function () {
+  this.timeout(30_000);
+  useRuntime();
+
+  it("a status node scoped to a transaction status node hears its terminal's state from the start, with no request made", async () => {
+    const statusNode = coreNode('common/25-status.js');
+    await helper.load([...allNodes, statusNode], [
+      terminal,
+      { id: 'f1', type: 'tab', label: 'store' },
+      { id: 'health', type: 'wonder-status', z: 'f1', name: 'kiosk terminal', terminal: T, wires: [[]] },
+      { id: 'watch', type: 'status', z: 'f1', scope: ['health'], wires: [['heard']] },
+      { id: 'heard', type: 'helper', z: 'f1' },
+    ]);
+    const heard = helper.getNode('heard');
+    const seen: Msg[] = [];
+    heard.on('input', (m: Msg) => seen.push(m));
+    // The simulated terminal is ready at once, while the flow is still being created.
+    while (!seen.some((m) => /:status\.ready$/.test(String(m.status?.text)))) await new Promise((r) => setTimeout(r, 5));
+    const ready = seen.find((m) => /:status\.ready$/.test(String(m.status?.text)))!;
+    assert.equal(ready.status.fill, 'green');
+    assert.equal(ready.status.source.id, 'health');
+    assert.equal(ready.status.source.name, 'kiosk terminal');
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { isWonderError } from '../../lib/protocol';
 import type { Action } from '../../lib/protocol';
 import { PendingError, type Outcome, type Recovery, type SessionActivity } from '../../lib/session';
@@ -122,7 +122,18 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       return msg;
     };
 
-    const status = statusSetter(node);
+    const shown = statusSetter(node);
+    let lastStatus: NodeStatus | undefined;
+    const status = (value: NodeStatus) => {
+      lastStatus = value;
+      shown(value);
+    };
+    // A status node hears a flow's nodes only once the whole flow has started: the status set while this
+    // node was created (its terminal's connection) is shown again then, so that a status node has it too.
+    const showAgain = () => {
+      if (lastStatus !== undefined) node.status(lastStatus);
+    };
+    RED.events.on('flows:started', showAgain);
     const show = (kind: ActivityKind) => {
       lastActivity = kind;
       status(activityStatus(kind));
@@ -237,6 +248,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      RED.events.off('flows:started', showAgain);
       handle?.deregister(node.id);
       handle?.off('recovered', onRecovered);
       session?.off('activity', onActivity);
