@@ -82,6 +82,15 @@ function addressOf(def: Partial<TerminalDef>): string {
 
 let registered: { events: NodeAPI['events']; listener: () => void } | undefined;
 
+/** LAN over plain HTTP: no HTTPS, no CA file, no certificate pin. */
+function plainLan(def: Partial<TerminalDef>): boolean {
+  const https = def.https === true || def.https === 'true';
+  return def.transport === 'lan' && !https && !def.caFile && !def.tlsFingerprint;
+}
+
+/** Terminals (node id and address) already warned of plain HTTP: the warning is logged once per runtime, not at every deploy. */
+const warnedPlainLan = new Set<string>();
+
 export = function register(RED: NodeAPI): void {
   /**
    * One journal per terminal, in the Node-RED user directory, named for the
@@ -219,6 +228,11 @@ export = function register(RED: NodeAPI): void {
       });
       handle.on('diagnosis', (d: NodeDiagnosis) => node.warn(diagnosisLogLine(RED, d)));
       handle.on('health', (err: unknown) => node.debug(t(RED, 'log.healthCheckFailed', { detail: err instanceof Error ? err.message : String(err) })));
+      if (plainLan(def) && !warnedPlainLan.has(`${node.id} ${addressOf(def)}`)) {
+        // The node's name or id (node.warn) and its address; never the pairing code.
+        warnedPlainLan.add(`${node.id} ${addressOf(def)}`);
+        node.warn(t(RED, 'log.lanWithoutTls', { address: addressOf(def) }));
+      }
       handle.open().catch((err: unknown) => node.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) })));
     }
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SIMULATOR_AMOUNTS } from '../lib/simulator';
+import { serveLan, SIMULATOR_AMOUNTS, SimulatedTerminal, type LanServer } from '../lib/simulator';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { accessToken, adminAuthSettings, type UserName } from './helpers/admin-auth';
 
@@ -222,5 +222,101 @@ describe('admin API of the Wonder sidebar (real Node-RED, adminAuth)', function 
     assert.equal(bundle.json.terminal.config.transport, 'simulator');
     for (const key of ['state', 'counters', 'device', 'openPayments', 'trace']) assert.ok(key in bundle.json, key);
     assert.doesNotMatch(bundle.text, /260880|pairingCode|pinCode/);
+  });
+});
+
+describe('card data never reaches the sidebar, its downloads, the journal or the log; a simulated terminal is marked (real Node-RED, LAN simulator in this process)', function () {
+  this.timeout(120_000);
+  /** Values no other field carries: the card's prefix, hash and token, looked for in every output. */
+  const CARD = { panPrefix6Digits: '424242', panLast4Digits: '4711', panHash: 'Hh7Kp2QxZ9mWcard', panToken: 'tok_Lw3Vn8Rb2Ycard' };
+  const SECRET = [CARD.panPrefix6Digits, CARD.panHash, CARD.panToken];
+  const T = 'card_terminal';
+  let terminal: SimulatedTerminal;
+  let lan: LanServer;
+  let red: NodeRedProcess;
+
+  before(async () => {
+    terminal = new SimulatedTerminal({ cardDelayMs: 10, card: CARD });
+    lan = await serveLan(terminal);
+    red = await startNodeRed({ flows: [] });
+    const z = 'card_tab';
+    const echo = 'msg.payload = { payload: msg.payload, wonder: msg.wonder }; return msg;';
+    const flows = [
+      { id: z, type: 'tab', label: 'cards' },
+      { id: T, type: 'wonder-terminal', name: 'LAN simulator', transport: 'lan', host: '127.0.0.1', port: String(lan.port), timeout: '30', credentials: { pairingCode: '260880' } },
+      { id: 'in_min', type: 'http in', z, url: '/card/sale', method: 'post', wires: [['sale_min']] },
+      { id: 'sale_min', type: 'wonder-sale', z, terminal: T, wires: [['card_echo']] },
+      { id: 'in_raw', type: 'http in', z, url: '/card/sale-raw', method: 'post', wires: [['sale_raw']] },
+      { id: 'sale_raw', type: 'wonder-sale', z, terminal: T, rawCard: true, wires: [['card_echo']] },
+      { id: 'in_status', type: 'http in', z, url: '/card/status', method: 'post', wires: [['card_status']] },
+      { id: 'card_status', type: 'wonder-status', z, terminal: T, wires: [['card_echo']] },
+      { id: 'card_echo', type: 'function', z, func: echo, outputs: 1, wires: [['card_out']] },
+      { id: 'card_catch', type: 'catch', z, scope: null, uncaught: false, wires: [['card_err']] },
+      { id: 'card_err', type: 'function', z, func: 'msg.statusCode = 500; msg.payload = { error: msg.error && msg.error.message, wonder: msg.wonder }; return msg;', outputs: 1, wires: [['card_out']] },
+      { id: 'card_out', type: 'http response', z, wires: [] },
+    ];
+    const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
+    assert.equal(deploy.status, 204, await deploy.text());
+    // The deploy is answered before the new flows have started (their HTTP endpoints are 404 until then): the log says when.
+    await until('the flow started', async () => (/Started flows/.test(red.output().split('Updated flows')[1] ?? '') ? true : undefined));
+  });
+
+  after(async () => {
+    const code = await red?.stop();
+    assert.ok(code === 0 || code === null, `Node-RED exit ${code}`);
+    terminal?.stop();
+    await lan?.close();
+  });
+
+  async function post(route: string, body: unknown): Promise<any> {
+    const res = await fetch(`${red.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await res.text();
+    assert.equal(res.status, 200, `${route}: ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  }
+
+  it('a flow gets the card\'s last four digits (all of it only where "raw card data" is ticked); no other output holds its prefix, hash or token', async () => {
+    const sale = await post('/card/sale', { amount: '5.00', currency: 'HKD', referenceID: 'card-sale-1' });
+    assert.equal(sale.wonder.result, 'Success');
+    assert.deepEqual(sale.payload.creditCard, { panLast4Digits: '4711' });
+    assert.equal(sale.payload.paymentMethod, 'visa');
+    // The simulated terminal marked its answers: a LAN line to a simulator is no real terminal.
+    assert.equal(sale.wonder.simulated, true);
+    // Ticked: the card as the terminal sent it (the payments did carry it).
+    const raw = await post('/card/sale-raw', { amount: '6.00', currency: 'HKD', referenceID: 'card-sale-2' });
+    assert.deepEqual(raw.payload.creditCard, CARD);
+    const lookup = await post('/card/status', { targetReferenceID: 'card-sale-2' });
+    assert.deepEqual(lookup.payload.creditCard, { panLast4Digits: '4711' });
+    assert.equal(lookup.wonder.simulated, true);
+    const declined = await post('/card/sale', { amount: SIMULATOR_AMOUNTS.decline, currency: 'HKD', referenceID: 'card-sale-3' });
+    assert.equal(declined.wonder.result, 'Failed');
+
+    // Every output of the sidebar's API, its downloads, the journal on disk and the log.
+    const get = async (route: string) => {
+      const res = await fetch(`${red.url}${route}`);
+      assert.equal(res.status, 200, route);
+      return res.text();
+    };
+    const terminals = await get('/wonder-ecr/terminals');
+    const view = (JSON.parse(terminals) as { terminals: Array<{ id: string; simulated: boolean }> }).terminals.find((x) => x.id === T)!;
+    assert.equal(view.simulated, true);
+    const now = new Date();
+    const day = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+    const journalDir = path.join(red.userDir, 'wonder-ecr');
+    const outputs: Record<string, string> = {
+      terminals,
+      journal: await get(`/wonder-ecr/journal?from=${day}`),
+      journalCsv: await get(`/wonder-ecr/journal?from=${day}&format=csv`),
+      totals: await get(`/wonder-ecr/totals?from=${day}`),
+      totalsCsv: await get(`/wonder-ecr/totals?from=${day}&format=csv`),
+      trace: await get(`/wonder-ecr/terminals/${T}/trace`),
+      bundle: await get(`/wonder-ecr/terminals/${T}/trace?bundle=1`),
+      journalFiles: fs.readdirSync(journalDir).filter((f) => f.startsWith('journal-')).map((f) => fs.readFileSync(path.join(journalDir, f), 'utf8')).join('\n'),
+      log: red.output(),
+    };
+    assert.ok(outputs.journal.includes('card-sale-2') && outputs.journalFiles.includes('card-sale-2') && outputs.trace.includes('Sale'), 'the outputs hold the payments');
+    for (const [where, text] of Object.entries(outputs)) {
+      for (const value of [...SECRET, 'panPrefix6Digits', 'panHash', 'panToken']) assert.ok(!text.includes(value), `${value} in the ${where}`);
+    }
   });
 });

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
+import { SIMULATED_NOTICE } from '../lib/cli/main';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
@@ -139,6 +140,61 @@ describe('wonder-ecr command line', function () {
       assert.equal(terminal.transactions.get('lan-1')!.state, 'Success');
     });
 
+    it('a simulated terminal says so: "simulated": true in the output, a notice on stderr, "[simulated]" on an error', async () => {
+      const run = await cli(['sale', '--lan', lan(), '--amount', '3.40', '--currency', 'HKD', '--reference', 'sim-mark-1']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(json(run).simulated, true);
+      assert.equal(run.stderr.split(SIMULATED_NOTICE).length - 1, 1, run.stderr);
+      const info = await cli(['info', '--lan', lan()]);
+      assert.equal(json(info).simulated, true);
+      // An outcome left unknown: the error line says it came from a simulator.
+      const stuck = await cli(['sale', '--lan', lan(), '--amount', '900.02', '--currency', 'HKD', '--reference', 'sim-mark-2', '--resolve-timeout', '1'], {
+        XDG_STATE_HOME: fs.mkdtempSync(path.join(STATE, 'sim-mark-')),
+      });
+      assert.equal(stuck.code, 4, stuck.stderr);
+      assert.match(stuck.stderr.trim().split('\n').at(-1)!, /sim-mark-2.*\[simulated\]$/);
+    });
+
+    it('prints the card\'s last four digits only; its prefix, hash and token with --raw-card', async () => {
+      const card = { panPrefix6Digits: '424242', panLast4Digits: '4711', panHash: 'Hh7Kp2QxZ9mWcard', panToken: 'tok_Lw3Vn8Rb2Ycard' };
+      terminal.card = { ...card };
+      const run = await cli(['sale', '--lan', lan(), '--amount', '3.50', '--currency', 'HKD', '--reference', 'card-min-1']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(json(run).body.creditCard, { panLast4Digits: '4711' });
+      assert.equal(json(run).body.paymentMethod, 'visa');
+      const status = await cli(['status', '--lan', lan(), '--target-reference', 'card-min-1']);
+      assert.deepEqual(json(status).body.creditCard, { panLast4Digits: '4711' });
+      for (const r of [run, status]) for (const value of [card.panPrefix6Digits, card.panHash, card.panToken]) assert.ok(!(r.stdout + r.stderr).includes(value), `${value} printed`);
+      const raw = await cli(['sale', '--lan', lan(), '--amount', '3.60', '--currency', 'HKD', '--reference', 'card-raw-1', '--raw-card']);
+      assert.equal(raw.code, 0, raw.stderr);
+      assert.deepEqual(json(raw).body.creditCard, card);
+      // The journal it keeps holds none of it.
+      const journals = fs.readdirSync(STATE, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8')).join('\n');
+      assert.ok(journals.includes('card-raw-1'), 'the journal was found');
+      for (const value of [card.panPrefix6Digits, card.panHash, card.panToken]) assert.ok(!journals.includes(value), `${value} in the journal`);
+    });
+
+    it('a refund beyond its sale, or of a sale the journal does not know, exits 2 naming the field, unsent; --refund-unknown-sale lets the latter go out', async () => {
+      const sale = await cli(['sale', '--lan', lan(), '--amount', '3.00', '--currency', 'HKD', '--reference', 'lan-bound-1']);
+      assert.equal(sale.code, 0, sale.stderr);
+      const refunds = () => terminal.count('Refund');
+      const before = refunds();
+      for (const [args, field] of [
+        [['--amount', '3.01', '--org-reference', 'lan-bound-1'], 'amount'],
+        [['--amount', '1.00', '--org-reference', 'lan-elsewhere'], 'orgReferenceID'],
+      ] as const) {
+        const run = await cli(['refund', '--lan', lan(), '--currency', 'HKD', ...args]);
+        assert.equal(run.code, 2, run.stderr);
+        assert.equal(run.stdout, '');
+        assert.match(run.stderr, new RegExp(`wonder-ecr: ${field}: `));
+      }
+      assert.equal(refunds(), before);
+      const run = await cli(['refund', '--lan', lan(), '--currency', 'HKD', '--amount', '1.00', '--org-reference', 'lan-elsewhere', '--refund-unknown-sale']);
+      // The simulator does not know that sale either: it declines (exit 1), but the refund went out.
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(refunds(), before + 1);
+    });
+
     it('bad input exits 2 with one line on stderr, and nothing is sent', async () => {
       const before = terminal.received.length;
       const cases: Array<[string[], Record<string, string>?]> = [
@@ -217,7 +273,8 @@ describe('wonder-ecr command line', function () {
         fs.writeFileSync(file, '260880\n', { mode: 0o600 });
         const run = await cli(['sale', '--lan', lan(), '--pin-file', file, '--amount', '1.10', '--currency', 'HKD', '--reference', 'pinfile-1'], { WONDER_PIN: '' });
         assert.equal(run.code, 0, run.stderr);
-        assert.equal(run.stderr, 'wonder-ecr: Sale reference pinfile-1\n'); // no warning about the file
+        // No warning about the file: the reference, and the simulator's notice.
+        assert.equal(run.stderr, `wonder-ecr: Sale reference pinfile-1\n${SIMULATED_NOTICE}\n`);
         assert.equal(terminal.transactions.get('pinfile-1')!.state, 'Success');
         fs.chmodSync(file, 0o644);
         const open = await cli(['info', '--lan', lan(), '--pin-file', file], { WONDER_PIN: '' });

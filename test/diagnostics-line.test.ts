@@ -150,7 +150,8 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     serial = await serveSerial(sim(), { path: pty.b });
     const T = { id: 'T', type: 'wonder-terminal', transport: 'serial', serialPort: pty.a, healthCheck: '5' };
     await helper.load(allNodes, [T, infoNode, ...sinks], { T: { pairingCode: '260880' } });
-    await until('ready', () => lastText('i') === `${NS}status.ready` && handleOf().lastExchangeAt !== undefined);
+    // The simulated terminal behind the pty marks its answers: ready reads "simulated" here.
+    await until('ready', () => lastText('i') === `${NS}status.simulated` && handleOf().lastExchangeAt !== undefined);
     const { a, b } = pty;
     await serial.close();
     const cut = Date.now();
@@ -168,7 +169,7 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     // The adapter comes back at the same path: the fault clears by itself.
     pty = await startPtyPair({ a, b });
     serial = await serveSerial(sim(), { path: pty.b });
-    await until('ready again', () => lastText('i') === `${NS}status.ready`, 20_000);
+    await until('ready again', () => lastText('i') === `${NS}status.simulated`, 20_000);
     assert.equal(handle.diagnosis(), undefined);
   });
 
@@ -229,7 +230,7 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     const approved = nextMessage('out');
     helper.getNode('s').receive({ payload: { amount: '1.00', currency: 'HKD' } });
     assert.equal((await approved).wonder.result, 'Success');
-    await until('busy cleared', () => lastText('i') === `${NS}status.ready`);
+    await until('busy cleared', () => lastText('i') === `${NS}status.simulated`);
     assert.equal(handleOf().diagnosis(), undefined);
   });
 });

@@ -23,8 +23,12 @@ interface Expected {
 }
 const PLAIN = {};
 /** Issue 15's kiosk options: a progress output and the receipt's width (void: the width only). */
-const AMOUNT = { amount: '', amountType: 'str', currency: '', currencyType: 'str', progress: false, receiptWidth: '32', outputs: 1 };
-const RECEIPT = { receiptWidth: '32' };
+const AMOUNT = { amount: '', amountType: 'str', currency: '', currencyType: 'str', progress: false, receiptWidth: '32', rawCard: false, outputs: 1 };
+const RECEIPT = { receiptWidth: '32', rawCard: false };
+/** Issue 24: the nodes whose answers carry the card have "raw card data", off by default. */
+const RAW = { rawCard: false };
+/** The refund's own option (issue 24): refunds of sales the journal does not know, off by default. */
+const REFUND = { ...AMOUNT, refundUnknownSales: false };
 // As the hand-written files (before the generator) had them.
 const EXPECTED: Record<string, Expected> = {
   'wonder-pair': { icon: 'wonder-pair.svg', defaults: PLAIN, inputs: ['payload'], summary: { 'en-US': 'Pairs with the terminal: sends Pair, then Ack.', 'zh-TW': '與終端機配對：先傳送 Pair，再傳送 Ack。' } },
@@ -37,15 +41,16 @@ const EXPECTED: Record<string, Expected> = {
   },
   'wonder-refund': {
     icon: 'wonder-refund.svg',
-    defaults: AMOUNT,
+    defaults: REFUND,
     inputs: ['payload.orgReferenceID', 'payload.amount', 'payload.currency', 'payload.referenceID?'],
     summary: { 'en-US': 'Refunds all or part of an earlier sale.', 'zh-TW': '對先前的一筆銷售交易進行全額或部分退款。' },
   },
   'wonder-void': { icon: 'wonder-void.svg', defaults: RECEIPT, inputs: ['payload.orgReferenceID'], summary: { 'en-US': 'Voids (cancels) an earlier sale on the same day, before settlement.', 'zh-TW': '在結算前撤銷（取消）同一天稍早的一筆銷售交易。' } },
   'wonder-abort': { icon: 'wonder-abort.svg', defaults: PLAIN, inputs: ['payload.referenceID?'], summary: { 'en-US': 'Cancels a sale or refund: the one it names, or the one running now.', 'zh-TW': '取消一筆銷售或退款：即所指定的那一筆，或目前正在進行的那一筆。' } },
-  'wonder-status': { icon: 'wonder-status.svg', defaults: PLAIN, inputs: ['payload.targetReferenceID'], summary: { 'en-US': 'Asks the terminal for the outcome of an earlier transaction.', 'zh-TW': '向終端機查詢先前一筆交易的結果。' } },
+  'wonder-status': { icon: 'wonder-status.svg', defaults: RAW, inputs: ['payload.targetReferenceID'], summary: { 'en-US': 'Asks the terminal for the outcome of an earlier transaction.', 'zh-TW': '向終端機查詢先前一筆交易的結果。' } },
 };
 const TYPES = Object.keys(EXPECTED);
+const withAmount = (type: string) => EXPECTED[type]!.defaults === AMOUNT || EXPECTED[type]!.defaults === REFUND;
 const HEADINGS: Record<Lang, string[]> = { 'en-US': ['Inputs', 'Outputs', 'Details'], 'zh-TW': ['輸入', '輸出', '詳細'] };
 
 type Catalog = { [type: string]: { paletteLabel: string; label?: Record<string, string>; tip?: string } };
@@ -68,7 +73,7 @@ const flows = [
     x: 200,
     y: 60 + 60 * i,
     wires: [[]],
-    ...(EXPECTED[type]!.defaults === AMOUNT ? { amount: 'price', amountType: 'flow', currency: 'HKD', currencyType: 'str' } : {}),
+    ...(withAmount(type) ? { amount: 'price', amountType: 'flow', currency: 'HKD', currencyType: 'str' } : {}),
   })),
 ];
 
@@ -205,9 +210,10 @@ describe('the action nodes\' generated editor definitions and help in a real bro
         });
         const own = catalog(lang, type)[type]!;
         const nameLabel = lang === 'en-US' ? 'Name' : '名稱';
-        if (EXPECTED[type]!.defaults === AMOUNT) {
+        if (withAmount(type)) {
+          const refundOption = type === 'wonder-refund' ? [['node-input-refundUnknownSales', own.label!.refundUnknownSales]] : [];
           assert.deepEqual(dialog, {
-            labels: [['node-input-terminal', terminalLabel[lang]], ['node-input-amount', own.label!.amount], ['node-input-currency', own.label!.currency], ['node-input-progress', own.label!.progress], ['node-input-receiptWidth', own.label!.receiptWidth], ['node-input-name', nameLabel]],
+            labels: [['node-input-terminal', terminalLabel[lang]], ['node-input-amount', own.label!.amount], ['node-input-currency', own.label!.currency], ...refundOption, ['node-input-progress', own.label!.progress], ['node-input-receiptWidth', own.label!.receiptWidth], ['node-input-rawCard', own.label!.rawCard], ['node-input-name', nameLabel]],
             tips: [own.tip],
             typed: 2,
             amount: 'price',
@@ -216,8 +222,24 @@ describe('the action nodes\' generated editor definitions and help in a real bro
           }, `${lang} ${type}`);
         } else {
           const receipt = EXPECTED[type]!.defaults === RECEIPT ? [['node-input-receiptWidth', own.label!.receiptWidth]] : [];
-          assert.deepEqual(dialog, { labels: [['node-input-terminal', terminalLabel[lang]], ...receipt, ['node-input-name', nameLabel]], tips: [], typed: 0, amount: null, amountType: null, currency: null }, `${lang} ${type}`);
+          const raw = 'rawCard' in EXPECTED[type]!.defaults ? [['node-input-rawCard', own.label!.rawCard]] : [];
+          assert.deepEqual(dialog, { labels: [['node-input-terminal', terminalLabel[lang]], ...receipt, ...raw, ['node-input-name', nameLabel]], tips: [], typed: 0, amount: null, amountType: null, currency: null }, `${lang} ${type}`);
         }
+        await closeDialog(page);
+      }
+    });
+
+    it(`in ${lang} "raw card data" is unticked by default on the nodes whose answers carry the card, and says what it exposes`, async () => {
+      const page = await editor(lang);
+      const box = (JSON.parse(fs.readFileSync(path.join(root, 'locales', lang, 'wonder-terminal.json'), 'utf8')) as { rawCard: { box: string } }).rawCard.box;
+      for (const field of ['panPrefix6Digits', 'panHash', 'panToken']) assert.ok(box.includes(field), `${lang}: the text names ${field}`);
+      for (const type of TYPES.filter((t) => 'rawCard' in EXPECTED[t]!.defaults)) {
+        await openDialog(page, type);
+        const shown = await page.evaluate(() => {
+          const input = document.querySelector<HTMLInputElement>('#node-input-rawCard')!;
+          return { checked: input.checked, text: input.nextElementSibling?.textContent?.trim() ?? '', visible: input.offsetParent !== null };
+        });
+        assert.deepEqual(shown, { checked: false, text: box, visible: true }, `${lang} ${type}`);
         await closeDialog(page);
       }
     });

@@ -136,6 +136,14 @@ describe('the examples, translations and serial port list in a real browser (Deb
     for (const type of Object.keys(pkg['node-red'].nodes)) assert.ok(types.has(type), `no example uses ${type}`);
   });
 
+  it('every example on the simulator says so: its terminal sets "transport": "simulator" itself (a new terminal has none)', () => {
+    const terminals = allExamples.flatMap((f) =>
+      (JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8')) as Array<{ type: string; transport?: string }>).filter((n) => n.type === 'wonder-terminal').map((n) => [f, n.transport]),
+    );
+    assert.ok(terminals.length >= 8, `${terminals.length} example terminals`);
+    assert.deepEqual(terminals.filter(([, transport]) => transport !== 'simulator'), []);
+  });
+
   it('the demo opens clean; every other example imports with every node valid, one shared simulated terminal, nothing overlapping, and deploys without a warning', async () => {
     const page = await openEditor('en-US');
     const invalidNodes = () =>
@@ -245,10 +253,10 @@ describe('the examples, translations and serial port list in a real browser (Deb
       await page.evaluate(async (z) => RED.workspaces.show(z), await tabId(page, tab));
       assert.equal(await statusText(page, await nodeId(page, tab, name), new RegExp(`^${text}$`)), text);
     };
-    // The kiosk's last sale (900.01) was declined; the simulated terminal has answered: ready.
+    // The kiosk's last sale (900.01) was declined; the simulated terminal has answered: simulated (where a real one is ready).
     // The EasyCard account has no credentials.
     await statusOf('Kiosk sale', 'sale', '失敗');
-    await statusOf('Terminal tools', 'device info', '就緒');
+    await statusOf('Terminal tools', 'device info', '模擬');
     await statusOf('EasyCard retry', '', '缺少憑證');
 
     // Opening the account shows why it is not usable, in the editor's language.

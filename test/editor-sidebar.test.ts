@@ -99,6 +99,7 @@ describe(`the Wonder sidebar in Debian chromium (Node-RED ${nodeRedVersion()}, a
       await page.waitForSelector(`.wonder-ecr-open-table tr[data-reference="${pending.referenceID}"]`, { timeout: 20_000 });
       assert.equal(await page.locator('.wonder-ecr-check').count(), 0, 'a read-only user is offered "check now"');
       assert.equal((await page.locator('.wonder-ecr-open-count').innerText()).trim(), '1');
+      assert.equal((await page.locator('.wonder-ecr-simulated-badge').innerText()).trim(), zh.terminal.simulatedBadge);
     } finally {
       await page.context().close();
     }
@@ -116,6 +117,9 @@ describe(`the Wonder sidebar in Debian chromium (Node-RED ${nodeRedVersion()}, a
       assert.equal(await page.evaluate(() => (globalThis as unknown as Win).__wonderXss), undefined);
       assert.match(await card.innerText(), /simulator/);
       assert.equal((await card.locator('.wonder-ecr-state').innerText()).trim(), 'ready');
+      // A simulator: said beside its name and in its own row (no real payment is taken there).
+      assert.equal((await card.locator('.wonder-ecr-simulated-badge').innerText()).trim(), en.terminal.simulatedBadge);
+      assert.equal((await card.locator('dd.wonder-ecr-simulated').innerText()).trim(), en.terminal.simulatedText);
       assert.match(await card.locator('.wonder-ecr-counters').innerText(), new RegExp(`${en.counters.crcErrors} 0`));
 
       // "Check now" on the open payment (before any new sale, which would settle it first): asked until the simulated terminal has settled it.

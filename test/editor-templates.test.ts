@@ -53,7 +53,10 @@ describe('action node editor templates (scripts/editor-templates.js)', () => {
       const amount = row.type === 'wonder-sale' || row.type === 'wonder-refund';
       // Sale and refund: amount, currency, the progress output and the receipt width; void: the receipt width (issue 15).
       const kiosk = amount ? ['progress', 'receiptWidth', 'outputs'] : row.type === 'wonder-void' ? ['receiptWidth'] : [];
+      // Refund: refunds of sales the journal does not know, off by default (issue 24).
+      if (row.type === 'wonder-refund') kiosk.unshift('refundUnknownSales');
       assert.deepEqual(Object.keys(def.defaults), [...(amount ? ['name', 'terminal', 'amount', 'amountType', 'currency', 'currencyType'] : ['name', 'terminal']), ...kiosk], row.type);
+      if (row.type === 'wonder-refund') assert.deepEqual(def.defaults.refundUnknownSales, { value: false });
       if (amount) {
         assert.equal(def.defaults.amount!.validate, 'typedInput(amountType)');
         assert.equal(def.defaults.currency!.validate, 'typedInput(currencyType)');

@@ -105,4 +105,48 @@ describe('editor in a real browser (Debian chromium)', function () {
     await page.locator('#node-config-input-pairingCode').blur();
     await page.waitForFunction(() => document.querySelector('#node-config-input-pairingCode')?.classList.contains('input-error') === true, undefined, { timeout: 5_000 });
   });
+
+  it('a new terminal has no transport until one is chosen (flagged, with a hint); a LAN one over plain HTTP is warned about in its dialog', async () => {
+    // A fresh editor: the dialogs the tests above left open are gone.
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.red-ui-palette-node', { timeout: 45_000 });
+    await page.evaluate(() => {
+      const RED = (globalThis as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
+      RED.editor.edit(RED.nodes.node('wonder_checkout_sale'));
+    });
+    // "Add new wonder-terminal config node", as a person does: the + beside the terminal list.
+    await page.click('#node-input-btn-terminal-add');
+    await page.waitForSelector('#node-config-input-transport', { state: 'visible' });
+    const visible = (id: string) => page.isVisible(id);
+    assert.equal(await page.inputValue('#node-config-input-transport'), '', 'a new terminal defaults to no transport');
+    assert.equal(await visible('#wonder-transport-hint'), true);
+    assert.match(await page.innerText('#wonder-transport-hint'), /choose/i);
+    assert.equal(await visible('#wonder-simulator-hint'), false);
+    // Flagged until one is chosen; Done would save an invalid node (Node-RED marks it), never a simulator.
+    await page.locator('#node-config-input-transport').dispatchEvent('change');
+    await page.waitForFunction(() => document.querySelector('#node-config-input-transport')?.classList.contains('input-error') === true, undefined, { timeout: 5_000 });
+
+    // LAN without HTTPS, a CA file or a pin: warned; each of those takes the warning away.
+    await page.selectOption('#node-config-input-transport', 'lan');
+    await page.waitForFunction(() => document.querySelector('#node-config-input-transport')?.classList.contains('input-error') === false, undefined, { timeout: 5_000 });
+    assert.equal(await visible('#wonder-transport-hint'), false);
+    assert.equal(await visible('#wonder-lan-plain-hint'), true);
+    assert.match(await page.innerText('#wonder-lan-plain-hint'), /plain HTTP/i);
+    await page.check('#node-config-input-https');
+    assert.equal(await visible('#wonder-lan-plain-hint'), false, 'HTTPS ticked');
+    await page.uncheck('#node-config-input-https');
+    assert.equal(await visible('#wonder-lan-plain-hint'), true);
+    await page.fill('#node-config-input-tlsFingerprint', '3F:A2:'.repeat(1) + 'AB:'.repeat(29) + '9C');
+    assert.equal(await visible('#wonder-lan-plain-hint'), false, 'a certificate pin given');
+    await page.fill('#node-config-input-tlsFingerprint', '');
+    await page.fill('#node-config-input-caFile', '/etc/terminal-ca.pem');
+    assert.equal(await visible('#wonder-lan-plain-hint'), false, 'a CA file given');
+    // The simulator, chosen: said to take no real payment; no LAN warning.
+    await page.selectOption('#node-config-input-transport', 'simulator');
+    assert.equal(await visible('#wonder-lan-plain-hint'), false);
+    assert.equal(await visible('#wonder-simulator-hint'), true);
+    assert.match(await page.innerText('#wonder-simulator-hint'), /no real payment/i);
+    await page.click('#node-config-dialog-cancel');
+    await page.click('#node-dialog-cancel');
+  });
 });

@@ -77,7 +77,12 @@ describe('transaction journal', () => {
     assert.equal(a.duplicate, undefined);
     assert.equal(b.duplicate, true);
     assert.equal(c.duplicate, true);
-    await assert.rejects(session.request('Refund', { amount: '1.00', currency: 'HKD', orgReferenceID: 'X', referenceID: 'DUP' }), /already used by a Sale/);
+    await assert.rejects(session.request('Refund', { amount: '1.00', currency: 'HKD', orgReferenceID: 'X', referenceID: 'DUP' }), (err: unknown) => {
+      assert.match((err as Error).message, /already used by a Sale/);
+      assert.deepEqual([(err as { code?: string }).code, (err as { notSent?: boolean }).notSent], ['E_REFERENCE_TAKEN', true]);
+      return true;
+    });
+    assert.equal(terminal.count('Refund'), 0);
     await session.close();
   });
 

@@ -364,8 +364,8 @@ describe("a terminal's health for a status node (the store manager page's source
     const seen: Msg[] = [];
     heard.on('input', (m: Msg) => seen.push(m));
     // The simulated terminal is ready at once, while the flow is still being created.
-    while (!seen.some((m) => /:status\.ready$/.test(String(m.status?.text)))) await new Promise((r) => setTimeout(r, 5));
-    const ready = seen.find((m) => /:status\.ready$/.test(String(m.status?.text)))!;
+    while (!seen.some((m) => /:status\.simulated$/.test(String(m.status?.text)))) await new Promise((r) => setTimeout(r, 5));
+    const ready = seen.find((m) => /:status\.simulated$/.test(String(m.status?.text)))!;
     assert.equal(ready.status.fill, 'green');
     assert.equal(ready.status.source.id, 'health');
     assert.equal(ready.status.source.name, 'kiosk terminal');

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { allNodes, helper, messages, nextMessage, userDir, type Msg, useRuntime } from './helpers/node-red';
+import * as net from 'node:net';
+import { allNodes, helper, lastText, messages, nextMessage, statuses, userDir, type Msg, useRuntime } from './helpers/node-red';
 import type { SimulatedTerminal } from '../lib/simulator/terminal';
 
 const T = 'term1';
@@ -141,6 +142,39 @@ describe('Node-RED nodes on the simulator transport', function () {
       assert.ok(msg.error.message.includes(field), msg.error.message);
     }
     assert.equal(simulatorOf().received.length, 0);
+  });
+
+  it('refund node: held against its sale (the field named, nothing sent); a sale the journal does not know only with "Unknown sales" ticked', async () => {
+    await helper.load(allNodes, [terminal(), action('sale', 'wonder-sale'), action('refund', 'wonder-refund'), action('elsewhere', 'wonder-refund', { refundUnknownSales: true }), ...sinks]);
+    const sent = nextMessage('out');
+    helper.getNode('sale').receive({ payload: { amount: '12.00', currency: 'HKD', referenceID: 'node-sale-1' } });
+    assert.equal((await sent).wonder.result, 'Success');
+    const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+      ['refund', { amount: '50.00', currency: 'HKD', orgReferenceID: 'node-sale-1' }, 'amount', /50\.00 HKD is more than the 12\.00 HKD left of sale node-sale-1/],
+      ['refund', { amount: '12.00', currency: 'USD', orgReferenceID: 'node-sale-1' }, 'currency', /sale node-sale-1 was in HKD/],
+      ['refund', { amount: '1.00', currency: 'HKD', orgReferenceID: 'taken-elsewhere' }, 'orgReferenceID', /no sale this terminal's journal knows/],
+      ['refund', { amount: '1.00', currency: 'HKD', orgReferenceID: 'S0', referenceID: 'node-sale-1' }, 'referenceID', /already used by a Sale/],
+      // The option never lifts the bound of a sale the journal knows.
+      ['elsewhere', { amount: '12.01', currency: 'HKD', orgReferenceID: 'node-sale-1' }, 'amount', /12\.00 HKD left/],
+    ];
+    for (const [id, payload, field, text] of cases) {
+      const caught = nextMessage('caught');
+      helper.getNode(id).receive({ payload });
+      const msg = await caught;
+      assert.match(msg.error.message, text);
+      assert.ok(msg.error.message.includes(field), msg.error.message);
+      assert.equal(msg.wonder.code, field === 'referenceID' ? 'E_REFERENCE_TAKEN' : 'E_VALIDATION');
+      assert.equal(msg.wonder.notSent, true);
+    }
+    assert.equal(simulatorOf().count('Refund'), 0);
+    // Ticked: a sale taken elsewhere is refunded (the simulator does not know it either, and declines: it was sent).
+    const out = nextMessage('out');
+    helper.getNode('elsewhere').receive({ payload: { amount: '1.00', currency: 'HKD', orgReferenceID: 'taken-elsewhere' } });
+    assert.equal((await out).wonder.result, 'Failed');
+    assert.equal(simulatorOf().count('Refund'), 1);
+    const ok = nextMessage('out');
+    helper.getNode('refund').receive({ payload: { amount: '12.00', currency: 'HKD', orgReferenceID: 'node-sale-1' } });
+    assert.equal((await ok).wonder.result, 'Success');
   });
 
   it('the pairing code never reaches a message, a log line or an error', async () => {
@@ -319,6 +353,151 @@ describe('Node-RED nodes on the simulator transport', function () {
     const audits = helper.log().args.filter((a: unknown[]) => JSON.stringify(a).includes('wonder-ecr.pair'));
     assert.ok(audits.length >= 5, `audit entries: ${audits.length}`);
     assert.ok(!logged.includes('654321') && !logged.includes('260880'), 'a pairing code reached the log');
+  });
+});
+
+/** Card values no other field carries: looked for where they must not be. */
+const CARD = { panPrefix6Digits: '424242', panLast4Digits: '4711', panHash: 'Hh7Kp2QxZ9mWcard', panToken: 'tok_Lw3Vn8Rb2Ycard' };
+const NS = 'node-red-contrib-wonder-ecr/wonder-terminal:status.';
+
+describe('exposure: card data, simulated results, no default transport, LAN without TLS (real runtime)', function () {
+  this.timeout(20_000);
+  useRuntime();
+
+  it('msg.payload keeps the card brand and last four digits; prefix, hash and token only with "raw card data" ticked', async () => {
+    await helper.load(allNodes, [
+      terminal(),
+      action('s', 'wonder-sale'),
+      action('raw', 'wonder-sale', { rawCard: true }),
+      action('st', 'wonder-status'),
+      action('rawst', 'wonder-status', { rawCard: true }),
+      ...sinks,
+    ]);
+    simulatorOf().card = { ...CARD };
+    const send = async (id: string, payload: unknown) => {
+      const out = nextMessage('out');
+      helper.getNode(id).receive({ payload });
+      return out;
+    };
+    const sale = await send('s', { amount: '3.00', currency: 'HKD' });
+    assert.equal(sale.wonder.result, 'Success');
+    assert.equal(sale.payload.paymentMethod, 'visa');
+    assert.deepEqual(sale.payload.creditCard, { panLast4Digits: '4711' });
+    const lookup = await send('st', { targetReferenceID: sale.wonder.referenceID });
+    assert.deepEqual(lookup.payload.creditCard, { panLast4Digits: '4711' });
+    const minimised = JSON.stringify([sale, lookup]);
+    for (const value of [CARD.panPrefix6Digits, CARD.panHash, CARD.panToken, 'panPrefix6Digits', 'panHash', 'panToken']) assert.ok(!minimised.includes(value), `${value} in msg`);
+    // Ticked: the card as the terminal sent it.
+    const raw = await send('raw', { amount: '4.00', currency: 'HKD' });
+    assert.deepEqual(raw.payload.creditCard, CARD);
+    assert.deepEqual((await send('rawst', { targetReferenceID: raw.wonder.referenceID })).payload.creditCard, CARD);
+    // The log holds none of it either.
+    const log = JSON.stringify(helper.log().args);
+    for (const value of [CARD.panPrefix6Digits, CARD.panHash, CARD.panToken]) assert.ok(!log.includes(value), `${value} in the log`);
+  });
+
+  it('a simulator says so: "simulated" in its nodes\' status, msg.wonder.simulated on every result and error', async () => {
+    await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), action('i', 'wonder-device-info'), action('bad', 'wonder-sale', { amount: 'a[', amountType: 'msg', currency: 'HKD', currencyType: 'str' }), ...sinks]);
+    assert.equal(lastText('s'), `${NS}simulated`);
+    assert.ok(!statuses('s').some((st) => st.text === `${NS}ready`), 'a simulator shown "ready"');
+    const out = nextMessage('out');
+    helper.getNode('s').receive({ payload: { amount: '2.00', currency: 'HKD' } });
+    const sale = await out;
+    assert.equal(sale.wonder.simulated, true);
+    assert.equal(lastText('s'), `${NS}simulatedSuccess`);
+    const declined = nextMessage('out');
+    helper.getNode('s').receive({ payload: { amount: '900.01', currency: 'HKD' } });
+    assert.equal((await declined).wonder.simulated, true);
+    const info = nextMessage('out');
+    helper.getNode('i').receive({ payload: {} });
+    assert.equal((await info).wonder.simulated, true);
+    // An error too: bad input, refused unsent.
+    const caught = nextMessage('caught');
+    helper.getNode('s').receive({ payload: { amount: 'bad', currency: 'HKD' } });
+    const err = await caught;
+    assert.equal(err.wonder.code, 'E_VALIDATION');
+    assert.equal(err.wonder.simulated, true);
+    // Refused before any request: an amount whose message property cannot be read.
+    const unreadable = nextMessage('caught');
+    helper.getNode('bad').receive({ payload: {} });
+    const refused = await unreadable;
+    assert.equal(refused.error.source.id, 'bad');
+    assert.equal(refused.wonder.simulated, true);
+  });
+
+  it('a payment settled after the fact (recovered) and the progress output: card minimised, marked simulated', async () => {
+    await helper.load(allNodes, [terminal(T, { resolveTimeout: '0.5', pollInterval: '0.1' }), action('s', 'wonder-sale', { progress: true, outputs: 2, wires: [['out'], ['progress']] }), { id: 'progress', type: 'helper', z: 'f1' }, ...sinks]);
+    simulatorOf().card = { ...CARD };
+    const steps = messages('progress', 2);
+    // 900.02: Pending for 3 s at the simulator, asked about for 0.5 s here: E_PENDING, left open in the journal.
+    const caught = nextMessage('caught');
+    helper.getNode('s').receive({ payload: { amount: '900.02', currency: 'HKD', referenceID: 'recover-card-1' } });
+    const pending = await caught;
+    assert.equal(pending.wonder.code, 'E_PENDING');
+    assert.equal(pending.wonder.simulated, true);
+    for (const step of await steps) assert.equal(step.wonder.simulated, true, JSON.stringify(step.wonder));
+    // Once the terminal has settled it, the terminal's recovery asks and the sale node sends the outcome.
+    const handle = (helper.getNode(T) as unknown as { wonder: { recover(): Promise<Array<{ outcome?: unknown }>> } }).wonder;
+    const out = nextMessage('out', 15_000);
+    const deadline = Date.now() + 10_000;
+    while ((simulatorOf().transactions.get('recover-card-1')?.state ?? 'Pending') === 'Pending') {
+      assert.ok(Date.now() < deadline, 'the simulator never settled the payment');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await handle.recover();
+    const recovered = await out;
+    assert.equal(recovered.wonder.recovered, true);
+    assert.equal(recovered.wonder.simulated, true);
+    assert.deepEqual(recovered.payload.creditCard, { panLast4Digits: '4711' });
+    assert.ok(!JSON.stringify(recovered).includes(CARD.panHash) && !JSON.stringify(recovered).includes(CARD.panToken));
+  });
+
+  it('a real transport carries no simulated mark', async () => {
+    // A LAN terminal nobody answers: its error is a real one, not simulated.
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      await helper.load(allNodes, [terminal(T, { transport: 'lan', host: '127.0.0.1', port: String(port), timeout: '2' }), action('i', 'wonder-device-info'), ...sinks], { [T]: { pairingCode: '260880' } });
+      const caught = nextMessage('caught');
+      helper.getNode('i').receive({ payload: {} });
+      const err = await caught;
+      assert.ok(typeof err.wonder.code === 'string', JSON.stringify(err.wonder));
+      assert.equal(err.wonder.simulated, undefined);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a terminal with no transport chosen opens nothing: its status and error name the field, nothing is sent', async () => {
+    await helper.load(allNodes, [terminal(T, { transport: '' }), action('s', 'wonder-sale'), ...sinks]);
+    assert.equal(lastText('s'), `${NS}noTransport`);
+    const handle = (helper.getNode(T) as unknown as { wonder: { session?: unknown; simulated: boolean } }).wonder;
+    assert.equal(handle.session, undefined);
+    assert.equal(handle.simulated, false);
+    assert.ok(JSON.stringify(helper.log().args).includes('errors.config'), 'the config error is logged');
+    const caught = nextMessage('caught');
+    helper.getNode('s').receive({ payload: { amount: '1.00', currency: 'HKD' } });
+    const msg = await caught;
+    assert.ok(msg.error.message.includes('transport'), msg.error.message);
+    assert.equal(msg.wonder?.simulated, undefined);
+  });
+
+  it('a LAN terminal without TLS is warned about once, by node and address, never with its pairing code', async () => {
+    const warnings = () => helper.log().args.filter((a: unknown[]) => JSON.stringify(a).includes('lanWithoutTls'));
+    const plain = terminal('plain-lan', { transport: 'lan', host: '127.0.0.1', port: '1' });
+    await helper.load(allNodes, [plain, terminal('tls-lan', { transport: 'lan', host: '127.0.0.2', port: '1', https: true }), terminal('pinned-lan', { transport: 'lan', host: '127.0.0.3', port: '1', tlsFingerprint: 'AA'.repeat(32) })], {
+      'plain-lan': { pairingCode: 'Q7wX4k' },
+    });
+    const first = warnings();
+    assert.equal(first.length, 1, JSON.stringify(helper.log().args));
+    const text = JSON.stringify(first);
+    assert.ok(text.includes('plain-lan'), text);
+    assert.ok(!text.includes('Q7wX4k'), 'the pairing code in the warning');
+    // Deployed again, unchanged: not warned again.
+    await helper.unload();
+    await helper.load(allNodes, [plain], { 'plain-lan': { pairingCode: 'Q7wX4k' } });
+    assert.equal(warnings().length, 0);
   });
 });
 

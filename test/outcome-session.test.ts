@@ -120,6 +120,44 @@ describe('outcomes against odd but legal terminals', () => {
     });
   }
 
+  for (const [name, last] of [
+    ['its own customerOrderID', { customerOrderID: 'ORDER-OTHER' }],
+    ['its own referenceID', { referenceID: 'OTHER-SALE', customerOrderID: 'ORDER-MINE' }],
+    ['a customerOrderID where this sale sent none', { customerOrderID: 'ORDER-OTHER' }, 'none'],
+  ] as const) {
+    it(`a lost answer, then every lookup answered with the terminal's last transaction (another sale of the same amount, ${name}): stays unknown, E_PENDING, the journal entry open`, async () => {
+      const t = new ScriptedTransport(cipher, (tr, id, action) => {
+        if (action === 'TransactionStatus') tr.answer(id, action, { ...approved('10.20'), transactionType: 'Sale', ...last });
+      });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-outcome-'));
+      const journal = new Journal(path.join(dir, 'j.jsonl'));
+      const s = await open(session(t, { journal }));
+      const order = name.includes('none') ? {} : { customerOrderID: 'ORDER-MINE' };
+      await assert.rejects(s.request('Sale', { amount: '10.20', currency: 'HKD', referenceID: 'MINE', ...order }), (err: unknown) => {
+        assert.ok(err instanceof PendingError, String(err));
+        assert.equal(err.referenceID, 'MINE');
+        assert.equal(err.reason, 'referenceID' in last ? 'another-payment' : 'reference-taken');
+        return true;
+      });
+      assert.ok(t.count('TransactionStatus') >= 2);
+      assert.equal(t.count('Sale'), 1);
+      assert.equal(journal.get('Sale', 'MINE')!.state, 'open');
+      assert.equal(journal.get('Sale', 'MINE')!.customerOrderID, name.includes('none') ? undefined : 'ORDER-MINE');
+      await journal.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  }
+
+  it("a refusal as a duplicate, then a lookup naming another referenceID: E_PENDING (asked again), never E_REFERENCE_TAKEN on another payment's word", async () => {
+    const t = new ScriptedTransport(cipher, (tr, id, action) => {
+      if (action === 'Sale') tr.answer(id, 'Sale', { status: 'Failed', errorCode: 'DUPLICATE', errorMessage: 'referenceID has been used' });
+      else tr.answer(id, action, { ...approved('99.00'), referenceID: 'SOMEONE-ELSE' });
+    });
+    const s = await open(session(t));
+    await assert.rejects(s.request('Sale', { amount: '10.20', currency: 'HKD', referenceID: 'D1' }), (err: unknown) => err instanceof PendingError && err.reason === 'another-payment');
+    assert.equal(t.count('Sale'), 1);
+  });
+
   it('an answer with no answer at all from the terminal is E_PENDING that says it heard nothing (the CLI exits 3 on it)', async () => {
     const t = new ScriptedTransport(cipher, () => undefined);
     const s = await open(session(t));

@@ -1,11 +1,14 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { canonicalAmount } from '../lib/protocol/validate';
-import { decideAnswer, decideLookup, lookupState, MAX_MATCHED_TEXT, type Asked, type Decision } from '../lib/protocol/outcome';
+import { decideAnswer, decideLookup, IDENTIFYING_FIELDS, lookupState, MAX_MATCHED_TEXT, type Asked, type Decision, type IdentifyingField } from '../lib/protocol/outcome';
 
 const SALE: Asked = { action: 'Sale', referenceID: 'R1', amount: '10.20', currency: 'HKD' };
 const REFUND: Asked = { action: 'Refund', referenceID: 'F1', amount: '5.00', currency: 'HKD', orgReferenceID: 'R1' };
 const VOID: Asked = { action: 'Void', referenceID: 'R1', target: { action: 'Sale', amount: '10.20', currency: 'HKD' } };
+const ORDERED: Asked = { ...SALE, customerOrderID: 'ORDER-1' };
+const VOID_OF_ORDER: Asked = { action: 'Void', referenceID: 'R1', target: { action: 'Sale', amount: '10.20', currency: 'HKD', customerOrderID: 'ORDER-1' } };
+const VOID_OF_REFUND: Asked = { action: 'Void', referenceID: 'F1', target: { action: 'Refund', amount: '5.00', currency: 'HKD', orgReferenceID: 'R1' } };
 
 const approvedSale = { status: 'Success', errorCode: '', errorMessage: '', currency: 'HKD', amount: '10.20', transactionStatus: 'Success' };
 const declinedSale = { status: 'Failed', errorCode: '05', errorMessage: 'Declined by issuer', currency: 'HKD', amount: '10.20', transactionStatus: 'Failed' };
@@ -38,6 +41,31 @@ const ANSWERS: Row[] = [
   ['void applied', VOID, { status: 'Success', errorCode: '', errorMessage: '' }, 'voided', 'voided'],
   ['void refused', VOID, { status: 'Failed', errorCode: 'STATE', errorMessage: 'Transaction has refunds' }, 'declined', 'void-refused'],
   ['refund approved', REFUND, { status: 'Success', errorCode: '', errorMessage: '' }, 'approved', 'approved'],
+  // Every identifying field it carries must agree with what was sent.
+  ['approval naming its own referenceID', SALE, { ...approvedSale, referenceID: 'R1' }, 'approved', 'approved'],
+  ['approval naming another referenceID', SALE, { ...approvedSale, referenceID: 'R2' }, 'unknown', 'contradiction', 'referenceID'],
+  ['approval naming the referenceID in another case', SALE, { ...approvedSale, referenceID: 'r1' }, 'unknown', 'contradiction', 'referenceID'],
+  ['decline naming another referenceID', SALE, { ...declinedSale, referenceID: 'R2' }, 'unknown', 'contradiction', 'referenceID'],
+  ['approval with the customerOrderID sent', ORDERED, { ...approvedSale, customerOrderID: 'ORDER-1' }, 'approved', 'approved'],
+  ['approval with another customerOrderID', ORDERED, { ...approvedSale, customerOrderID: 'ORDER-2' }, 'unknown', 'contradiction', 'customerOrderID'],
+  ['approval with the customerOrderID in another case', ORDERED, { ...approvedSale, customerOrderID: 'order-1' }, 'unknown', 'contradiction', 'customerOrderID'],
+  ['approval carrying a customerOrderID when none was sent', SALE, { ...approvedSale, customerOrderID: 'ORDER-9' }, 'unknown', 'contradiction', 'customerOrderID'],
+  ['approval with an empty customerOrderID (none carried)', SALE, { ...approvedSale, customerOrderID: '' }, 'approved', 'approved'],
+  ['decline with another customerOrderID', ORDERED, { ...declinedSale, customerOrderID: 'ORDER-2' }, 'unknown', 'contradiction', 'customerOrderID'],
+  ['approval stating another kind', SALE, { ...approvedSale, transactionType: 'Refund' }, 'unknown', 'contradiction', 'transactionType'],
+  ['approval stating its own kind', SALE, { ...approvedSale, transactionType: 'Sale' }, 'approved', 'approved'],
+  ['approval one cent off', SALE, { ...approvedSale, amount: '10.21' }, 'unknown', 'contradiction', 'amount'],
+  ['approval a tenth of a cent off (never rounded)', SALE, { ...approvedSale, amount: '10.201' }, 'unknown', 'contradiction', 'amount'],
+  ['approval with the amount written 10.200', SALE, { ...approvedSale, amount: '10.200' }, 'approved', 'approved'],
+  ['approval with an amount that is no amount', SALE, { ...approvedSale, amount: '10,20' }, 'unknown', 'contradiction', 'amount'],
+  ['approval with the currency in small letters', SALE, { ...approvedSale, currency: 'hkd' }, 'unknown', 'contradiction', 'currency'],
+  ['sale approval carrying an orgReferenceID (a refund)', SALE, { ...approvedSale, orgReferenceID: 'R0' }, 'unknown', 'contradiction', 'orgReferenceID'],
+  ['refund approval with its orgReferenceID', REFUND, { status: 'Success', orgReferenceID: 'R1', amount: '5.00', currency: 'HKD' }, 'approved', 'approved'],
+  ['refund approval with the orgReferenceID in another case', REFUND, { status: 'Success', orgReferenceID: 'r1' }, 'unknown', 'contradiction', 'orgReferenceID'],
+  ['refund decline for another sale', REFUND, { status: 'Failed', errorCode: '05', errorMessage: 'declined', orgReferenceID: 'R9' }, 'unknown', 'contradiction', 'orgReferenceID'],
+  ['void applied, naming the voided reference', VOID, { status: 'Success', orgReferenceID: 'R1' }, 'voided', 'voided'],
+  ['void applied, naming another reference', VOID, { status: 'Success', orgReferenceID: 'R2' }, 'unknown', 'contradiction', 'orgReferenceID'],
+  ['void applied to another amount', VOID, { status: 'Success', amount: '1.00' }, 'unknown', 'contradiction', 'amount'],
 ];
 
 const lookupOfSale = { ...approvedSale, transactionType: 'Sale' };
@@ -71,6 +99,24 @@ const LOOKUPS: Row[] = [
   ['void lookup: the sale had failed', VOID, { ...declinedSale, status: 'Success' }, 'declined', 'nothing-to-void'],
   ['void lookup of another amount', VOID, { ...lookupOfSale, amount: '1.00', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'amount'],
   ['lookup not an object', SALE, [approvedSale], 'unknown', 'malformed'],
+  // Every identifying field it carries must agree with what was sent.
+  ['lookup naming its own referenceID', SALE, { ...approvedSale, referenceID: 'R1' }, 'approved', 'approved'],
+  ['lookup naming another referenceID (another payment)', SALE, { ...approvedSale, referenceID: 'R2' }, 'unknown', 'another-payment', 'referenceID'],
+  ['lookup naming the referenceID in another case', SALE, { ...approvedSale, referenceID: 'r1' }, 'unknown', 'another-payment', 'referenceID'],
+  ["the terminal's last transaction: another sale of the same amount, its own order", ORDERED, { ...approvedSale, customerOrderID: 'ORDER-2' }, 'unknown', 'reference-taken', 'customerOrderID'],
+  ["the terminal's last transaction: another sale of the same amount, an order where none was sent", SALE, { ...approvedSale, customerOrderID: 'ORDER-2' }, 'unknown', 'reference-taken', 'customerOrderID'],
+  ["the terminal's last transaction: another sale of the same amount, its own reference", ORDERED, { ...approvedSale, referenceID: 'R0', customerOrderID: 'ORDER-1' }, 'unknown', 'another-payment', 'referenceID'],
+  ['lookup with the customerOrderID sent', ORDERED, { ...approvedSale, customerOrderID: 'ORDER-1' }, 'approved', 'approved'],
+  ['lookup a tenth of a cent off (never rounded)', SALE, { ...approvedSale, amount: '10.201' }, 'unknown', 'reference-taken', 'amount'],
+  ['lookup in the currency in small letters', SALE, { ...approvedSale, currency: 'hkd' }, 'unknown', 'reference-taken', 'currency'],
+  ['refund lookup with the orgReferenceID in another case', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'r1' }, 'unknown', 'reference-taken', 'orgReferenceID'],
+  ['refund lookup carrying a customerOrderID (a refund sends none)', REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R1', customerOrderID: 'ORDER-1' }, 'unknown', 'reference-taken', 'customerOrderID'],
+  ['void lookup: the voided sale with its order', VOID_OF_ORDER, { ...lookupOfSale, customerOrderID: 'ORDER-1', transactionStatus: 'Voided' }, 'voided', 'voided'],
+  ['void lookup: a sale of another order', VOID_OF_ORDER, { ...lookupOfSale, customerOrderID: 'ORDER-2', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'customerOrderID'],
+  ['void lookup naming another referenceID', VOID, { ...lookupOfSale, referenceID: 'R2', transactionStatus: 'Voided' }, 'unknown', 'another-payment', 'referenceID'],
+  ['void lookup in another currency', VOID, { ...lookupOfSale, currency: 'USD', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'currency'],
+  ['void of a refund: lookup of that refund', VOID_OF_REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R1', transactionType: 'Refund', transactionStatus: 'Voided' }, 'voided', 'voided'],
+  ['void of a refund: lookup of a refund of another sale', VOID_OF_REFUND, { ...approvedSale, amount: '5.00', orgReferenceID: 'R7', transactionType: 'Refund', transactionStatus: 'Voided' }, 'unknown', 'reference-taken', 'orgReferenceID'],
 ];
 
 describe('outcome module (pure, table-driven)', () => {
@@ -194,6 +240,109 @@ describe('outcome module (pure, table-driven)', () => {
       assert.equal(decideAnswer(SALE, { body: { status: 'Failed', errorCode: '', errorMessage: near } }).reason, 'reference-used');
     });
 
+    describe('each identifying field: an answer or lookup differing only in it never settles the payment', () => {
+      /** Payments asked, each with the body of an answer and of a lookup that describe it (and settle it). */
+      const PAYMENTS: Array<{ asked: Asked; describes: Record<string, unknown> }> = [
+        { asked: ORDERED, describes: { referenceID: 'R1', customerOrderID: 'ORDER-1', transactionType: 'Sale', amount: '10.20', currency: 'HKD' } },
+        { asked: SALE, describes: { referenceID: 'R1', transactionType: 'Sale', amount: '10.20', currency: 'HKD' } },
+        { asked: { action: 'Sale', referenceID: 'K1', amount: '1.234', currency: 'KWD' }, describes: { referenceID: 'K1', transactionType: 'Sale', amount: '1.234', currency: 'KWD' } },
+        { asked: REFUND, describes: { referenceID: 'F1', transactionType: 'Refund', amount: '5.00', currency: 'HKD', orgReferenceID: 'R1' } },
+      ];
+      /** A lookup of a voided transaction describes that transaction. */
+      const VOIDS: Array<{ asked: Asked; describes: Record<string, unknown> }> = [
+        { asked: VOID_OF_ORDER, describes: { referenceID: 'R1', customerOrderID: 'ORDER-1', transactionType: 'Sale', amount: '10.20', currency: 'HKD' } },
+        { asked: VOID_OF_REFUND, describes: { referenceID: 'F1', transactionType: 'Refund', amount: '5.00', currency: 'HKD', orgReferenceID: 'R1' } },
+      ];
+      const text = fc.string({ minLength: 1, maxLength: 12 });
+      /** Values of a field other than `own` (undefined: the field was not sent, any value carried is another's). */
+      const other = (field: IdentifyingField, own: unknown): fc.Arbitrary<unknown> => {
+        switch (field) {
+          case 'transactionType':
+            return fc.constantFrom('Sale', 'Refund', 'Void', 'refund', 'purchase', 'cancel', 'preauth', 'other').filter((k) => {
+              const said = k.toLowerCase();
+              const kind = said === 'purchase' ? 'sale' : said === 'cancel' ? 'void' : said;
+              return kind !== String(own).toLowerCase();
+            });
+          case 'amount': {
+            // Any amount (in ten-thousandths, written with or without trailing zeros, or as a number) that is not this one.
+            const ownUnits = Math.round(Number(own) * 10_000);
+            // Near it too (a tenth of a cent off, a cent off): what rounding would swallow.
+            const near = fc.integer({ min: -150, max: 150 }).map((d) => ownUnits + d);
+            return fc
+              .tuple(fc.oneof(fc.integer({ min: 1, max: 99_999_999 }), near), fc.integer({ min: 0, max: 2 }), fc.boolean())
+              .filter(([units]) => units !== ownUnits)
+              .map(([units, zeros, asNumber]) => {
+                const written = `${Math.floor(units / 10_000)}.${String(units % 10_000).padStart(4, '0')}`.replace(/0+$/, '').replace(/\.$/, '');
+                return asNumber ? Number(written) : `${written}${written.includes('.') ? '0'.repeat(zeros) : ''}`;
+              });
+          }
+          case 'currency':
+            return fc.oneof(fc.stringMatching(/^[A-Za-z]{3}$/), text, fc.constant(String(own).toLowerCase())).filter((c) => c !== own);
+          default:
+            // Texts other than the own one, its case changed among them.
+            return fc.oneof(text, fc.constant(typeof own === 'string' ? own.toLowerCase() : 'x'), fc.constant(typeof own === 'string' ? `${own} ` : 'y')).filter((v) => v !== own && v !== '');
+        }
+      };
+      const answerBody = (describes: Record<string, unknown>, approved: boolean) =>
+        approved
+          ? { status: 'Success', errorCode: '', errorMessage: '', transactionStatus: 'Success', ...describes }
+          : { status: 'Failed', errorCode: '05', errorMessage: 'Declined by issuer', transactionStatus: 'Failed', ...describes };
+      const lookupBody = (describes: Record<string, unknown>, state: string) => ({ status: 'Success', errorCode: '', errorMessage: '', transactionStatus: state, ...describes });
+
+      for (const field of IDENTIFYING_FIELDS) {
+        it(`${field}: a differing ${field} leaves the answer and the lookup unknown (the same body with it agreeing settles)`, () => {
+          fc.assert(
+            fc.property(
+              fc.constantFrom('Success', 'Failed', 'Voided'),
+              fc.boolean(),
+              fc.constantFrom(...PAYMENTS).chain((p) => fc.tuple(fc.constant(p), other(field, p.describes[field]))),
+              (state, approved, [p, value]) => {
+                const { asked, describes } = p;
+                // The body as it agrees settles the payment (so a refusal below is the field's doing).
+                assert.notEqual(decideAnswer(asked, { action: asked.action, body: answerBody(describes, approved) }).verdict, 'unknown');
+                assert.notEqual(decideLookup(asked, { action: 'TransactionStatus', body: lookupBody(describes, state) }).verdict, 'unknown');
+                const changed = { ...describes, [field]: value };
+                const a = decideAnswer(asked, { action: asked.action, body: answerBody(changed, approved) });
+                const l = decideLookup(asked, { action: 'TransactionStatus', body: lookupBody(changed, state) });
+                assert.equal(a.verdict, 'unknown', `answer ${JSON.stringify(changed)}`);
+                assert.equal(l.verdict, 'unknown', `lookup ${JSON.stringify(changed)}`);
+                assert.equal(a.field, field);
+                assert.equal(l.field, field);
+              },
+            ),
+            { numRuns: 2_000 },
+          );
+        });
+
+        it(`${field}: a void's lookup of a transaction differing only in ${field} from the voided one never settles the void`, () => {
+          fc.assert(
+            fc.property(
+              fc.constantFrom(...VOIDS).chain((v) => fc.tuple(fc.constant(v), other(field, v.describes[field]))),
+              fc.constantFrom('Failed', 'Voided'),
+              ([v, value], state) => {
+                const { asked, describes } = v;
+                assert.notEqual(decideLookup(asked, { action: 'TransactionStatus', body: lookupBody(describes, state) }).verdict, 'unknown');
+                const l = decideLookup(asked, { action: 'TransactionStatus', body: lookupBody({ ...describes, [field]: value }, state) });
+                assert.equal(l.verdict, 'unknown', JSON.stringify(value));
+                assert.equal(l.field, field);
+              },
+            ),
+            { numRuns: 1_000 },
+          );
+        });
+      }
+
+      it('a field that was not sent (no customerOrderID on a sale, no orgReferenceID on a sale) is named by no answer that settles it', () => {
+        fc.assert(
+          fc.property(fc.constantFrom<IdentifyingField>('customerOrderID', 'orgReferenceID'), text, fc.boolean(), (field, value, approved) => {
+            const d = decideAnswer(SALE, { action: 'Sale', body: answerBody({ amount: '10.20', currency: 'HKD', [field]: value }, approved) });
+            assert.equal(d.verdict, 'unknown');
+          }),
+          { numRuns: 500 },
+        );
+      });
+    });
+
     it('amounts: 10.2, "10.2" and "10.20" are one amount; a wrong one is never equal', () => {
       fc.assert(
         fc.property(fc.integer({ min: 0, max: 99_999_999 }), (cents) => {
@@ -204,7 +353,9 @@ describe('outcome module (pure, table-driven)', () => {
           assert.notEqual(canonicalAmount(`${Math.floor(cents / 100) + 1}.00`), text);
         }),
       );
-      for (const bad of ['1e3', '-1', '1.234', '', ' ', 'NaN', '0x10', '１０']) assert.equal(canonicalAmount(bad), undefined, bad);
+      for (const bad of ['1e3', '-1', '1.23456', '', ' ', 'NaN', '0x10', '１０', '10,20', '.5']) assert.equal(canonicalAmount(bad), undefined, bad);
+      // More decimals than two are kept where they are not zeros (KWD, CLF): never rounded away.
+      for (const [written, canonical] of [['1.234', '1.234'], ['1.2340', '1.234'], ['10.200', '10.20'], ['0.0001', '0.0001'], ['1200', '1200.00']]) assert.equal(canonicalAmount(written), canonical, written);
     });
   });
 });

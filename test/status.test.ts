@@ -46,7 +46,7 @@ describe('status that tells the truth', function () {
 
   it('status texts are short i18n keys that exist in all three languages', () => {
     const lookup = (o: unknown, key: string) => key.split('.').reduce((v: any, k) => (v === undefined ? undefined : v[k]), o);
-    const keys = ['ready', 'unchecked', 'connecting', 'unreachable', 'unknown', 'queued.1', 'queued.9', 'queued.more', 'cause.refused', 'cause.timeout', 'cause.host', 'cause.tls', 'cause.http', 'cause.gateway', 'cause.port'];
+    const keys = ['ready', 'unchecked', 'connecting', 'unreachable', 'unknown', 'queued.1', 'queued.9', 'queued.more', 'cause.refused', 'cause.timeout', 'cause.host', 'cause.tls', 'cause.http', 'cause.gateway', 'cause.port', 'simulated', 'simulatedSuccess', 'noTransport'];
     for (const lang of ['en-US', 'zh-TW', 'zh-CN']) {
       const c = catalog(lang);
       for (const key of keys) {
@@ -96,7 +96,8 @@ describe('status that tells the truth', function () {
     let server: LanServer | undefined;
     try {
       server = await serveLan(new SimulatedTerminal(), { port });
-      await until('ready', () => lastText('i') === `${NS}ready`, 10_000);
+      // A simulated terminal answers on that port: it marks its answers, so ready reads "simulated".
+      await until('ready', () => lastText('i') === `${NS}simulated`, 10_000);
       assert.equal(statuses('i').at(-1)?.fill, 'green');
     } finally {
       await server?.close();
@@ -154,8 +155,9 @@ describe('status that tells the truth', function () {
     void (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder.request('Abort', {});
     await until('three answers', () => outs.length === 3);
     assert.equal(outs[0]!.wonder.result, 'Failed', 'the aborted sale');
-    await until('b done', () => lastText('b') === `${NS}success`);
-    await until('c done', () => lastText('c') === `${NS}success`);
+    // On the simulator a success reads "success (simulated)".
+    await until('b done', () => lastText('b') === `${NS}simulatedSuccess`);
+    await until('c done', () => lastText('c') === `${NS}simulatedSuccess`);
   });
 
   it('an outcome still unknown (E_PENDING) shows "unknown — checking" in yellow, not a red error', async () => {

@@ -10,6 +10,8 @@ import { supportBundle } from '../nodes/common/support-bundle';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
 const CODE = 'Q7wX4k';
+/** The card the simulated terminal's approvals carry: values no other field has, looked for where they must not be. */
+const CARD = { panPrefix6Digits: '424242', panLast4Digits: '4711', panHash: 'Hh7Kp2QxZ9mWcard', panToken: 'tok_Lw3Vn8Rb2Ycard' };
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000, pollMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -33,7 +35,7 @@ describe('the trace and the support bundle (real pty)', function () {
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-trace-'));
     pty = await startPtyPair();
-    terminal = new SimulatedTerminal({ pairingCode: CODE, cardDelayMs: 10, pendingMs: 60_000 });
+    terminal = new SimulatedTerminal({ pairingCode: CODE, cardDelayMs: 10, pendingMs: 60_000, card: CARD });
     server = await serveSerial(terminal, { path: pty.b, faults: { noise: 0.5, corrupt: 0.3 } });
     // What the ECR sends, as the terminal's line sees it.
     server.transport.on('message', (env: Envelope) => ciphertexts.push(env.data));
@@ -60,7 +62,7 @@ describe('the trace and the support bundle (real pty)', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('holds one record per message out and in, and no pairing code, key, ciphertext or card data', async () => {
+  it('holds one record per message out and in, and no pairing code, key, ciphertext or card data (nor does the journal)', async () => {
     const sale = await handle.request('Sale', { amount: '12.34', currency: 'HKD', referenceID: 'trace-sale-1' });
     bodies.push(sale.body);
     const refund = await handle.request('Refund', { amount: '2.00', currency: 'HKD', orgReferenceID: 'trace-sale-1', referenceID: 'trace-refund-1' });
@@ -71,6 +73,8 @@ describe('the trace and the support bundle (real pty)', function () {
     bodies.push((await handle.request('DeviceInfo', {})).body);
     bodies.push((await handle.request('Sale', { amount: SIMULATOR_AMOUNTS.busy, currency: 'HKD' })).body);
     assert.equal(sale.result, 'Success');
+    // The answers did carry the card: its prefix, hash and token are there to be leaked.
+    assert.deepEqual((sale.body as { creditCard?: unknown }).creditCard, CARD);
 
     const trace = handle.trace.list();
     const exchanges = trace.filter((r) => r.requestID !== undefined);
@@ -97,6 +101,9 @@ describe('the trace and the support bundle (real pty)', function () {
     assert.ok(ciphertexts.length >= 14, 'the envelopes on the wire were seen');
     const forbidden = [
       CODE,
+      CARD.panPrefix6Digits,
+      CARD.panHash,
+      CARD.panToken,
       Buffer.from(CODE).toString('base64'),
       key.toString('hex'),
       key.toString('base64'),
@@ -106,8 +113,14 @@ describe('the trace and the support bundle (real pty)', function () {
       'panLast4Digits',
       'panToken',
     ];
-    for (const text of [JSON.stringify(trace), JSON.stringify(supportBundle(handle, { nodeRed: '4.1.15' }))]) {
-      for (const f of forbidden) assert.ok(!text.toLowerCase().includes(f.toLowerCase()), `${f} appears`);
+    // The journal on disk (every file of it) keeps the payments' outcomes, never the card.
+    const journalText = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    assert.ok(journalText.includes('trace-sale-1'), 'the journal was written');
+    const outputs = { trace: JSON.stringify(trace), bundle: JSON.stringify(supportBundle(handle, { nodeRed: '4.1.15' })), journal: journalText };
+    for (const [where, text] of Object.entries(outputs)) {
+      // The journal names its payments (their rrn and brn are its business); the trace and bundle do not.
+      const notHere = where === 'journal' ? [CODE, CARD.panPrefix6Digits, CARD.panHash, CARD.panToken, key.toString('hex'), 'creditCard', 'panToken', 'panHash', 'panPrefix6Digits'] : forbidden;
+      for (const f of notHere) assert.ok(!text.toLowerCase().includes(f.toLowerCase()), `${f} appears in the ${where}`);
     }
   });
 

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { EASYCARD_USAGE, runEasyCardRetryCli } from './easycard';
 import { JOURNAL_USAGE, runJournalCli } from './journal';
-import { createTransport, type Outcome, PendingError, type TerminalConfig, terminalIdentity, TerminalSession } from '../session';
+import { createTransport, type ExchangeEvent, type Outcome, PendingError, type TerminalConfig, terminalIdentity, TerminalSession } from '../session';
 import { promptHidden, readPairingCode, refusePinFlag } from './pin';
-import { type Action, buildBody, isWonderError, PAYMENT_ACTIONS, validateSecondsMs, ValidationError } from '../protocol';
+import { type Action, buildBody, isWonderError, minimiseCard, PAYMENT_ACTIONS, validateSecondsMs, ValidationError } from '../protocol';
 import { serveLan, serveSerial, SimulatedTerminal, SIMULATOR_DEFAULT_PAIRING_CODE } from '../simulator';
 import type { Transport } from '../transport';
 import { cliPairing } from './state';
@@ -26,13 +26,20 @@ const USAGE = `usage:
       pairing code: WONDER_PIN, or --pin-file FILE, or asked for (no echo) when stdin is a terminal; never --pin
       [--amount 10.20 --currency HKD --order ID --reference ID --org-reference ID --target-reference ID]
       [--timeout SECONDS] [--resolve-timeout SECONDS] [--client-sn SN] [--journal FILE | --no-journal]
+      [--refund-unknown-sale]
+      [--raw-card]  print the card's first six digits, hash and token too (default: its last four digits only)
   wonder-ecr simulate (--serial PATH | --lan PORT) [--pin-file FILE] [--host ADDR] [--card-delay MS] [--pending-ms MS] [--slow-card-ms MS]
 cloud: pair keeps the second pin code (pinCode2) for later commands to that terminal, encrypted in
       $XDG_STATE_HOME/wonder-ecr (or ~/.local/state/wonder-ecr); if the terminal refuses it: "pair again"
 payments (sale, refund, void) are journalled (default $XDG_STATE_HOME/wonder-ecr/journal-<terminal>.jsonl):
       a --reference given again is never sent twice; its recorded or looked-up outcome is printed.
+      A refund is held against its sale in the journal (its amount less earlier refunds, its currency,
+      not declined or voided); one of a sale the journal does not know (taken elsewhere) needs
+      --refund-unknown-sale.
       The reference is printed on stderr before the payment leaves. Ctrl-C (or SIGTERM) sends Abort and
       waits for the payment's outcome; a second one stops waiting (outcome unknown: ask it with status).
+a simulated terminal (wonder-ecr simulate) marks its answers: the output says "simulated": true and
+      stderr says that no real payment was taken
 exit status: 0 approved (status: the transaction succeeded), 1 declined / failed / voided, 2 bad input,
              3 no answer at all or a transport error, 4 outcome unknown (Pending), 5 security error
              (wrong pairing code or tampered data)
@@ -40,6 +47,9 @@ EasyCard (intella Scan2Pay) retry of an interrupted payment:
 ${EASYCARD_USAGE}
 The payment journals (read only):
 ${JOURNAL_USAGE}`;
+
+/** What stderr says once a simulated terminal has answered. */
+export const SIMULATED_NOTICE = 'wonder-ecr: SIMULATED terminal (wonder-ecr simulate): no real payment is taken';
 
 const COMMANDS: Record<string, Action> = {
   pair: 'Pair',
@@ -72,6 +82,8 @@ const OPTIONS = {
   'client-sn': { type: 'string' },
   journal: { type: 'string' },
   'no-journal': { type: 'boolean' },
+  'refund-unknown-sale': { type: 'boolean' },
+  'raw-card': { type: 'boolean' },
   host: { type: 'string' },
   'card-delay': { type: 'string' },
   'pending-ms': { type: 'string' },
@@ -202,7 +214,9 @@ function oneLine(err: unknown): string {
   } else if (isWonderError(err) && err.referenceID !== undefined && !text.includes(err.referenceID)) {
     text = `${text} (reference ${err.referenceID}${err.notSent === true ? ', not sent' : ''})`;
   }
-  return `wonder-ecr: ${text.replace(/\s+/g, ' ')}`;
+  // An error from a simulated terminal says so (the notice was printed before it too).
+  const simulated = typeof err === 'object' && err !== null && (err as { simulated?: unknown }).simulated === true ? ' [simulated]' : '';
+  return `wonder-ecr: ${text.replace(/\s+/g, ' ')}${simulated}`;
 }
 
 async function runAction(action: Action, v: Values, io: CliIo): Promise<number> {
@@ -232,6 +246,13 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
   });
   // Cloud: the pinCode2 a Pair hands back is kept for later commands to that terminal (lib/cli-state.ts).
   const pairing = cliPairing(session, pin, io.env);
+  // A simulated terminal marks every answer: said once on stderr, and in the output (an error's too).
+  let simulated = false;
+  session.on('exchange', (e: ExchangeEvent) => {
+    if (e.kind !== 'answered' || e.simulated !== true || simulated) return;
+    simulated = true;
+    io.stderr(SIMULATED_NOTICE);
+  });
   try {
     await session.open();
     let outcome: Outcome;
@@ -245,23 +266,28 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
         io.stderr(`wonder-ecr: ${action} reference ${reference ?? '?'}`);
       };
       outcome = await interruptible(
-        pairing.request(action, params as never, { onQueued }),
+        pairing.request(action, params as never, { onQueued, ...(action === 'Refund' && v['refund-unknown-sale'] === true ? { refundUnknownSale: true } : {}) }),
         { abort: () => session.request('Abort'), giveUp: () => session.close(), reference: () => reference },
         io,
       );
     } else {
       outcome = await pairing.request(action, params as never);
     }
-    const line: Record<string, unknown> = { header: outcome.header, body: outcome.body };
+    // The card's brand and last four digits; its prefix, hash and token only with --raw-card.
+    const line: Record<string, unknown> = { header: outcome.header, body: v['raw-card'] === true ? outcome.body : minimiseCard(outcome.body) };
     if (action === 'Sale' || action === 'Refund') line.referenceID = outcome.referenceID;
     if (payment || action === 'TransactionStatus') line.result = outcome.result;
     if (outcome.verdict !== undefined) Object.assign(line, { outcome: outcome.verdict, reason: outcome.reason });
     if (outcome.resolvedBy !== undefined) line.resolvedBy = outcome.resolvedBy;
     if (outcome.duplicate === true) line.duplicate = true;
     if (outcome.approvedDespiteAbort === true) line.approvedDespiteAbort = true;
+    if (simulated || outcome.header.simulated === true) line.simulated = true;
     if (outcome.journalBehind !== undefined) io.stderr(`wonder-ecr: ${outcome.journalBehind.message}`);
     io.stdout(JSON.stringify(line));
     return exitFor(outcome);
+  } catch (err) {
+    if (simulated && typeof err === 'object' && err !== null) (err as { simulated?: boolean }).simulated = true;
+    throw err;
   } finally {
     await session.close();
     await journal?.close();

@@ -10,6 +10,8 @@ export * from './frame';
 export * from './cipher';
 export * from './strict-json';
 export * from './envelope';
+export * from './currency';
 export * from './validate';
 export * from './messages';
 export * from './outcome';
+export * from './card';

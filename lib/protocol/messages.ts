@@ -181,7 +181,7 @@ export function buildBody<A extends Action>(action: A, params: RequestParams[A] 
       const referenceID = validateOptionalReference(p.referenceID, 'referenceID') ?? randomUUID();
       const customerOrderID = validateOptionalText(p.customerOrderID, 'customerOrderID');
       const currency = validateCurrency(p.currency);
-      const amount = validateAmount(p.amount);
+      const amount = validateAmount(p.amount, 'amount', currency);
       body = customerOrderID === undefined
         ? { referenceID, currency, amount }
         : { referenceID, customerOrderID, currency, amount };
@@ -191,7 +191,7 @@ export function buildBody<A extends Action>(action: A, params: RequestParams[A] 
       const referenceID = validateOptionalReference(p.referenceID, 'referenceID') ?? randomUUID();
       const orgReferenceID = validateReference(p.orgReferenceID, 'orgReferenceID');
       const currency = validateCurrency(p.currency);
-      const amount = validateAmount(p.amount);
+      const amount = validateAmount(p.amount, 'amount', currency);
       if (referenceID === orgReferenceID) {
         throw new ValidationError('referenceID', 'a refund needs its own referenceID, not the one of the sale it refunds');
       }

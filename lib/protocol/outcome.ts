@@ -6,8 +6,13 @@
  * Two kinds of evidence are read:
  * - the payment's own answer (matched to the request by responseID), and
  * - a TransactionStatus lookup of the payment's reference, which settles the
- *   payment only when it describes that very payment: same kind, amount,
- *   currency and original reference.
+ *   payment only when it describes that very payment.
+ *
+ * Either is evidence only when every identifying field it carries agrees
+ * exactly with what was sent (IDENTIFYING_FIELDS): referenceID,
+ * customerOrderID, kind, amount (to the last digit), currency and
+ * orgReferenceID (case and all). One that names another payment settles
+ * nothing.
  *
  * When in doubt the verdict is `unknown`: the caller asks TransactionStatus
  * (same reference) until the deadline, and never sends the payment again.
@@ -31,6 +36,7 @@ export type Reason =
   | 'contradiction'
   | 'reference-used'
   | 'reference-taken'
+  | 'another-payment'
   | 'wrong-action'
   | 'malformed'
   | 'lookup-failed'
@@ -44,10 +50,12 @@ export interface Asked {
   referenceID: string;
   amount?: string;
   currency?: string;
+  /** Sale: the customerOrderID it was sent with (none sent: an answer carrying one names another payment). */
+  customerOrderID?: string;
   /** Refund: the sale it refunds. */
   orgReferenceID?: string;
   /** Void: what is known of the voided transaction (from the journal), to compare a lookup with. */
-  target?: { action?: 'Sale' | 'Refund'; amount?: string; currency?: string };
+  target?: { action?: 'Sale' | 'Refund'; amount?: string; currency?: string; customerOrderID?: string; orgReferenceID?: string };
 }
 
 /** A terminal answer: the envelope's action and the decrypted body. */
@@ -62,8 +70,8 @@ export interface Decision {
   reason: Reason;
   /**
    * The lookup describes another transaction under this reference (another
-   * kind, amount, currency or original): the reference is taken, and this
-   * payment was not carried out under it.
+   * kind, amount, currency, customerOrderID or original): the reference is
+   * taken, and this payment was not carried out under it.
    */
   conflict?: true;
   /** Which field gave the conflict or contradiction away. */
@@ -115,13 +123,80 @@ function statedKind(body: Record<string, unknown>): 'Sale' | 'Refund' | 'Void' |
   return undefined;
 }
 
-/** Compares what a body says of a field with what was asked; absent in the body is `absent`. */
-function compare(body: Record<string, unknown>, field: 'amount' | 'currency', asked: string | undefined): 'same' | 'absent' | 'differs' {
+/** The fields that name a payment: an answer or lookup carrying any of them must agree on each. */
+export const IDENTIFYING_FIELDS = ['referenceID', 'customerOrderID', 'transactionType', 'orgReferenceID', 'amount', 'currency'] as const;
+export type IdentifyingField = (typeof IDENTIFYING_FIELDS)[number];
+
+/**
+ * What a body must say of each identifying field to be about the payment:
+ * a string (it must be exactly that, where carried), `null` (nothing of it
+ * was sent: carrying one names another payment), or undefined (not known:
+ * not compared). `transactionType` lists the kinds that fit.
+ */
+type Expected = { [F in Exclude<IdentifyingField, 'transactionType'>]?: string | null } & { transactionType?: ReadonlyArray<'Sale' | 'Refund' | 'Void'> };
+
+function carries(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+/** Compares what a body says of a field with what is expected; absent in the body is `absent`. */
+function compare(body: Record<string, unknown>, field: IdentifyingField, expected: Expected): 'same' | 'absent' | 'differs' {
+  if (field === 'transactionType') {
+    const kind = statedKind(body);
+    if (kind === undefined) return 'absent';
+    return expected.transactionType === undefined || (kind !== 'other' && expected.transactionType.includes(kind)) ? 'same' : 'differs';
+  }
   const raw = body[field];
-  if (raw === undefined || raw === null || raw === '') return 'absent';
-  if (asked === undefined) return 'same';
-  if (field === 'amount') return canonicalAmount(raw) === canonicalAmount(asked) ? 'same' : 'differs';
-  return typeof raw === 'string' && raw.toUpperCase() === asked.toUpperCase() ? 'same' : 'differs';
+  if (!carries(raw)) return 'absent';
+  const want = expected[field];
+  if (want === undefined) return 'same';
+  if (want === null) return 'differs';
+  // Amounts: canonical decimal strings, to the last digit (never floats). Every other field: the very text, case and all.
+  if (field === 'amount') return canonicalAmount(raw) !== undefined && canonicalAmount(raw) === canonicalAmount(want) ? 'same' : 'differs';
+  return raw === want ? 'same' : 'differs';
+}
+
+/** The first identifying field a body carries that disagrees with what is expected. */
+function firstDiffering(body: Record<string, unknown>, expected: Expected): IdentifyingField | undefined {
+  return IDENTIFYING_FIELDS.find((field) => compare(body, field, expected) === 'differs');
+}
+
+/** What a Sale's or Refund's answer or lookup must say: what was sent. */
+function expectedOfPayment(asked: Asked): Expected {
+  return {
+    referenceID: asked.referenceID,
+    customerOrderID: asked.action === 'Sale' ? (asked.customerOrderID ?? null) : null,
+    transactionType: [asked.action],
+    amount: asked.amount,
+    currency: asked.currency,
+    orgReferenceID: asked.action === 'Refund' ? asked.orgReferenceID : null,
+  };
+}
+
+/** What a lookup of a voided transaction must say: that transaction, as far as the journal knows it. */
+function expectedOfTarget(asked: Asked): Expected {
+  const target = asked.target;
+  if (target === undefined) return { referenceID: asked.referenceID };
+  const expected: Expected = { referenceID: asked.referenceID, amount: target.amount, currency: target.currency };
+  if (target.action !== undefined) {
+    expected.transactionType = [target.action];
+    expected.customerOrderID = target.action === 'Sale' ? (target.customerOrderID ?? null) : null;
+    expected.orgReferenceID = target.action === 'Refund' ? target.orgReferenceID : null;
+  }
+  return expected;
+}
+
+/** What a Void's own answer may say: the void (or the voided transaction) and the reference it was sent with. */
+function expectedOfVoidAnswer(asked: Asked): Expected {
+  const target = asked.target;
+  return {
+    referenceID: asked.referenceID,
+    transactionType: target?.action === undefined ? ['Void', 'Sale', 'Refund'] : ['Void', target.action],
+    amount: target?.amount,
+    currency: target?.currency,
+    customerOrderID: target?.customerOrderID,
+    orgReferenceID: asked.referenceID,
+  };
 }
 
 const unknown = (reason: Reason, field?: string): Decision => (field === undefined ? { verdict: 'unknown', reason } : { verdict: 'unknown', reason, field });
@@ -134,10 +209,10 @@ const conflict = (field: string): Decision => ({ verdict: 'unknown', reason: 're
  * |---------|---------------------|---------------------------------------------|
  * | Pending | any                 | unknown (pending)                           |
  * | any     | Pending             | unknown (pending)                           |
- * | Success | absent / Success    | approved (Void: voided), if amount, currency and orgReferenceID, where given, agree |
+ * | Success | absent / Success    | approved (Void: voided), if every identifying field it carries agrees; else unknown (contradiction) |
  * | Success | Failed / Voided     | unknown (contradiction)                     |
  * | Failed  | Success / Voided    | unknown (contradiction)                     |
- * | Failed  | absent / Failed     | declined (Void: void-refused); "reference used" → unknown; "abort"/"cancel" → reason aborted |
+ * | Failed  | absent / Failed     | declined (Void: void-refused), if every identifying field it carries agrees; "reference used" → unknown; "abort"/"cancel" → reason aborted |
  * | other   |                     | unknown (malformed)                         |
  */
 export function decideAnswer(asked: Asked, answer: Answer): Decision {
@@ -150,19 +225,17 @@ export function decideAnswer(asked: Asked, answer: Answer): Decision {
   if (status === 'Pending' || state === 'Pending') return unknown('pending');
   if (status === 'Success') {
     if (state !== undefined && state !== 'Success') return unknown('contradiction', 'transactionStatus');
+    const differs = firstDiffering(body, asked.action === 'Void' ? expectedOfVoidAnswer(asked) : expectedOfPayment(asked));
+    if (differs !== undefined) return unknown('contradiction', differs);
     if (asked.action === 'Void') return { verdict: 'voided', reason: 'voided' };
-    for (const field of ['amount', 'currency'] as const) {
-      if (compare(body, field, asked[field]) === 'differs') return unknown('contradiction', field);
-    }
-    if (asked.action === 'Refund' && typeof body.orgReferenceID === 'string' && body.orgReferenceID !== '' && body.orgReferenceID !== asked.orgReferenceID) {
-      return unknown('contradiction', 'orgReferenceID');
-    }
     return { verdict: 'approved', reason: 'approved' };
   }
   if (status === 'Failed') {
     if (state === 'Success' || state === 'Voided') return unknown('contradiction', 'transactionStatus');
     // The terminal knows an earlier transaction under this reference: its books, not this refusal, say what happened.
     if (mentions(body, REFERENCE_USED_WORDS)) return unknown('reference-used');
+    const differs = firstDiffering(body, asked.action === 'Void' ? expectedOfVoidAnswer(asked) : expectedOfPayment(asked));
+    if (differs !== undefined) return unknown('contradiction', differs);
     if (asked.action === 'Void') return { verdict: 'declined', reason: 'void-refused' };
     return { verdict: 'declined', reason: mentions(body, BUSY_WORDS) ? 'terminal-busy' : mentions(body, ABORT_WORDS) ? 'aborted' : 'declined' };
   }
@@ -175,11 +248,16 @@ export function decideAnswer(asked: Asked, answer: Answer): Decision {
  * The lookup must have run (`status` not Failed or Pending unless it agrees
  * with a final `transactionStatus`), must give the transaction's final state,
  * and must describe this payment:
- * - Sale: amount and currency present and equal; no other kind stated; no orgReferenceID.
- * - Refund: amount and currency present and equal; its orgReferenceID, or a stated kind Refund.
+ * - every identifying field it carries agrees with what was sent: its
+ *   referenceID; the Sale's customerOrderID (none sent: none carried); its
+ *   kind; amount; currency; the Refund's orgReferenceID (a Sale: none);
+ * - Sale and Refund: amount and currency present; a Refund: its
+ *   orgReferenceID, or a stated kind Refund;
  * - Void: the voided transaction, compared with what is known of it.
- * Anything that describes another transaction is a conflict (reference taken);
- * anything missing leaves the verdict unknown.
+ * A lookup that names another reference is about another payment (unknown,
+ * another-payment); one that describes another transaction under this
+ * reference is a conflict (reference taken); anything missing leaves the
+ * verdict unknown.
  */
 export function decideLookup(asked: Asked, answer: Answer): Decision {
   if (answer.action !== undefined && answer.action !== 'TransactionStatus') return unknown('wrong-action');
@@ -193,30 +271,24 @@ export function decideLookup(asked: Asked, answer: Answer): Decision {
   if (status === 'Failed' && state !== 'Failed') return unknown('lookup-failed');
   if (status === undefined) return unknown('malformed', 'status');
 
-  // Does it describe this payment?
-  const kind = statedKind(body);
-  const org = typeof body.orgReferenceID === 'string' && body.orgReferenceID !== '' ? body.orgReferenceID : undefined;
+  // Does it describe this payment? A lookup that names another reference is about another payment: it tells nothing of this one.
+  if (compare(body, 'referenceID', { referenceID: asked.referenceID }) === 'differs') return unknown('another-payment', 'referenceID');
   if (asked.action === 'Void') {
-    const target = asked.target ?? {};
-    if (kind !== undefined && target.action !== undefined && kind !== target.action) return conflict('transactionType');
-    for (const field of ['amount', 'currency'] as const) {
-      if (compare(body, field, target[field]) === 'differs') return conflict(field);
-    }
+    const differs = firstDiffering(body, expectedOfTarget(asked));
+    if (differs !== undefined) return conflict(differs);
     if (state === 'Voided') return { verdict: 'voided', reason: 'voided' };
     if (state === 'Failed') return { verdict: 'declined', reason: 'nothing-to-void' };
     return unknown('not-yet-voided');
   }
-  if (kind !== undefined && kind !== asked.action) return conflict('transactionType');
-  if (asked.action === 'Sale' && org !== undefined) return conflict('orgReferenceID');
-  if (asked.action === 'Refund' && org !== undefined && org !== asked.orgReferenceID) return conflict('orgReferenceID');
+  const expected = expectedOfPayment(asked);
+  const differs = firstDiffering(body, expected);
+  if (differs !== undefined) return conflict(differs);
   let missing: string | undefined;
   for (const field of ['amount', 'currency'] as const) {
-    const seen = compare(body, field, asked[field]);
-    if (seen === 'differs') return conflict(field);
-    if (seen === 'absent') missing ??= field;
+    if (compare(body, field, expected) === 'absent') missing ??= field;
   }
   if (missing !== undefined) return unknown('no-evidence', missing);
-  if (asked.action === 'Refund' && org === undefined && kind !== 'Refund') return unknown('no-evidence', 'orgReferenceID');
+  if (asked.action === 'Refund' && compare(body, 'orgReferenceID', expected) === 'absent' && statedKind(body) !== 'Refund') return unknown('no-evidence', 'orgReferenceID');
   if (state === 'Success') return { verdict: 'approved', reason: 'approved' };
   if (state === 'Failed') return { verdict: 'declined', reason: mentions(body, ABORT_WORDS) ? 'aborted' : 'declined' };
   return { verdict: 'voided', reason: 'voided' };

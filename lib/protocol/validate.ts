@@ -1,7 +1,8 @@
+import { MAX_MINOR_UNIT, minorUnit } from './currency';
 import { ValidationError } from './errors';
 
-/** Up to 12 integer digits and at most two decimals; no sign, exponent or spaces. */
-const AMOUNT = /^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$/;
+/** Up to 12 integer digits and at most four decimals (the most a currency has); no sign, exponent or spaces. */
+const AMOUNT = /^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 /** References: what a till system uses as an id (UUIDs, order numbers). */
 const REFERENCE = /^[A-Za-z0-9._:\-]{1,64}$/;
@@ -29,48 +30,80 @@ export function describeValue(value: unknown): string {
 }
 
 /**
- * Amount as the terminal wants it: a string, a positive decimal with at most
- * two places. A finite number with at most two places is accepted and written
- * with two decimals.
+ * Amount as the terminal wants it: a positive decimal string with no more
+ * decimals than the currency's minor unit (ISO 4217: JPY none, KWD three,
+ * CLF four, most two; see currency.ts). A finite number is read as the
+ * decimal it prints as. Trailing zeros beyond the minor unit are refused
+ * like any other digit for currencies of two decimals or more, but a whole
+ * amount written "1200.00" is one for a currency with none. Sent with at
+ * least two decimals (the terminal's format), more where the currency has
+ * them: "10.2" HKD is "10.20", "1.2" KWD is "1.200", "1200" JPY is "1200.00".
+ * Without a currency, two decimals at most (as for an unlisted currency).
  */
-export function validateAmount(value: unknown, field = 'amount'): string {
+export function validateAmount(value: unknown, field = 'amount', currency?: string): string {
+  const unit = currency === undefined ? 2 : minorUnit(currency);
+  const places = Math.max(2, unit);
+  const rule = unit === 0
+    ? `a positive whole amount (${currency} has no minor unit)`
+    : `a positive amount with at most ${unit} decimals${currency === undefined ? '' : ` (the minor unit of ${currency})`}`;
   let text: string;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value <= 0 || Math.round(value * 100) / 100 !== value || value >= 1e12) {
-      throw new ValidationError(field, `must be a positive amount with at most two decimals, got ${describeValue(value)}`);
-    }
-    text = value.toFixed(2);
+    text = Number.isFinite(value) && value > 0 ? String(value) : '';
   } else if (typeof value === 'string') {
     text = value;
   } else {
     throw new ValidationError(field, `must be a positive decimal string such as "10.20", got ${describeValue(value)}`);
   }
-  if (!AMOUNT.test(text) || !/[1-9]/.test(text)) {
-    throw new ValidationError(field, `must be a positive decimal with at most two places, such as "10.20", got ${describeValue(value)}`);
+  const m = text.length <= 24 ? AMOUNT.exec(text) : null;
+  const fraction = m?.[2]?.slice(1) ?? '';
+  if (m === null || !/[1-9]/.test(text) || fraction.length > places || fraction.replace(/0+$/, '').length > unit) {
+    throw new ValidationError(field, `must be ${rule}, written as a decimal such as "${unit === 0 ? '1200' : '10.20'}", got ${describeValue(value)}`);
   }
-  return canonicalAmount(text)!;
+  return `${m[1]}.${fraction.padEnd(places, '0')}`;
 }
 
 /**
- * An amount in its one written form, two decimals ("10.2", 10.2 and "10.20"
- * are all "10.20"), or undefined when it is not an amount. Used for what is
- * sent and for every comparison of amounts; never goes through binary
- * floating point for strings.
+ * An amount in its one written form, or undefined when it is not an amount:
+ * at least two decimals, more only where they are not zeros ("10.2", 10.2,
+ * "10.20" and "10.200" are all "10.20"; "1.234" stays "1.234"). Equal forms
+ * are equal amounts, to the last digit: every comparison of amounts compares
+ * these strings, never binary floating point. A number is read as the
+ * decimal it prints as.
  */
 export function canonicalAmount(value: unknown): string | undefined {
   let text: string;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0 || value >= 1e12 || Math.round(value * 100) / 100 !== value) return undefined;
-    text = value.toFixed(2);
-  } else if (typeof value === 'string' && value.length <= 16) {
+    if (!Number.isFinite(value) || value < 0 || value >= 1e12) return undefined;
+    text = String(value);
+  } else if (typeof value === 'string' && value.length <= 24) {
     text = value.trim();
   } else {
     return undefined;
   }
   const m = AMOUNT.exec(text);
   if (m === null) return undefined;
-  const cents = (m[2] ?? '').slice(1).padEnd(2, '0');
-  return `${m[1]}.${cents}`;
+  const fraction = (m[2] ?? '').slice(1).replace(/0+$/, '').padEnd(2, '0');
+  return `${m[1]}.${fraction}`;
+}
+
+/**
+ * An amount as an exact integer count of 1/10,000 (the smallest minor unit,
+ * CLF's), for sums and bounds; undefined when it is not an amount.
+ */
+export function amountUnits(value: unknown): bigint | undefined {
+  const canonical = canonicalAmount(value);
+  if (canonical === undefined) return undefined;
+  const [whole, fraction] = canonical.split('.') as [string, string];
+  return BigInt(whole) * 10n ** BigInt(MAX_MINOR_UNIT) + BigInt(fraction.padEnd(MAX_MINOR_UNIT, '0'));
+}
+
+/** An exact count of 1/10,000 (see amountUnits) written back as canonicalAmount writes it; negative with a "-". */
+export function unitsToAmount(units: bigint): string {
+  const negative = units < 0n;
+  const abs = negative ? -units : units;
+  const scale = 10n ** BigInt(MAX_MINOR_UNIT);
+  const fraction = (abs % scale).toString().padStart(MAX_MINOR_UNIT, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${negative ? '-' : ''}${(abs / scale).toString()}.${fraction}`;
 }
 
 export function validateCurrency(value: unknown, field = 'currency'): string {

@@ -30,10 +30,11 @@ export function paymentReference(action: PaymentAction, body: unknown): string {
 
 /** What was asked, from a validated body. */
 export function askedOf(action: PaymentAction, body: unknown): Asked {
-  const b = body as { referenceID?: string; orgReferenceID?: string; amount?: string; currency?: string };
+  const b = body as { referenceID?: string; orgReferenceID?: string; customerOrderID?: string; amount?: string; currency?: string };
   const asked: Asked = { action, referenceID: paymentReference(action, body) };
   if (b.amount !== undefined) asked.amount = b.amount;
   if (b.currency !== undefined) asked.currency = b.currency;
+  if (action === 'Sale' && b.customerOrderID !== undefined) asked.customerOrderID = b.customerOrderID;
   if (action === 'Refund' && b.orgReferenceID !== undefined) asked.orgReferenceID = b.orgReferenceID;
   return asked;
 }

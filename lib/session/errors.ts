@@ -36,3 +36,20 @@ export class ReferenceTakenError extends WonderError {
     this.name = 'ReferenceTakenError';
   }
 }
+
+/**
+ * A payment refused before it left: its referenceID is already used by
+ * another payment this terminal's ledger knows (open or settled, any kind, in
+ * flight or not). Nothing was sent; one reference is one payment.
+ */
+export class ReferenceInUseError extends WonderError {
+  declare readonly referenceID: string;
+  constructor(action: Action, referenceID: string, usedBy: string) {
+    super('E_REFERENCE_TAKEN', `${action} ${referenceID} was not sent: the referenceID is already used by ${usedBy}; every transaction needs its own referenceID`, {
+      referenceID,
+      notSent: true,
+      field: 'referenceID',
+    });
+    this.name = 'ReferenceInUseError';
+  }
+}

@@ -41,7 +41,7 @@ export interface ExchangeDeps {
  */
 export type ExchangeEvent =
   | { kind: 'sent'; action: Action; requestID: string; bytes: number }
-  | { kind: 'answered'; action: Action; requestID: string; bytes: number; status?: 'Success' | 'Failed' | 'Pending' }
+  | { kind: 'answered'; action: Action; requestID: string; bytes: number; status?: 'Success' | 'Failed' | 'Pending'; simulated?: true }
   | { kind: 'undecryptable'; bytes: number }
   | { kind: 'stray'; bytes: number }
   | { kind: 'timeout'; action: Action; requestID: string }
@@ -102,7 +102,9 @@ export class Exchange {
       return;
     }
     const status = statusOf(plain);
-    this.deps.observe?.({ kind: 'answered', action: waiter.action, requestID: responseID, bytes: envelopeBytes(envelope), ...(status !== undefined ? { status } : {}) });
+    // A simulated terminal says so in every answer's header (lib/simulator): the nodes and the CLI mark its results.
+    const simulated = header.simulated === true ? { simulated: true as const } : {};
+    this.deps.observe?.({ kind: 'answered', action: waiter.action, requestID: responseID, bytes: envelopeBytes(envelope), ...(status !== undefined ? { status } : {}), ...simulated });
     waiter.onAnswer(plain, header);
   }
 

@@ -77,6 +77,8 @@ export function checkTerminalConfig(config: TerminalConfig): void {
     case 'simulator':
       return;
     default:
+      // No default: a terminal never becomes a simulator by being left unset.
+      if (typeof config.transport !== 'string' || config.transport.trim() === '') throw new ValidationError('transport', 'is not chosen (serial, lan, cloud or simulator)');
       throw new ValidationError('transport', 'must be serial, lan, cloud or simulator');
   }
 }

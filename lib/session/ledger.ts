@@ -1,5 +1,7 @@
 import { canonicalAmount, decideLookup, isSettled, JournalError, lookupState, resultOf, ValidationError } from '../protocol';
+import { ReferenceInUseError } from './errors';
 import { journalKey, journalOutcome, type Journal, type JournalEntry } from './journal';
+import { checkRefund, type KnownPayment, type RefundBasis } from './refund-bound';
 import type { Asked, Decision, PaymentAction } from '../protocol';
 import type { PaymentContext } from './context';
 import type { Outcome } from './types';
@@ -14,14 +16,34 @@ export type Admission =
 
 interface Running {
   promise: Promise<Outcome>;
-  amount: string | undefined;
-  currency: string | undefined;
+  asked: Asked;
+}
+
+/** What a payment is called in a refusal: "a Sale (R1)". */
+function named(action: string, referenceID: string): string {
+  return `a ${action} (${referenceID})`;
+}
+
+/** What a redelivery must agree on with the payment it repeats (else it is another payment under the same reference). */
+function sameTerms(earlier: { amount?: string | undefined; currency?: string | undefined; orgReferenceID?: string | undefined; customerOrderID?: string | undefined }, asked: Asked): string | undefined {
+  if (canonicalAmount(earlier.amount) !== canonicalAmount(asked.amount) || earlier.currency !== asked.currency) return `${earlier.amount ?? '?'} ${earlier.currency ?? '?'}`;
+  if (asked.action === 'Refund' && earlier.orgReferenceID !== asked.orgReferenceID) return `a refund of ${earlier.orgReferenceID ?? '?'}`;
+  // Compared where both name one (an entry from before customerOrderID was kept names none).
+  if (earlier.customerOrderID !== undefined && asked.customerOrderID !== undefined && earlier.customerOrderID !== asked.customerOrderID) return `customerOrderID ${earlier.customerOrderID}`;
+  return undefined;
+}
+
+/** How a payment may be admitted. */
+export interface AdmitOptions {
+  /** A Refund of a sale the journal does not know (taken elsewhere) may go out (the refund node's option). */
+  refundUnknownSale?: boolean;
 }
 
 /**
  * The payments of one terminal: what is queued or in flight (a duplicate
  * joins it), and the journal (a payment recorded before it leaves, its
- * outcome when known; a reference never sent twice).
+ * outcome when known; a reference never sent twice, and used by one payment
+ * only; a refund held against its sale).
  */
 export class PaymentLedger {
   private readonly running = new Map<string, Running>();
@@ -41,34 +63,98 @@ export class PaymentLedger {
     this.terminalId = terminalId;
   }
 
-  /** Decides what to do with a payment; throws ValidationError for a reference reused with other terms. */
-  admit(asked: Asked): Admission {
+  /**
+   * Decides what to do with a payment. Refuses it unsent (throws) when its
+   * reference is another payment's (ReferenceInUseError, E_REFERENCE_TAKEN),
+   * when it repeats a reference with other terms (ValidationError naming
+   * referenceID), and a Refund its sale does not allow (RefundRefusedError,
+   * E_VALIDATION naming orgReferenceID, currency or amount: see checkRefund).
+   * A Void is kept under its own key (`Void:<the voided reference>`): it joins
+   * only a Void of the same transaction.
+   */
+  admit(asked: Asked, options: AdmitOptions = {}): Admission {
     const key = journalKey(asked.action, asked.referenceID);
-    const mismatch = (earlier: { amount?: string | undefined; currency?: string | undefined }) => {
-      if (canonicalAmount(earlier.amount) === canonicalAmount(asked.amount) && earlier.currency === asked.currency) return;
-      throw new ValidationError('referenceID', `was used for ${earlier.amount ?? '?'} ${earlier.currency ?? '?'}; a repeat must carry the same amount and currency, or a new referenceID`);
+    const mismatch = (earlier: Parameters<typeof sameTerms>[0]) => {
+      const terms = sameTerms(earlier, asked);
+      if (terms === undefined) return;
+      throw new ValidationError('referenceID', `was used for ${terms}; a repeat must carry the same terms, or a new referenceID`);
     };
     const running = this.running.get(key);
     if (running !== undefined) {
-      mismatch(running);
+      // Another kind under the same key (a Refund "Void:R1" beside a Void of R1): another payment, never joined.
+      if (running.asked.action !== asked.action) throw new ReferenceInUseError(asked.action, asked.referenceID, `${named(running.asked.action, running.asked.referenceID)} queued or in flight`);
+      mismatch(running.asked);
       return { kind: 'join', promise: running.promise };
     }
-    if (this.journal === undefined) return { kind: 'new', askOnly: false };
-    const other = asked.action === 'Void' ? undefined : this.journal.byReference(asked.referenceID);
-    if (other !== undefined && other.action !== asked.action && other.state !== 'NotSent') {
-      throw new ValidationError('referenceID', `is already used by a ${other.action}; every transaction needs its own`);
+    const entry = this.journal?.get(asked.action, asked.referenceID);
+    if (entry !== undefined && entry.state !== 'NotSent') {
+      if (entry.action !== asked.action) throw new ReferenceInUseError(asked.action, asked.referenceID, `${named(entry.action, entry.referenceID)}${entry.state === 'open' ? ' still open' : ''}`);
+      mismatch(entry);
+      // A refused Void may be tried again (the terminal was busy, say); every other settled entry is final.
+      if (entry.state === 'Success' || (entry.state === 'Failed' && asked.action !== 'Void')) return { kind: 'recorded', entry };
+      if (entry.state === 'open') return { kind: 'new', askOnly: true };
     }
-    const entry = this.journal.get(asked.action, asked.referenceID);
-    if (entry === undefined || entry.state === 'NotSent') return { kind: 'new', askOnly: false };
-    mismatch(entry);
-    // A refused Void may be tried again (the terminal was busy, say); every other settled entry is final.
-    if (entry.state === 'Success' || (entry.state === 'Failed' && asked.action !== 'Void')) return { kind: 'recorded', entry };
-    return { kind: 'new', askOnly: entry.state === 'open' };
+    if (asked.action !== 'Void') {
+      const other = this.otherUse(asked.referenceID);
+      if (other !== undefined) throw new ReferenceInUseError(asked.action, asked.referenceID, other);
+    }
+    if (asked.action === 'Refund' && this.journal !== undefined) checkRefund(asked, this.refundBasis(asked.orgReferenceID!), options.refundUnknownSale === true);
+    return { kind: 'new', askOnly: false };
+  }
+
+  /**
+   * Whether a reference new to this kind is used by another payment the
+   * ledger knows: a transaction a Void acts on, or a sale a refund names
+   * (queued, in flight or in the journal, unless never sent).
+   */
+  private otherUse(referenceID: string): string | undefined {
+    const voidOf = this.running.get(journalKey('Void', referenceID));
+    if (voidOf?.asked.action === 'Void') return `the transaction a Void queued or in flight acts on`;
+    for (const r of this.running.values()) if (r.asked.action === 'Refund' && r.asked.orgReferenceID === referenceID) return `the sale ${named('Refund', r.asked.referenceID)} queued or in flight refunds`;
+    if (this.journal === undefined) return undefined;
+    const voided = this.journal.get('Void', referenceID);
+    if (voided?.action === 'Void' && voided.state !== 'NotSent') return 'the transaction a Void in the journal acts on';
+    const refund = this.journal.refundsOf(referenceID).find((e) => e.state !== 'NotSent');
+    if (refund !== undefined) return `the sale ${named('Refund', refund.referenceID)} refunds`;
+    return undefined;
+  }
+
+  /** The state of a Void of `referenceID`, queued or in flight (`queued`) or in the journal. */
+  private voidState(referenceID: string): KnownPayment['state'] | undefined {
+    if (this.running.get(journalKey('Void', referenceID))?.asked.action === 'Void') return 'queued';
+    const entry = this.journal?.get('Void', referenceID);
+    return entry?.action === 'Void' ? entry.state : undefined;
+  }
+
+  /** What the ledger knows of a sale and its refunds (see checkRefund). */
+  private refundBasis(orgReferenceID: string): RefundBasis {
+    const known = (entry: JournalEntry): KnownPayment => {
+      const k: KnownPayment = { referenceID: entry.referenceID, action: entry.action, state: entry.state };
+      if (entry.amount !== undefined) k.amount = entry.amount;
+      if (entry.currency !== undefined) k.currency = entry.currency;
+      if (entry.outcome?.verdict !== undefined) k.verdict = entry.outcome.verdict;
+      return k;
+    };
+    const queued = (a: Asked): KnownPayment => ({ referenceID: a.referenceID, action: a.action, state: 'queued', ...(a.amount !== undefined ? { amount: a.amount } : {}), ...(a.currency !== undefined ? { currency: a.currency } : {}) });
+    const runningSale = this.running.get(orgReferenceID);
+    const entry = this.journal?.byReference(orgReferenceID);
+    const sale = runningSale !== undefined ? queued(runningSale.asked) : entry !== undefined ? known(entry) : undefined;
+    const refunds: RefundBasis['refunds'] = [];
+    const seen = new Set<string>();
+    for (const e of this.journal?.refundsOf(orgReferenceID) ?? []) {
+      seen.add(e.referenceID);
+      const r = this.running.get(e.referenceID);
+      refunds.push({ ...(r !== undefined ? queued(r.asked) : known(e)), voided: this.voidState(e.referenceID) });
+    }
+    for (const r of this.running.values()) {
+      if (r.asked.action === 'Refund' && r.asked.orgReferenceID === orgReferenceID && !seen.has(r.asked.referenceID)) refunds.push({ ...queued(r.asked), voided: this.voidState(r.asked.referenceID) });
+    }
+    return { sale, voidOfSale: this.voidState(orgReferenceID), refunds };
   }
 
   /** Remembers a payment queued or in flight until it ends. */
   track(key: string, asked: Asked, promise: Promise<Outcome>): void {
-    this.running.set(key, { promise, amount: asked.amount, currency: asked.currency });
+    this.running.set(key, { promise, asked });
     const forget = () => {
       if (this.running.get(key)?.promise === promise) this.running.delete(key);
     };
@@ -82,6 +168,8 @@ export class PaymentLedger {
     const target: NonNullable<Asked['target']> = { action: entry.action };
     if (entry.amount !== undefined) target.amount = entry.amount;
     if (entry.currency !== undefined) target.currency = entry.currency;
+    if (entry.customerOrderID !== undefined) target.customerOrderID = entry.customerOrderID;
+    if (entry.orgReferenceID !== undefined) target.orgReferenceID = entry.orgReferenceID;
     return target;
   }
 
@@ -110,6 +198,7 @@ export class PaymentLedger {
         requestID: ctx.requestID,
         ...(asked.amount !== undefined ? { amount: asked.amount } : {}),
         ...(asked.currency !== undefined ? { currency: asked.currency } : {}),
+        ...(asked.customerOrderID !== undefined ? { customerOrderID: asked.customerOrderID } : {}),
         ...(asked.orgReferenceID !== undefined ? { orgReferenceID: asked.orgReferenceID } : {}),
         ...(ctx.options.origin !== undefined ? { node: ctx.options.origin } : {}),
       });
@@ -169,6 +258,7 @@ export class PaymentLedger {
     const asked: Asked = { action: entry.action, referenceID: entry.referenceID };
     if (entry.amount !== undefined) asked.amount = entry.amount;
     if (entry.currency !== undefined) asked.currency = entry.currency;
+    if (entry.customerOrderID !== undefined) asked.customerOrderID = entry.customerOrderID;
     if (entry.orgReferenceID !== undefined) asked.orgReferenceID = entry.orgReferenceID;
     if (entry.action === 'Void') {
       const target = this.voidTarget(entry.referenceID);

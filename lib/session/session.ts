@@ -141,7 +141,7 @@ export class TerminalSession extends EventEmitter {
     }
     let admission;
     try {
-      admission = this.ledger.admit(asked);
+      admission = this.ledger.admit(asked, base.action === 'Refund' && base.options.refundUnknownSale === true ? { refundUnknownSale: true } : {});
     } catch (err) {
       return Promise.reject(aboutPayment(err, asked.referenceID, true));
     }

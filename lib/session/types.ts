@@ -37,6 +37,13 @@ export interface RequestOptions {
   onQueued?: (info: { requestID: string; referenceID?: string }) => void;
   /** Who asked (a node id): kept in the journal, to emit a recovered outcome from. */
   origin?: string;
+  /**
+   * Refund: the sale may be one the journal does not know (taken elsewhere).
+   * Off: such a refund is refused unsent (E_VALIDATION, orgReferenceID). A
+   * sale the journal knows always bounds its refunds. Without a journal no
+   * sale is known and refunds are not checked against sales.
+   */
+  refundUnknownSale?: boolean;
 }
 
 /** `msg.wonder.result`: the settled result, or for TransactionStatus the looked-up transaction's state. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Action, formatTimestamp, isAction, parseEnvelope, WonderCipher } from '../protocol';
+import { type Action, type CreditCard, formatTimestamp, isAction, parseEnvelope, WonderCipher } from '../protocol';
 
 /**
  * A simulated Wonder terminal: the other side of the protocol, with books.
@@ -42,7 +42,12 @@ export interface SimulatorOptions {
   delays?: Partial<Record<Action, number>>;
   /** Actions the terminal stops answering (a terminal gone silent; tests). */
   silent?: Action[];
+  /** The card its approvals carry (default: a test Visa card, prefix 476173, last digits 0119). */
+  card?: Partial<CreditCard>;
 }
+
+/** The card a simulated approval carries unless told otherwise. */
+export const SIMULATOR_CARD: CreditCard = { panPrefix6Digits: '476173', panLast4Digits: '0119', panHash: 'simulated', panToken: '' };
 
 export type SimTxState = 'Pending' | 'Success' | 'Failed' | 'Voided';
 
@@ -92,7 +97,9 @@ export class SimulatedTerminal {
   private readonly cipher: WonderCipher;
   private readonly cipher2: WonderCipher | undefined;
   private readonly pinCode2: string | undefined;
-  private readonly opts: Required<Omit<SimulatorOptions, 'pairingCode' | 'serverDeviceSN' | 'pinCode2' | 'delays' | 'silent'>>;
+  private readonly opts: Required<Omit<SimulatorOptions, 'pairingCode' | 'serverDeviceSN' | 'pinCode2' | 'delays' | 'silent' | 'card'>>;
+  /** The card its approvals carry; change at run time (tests look for its values where they must not be). */
+  card: CreditCard;
   /** Per-action answer delays; change at run time to play a stalled terminal. */
   delays: Partial<Record<Action, number>>;
   /** Actions not answered at all; change at run time to play a silent terminal. */
@@ -106,6 +113,7 @@ export class SimulatedTerminal {
     this.pinCode2 = options.pinCode2;
     this.delays = { ...options.delays };
     this.silent = new Set(options.silent);
+    this.card = { ...SIMULATOR_CARD, ...options.card };
     this.cipher2 = options.pinCode2 === undefined ? undefined : new WonderCipher(options.pinCode2);
     this.serverDeviceSN = options.serverDeviceSN ?? 'SIM-WONDER-0001';
     this.opts = {
@@ -171,7 +179,9 @@ export class SimulatedTerminal {
 
   private respond(action: string, responseID: string, body: Body, cipher = this.cipher): string {
     const plaintext = JSON.stringify({
-      header: { responseID, serverDeviceSN: this.serverDeviceSN, timestamp: formatTimestamp(new Date()) },
+      // `simulated`: every answer says it comes from a simulator (no real terminal writes it), so an
+      // approval from `wonder-ecr simulate` behind a serial or LAN line is never taken for a real one.
+      header: { responseID, serverDeviceSN: this.serverDeviceSN, timestamp: formatTimestamp(new Date()), simulated: true },
       body,
     });
     // Like the seeds' responses: version as the JSON number 2.0.
@@ -317,7 +327,7 @@ export class SimulatedTerminal {
       transactionTime: tx.transactionTime,
     });
     if (tx.state !== 'Failed') {
-      out.creditCard = { panPrefix6Digits: '476173', panLast4Digits: '0119', panHash: 'simulated', panToken: '' };
+      out.creditCard = { ...this.card };
     }
     return out;
   }

@@ -18,6 +18,12 @@ import { autoDetect, BindingsError, type BindingInterface, type BindingPortInter
  * line's output buffer); what does not fit goes through the binding's own
  * write, which waits for the port to be writable. Drain and everything else
  * are the binding's own.
+ *
+ * The poller's events are delivered from a setImmediate: its native
+ * callback calls into JavaScript outside a callback scope, and on Node 26
+ * the promise continuations it starts (the read after "readable", the write
+ * after "writable") then wait for the next unrelated event to run — an
+ * answer sat unread until some timer fired.
  */
 export function serialBinding(): BindingInterface {
   const base = autoDetect() as BindingInterface;
@@ -34,7 +40,16 @@ export function serialBinding(): BindingInterface {
 /** What the Linux and macOS port bindings carry beside the interface. */
 interface PolledPort {
   fd: number | null;
-  poller: { once(event: 'readable', listener: (err: Error | null) => void): unknown };
+  poller: { once(event: 'readable', listener: (err: Error | null) => void): unknown; emit(event: string, ...args: unknown[]): boolean };
+}
+
+/** Delivers the poller's events from a setImmediate, where the continuations they start run at once. */
+function deferEvents(poller: PolledPort['poller']): void {
+  const emit = poller.emit.bind(poller);
+  poller.emit = (event: string, ...args: unknown[]) => {
+    setImmediate(() => emit(event, ...args));
+    return true;
+  };
 }
 
 function readable(port: PolledPort): Promise<void> {
@@ -48,6 +63,7 @@ const DISCONNECT = new Set(['EBADF', 'ENXIO', 'UNKNOWN']);
 
 function withPolledRead<T extends BindingPortInterface & PolledPort>(port: T): T {
   if (typeof port.fd !== 'number' || typeof port.poller?.once !== 'function') return port;
+  deferEvents(port.poller);
   port.read = async (buffer: Buffer, offset: number, length: number) => {
     for (;;) {
       if (!port.isOpen || port.fd === null) throw new BindingsError('Port is not open', { canceled: true });

@@ -51,6 +51,17 @@ const progress = (type) => ({
   },
 });
 
+/**
+ * Sale, refund, void and status (their answers carry the card): the card's first six digits, hash and
+ * token in msg.payload only when ticked (off by default); unticked, its brand and last four digits only.
+ */
+const rawCardField = () => ({
+  kind: 'checkbox',
+  name: 'rawCard',
+  icon: 'fa-credit-card',
+  after: '<span data-i18n="node-red-contrib-wonder-ecr/wonder-terminal:rawCard.box"></span>',
+});
+
 /** Sale and refund: amount and currency, each from the payload or set here. */
 const amountFields = () => [
   { kind: 'typed', name: 'amount', icon: 'fa-money', placeholder: '10.20' },
@@ -64,7 +75,7 @@ module.exports = [
   {
     type: 'wonder-sale',
     icon: 'wonder-sale.svg',
-    fields: [...amountFields(), ...progress('wonder-sale').fields],
+    fields: [...amountFields(), ...progress('wonder-sale').fields, rawCardField()],
     extraDefaults: progress('wonder-sale').extraDefaults,
     editor: { ...progress('wonder-sale').editor, oneditprepare: 'WonderEcrEditor.amountInputs' },
     inputs: [
@@ -77,7 +88,13 @@ module.exports = [
   {
     type: 'wonder-refund',
     icon: 'wonder-refund.svg',
-    fields: [...amountFields(), ...progress('wonder-refund').fields],
+    // Off (the default): a refund of a sale the terminal's journal does not know is refused unsent.
+    fields: [
+      ...amountFields(),
+      { kind: 'checkbox', name: 'refundUnknownSales', icon: 'fa-question-circle', after: '<span data-i18n="wonder-refund.unknownSalesBox"></span>' },
+      ...progress('wonder-refund').fields,
+      rawCardField(),
+    ],
     extraDefaults: progress('wonder-refund').extraDefaults,
     editor: { ...progress('wonder-refund').editor, oneditprepare: 'WonderEcrEditor.amountInputs' },
     inputs: [
@@ -87,7 +104,7 @@ module.exports = [
       ['payload.referenceID', 'string', 'optional'],
     ],
   },
-  { type: 'wonder-void', icon: 'wonder-void.svg', fields: [receiptField('wonder-void')], inputs: [['payload.orgReferenceID', 'string']] },
+  { type: 'wonder-void', icon: 'wonder-void.svg', fields: [receiptField('wonder-void'), rawCardField()], inputs: [['payload.orgReferenceID', 'string']] },
   { type: 'wonder-abort', icon: 'wonder-abort.svg', inputs: [['payload.referenceID', 'string', 'optional']] },
-  { type: 'wonder-status', icon: 'wonder-status.svg', inputs: [['payload.targetReferenceID', 'string']] },
+  { type: 'wonder-status', icon: 'wonder-status.svg', fields: [rawCardField()], inputs: [['payload.targetReferenceID', 'string']] },
 ];

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
-import { isWonderError } from '../../lib/protocol';
+import { isWonderError, minimiseCard } from '../../lib/protocol';
 import type { Action } from '../../lib/protocol';
 import { PendingError, type Outcome, type Recovery, type SessionActivity } from '../../lib/session';
 import { t, translatedError } from './i18n';
@@ -134,17 +134,23 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       if (lastStatus !== undefined) node.status(lastStatus);
     };
     RED.events.on('flows:started', showAgain);
+    /** A simulator's results are said to be simulated: in the status, and in msg.wonder.simulated. */
+    const simulated = () => handle?.simulated === true;
     const show = (kind: ActivityKind) => {
       lastActivity = kind;
-      status(activityStatus(kind));
+      status(activityStatus(kind, simulated()));
     };
+    /** "Raw card data" ticked: the card's prefix, hash and token in msg.payload; else its brand and last four digits only. */
+    const rawCard = config.rawCard === true;
+    const payloadOf = (body: unknown) => (rawCard ? body : minimiseCard(body));
+    const marked = (wonder: Record<string, unknown>) => (simulated() ? Object.assign(wonder, { simulated: true }) : wonder);
     if (handle === undefined) {
       status({ fill: 'red', shape: 'dot', text: 'node-red-contrib-wonder-ecr/wonder-terminal:status.noTerminal' });
     } else {
       handle.register(node.id, (state) => {
         // A connection change always shows; otherwise keep the last result.
-        if (active === 0 || state !== 'connected') status(connectionStatus(state));
-        else if (lastActivity !== undefined) status(activityStatus(lastActivity));
+        if (active === 0 || state !== 'connected') status(connectionStatus(state, simulated()));
+        else if (lastActivity !== undefined) status(activityStatus(lastActivity, simulated()));
       });
       // A payment this node started before a restart or a lost connection, settled now.
       handle.on('recovered', onRecovered);
@@ -177,7 +183,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       const outcome = recovery.outcome;
       show(outcome.result === 'Failed' ? 'failed' : 'success');
       if (outcome.journalBehind !== undefined) node.warn(t(RED, 'log.journalBehind', { referenceID: recovery.entry.referenceID, result: String(outcome.result) }));
-      const msg = { payload: outcome.body, wonder: { ...wonderOf(outcome, recovery.entry.referenceID), recovered: true } } as unknown as Msg;
+      const msg = { payload: payloadOf(outcome.body), wonder: marked({ ...wonderOf(outcome, recovery.entry.referenceID), recovered: true }) } as unknown as Msg;
       node.send(withReceipt(msg, outcome, { ...recovery.entry }));
     }
 
@@ -187,7 +193,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       if (code !== 'E_PENDING' && code !== 'E_BUSY' && typeof (err as { diagnosis?: unknown }).diagnosis === 'string' && handle !== undefined) {
         // The line is why it failed: show the cause the terminal's diagnosis names, as its other nodes do.
         lastActivity = undefined;
-        status(connectionStatus(handle.state));
+        status(connectionStatus(handle.state, simulated()));
       } else {
         show(code === 'E_BUSY' ? 'busy' : code === 'E_PENDING' ? 'resolving' : 'error');
       }
@@ -199,7 +205,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
         if (handle === undefined) throw new Error(t(RED, 'errors.noTerminal'));
         if (handle.session === undefined) throw handle.configError;
         const params = spec.params ? await spec.params(RED, node, config, msg) : {};
-        const reporter = progress ? new ProgressReporter(RED, spec.action, msg as never, params.amount, params.currency, (m) => send([null, m as Msg])) : undefined;
+        const reporter = progress ? new ProgressReporter(RED, spec.action, msg as never, params.amount, params.currency, (m) => send([null, (simulated() ? { ...m, wonder: marked({ ...(m.wonder as Record<string, unknown>) }) } : m) as Msg])) : undefined;
         if (reporter !== undefined) reporters.add(reporter);
         begin();
         let requestID: string | undefined;
@@ -221,15 +227,17 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
             outcome = ack;
             msg.wonder.pairRequestID = pair.requestID;
           } else {
-            outcome = await handle.request(spec.action, params as never, { ...options, origin: node.id });
+            // A refund of a sale the journal does not know goes out only when the node allows it (off by default).
+            const refundUnknownSale = spec.action === 'Refund' && config.refundUnknownSales === true;
+            outcome = await handle.request(spec.action, params as never, { ...options, origin: node.id, ...(refundUnknownSale ? { refundUnknownSale } : {}) });
           }
           reporter?.settled(outcome);
           const status = outcome.result ?? (outcome.body as { status?: string }).status;
           show(status === 'Failed' ? 'failed' : 'success');
-          msg.payload = outcome.body;
+          msg.payload = payloadOf(outcome.body);
           const wonder = wonderOf(outcome, referenceID);
           wonder.action = spec.action;
-          msg.wonder = wonder;
+          msg.wonder = marked(wonder);
           if (outcome.approvedDespiteAbort === true) node.warn(t(RED, 'log.approvedDespiteAbort', { referenceID: String(msg.wonder.referenceID) }));
           if (outcome.journalBehind !== undefined) node.warn(t(RED, 'log.journalBehind', { referenceID: String(msg.wonder.referenceID), result: String(msg.wonder.result) }));
           withReceipt(msg, outcome, { ...params, referenceID });
@@ -237,14 +245,18 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
           done();
         } catch (err) {
           reporter?.failed(err);
-          msg.wonder = { ...msg.wonder, ...wonderOfError(err) };
+          msg.wonder = marked({ ...msg.wonder, ...wonderOfError(err) });
           throw err;
         } finally {
           if (reporter !== undefined) reporters.delete(reporter);
           end();
           if (requestID !== undefined) mine.delete(requestID);
         }
-      })().catch((err: unknown) => fail(err, done));
+      })().catch((err: unknown) => {
+        // Refused before the request was made (a typed input that cannot be read): on a simulator, said too.
+        if (simulated() && msg.wonder?.simulated !== true) msg.wonder = marked({ ...msg.wonder });
+        fail(err, done);
+      });
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -19,6 +19,8 @@ export interface TerminalView {
   identity: string;
   /** The connection state (ready, unreachable:<cause>, …: see ConnectionState). */
   state: string;
+  /** A simulator (the simulator transport, or a simulated terminal answered): no real payment is taken. */
+  simulated: boolean;
   diagnosis: DiagnosisView | null;
   /** Why the config node is unusable, when it is (its error code and field). */
   configError: { code: string; field?: string } | null;
@@ -51,6 +53,7 @@ export function terminalView(t: RegisteredTerminal): TerminalView {
     address: t.address,
     identity: t.identity,
     state: h.state,
+    simulated: h.simulated === true,
     diagnosis: diagnosisOf(h),
     configError: error === undefined ? null : { code: String(error.code ?? 'E_VALIDATION'), ...(error.field !== undefined ? { field: String(error.field) } : {}) },
     device: { sn: h.device.sn ?? null, softwareVersion: h.device.softwareVersion ?? null },

@@ -18,11 +18,13 @@ export function isShownDiagnosis(code: string | undefined): code is ShownDiagnos
  * exchanged anything yet is `unchecked`; a failed exchange is
  * `unreachable:<cause>` until one succeeds; `pair-again` while the terminal
  * refuses the stored cloud pairing (pinCode2); `same-terminal` when another
- * config node already opens this terminal (this one opens nothing). A
+ * config node already opens this terminal (this one opens nothing);
+ * `no-transport` when the config node has no transport chosen (it opens
+ * nothing: a new terminal is never a simulator by default). A
  * diagnosis (see lib/session/diagnosis.ts) names the cause where the link's
  * does not: `unreachable:no-valid-frames`, `unreachable:terminal-busy`, ….
  */
-export type ConnectionState = 'unconfigured' | 'connecting' | 'unchecked' | 'connected' | `unreachable:${LinkCause | ShownDiagnosis}` | 'closed' | 'pair-again' | 'same-terminal';
+export type ConnectionState = 'unconfigured' | 'no-transport' | 'connecting' | 'unchecked' | 'connected' | `unreachable:${LinkCause | ShownDiagnosis}` | 'closed' | 'pair-again' | 'same-terminal';
 
 /**
  * What a node using the terminal shows when idle: the connection state, or

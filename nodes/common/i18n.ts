@@ -44,6 +44,10 @@ export function describeError(RED: NodeAPI, err: unknown, ns: string = NS): stri
   if (!isWonderError(err)) return err instanceof Error ? err.message : String(err);
   const catalogs = ns === NS ? [NS] : [ns, NS];
   if (isPairAgainError(err)) return `${t(RED, 'errors.pairAgain')}: ${err.message}`;
+  // A rule the input broke beyond its form (a refund beyond its sale): the rule's text, the field and the detail.
+  const rule = (err as { rule?: unknown }).rule;
+  const ruleText = err.code === 'E_VALIDATION' && typeof rule === 'string' ? lookup(RED, catalogs, `errors.rule.${rule}`) : undefined;
+  if (ruleText !== undefined) return `${ruleText} (${err.field}: ${fieldDetail(err)})`;
   const field = err.code === 'E_VALIDATION' && err.field !== undefined ? lookup(RED, catalogs, `errors.field.${err.field}`) : undefined;
   if (field !== undefined) {
     const detail = fieldDetail(err);

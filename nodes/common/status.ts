@@ -13,7 +13,11 @@ const key = (k: string) => `${NS}:status.${k}`;
 /** Most requests a status counts one by one; more show as "9+". */
 export const QUEUED_SHOWN = 9;
 
-export function connectionStatus(state: ShownState): NodeStatus {
+/**
+ * `simulated`: the terminal is a simulator. Where a real one shows "ready",
+ * it shows "simulated" (a ring: no real payment is taken there).
+ */
+export function connectionStatus(state: ShownState, simulated = false): NodeStatus {
   if (state.startsWith('unreachable:')) {
     const cause = state.slice('unreachable:'.length);
     // Busy is no fault of the link: it passes.
@@ -26,7 +30,7 @@ export function connectionStatus(state: ShownState): NodeStatus {
   }
   switch (state) {
     case 'connected':
-      return { fill: 'green', shape: 'dot', text: key('ready') };
+      return simulated ? { fill: 'green', shape: 'ring', text: key('simulated') } : { fill: 'green', shape: 'dot', text: key('ready') };
     case 'unchecked':
       return { fill: 'grey', shape: 'ring', text: key('unchecked') };
     case 'connecting':
@@ -35,6 +39,8 @@ export function connectionStatus(state: ShownState): NodeStatus {
       return { fill: 'yellow', shape: 'dot', text: key('unknown') };
     case 'unconfigured':
       return { fill: 'red', shape: 'dot', text: key('configError') };
+    case 'no-transport':
+      return { fill: 'red', shape: 'dot', text: key('noTransport') };
     case 'pair-again':
       return { fill: 'red', shape: 'ring', text: key('pairAgain') };
     case 'same-terminal':
@@ -46,7 +52,8 @@ export function connectionStatus(state: ShownState): NodeStatus {
 
 export type ActivityKind = 'sending' | 'waiting-card' | 'resolving' | 'success' | 'failed' | 'error' | 'busy';
 
-export function activityStatus(kind: ActivityKind): NodeStatus {
+/** `simulated`: a success on a simulator reads "success (simulated)". */
+export function activityStatus(kind: ActivityKind, simulated = false): NodeStatus {
   switch (kind) {
     case 'waiting-card':
       return { fill: 'blue', shape: 'dot', text: key('waitingCard') };
@@ -54,7 +61,7 @@ export function activityStatus(kind: ActivityKind): NodeStatus {
       // The outcome is not known yet: asked about, never guessed. Not an error.
       return { fill: 'yellow', shape: 'dot', text: key('unknown') };
     case 'success':
-      return { fill: 'green', shape: 'dot', text: key('success') };
+      return simulated ? { fill: 'green', shape: 'ring', text: key('simulatedSuccess') } : { fill: 'green', shape: 'dot', text: key('success') };
     case 'failed':
       return { fill: 'red', shape: 'ring', text: key('failed') };
     case 'busy':

@@ -12,6 +12,7 @@ import {
   takenOutOfQueue,
   TraceLog,
   type Diagnosis,
+  type ExchangeEvent,
   type Outcome,
   type Recovery,
   type RequestOptions,
@@ -82,6 +83,14 @@ export class TerminalHandle extends EventEmitter {
   /** ISO time of the terminal's last answer (kept as a number: formatted only when read). */
   get lastExchangeAt(): string | undefined { return this.lastExchangeMs === undefined ? undefined : new Date(this.lastExchangeMs).toISOString(); }
   private lastExchangeMs: number | undefined;
+  /** A simulated terminal answered on this line (`wonder-ecr simulate` behind a serial or LAN transport). */
+  private simulatedAnswer = false;
+  /**
+   * Whether this terminal is a simulator: the simulator transport, or a line
+   * on which a simulated terminal answered. Its nodes show "simulated" and
+   * every result it gives carries `msg.wonder.simulated: true`.
+   */
+  get simulated(): boolean { return this.kind === 'simulator' || this.simulatedAnswer; }
 
   constructor(options: HandleOptions) {
     super();
@@ -116,6 +125,13 @@ export class TerminalHandle extends EventEmitter {
     session?.setMaxListeners(0);
     this.session = session;
     this.configError = configError;
+    // Before the line monitor's listener (below): a state it changes on this answer is shown already as simulated.
+    session?.on('exchange', (e: ExchangeEvent) => {
+      if (e.kind !== 'answered' || e.simulated !== true || this.simulatedAnswer) return;
+      this.simulatedAnswer = true;
+      // The nodes showing "ready" now show "simulated".
+      for (const listener of this.users.values()) listener(this.current);
+    });
     this.identity = identity?.attach(session!) ?? DeviceIdentity.none();
     this.kind = options.config.transport;
     this.config = options.config;
@@ -133,7 +149,8 @@ export class TerminalHandle extends EventEmitter {
         this.update(err instanceof Error ? err : undefined);
       },
     });
-    this.current = session === undefined ? (options.refuse !== undefined ? 'same-terminal' : 'unconfigured') : 'connecting';
+    this.current =
+      session !== undefined ? 'connecting' : options.refuse !== undefined ? 'same-terminal' : (configError as { field?: string } | undefined)?.field === 'transport' ? 'no-transport' : 'unconfigured';
     if (session !== undefined) {
       this.pairing = new CloudPairing(session, pairingCode, options.pairingStore);
       // The device SN configured: the stored pinCode2 is used from the first request.
@@ -159,6 +176,7 @@ export class TerminalHandle extends EventEmitter {
       }
     });
     session?.on('activity', (a: SessionActivity) => this.onActivity(a));
+
     session?.on('recovered', (recovery: Recovery) => this.emit('recovered', recovery));
     session?.on('unresolved', (recovery: Recovery) => this.emit('unresolved', recovery));
   }
