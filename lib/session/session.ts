@@ -188,19 +188,28 @@ export class TerminalSession extends EventEmitter {
   private abort(ctx: RequestContext, named: string | undefined): Promise<Outcome> {
     if (named === undefined) return this.schedule(ctx, () => this.runCommand(ctx));
     const { requestID, options } = ctx;
-    const takenOut = this.queue.cancel(named, (job) => new WonderError('E_ABORTED', `${job.action} ${named} was taken out of the queue by an Abort; it was never sent`, { notSent: true, referenceID: named }));
-    if (takenOut) {
+    if (this.cancelWaiting(named)) {
       options.onQueued?.({ requestID, referenceID: named });
       this.emit('activity', { kind: 'done', action: 'Abort', requestID, result: 'Success' });
       return Promise.resolve(takenOutOfQueue(requestID, named, ctx.started));
     }
-    const running = this.currentAsked;
-    if (running === undefined || running.referenceID !== named || running.action === 'Void') {
+    if (!this.runs(named)) {
       return Promise.reject(
         new WonderError('E_NOT_FOUND', `nothing to abort: no sale or refund ${named} is waiting or running on this terminal; nothing was sent`, { notSent: true, referenceID: named }),
       );
     }
     return this.schedule(ctx, () => this.runCommand(ctx)).then((outcome) => ({ ...outcome, referenceID: named }));
+  }
+
+  /** Takes the sale or refund `referenceID` out of the queue (its caller gets E_ABORTED, notSent; it is never sent). False when none waits. */
+  cancelWaiting(referenceID: string): boolean {
+    return this.queue.cancel(referenceID, (job) => new WonderError('E_ABORTED', `${job.action} ${referenceID} was taken out of the queue by an Abort; it was never sent`, { notSent: true, referenceID }));
+  }
+
+  /** Whether the sale or refund `referenceID` is the payment running now. */
+  runs(referenceID: string): boolean {
+    const running = this.currentAsked;
+    return running !== undefined && running.referenceID === referenceID && running.action !== 'Void';
   }
 
   /** Queues a request (Abort goes out at once, beside the payment it aborts). */

@@ -67,7 +67,7 @@ export class TerminalHandle extends EventEmitter {
   private keyLoaded = true;
   private pairingRun: Promise<unknown> | undefined;
   /** Sales and refunds named by reference that wait here (key, identity check, pairing, health check) before they reach the session's queue: an Abort naming one takes it out. */
-  private readonly beforeQueue = new Map<string, AbortController>();
+  private readonly beforeQueue = new Map<string, Set<AbortController>>();
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
   /** The line's counters since this handle started (what the operator tools show; the diagnosis reads them). */
@@ -313,21 +313,30 @@ export class TerminalHandle extends EventEmitter {
     if (action === 'Abort' && typeof named === 'string' && named !== '') {
       const waiting = this.beforeQueue.get(named);
       if (waiting !== undefined) {
-        // Still waiting in front of the session's queue: taken out here, never sent.
+        // Still waiting in front of the session's queue (with any repeat of the same order): taken out here, never sent.
         this.beforeQueue.delete(named);
-        waiting.abort(new WonderError('E_ABORTED', `${named} was taken out of the queue by an Abort; it was never sent`, { notSent: true, referenceID: named }));
-        const requestID = randomUUID();
-        options?.onQueued?.({ requestID, referenceID: named });
-        return Promise.resolve(takenOutOfQueue(requestID, named, Date.now()) as Outcome<A>);
+        for (const gate of waiting) gate.abort(new WonderError('E_ABORTED', `${named} was taken out of the queue by an Abort; it was never sent`, { notSent: true, referenceID: named }));
+        // A copy already in the session's queue goes too; one already running is aborted at the terminal (below, as any named Abort).
+        session.cancelWaiting(named);
+        if (!session.runs(named)) {
+          const requestID = randomUUID();
+          options?.onQueued?.({ requestID, referenceID: named });
+          return Promise.resolve(takenOutOfQueue(requestID, named, Date.now()) as Outcome<A>);
+        }
       }
     }
     let gate: AbortController | undefined;
-    if (action !== 'Abort' && typeof named === 'string' && named !== '' && !this.beforeQueue.has(named)) {
+    if (action !== 'Abort' && typeof named === 'string' && named !== '') {
       gate = new AbortController();
-      this.beforeQueue.set(named, gate);
+      const waiting = this.beforeQueue.get(named) ?? new Set<AbortController>();
+      waiting.add(gate);
+      this.beforeQueue.set(named, waiting);
     }
     const handed = () => {
-      if (gate !== undefined && this.beforeQueue.get(named as string) === gate) this.beforeQueue.delete(named as string);
+      if (gate === undefined) return;
+      const waiting = this.beforeQueue.get(named as string);
+      if (waiting === undefined || !waiting.delete(gate)) return;
+      if (waiting.size === 0) this.beforeQueue.delete(named as string);
     };
     const origin = options?.origin;
     let requestID: string | undefined;
