@@ -3,6 +3,9 @@
 const path = require('node:path');
 
 const { credentialSecret } = require('./credential-secret');
+const { refuseCrossOriginUpgrades, sameOriginOnly } = require('./same-origin');
+
+refuseCrossOriginUpgrades();
 
 const root = path.resolve(__dirname, '..');
 const userDir = process.env.WONDER_DEMO_USERDIR || path.join(root, '.node-red-demo');
@@ -17,6 +20,14 @@ module.exports = {
     nodesDir: [root],
     // Encrypts flows_cred.json: random, made on first start in the user directory (mode 0600).
     credentialSecret: credentialSecret(userDir),
+    // No adminAuth here: so no other web page may drive the editor, the admin API or the
+    // flows' endpoints (deploy a flow, post a checkout), requests and WebSocket handshakes
+    // from another origin are refused (same-origin.js), and no answer carries
+    // Access-Control-Allow-Origin.
+    httpAdminMiddleware: sameOriginOnly(),
+    httpNodeMiddleware: sameOriginOnly(),
+    httpAdminCors: { origin: false },
+    httpNodeCors: { origin: false },
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false, ui: false },
     editorTheme: {

@@ -9,7 +9,8 @@ import type { BusyPolicy, PairingStore } from '../lib/session';
 import { describeError, t } from './common/i18n';
 import { TerminalHandle } from './common/terminal-handle';
 import { nodeRedPairingStore } from './common/pairing-key';
-import { jsonOnly, PairLimiter } from './common/pair-guard';
+import { warnExposedGatewayFiles } from './common/gateway-files';
+import { jsonOnly, PairLimiter, pairTargetKey, pairUserKey } from './common/pair-guard';
 import { listSerialPorts, SERIAL_BY_ID_DIR, stableAlternative } from './common/serial-ports';
 import { healthCheckMs } from './common/health-check';
 import { deregisterTerminal, registeredTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
@@ -92,6 +93,8 @@ function plainLan(def: Partial<TerminalDef>): boolean {
 const warnedPlainLan = new Set<string>();
 
 export = function register(RED: NodeAPI): void {
+  // Node-RED's credentials file and its key readable by other local users: said once, with the fix.
+  warnExposedGatewayFiles(RED);
   /**
    * One journal per terminal, in the Node-RED user directory, named for the
    * terminal (its port, host or business and device), not for the config node:
@@ -288,8 +291,9 @@ export = function register(RED: NodeAPI): void {
       sameConfig(configOf(deployed as unknown as TerminalDef), config) &&
       (deployed.credentials?.pairingCode ?? '') === code;
 
-    // One attempt at a time per terminal; failures cost time. Every attempt is audited, never with the code.
-    const limitKey = id !== '' ? `node:${id}` : `config:${config.transport}:${config.host ?? config.serialPort ?? config.businessId ?? ''}:${config.port ?? ''}`;
+    // One attempt at a time per terminal and user; failures cost time (keyed on where the attempt goes,
+    // never on the request's own id: see pair-guard.ts). Every attempt is audited, never with the code.
+    const limitKey = PairLimiter.key(pairUserKey(req), pairTargetKey(config));
     const audit = (outcome: string, errorCode?: string) =>
       RED.log.audit({ event: 'wonder-ecr.pair', terminal: id, transport: config.transport, target: config.host ?? config.serialPort ?? config.businessId ?? '', outcome, ...(errorCode ? { code: errorCode } : {}) } as never, req as never);
     const wait = pairLimiter.begin(limitKey);

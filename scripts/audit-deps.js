@@ -2,18 +2,24 @@
 'use strict';
 /*
  * Checks the runtime dependencies (what `npm install --omit=dev` installs)
- * for known vulnerabilities. Exit 0: none known; 1: at least one found;
- * 2: the check could not run (unreadable lockfile, a dependency missing).
+ * for known vulnerabilities. Exit 0: none known; 1: at least one found, or
+ * the offline list cannot vouch for the tree (a version it has not reviewed,
+ * or the list is more than 30 days old); 2: the check could not run
+ * (unreadable lockfile or list, a dependency missing).
  *
  *   node scripts/audit-deps.js            registry audit (`npm audit --omit=dev`),
  *                                         or the offline check when the registry
  *                                         does not answer
  *   node scripts/audit-deps.js --offline  the offline check only
  *   options: --lockfile FILE  --advisories FILE  --list (print the runtime tree)
+ *            --now YYYY-MM-DD (the day the list's age is counted to; default today)
  *
  * The offline check walks package-lock.json's runtime tree from the root's
  * dependencies and compares every installed version with the semver ranges
- * of security/advisories.json.
+ * of security/advisories.json. It is not a live source: it never says "0
+ * known vulnerabilities", only that its list (of that date) names none, and
+ * it fails for a version the list's `reviewed` map does not name and for a
+ * list older than MAX_AGE_DAYS.
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -21,19 +27,33 @@ const path = require('node:path');
 const semver = require('semver');
 
 const root = path.resolve(__dirname, '..');
+/** An offline list older than this many days is stale: the check fails. */
+const MAX_AGE_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 function parseArgs(argv) {
-  const opts = { offline: false, list: false, lockfile: path.join(root, 'package-lock.json'), advisories: path.join(root, 'security', 'advisories.json') };
+  const opts = { offline: false, list: false, now: new Date(), lockfile: path.join(root, 'package-lock.json'), advisories: path.join(root, 'security', 'advisories.json') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--offline') opts.offline = true;
     else if (a === '--list') opts.list = true;
+    else if (a === '--now') {
+      opts.now = dayOf(argv[++i]);
+      if (opts.now === undefined) throw new Error('--now needs a date, YYYY-MM-DD');
+    }
     else if (a === '--lockfile' || a === '--advisories') {
       if (argv[i + 1] === undefined) throw new Error(`${a} needs a file`);
       opts[a.slice(2)] = path.resolve(argv[++i]);
     } else throw new Error(`unknown option ${a}`);
   }
   return opts;
+}
+
+/** A YYYY-MM-DD day as a Date (UTC midnight); undefined when it is not one. */
+function dayOf(text) {
+  if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(text)) return undefined;
+  const date = new Date(`${text}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== text ? undefined : date;
 }
 
 /** Where `name` resolves from the package at `from` (npm's node_modules lookup, upwards). */
@@ -94,7 +114,22 @@ function loadAdvisories(file) {
       throw new Error(`${file}: advisory ${JSON.stringify(a.id)} needs an id, a package and a valid "vulnerable" semver range`);
     }
   }
+  if (dayOf(data.updated) === undefined) throw new Error(`${file}: "updated" must be the day the list was reviewed (YYYY-MM-DD)`);
+  const reviewed = data.reviewed;
+  if (reviewed === null || typeof reviewed !== 'object' || Array.isArray(reviewed) || !Object.values(reviewed).every((v) => Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
+    throw new Error(`${file}: "reviewed" must map each runtime package to the versions reviewed, e.g. {"serialport": ["13.0.0"]}`);
+  }
   return data;
+}
+
+/** The installed runtime versions the list's `reviewed` map does not name: [{ name, version, location }]. */
+function unreviewedVersions(tree, reviewed) {
+  return tree.filter((p) => !(Object.prototype.hasOwnProperty.call(reviewed, p.name) && reviewed[p.name].includes(p.version)));
+}
+
+/** Whole days from the list's date to `now` (negative: dated after it). */
+function ageInDays(updated, now) {
+  return Math.floor((now.getTime() - dayOf(updated).getTime()) / DAY_MS);
 }
 
 /** The findings of the offline check: [{ pkg, advisory }]. */
@@ -155,16 +190,28 @@ function main() {
     console.error(`audit-deps: ${err.message}`);
     return 2;
   }
-  if (opts.list) for (const p of tree) console.log(`  ${p.name}@${p.version}  (${p.location})`);
   const findings = offlineFindings(tree, data.advisories);
-  const reviewed = new Set(data.reviewed || []);
-  const unreviewed = [...new Set(tree.map((p) => p.name).filter((n) => !reviewed.has(n)))];
-  console.log(`audit-deps: offline lockfile check of ${path.relative(process.cwd(), opts.lockfile) || opts.lockfile} against ${data.advisories.length} advisories (list updated ${data.updated || '?'}): ${tree.length} runtime packages, ${findings.length} known vulnerabilit${findings.length === 1 ? 'y' : 'ies'}`);
+  const unreviewed = unreviewedVersions(tree, data.reviewed);
+  const age = ageInDays(data.updated, opts.now);
+  const unreviewedAt = new Set(unreviewed.map((p) => p.location));
+  if (opts.list) for (const p of tree) console.log(`  ${p.name}@${p.version}  (${p.location})${unreviewedAt.has(p.location) ? '  not reviewed' : ''}`);
+  const list = path.relative(process.cwd(), opts.advisories) || opts.advisories;
+  // Not a live source: what it says is only as good as the list, and says so.
+  console.log(`audit-deps: OFFLINE check, no live advisory source asked: ${path.relative(process.cwd(), opts.lockfile) || opts.lockfile} (${tree.length} runtime packages) against ${list}, ${data.advisories.length} advisories, reviewed ${data.updated} (${age} day${age === 1 ? '' : 's'} old)`);
   for (const f of findings) console.log(`  VULNERABLE ${f.pkg.name}@${f.pkg.version} (${f.pkg.location}): ${f.advisory.id} ${f.advisory.severity}: ${f.advisory.title} [${f.advisory.vulnerable}] ${f.advisory.url}`);
-  if (unreviewed.length > 0) console.log(`audit-deps: not yet reviewed in ${path.basename(opts.advisories)} (refresh the list): ${unreviewed.join(', ')}`);
-  return findings.length > 0 ? 1 : 0;
+  for (const p of unreviewed) console.log(`  UNREVIEWED ${p.name}@${p.version} (${p.location}): the list was not reviewed for this version`);
+  const stale = age > MAX_AGE_DAYS;
+  if (age < 0) console.log(`  STALE? the list is dated after today (${opts.now.toISOString().slice(0, 10)}): check its "updated" date`);
+  if (stale) console.log(`  STALE the list is ${age} days old (more than ${MAX_AGE_DAYS}): advisories published since are not in it`);
+  if (findings.length > 0) console.log(`audit-deps: FAILED: ${findings.length} known vulnerabilit${findings.length === 1 ? 'y' : 'ies'} in the offline list`);
+  if (unreviewed.length > 0 || stale || age < 0) {
+    console.log(`audit-deps: FAILED: the offline list cannot vouch for this tree (${[unreviewed.length > 0 ? `${unreviewed.length} version(s) not reviewed` : '', stale || age < 0 ? 'list out of date' : ''].filter(Boolean).join(', ')}): refresh ${list} (the security page in docs/, section Dependency check)`);
+  }
+  if (findings.length > 0 || unreviewed.length > 0 || stale || age < 0) return 1;
+  console.log(`audit-deps: none of the ${tree.length} runtime package versions is named by the offline list of ${data.updated}; this is not a live check (advisories published since are not known here)`);
+  return 0;
 }
 
 if (require.main === module) process.exitCode = main();
 
-module.exports = { runtimeTree, offlineFindings, resolveIn };
+module.exports = { runtimeTree, offlineFindings, unreviewedVersions, ageInDays, resolveIn, MAX_AGE_DAYS };

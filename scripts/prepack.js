@@ -12,8 +12,9 @@
 // leaves out source maps and the nodes' .d.ts files); everything else in dist/
 // (dist/test, dist/bench, dist/scripts, the .tsbuildinfo) stays out.
 //
-// More steps chain in STEPS below, in order (e.g. a software bill of
-// materials written after the check, so it describes what ships).
+//   4. sbom: scripts/sbom.js writes sbom.cdx.json (CycloneDX, the runtime
+//      dependency tree), which "files" ships.
+// More steps chain in STEPS below, in order.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -76,7 +77,9 @@ const STEPS = [
   ['build', build],
   ['prune', prune],
   ['check', check],
-  // The next step goes here, e.g. ['sbom', () => execFileSync('npm', ['run', 'sbom'], { cwd: root, stdio: 'inherit' })].
+  // The software bill of materials (sbom.cdx.json, in "files"), after the check: it describes what ships.
+  // Its report goes to stderr: `npm pack --json` prints its answer on stdout.
+  ['sbom', () => execFileSync(process.execPath, [path.join(root, 'scripts', 'sbom.js')], { cwd: root, stdio: ['ignore', process.stderr, 'inherit'] })],
 ];
 
 for (const [name, step] of STEPS) {

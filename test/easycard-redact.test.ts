@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { easycard } from '../lib';
 import { Scan2PayTestServer } from './helpers/scan2pay-server';
 
@@ -50,6 +51,65 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
     assert.match(text, /\[redacted\]/);
     // The input is not changed.
     assert.equal(value.Data.list[0]![0]!.deep[0], PASSWORD);
+  });
+
+  describe('a secret anywhere inside a longer text, in each encoding (property tests)', () => {
+    /** The encodings a Scan2Pay echo, a proxy or a log line may give a secret. */
+    const ENCODINGS: Record<string, (s: string) => string> = {
+      plain: (s) => s,
+      base64: (s) => Buffer.from(s, 'utf8').toString('base64'),
+      base64url: (s) => Buffer.from(s, 'utf8').toString('base64url'),
+      'hex (lower)': (s) => Buffer.from(s, 'utf8').toString('hex'),
+      'hex (upper)': (s) => Buffer.from(s, 'utf8').toString('hex').toUpperCase(),
+      'URL-encoded': (s) => encodeURIComponent(s),
+      'URL-encoded, every byte': (s) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''),
+      'base64 as a URL parameter': (s) => encodeURIComponent(Buffer.from(s, 'utf8').toString('base64')),
+      'base64 of JSON': (s) => Buffer.from(JSON.stringify({ TradeKey: s }), 'utf8').toString('base64'),
+      'hex of base64': (s) => Buffer.from(Buffer.from(s, 'utf8').toString('base64'), 'utf8').toString('hex'),
+    };
+    /** Text around the secret: words, digits, punctuation of logs and URLs, non-ASCII. */
+    const around = fc.string({ unit: fc.constantFrom(...'abcXYZ019 :;,.=&?/+-_%"\'[]{}\n\té中'.split('')), maxLength: 40 });
+    const secretArb = fc.oneof(
+      fc.constantFrom(PASSWORD, REFUND, sha(PASSWORD), sha(REFUND)),
+      fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$*+/=-_'.split('')), minLength: 8, maxLength: 24 }),
+    );
+
+    for (const [name, encode] of Object.entries(ENCODINGS)) {
+      it(`${name}: never left in the output, whatever text stands before and after`, () => {
+        fc.assert(
+          fc.property(secretArb, around, around, fc.boolean(), (secret, before, after, spaced) => {
+            const encoded = encode(secret);
+            const text = spaced ? `${before} ${encoded} ${after}` : `${before}${encoded}${after}`;
+            const out = makeRedactor([secret])({ Header: { StatusDesc: text }, Data: { [`k ${encoded}`]: 1 } });
+            const flat = JSON.stringify(out);
+            assert.ok(!flat.includes(encoded), `${name} of ${JSON.stringify(secret)} left in ${flat}`);
+            assert.ok(!flat.includes(secret), `${JSON.stringify(secret)} left in ${flat}`);
+          }),
+          { numRuns: 300 },
+        );
+      });
+    }
+
+    it('takes out only the run that holds a secret: the text around it stays', () => {
+      const redact = makeRedactor([PASSWORD, sha(PASSWORD)]);
+      const b64 = Buffer.from(sha(PASSWORD)).toString('base64');
+      assert.equal(redact(`echo: ${b64} (terminal 42)`), 'echo: [redacted] (terminal 42)');
+      assert.equal(redact(`https://pay.example/cb?id=7&k=${encodeURIComponent(b64)}&ok=1`), 'https://pay.example/cb?id=7&k=[redacted]&ok=1');
+      assert.equal(redact(`TXN ${Buffer.from('nothing secret here').toString('base64')} amount 10.20`), `TXN ${Buffer.from('nothing secret here').toString('base64')} amount 10.20`);
+    });
+
+    it('a reply as long as a reply may be (MAX_REPLY_BYTES) of text, base64 and hex runs is redacted in one pass, in seconds at most', () => {
+      const redact = makeRedactor([PASSWORD, sha(PASSWORD), REFUND, sha(REFUND)]);
+      const chunk = `ok ${Buffer.from('x'.repeat(60)).toString('base64')} ${'deadbeef'.repeat(8)} text%20here `;
+      const big = chunk.repeat(Math.floor(MAX_REPLY_BYTES / chunk.length));
+      // CPU time, not wall time: the work done, whatever else the machine runs meanwhile.
+      const started = process.cpuUsage();
+      assert.equal(redact(big), big);
+      const used = process.cpuUsage(started);
+      const ms = (used.user + used.system) / 1000;
+      // About 0.3 s: a bound that catches decoding gone exponential, not a benchmark.
+      assert.ok(ms < 5000, `${ms} ms of CPU`);
+    });
   });
 
   it("a reply that echoes the request JSON-encoded twice reaches the caller without the TradeKey or the refund key's hash", async () => {

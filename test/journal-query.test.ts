@@ -247,6 +247,10 @@ describe('journal query: CSV', () => {
     assert.equal(csvCell('-2+3'), "'-2+3");
     assert.equal(csvCell(undefined), '');
     assert.equal(csvCell('12.30'), '12.30');
+    // A leading NUL (some spreadsheets drop it, then read the formula behind it).
+    assert.equal(csvCell('\0=HYPERLINK("x")'), `"'\0=HYPERLINK(""x"")"`);
+    assert.equal(csvCell('\0@SUM(A1)'), "'\0@SUM(A1)");
+    assert.equal(csvCell('a\0b'), 'a\0b');
   });
 });
 

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
@@ -12,8 +11,8 @@ import { TerminalSession } from '../lib/session';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { selfSignedCertificate } from './helpers/tls';
+import { runCli } from './helpers/cli-run';
 
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
 const WRONG = 'AA:'.repeat(31) + 'AA';
 /**
  * The CLI's journals (its default is under ~/.local/state, named by host and port): a run of this
@@ -41,16 +40,7 @@ async function recordingTlsServer(cert: { key: string; cert: string }) {
   };
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WONDER_PIN: '260880', XDG_STATE_HOME: STATE }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { WONDER_PIN: '260880', XDG_STATE_HOME: STATE });
 
 describe('LAN over TLS: CA file or pinned certificate fingerprint (issue 13)', function () {
   this.timeout(30_000);

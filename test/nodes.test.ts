@@ -347,8 +347,11 @@ describe('Node-RED nodes on the simulator transport', function () {
     assert.equal(locked.status, 429);
     assert.equal(locked.body.code, 'E_RATE_LIMITED');
     assert.ok(Number(locked.headers['retry-after']) >= 1);
-    // Another terminal is not held up.
-    assert.equal((await helper.request().post('/wonder-ecr/pair').send({ id: 'other', config: { transport: 'simulator' }, pairingCode: '260880' })).status, 200);
+    // A fresh node id is the same terminal: still locked (the lock is keyed on the terminal and the user, not the id).
+    assert.equal((await helper.request().post('/wonder-ecr/pair').send({ id: 'other', config: { transport: 'simulator' }, pairingCode: '260880' })).status, 429);
+    // Another terminal is not held up (nothing listens there: it fails, but is tried).
+    const elsewhere = await helper.request().post('/wonder-ecr/pair').send({ id: 'other', config: { transport: 'lan', host: '127.0.0.1', port: 1 }, pairingCode: '260880' });
+    assert.notEqual(elsewhere.status, 429, JSON.stringify(elsewhere.body));
     const logged = JSON.stringify(helper.log().args);
     const audits = helper.log().args.filter((a: unknown[]) => JSON.stringify(a).includes('wonder-ecr.pair'));
     assert.ok(audits.length >= 5, `audit entries: ${audits.length}`);

@@ -198,9 +198,9 @@ describe('the package as a user installs it: npm pack from a clean clone, npm in
     if (work !== undefined) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('the tarball holds the compiled library and nodes with their editor files, bin, examples, README, CHANGELOG and LICENSE, and nothing else', () => {
+  it('the tarball holds the compiled library and nodes with their editor files, bin, examples, README, CHANGELOG, LICENSE and the SBOM, and nothing else', () => {
     const allowed = [
-      /^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/,
+      /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|sbom\.cdx\.json)$/,
       /^bin\/[\w-]+\.js$/,
       /^examples\/[\w-]+\.json$/,
       /^dist\/lib\/([\w-]+\/)*[\w-]+\.(js|d\.ts)$/,
@@ -216,7 +216,7 @@ describe('the package as a user installs it: npm pack from a clean clone, npm in
       'tests, benchmarks, scripts, caches, test helpers, source maps or sources',
     );
 
-    const need = new Set<string>(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', pkg.main, pkg.main.replace(/\.js$/, '.d.ts'), ...Object.values(pkg.bin)]);
+    const need = new Set<string>(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'sbom.cdx.json', pkg.main, pkg.main.replace(/\.js$/, '.d.ts'), ...Object.values(pkg.bin)]);
     for (const file of [...Object.values(pkg['node-red'].nodes), ...Object.values(pkg['node-red'].plugins ?? {})]) {
       need.add(file);
       need.add(file.replace(/\.js$/, '.html'));

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +6,7 @@ import { PairAgainError, PairingStore, pairingKeyFromFile, pairingKeyFromSecret 
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { nodeRedCredentialSecret } from '../nodes/common/pairing-key';
 import { cloudGateway } from './helpers/cloud-gateway';
+import { runCli } from './helpers/cli-run';
 
 const ID = { businessId: 'biz-1', deviceSn: 'NEXGO-N96-1170270945' };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-store-'));
@@ -68,18 +68,8 @@ describe('pairing store (pinCode2 at rest)', () => {
   });
 });
 
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 describe('wonder-ecr pair keeps pinCode2 for later commands (cloud, loopback HTTPS gateway)', function () {
   this.timeout(30_000);

@@ -75,5 +75,21 @@ describe('npm start on a machine with only Node.js', function () {
     const body = (await res.json()) as { result: string; amount: string; card?: string };
     assert.equal(body.result, 'Success');
     assert.equal(body.amount, '10.20');
+    // Only JSON (a form post can come from any page the user opens): 415 with its code.
+    const form = await fetch(`${url}/wonder/checkout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'amount=10.20&currency=HKD' });
+    assert.equal(form.status, 415);
+    assert.deepEqual(await form.json(), { result: 'Error', code: 'E_MEDIA_TYPE', message: 'Send the request as application/json' });
+    // Bad input: the code and a generic message, nothing of the library's text.
+    const bad = await fetch(`${url}/wonder/checkout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: '10.205', currency: 'HKD' }) });
+    assert.equal(bad.status, 400);
+    const error = (await bad.json()) as { code: string; message: string };
+    assert.equal(error.code, 'E_VALIDATION');
+    assert.equal(error.message, 'The request is not valid: check amount, currency and referenceID');
+    // Another origin: refused at the endpoint and at the admin API, no Access-Control-Allow-Origin.
+    for (const target of ['/wonder/checkout', '/flows']) {
+      const other = await fetch(`${url}${target}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:1' }, body: '{}' });
+      assert.equal(other.status, 403, target);
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+    }
   });
 });

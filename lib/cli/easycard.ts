@@ -267,7 +267,7 @@ export async function runEasyCardRetryCli(argv: string[], io: EasyCardCliIo): Pr
     if (v['no-journal'] !== true) {
       const file = typeof v.journal === 'string' && v.journal !== '' ? v.journal : cliEasyCardJournalFile(io.env, client.mchId);
       try {
-        journal = new EasyCardJournal(file, { privateDirectory: v.journal === undefined });
+        journal = new EasyCardJournal(file);
       } catch (err) {
         throw new ValidationError('--journal', `cannot open ${describeValue(file)} (${err instanceof Error ? err.message : String(err)}); nothing was sent`);
       }

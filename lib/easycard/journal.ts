@@ -79,8 +79,6 @@ export interface EasyCardRecord {
 export interface EasyCardJournalOptions {
   /** Settled records kept (default 10,000); older ones are dropped when the file is rewritten on start. */
   maxSettled?: number;
-  /** Make the directory 0700 (default true; false for a directory the user named, which is only created 0700). */
-  privateDirectory?: boolean;
 }
 
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -95,8 +93,8 @@ export class EasyCardJournal {
   constructor(file: string, options: EasyCardJournalOptions = {}) {
     this.file = file;
     const dir = path.dirname(file);
-    if (options.privateDirectory === false) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    else ensurePrivateDirectory(dir);
+    // Missing folders are made 0700; an existing one must be this user's and closed to others (never chmodded).
+    ensurePrivateDirectory(dir);
     const lines = this.#load();
     const maxSettled = options.maxSettled ?? 10_000;
     // Runs a dead process left `running`: a retry in flight has an unknown outcome; otherwise it can resume.

@@ -2,15 +2,24 @@
  * Redaction by value: the trade password, its SHA-256 TradeKey, the refund
  * password and its hash must not reach a flow, a log or an error, whatever
  * key they sit under and however Scan2Pay encoded its echo (JSON strings
- * inside strings, twice; URL-encoded; base64). Key-name redaction
- * (withoutCredentials) runs as well.
+ * inside strings, twice; URL-encoded; base64, base64url, hex), alone or
+ * anywhere inside a longer text (`"echo: <base64>"`, a base64 value as a URL
+ * parameter). Key-name redaction (withoutCredentials) runs as well.
  */
 import { REDACTED, withoutCredentials } from './response';
 
 export type Redactor = <T>(value: T) => T;
 
 const MIN_SECRET = 4;
-const BASE64ISH = /^[A-Za-z0-9+/_-]{12,}={0,2}$/;
+/** How deep encodings are undone (base64 of URL-encoded JSON of …). */
+const MAX_DEPTH = 3;
+
+/** Runs that may be base64 or base64url, with their padding if any. */
+const BASE64_RUN = /[A-Za-z0-9+/_-]{6,}={0,2}/g;
+/** Runs that may be hex (4 bytes or more). */
+const HEX_RUN = /[0-9A-Fa-f]{8,}/g;
+/** A token holding URL-encoded bytes: up to the separators of a query, a header or a sentence. */
+const PERCENT_TOKEN = /[^\s&=?#"',;<>]*%[0-9A-Fa-f]{2}[^\s&=?#"',;<>]*/g;
 
 /** The forms a secret can take inside a text. */
 function formsOf(secret: string): string[] {
@@ -24,19 +33,44 @@ function formsOf(secret: string): string[] {
   return [...forms].filter((f) => f.length >= MIN_SECRET).sort((a, b) => b.length - a.length);
 }
 
-function decodedViews(text: string): string[] {
-  const views: string[] = [];
-  if (text.includes('%')) {
-    try {
-      views.push(decodeURIComponent(text.replace(/\+/g, ' ')));
-    } catch {
-      // not URL-encoded
-    }
+/** `%XX` sequences decoded as UTF-8 bytes, `+` as a space; anything else kept (never throws, unlike decodeURIComponent). */
+function percentDecoded(text: string): string {
+  return text.replace(/\+/g, ' ').replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('latin1'));
+}
+
+/** A byte string read as UTF-8 and as Latin-1 (a secret's bytes show in one or the other). */
+function textsOf(bytes: Buffer): string[] {
+  const latin1 = bytes.toString('latin1');
+  const utf8 = bytes.toString('utf8');
+  return utf8 === latin1 ? [utf8] : [utf8, latin1];
+}
+
+/** Mostly printable text: worth decoding further (random bytes, what most runs decode to, are not). */
+function looksLikeText(text: string): boolean {
+  let printable = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d || c > 0xa0) printable++;
   }
-  const compact = text.replace(/\s+/g, '');
-  if (BASE64ISH.test(compact)) {
-    const bytes = Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    views.push(bytes.toString('utf8'), bytes.toString('latin1'));
+  return printable >= text.length * 0.9;
+}
+
+/**
+ * What a run may decode to: base64 (or base64url) read from each of the 4
+ * alignments (characters glued to its front shift it), hex from each of 2.
+ */
+function base64Views(run: string): string[] {
+  const std = run.replace(/-/g, '+').replace(/_/g, '/');
+  const views: string[] = [];
+  for (let skip = 0; skip < 4 && std.length - skip >= 6; skip++) views.push(...textsOf(Buffer.from(std.slice(skip), 'base64')));
+  return views;
+}
+
+function hexViews(run: string): string[] {
+  const views: string[] = [];
+  for (let skip = 0; skip < 2; skip++) {
+    const even = run.slice(skip, skip + ((run.length - skip) & ~1));
+    if (even.length >= 8) views.push(...textsOf(Buffer.from(even, 'hex')));
   }
   return views;
 }
@@ -44,26 +78,39 @@ function decodedViews(text: string): string[] {
 /** A redactor for these secrets (empty ones ignored). Holds them in a closure only. */
 export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
   const forms = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET).flatMap(formsOf))];
-  const lowerForms = forms.map((f) => f.toLowerCase());
-  const holds = (text: string) => {
-    const lower = text.toLowerCase();
-    return lowerForms.some((f) => lower.includes(f));
+  // One case-blind pattern of every form (hex digests come in either case).
+  const pattern = forms.length === 0 ? undefined : new RegExp(forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+  const holds = (text: string) => pattern !== undefined && pattern.test(text);
+  /** True when a secret shows in one of these decoded views (at any depth). */
+  const revealed = (views: string[], depth: number) => views.some((view) => holds(view) || (depth < MAX_DEPTH && looksLikeText(view) && hidden(view, depth + 1)));
+  /** True when the text holds a secret in any form, plain or encoded, anywhere in it. */
+  const hidden = (text: string, depth: number): boolean => {
+    if (holds(text)) return true;
+    const percent = text.includes('%') || text.includes('+') ? percentDecoded(text) : text;
+    if (percent !== text && revealed([percent], depth)) return true;
+    for (const m of text.matchAll(BASE64_RUN)) if (revealed(base64Views(m[0]), depth)) return true;
+    for (const m of text.matchAll(HEX_RUN)) if (revealed(hexViews(m[0]), depth)) return true;
+    return false;
   };
-  const scrub = (text: string, depth: number): string => {
+  const scrub = (text: string): string => {
     let out = text;
     for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
     if (holds(out)) return REDACTED;
-    // A secret visible only once decoded (URL, base64, …, nested): the whole text goes.
-    if (depth < 3 && decodedViews(out).some((view) => holds(view) || scrub(view, depth + 1) !== view)) return REDACTED;
+    // Encoded secrets: the run (or URL-encoded token) that reveals one goes, the text around it stays.
+    out = out.replace(PERCENT_TOKEN, (token) => (revealed([percentDecoded(token)], 0) ? REDACTED : token));
+    out = out.replace(BASE64_RUN, (run) => (revealed(base64Views(run), 0) ? REDACTED : run));
+    out = out.replace(HEX_RUN, (run) => (revealed(hexViews(run), 0) ? REDACTED : run));
+    // Whatever still reveals one (URL-encoding split across tokens): the whole text goes.
+    if (holds(out) || ((out.includes('%') || out.includes('+')) && holds(percentDecoded(out)))) return REDACTED;
     return out;
   };
   const walk = (value: unknown, depth: number): unknown => {
     if (depth > 32) return REDACTED;
-    if (typeof value === 'string') return forms.length === 0 ? value : scrub(value, 0);
+    if (typeof value === 'string') return forms.length === 0 ? value : scrub(value);
     if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
     if (typeof value === 'object' && value !== null) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[forms.length === 0 ? k : scrub(k, 0)] = walk(v, depth + 1);
+      for (const [k, v] of Object.entries(value)) out[forms.length === 0 ? k : scrub(k)] = walk(v, depth + 1);
       return out;
     }
     return value;

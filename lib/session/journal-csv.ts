@@ -9,10 +9,15 @@ export const JOURNAL_CSV_COLUMNS = [
 
 export type JournalCsvColumn = (typeof JOURNAL_CSV_COLUMNS)[number];
 
-/** One cell: text a spreadsheet would run as a formula gets a leading apostrophe; quoted when RFC 4180 wants it. */
+/**
+ * One cell: text a spreadsheet would run as a formula gets a leading
+ * apostrophe (text starting with = + - @, a tab, a carriage return, or a NUL,
+ * which some spreadsheets drop before reading what follows); quoted when
+ * RFC 4180 wants it.
+ */
 export function csvCell(value: unknown): string {
   let text = value === undefined || value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (/^[=+\-@\t\r\0]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -4,11 +4,18 @@
  * atomically (temporary file, fsync, rename, fsync of the directory).
  * Used for the state that must outlive a restart: the cloud pairing store
  * and the EasyCard journal.
+ *
+ * A folder that holds this state must be this user's own and closed to
+ * writing by others (checkPrivateDirectory); one that is not is refused,
+ * never repaired: an existing folder is never chmodded (it may be a shared
+ * one such as /tmp). Files read back (keys, identities) must be this user's
+ * own, not writable by others, and not symbolic links.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SecurityError } from '../protocol';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = fs.constants;
 
@@ -20,20 +27,60 @@ export function cliStateDirectory(env: NodeJS.ProcessEnv = process.env): string 
   return path.join(base, 'wonder-ecr');
 }
 
+const ownUid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
+const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
+
 /**
- * Creates `dir` (mode 0700) if needed. An existing one must be a real
- * directory (not a symbolic link); if it is ours and open to others, it is
- * closed to them.
+ * Throws a SecurityError naming `dir` and the fix unless it is a real
+ * directory (not a symbolic link) owned by this process's user and not
+ * writable by group or others. Where the platform has no user ids (Windows),
+ * only the kind of file is checked.
+ */
+export function checkPrivateDirectory(dir: string): void {
+  const st = fs.lstatSync(dir);
+  if (st.isSymbolicLink()) throw new SecurityError(`${dir} is a symbolic link: the package keeps its state only in a real folder of its own; point it at the folder itself`);
+  if (!st.isDirectory()) throw new SecurityError(`${dir} is not a directory`);
+  const uid = ownUid();
+  if (uid === undefined) return;
+  if (st.uid !== uid) {
+    throw new SecurityError(`${dir} belongs to another user (uid ${st.uid}, this process runs as uid ${uid}): its files could be planted or read by that user. Use a folder of this user's own (mkdir -m 700 <folder>), or chown ${uid} ${dir} if it is meant to be this user's`);
+  }
+  if ((st.mode & 0o022) !== 0) {
+    // A shared folder (sticky, such as /tmp) is not to be closed: only another folder will do.
+    const fix = (st.mode & 0o1000) !== 0 ? 'Use a folder of this user\'s own (mkdir -m 700 <folder>)' : `Run chmod 700 ${dir}, or use a folder of this user's own (mkdir -m 700 <folder>)`;
+    throw new SecurityError(`${dir} can be written by other users (mode ${octal(st.mode)}): they could plant or replace its files. ${fix}`);
+  }
+}
+
+/**
+ * Creates `dir` and any missing parent (mode 0700, less the umask) if
+ * needed, then checks it (checkPrivateDirectory). An existing folder, or
+ * an existing parent, is never chmodded: one that is not private is refused.
  */
 export function ensurePrivateDirectory(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.lstatSync(dir);
-  if (!st.isDirectory()) throw new Error(`${dir} is not a directory (a symbolic link is not accepted)`);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  if ((st.mode & 0o077) !== 0 && (uid === undefined || st.uid === uid)) fs.chmodSync(dir, 0o700);
+  checkPrivateDirectory(dir);
 }
 
-/** Opens an existing file for reading without following a symbolic link; undefined when there is none. */
+/** A SecurityError when the file of this stat belongs to another user than this process's. */
+function otherOwner(file: string, st: fs.Stats): SecurityError | undefined {
+  const uid = ownUid();
+  if (uid === undefined || st.uid === uid) return undefined;
+  return new SecurityError(`${file} belongs to another user (uid ${st.uid}, this process runs as uid ${uid}): not used. Remove it, or chown ${uid} it if it is meant to be this user's`);
+}
+
+/** Throws a SecurityError unless the file of this stat is this user's own and not writable by group or others. */
+function checkOwnedFile(file: string, st: fs.Stats): void {
+  const foreign = otherOwner(file, st);
+  if (foreign !== undefined) throw foreign;
+  if ((st.mode & 0o022) !== 0) throw new SecurityError(`${file} can be written by other users (mode ${octal(st.mode)}): not used. Run chmod 600 ${file}`);
+}
+
+/**
+ * Opens an existing file for reading without following a symbolic link;
+ * undefined when there is none. It must be this user's own and not writable
+ * by others (SecurityError otherwise).
+ */
 export function readPrivateFile(file: string, maxBytes: number): Buffer | undefined {
   let fd: number;
   try {
@@ -46,6 +93,7 @@ export function readPrivateFile(file: string, maxBytes: number): Buffer | undefi
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new Error(`${file} is not a regular file`);
+    checkOwnedFile(file, st);
     if (st.size > maxBytes) throw new Error(`${file} is larger than ${maxBytes} bytes`);
     return fs.readFileSync(fd);
   } finally {
@@ -77,7 +125,9 @@ export async function fsyncDirectoryAsync(dir: string): Promise<void> {
 
 /**
  * Opens (creating, mode 0600) a file for appending, without following a
- * symbolic link; `dsync`: with O_DSYNC where the platform has it.
+ * symbolic link; `dsync`: with O_DSYNC where the platform has it. An
+ * existing file must be this user's own (SecurityError otherwise); if others
+ * may read or write it, it is closed to them.
  */
 export function openPrivateAppend(file: string, options: { dsync?: boolean } = {}): number {
   try {
@@ -87,6 +137,11 @@ export function openPrivateAppend(file: string, options: { dsync?: boolean } = {
     if (!st.isFile()) {
       fs.closeSync(fd);
       throw new Error(`${file} is not a regular file`);
+    }
+    const foreign = otherOwner(file, st);
+    if (foreign !== undefined) {
+      fs.closeSync(fd);
+      throw foreign;
     }
     if ((st.mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600);
     return fd;
