@@ -46,7 +46,7 @@ const EXPECTED: Record<string, Expected> = {
     summary: { 'en-US': 'Refunds all or part of an earlier sale.', 'zh-TW': '對先前的一筆銷售交易進行全額或部分退款。' },
   },
   'wonder-void': { icon: 'wonder-void.svg', defaults: RECEIPT, inputs: ['payload.orgReferenceID'], summary: { 'en-US': 'Voids (cancels) an earlier sale on the same day, before settlement.', 'zh-TW': '在結算前撤銷同一天稍早的一筆銷售交易。' } },
-  'wonder-abort': { icon: 'wonder-abort.svg', defaults: PLAIN, inputs: ['payload'], summary: { 'en-US': 'Cancels the sale or refund that is waiting for a card.', 'zh-TW': '中止正在等待刷卡的銷售或退款交易。' } },
+  'wonder-abort': { icon: 'wonder-abort.svg', defaults: PLAIN, inputs: ['payload.referenceID?'], summary: { 'en-US': 'Cancels a sale or refund: the one it names, or the one running now.', 'zh-TW': '中止一筆銷售或退款：即所指定的那一筆，或目前正在進行的那一筆。' } },
   'wonder-status': { icon: 'wonder-status.svg', defaults: RAW, inputs: ['payload.targetReferenceID'], summary: { 'en-US': 'Asks the terminal for the outcome of an earlier transaction.', 'zh-TW': '向終端機查詢先前一筆交易的結果。' } },
 };
 const TYPES = Object.keys(EXPECTED);

@@ -99,6 +99,32 @@ describe('the kiosk example: one payment, one product', function () {
     assert.equal(k.staff.length, 0);
   });
 
+  it('Cancel names the kiosk\'s own payment: a slow cardholder cancelled ends declined with reason aborted; nothing dispensed', async () => {
+    const k = await loadKiosk();
+    const sim = ((helper.getNode('wonder_example_terminal') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as {
+      terminal: { count(action: string, referenceID?: string): number; transactions: Map<string, { state: string; errorCode: string }> };
+    }).terminal;
+    const names = collect('wonder_kiosk_sale');
+    const cancels = collect('wonder_kiosk_cancelled');
+    press('wonder_kiosk_slow');
+    await until('the sale at the terminal', () => names.length === 1 && sim.count('Sale', names[0]!.payload.referenceID) === 1);
+    const referenceID = names[0]!.payload.referenceID as string;
+    assert.match(referenceID, /^KIOSK-/);
+    press('wonder_kiosk_cancel');
+    await until('the decline', () => k.declined.length === 1);
+    assert.equal(k.declined[0]!.wonder.referenceID, referenceID);
+    assert.equal(k.declined[0]!.wonder.reason, 'aborted');
+    assert.equal(sim.transactions.get(referenceID)!.errorCode, 'ABORTED');
+    await until('the abort answered', () => cancels.length === 1);
+    assert.equal(cancels[0]!.wonder.referenceID, referenceID);
+    // Cancel again: that payment is over; nothing to abort, nothing sent.
+    press('wonder_kiosk_cancel');
+    await until('the second cancel answered', () => cancels.length === 2);
+    assert.equal(cancels[1]!.error?.message !== undefined && cancels[1]!.wonder.code, 'E_NOT_FOUND');
+    assert.equal(sim.count('Abort'), 1);
+    assert.equal(k.dispensed.length, 0);
+  });
+
   it('a payment recovered after a restart dispenses once, even when it is reported again', async () => {
     const k = await loadKiosk();
     const handle = (helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder;

@@ -49,9 +49,25 @@ describe('kiosk example on FlowFuse Dashboard 2.0 in a real browser (Debian chro
     await page.getByRole('button', { name }).click();
   };
 
+  /** The simulated terminal, in this process behind a LAN server, so the test sees what reached it. */
+  const terminal = new SimulatedTerminal({ cardDelayMs: 200 });
+  const answeredAt: number[] = [];
+  const handle = terminal.handle.bind(terminal);
+  terminal.handle = async (raw) => {
+    const answer = await handle(raw);
+    if (answer !== null && /"action":\s*"Sale"/.test(String(raw))) answeredAt.push(Date.now());
+    return answer;
+  };
+
   before(async () => {
-    const flows = JSON.parse(fs.readFileSync(example, 'utf8')) as unknown[];
+    const flows = JSON.parse(fs.readFileSync(example, 'utf8')) as Array<Record<string, unknown>>;
     red = await startNodeRed({ flows, userDir: userDirWithDashboard() });
+    // The example as imported, its terminal moved to the LAN simulator here (with the pairing code, as a user would set it).
+    lan = await serveLan(terminal);
+    const t = flows.find((n) => n.type === 'wonder-terminal')!;
+    Object.assign(t, { transport: 'lan', host: '127.0.0.1', port: lan.port, credentials: { pairingCode: '260880' } });
+    const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
+    assert.equal(deploy.status, 204);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
   });
@@ -68,52 +84,123 @@ describe('kiosk example on FlowFuse Dashboard 2.0 in a real browser (Debian chro
     assert.doesNotMatch(red.output(), /Waiting for missing types/);
   });
 
-  it('pays by clicking: progress shown large, then approved', async () => {
+  /** Whether the button of that name is off (disabled) on the page. */
+  const isOff = (name: RegExp) => page.getByRole('button', { name }).isDisabled();
+  const waitOff = (name: RegExp, off: boolean) =>
+    page.getByRole('button', { name }).evaluate(
+      (el, off) =>
+        new Promise<void>((resolve) => {
+          const button = el as HTMLButtonElement;
+          const check = () => button.disabled === off && (resolve(), true);
+          if (check()) return;
+          const obs = new MutationObserver(() => check() && obs.disconnect());
+          obs.observe(button, { attributes: true, attributeFilter: ['disabled', 'class'] });
+        }),
+      off,
+    );
+  /** The look (kiosk-look-*) and the colours a widget shows. */
+  const lookOf = (sel: string) =>
+    page.locator(sel).evaluate((el) => ({
+      look: Array.from(el.classList).find((c) => c.startsWith('kiosk-look-')) ?? '',
+      color: getComputedStyle(el).color,
+      background: getComputedStyle(el).backgroundColor,
+    }));
+  const waitLook = (sel: string, look: string, timeout = 20_000) =>
+    page.waitForFunction(({ sel, look }) => document.querySelector(sel)?.classList.contains(`kiosk-look-${look}`) === true, { sel, look }, { timeout }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; ${sel} is ${await page.locator(sel).evaluate((el) => el.outerHTML)}`);
+    });
+  const looks: Record<string, { look: string; color: string; background: string }> = {};
+
+  it('Pay is off until a product is chosen', async () => {
     await page.goto(`${red.url}/dashboard/kiosk`, { waitUntil: 'domcontentloaded' });
     await page.getByRole('button', { name: /Coffee/ }).waitFor({ timeout: 45_000 });
+    await waitOff(/^Pay$/, true);
+    await waitOff(/^Cancel$/, true);
     await press(/Coffee/);
     await waitForText('.kiosk-chosen', 'Coffee');
+    await waitOff(/^Pay$/, false);
+  });
+
+  it('pays by clicking: progress shown large, Pay off while it runs, then the approved look; Pay stays off until the next product', async () => {
     const seen = page.evaluate(
       () =>
-        new Promise<string[]>((resolve) => {
+        new Promise<{ texts: string[]; payOffWhileWaiting: boolean }>((resolve) => {
           const texts: string[] = [];
+          let payOffWhileWaiting = false;
           const target = document.querySelector('.kiosk-progress')!;
+          const pay = Array.from(document.querySelectorAll("button")).find((b) => /^\s*Pay\s*$/.test(b.textContent ?? ''))!;
           new MutationObserver(() => {
             const text = target.textContent?.trim() ?? '';
             if (text !== '' && texts.at(-1) !== text) texts.push(text);
-            if (/approved/i.test(text)) resolve(texts);
+            if (/Tap, insert/.test(text)) payOffWhileWaiting = pay.disabled;
+            if (/approved/i.test(text)) resolve({ texts, payOffWhileWaiting });
           }).observe(target, { subtree: true, childList: true, characterData: true });
         }),
     );
+    const before = terminal.count('Sale');
     await press(/^Pay$/);
-    const texts = await seen;
+    const { texts, payOffWhileWaiting } = await seen;
     assert.ok(texts.includes('Tap, insert or swipe your card'), `steps shown: ${texts.join(' | ')}`);
     assert.equal(texts.at(-1), 'Payment approved. Thank you!');
+    assert.equal(payOffWhileWaiting, true, 'Pay is off while the card is awaited');
     await waitForText(result(), /Approved · HKD 25\.00/);
+    await waitLook(result(), 'approved');
+    await waitLook(progress(), 'approved');
+    looks.approved = await lookOf(result());
+    assert.equal(terminal.count('Sale'), before + 1);
     const fontSize = await page.locator(progress()).evaluate((el) => Math.max(...[el, ...Array.from(el.querySelectorAll("*"))].map((e) => parseFloat(getComputedStyle(e).fontSize))));
     assert.ok(fontSize >= 36, `progress font ${fontSize}px`);
+    // After the payment, Pay stays off: pressing it again cannot take a second sale.
+    assert.equal(await isOff(/^Pay$/), true);
+    assert.equal(await isOff(/^Cancel$/), true);
     const shot = path.join(os.tmpdir(), 'wonder-kiosk-dashboard.png');
     await page.screenshot({ path: shot });
     assert.ok(fs.statSync(shot).size > 10_000);
     if (process.env.WONDER_SCREENSHOT_KIOSK) fs.copyFileSync(shot, process.env.WONDER_SCREENSHOT_KIOSK);
   });
 
-  it('cancels a payment while the card is awaited (Cancel sends Abort)', async () => {
+  it('choosing another product resets the screen for the next customer and arms Pay', async () => {
+    await press(/Tea/);
+    await waitForText('.kiosk-chosen', 'Tea');
+    await page.waitForFunction(() => (document.querySelector('.kiosk-result')?.textContent ?? '').trim() === 'Result' && (document.querySelector('.kiosk-progress')?.textContent ?? '').trim() === '');
+    await waitLook(result(), 'none');
+    await waitOff(/^Pay$/, false);
+  });
+
+  it('cancels its own payment while the card is awaited: the cancelled look, not declined, and the terminal charged nothing', async () => {
     await press(/Slow cardholder/);
     await waitForText('.kiosk-chosen', 'Slow cardholder');
     await press(/^Pay$/);
     await waitForText(progress(), 'Tap, insert or swipe your card');
+    await waitOff(/^Cancel$/, false);
+    const aborts = terminal.count('Abort');
     await press(/^Cancel$/);
     await waitForText(progress(), 'Payment cancelled', 6_000);
-    await waitForText(result(), /Not paid \(declined\)/);
+    await waitForText(result(), /Payment cancelled · not charged/);
+    await waitLook(result(), 'cancelled');
+    await waitLook(progress(), 'cancelled');
+    looks.cancelled = await lookOf(result());
+    assert.doesNotMatch((await page.locator(result()).textContent()) ?? '', /declined/);
+    assert.equal(terminal.count('Abort'), aborts + 1);
+    const sale = [...terminal.transactions.values()].find((t) => t.amount === '900.05')!;
+    assert.equal(sale.state, 'Failed', 'the terminal took no money');
+    assert.equal(sale.errorCode, 'ABORTED');
+    assert.equal(await isOff(/^Pay$/), true);
+    assert.equal(await isOff(/^Cancel$/), true);
   });
 
-  it('sees a decline', async () => {
+  it('sees a decline, in its own look', async () => {
     await press(/Declined card/);
     await waitForText('.kiosk-chosen', 'Declined card');
     await press(/^Pay$/);
     await waitForText(progress(), 'Payment declined');
     await waitForText(result(), /Not paid \(declined\)/);
+    await waitLook(result(), 'declined');
+    await waitLook(progress(), 'declined');
+    looks.declined = await lookOf(result());
+    // Approved, declined and cancelled each look their own (colour and background).
+    const shown = Object.values(looks).map((l) => `${l.color} on ${l.background}`);
+    assert.equal(new Set(shown).size, 3, shown.join(' | '));
   });
 
   it('the editor: the sale node\'s Progress box sets its outputs (2 ticked, 1 unticked) and the receipt width is offered', async () => {
@@ -145,23 +232,8 @@ describe('kiosk example on FlowFuse Dashboard 2.0 in a real browser (Debian chro
   });
 
   it('shows "approved" after each of 10 answers of the terminal, and reports how long each took (LAN simulator in this process)', async () => {
-    // The same example, its terminal moved to a LAN simulator here, to time the answer as it leaves the terminal.
-    const terminal = new SimulatedTerminal({ cardDelayMs: 200 });
-    const answeredAt: number[] = [];
-    const handle = terminal.handle.bind(terminal);
-    terminal.handle = async (raw) => {
-      const answer = await handle(raw);
-      if (answer !== null && /"action":\s*"Sale"/.test(String(raw))) answeredAt.push(Date.now());
-      return answer;
-    };
-    lan = await serveLan(terminal);
-    const flows = JSON.parse(fs.readFileSync(example, 'utf8')) as Array<Record<string, unknown>>;
-    const t = flows.find((n) => n.type === 'wonder-terminal')!;
-    Object.assign(t, { transport: 'lan', host: '127.0.0.1', port: lan.port, credentials: { pairingCode: '260880' } });
-    const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
-    assert.equal(deploy.status, 204);
-    await page.reload({ waitUntil: 'domcontentloaded' });
-    await page.getByRole('button', { name: /Tea/ }).waitFor({ timeout: 45_000 });
+    // The example's terminal is the LAN simulator here: the answer is timed as it leaves the terminal.
+    answeredAt.length = 0;
     await press(/Tea/);
     await waitForText('.kiosk-chosen', 'Tea');
     const delays: number[] = [];

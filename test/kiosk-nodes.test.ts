@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { catalog, withCatalog } from './helpers/catalog';
-import { helper, nextMessage, nodes, type Msg, useRuntime } from './helpers/node-red';
+import { helper, messages, nextMessage, nodes, type Msg, useRuntime } from './helpers/node-red';
+import { coreNode } from './helpers/node-red-install';
 import { buildReceipt, displayWidth } from '../lib/session/receipt';
 import { receiptTexts } from '../nodes/common/receipt-node';
+import type { SimulatedTerminal } from '../lib/simulator';
 
 /** The nodes with the real en-US texts. */
 const { catch: catchNode, ...ours } = nodes;
@@ -199,6 +201,178 @@ describe('kiosk: progress output and receipts (Node-RED runtime, simulator)', fu
     assert.match(voidText, /VOID/);
     assert.match(voidText, /HKD 5\.00/);
     assert.match(voidText, /VOIDED/);
+  });
+});
+
+describe('Abort names the payment it cancels (Node-RED runtime, simulator)', function () {
+  this.timeout(30_000);
+  useRuntime();
+
+  /** Two flows on one terminal: another flow's sale, and a kiosk with its own sale and its own Cancel. */
+  const flows = [
+    terminal,
+    ...base,
+    { id: 'otherSale', type: 'wonder-sale', z: 'f1', terminal: T, wires: [['otherOut']] },
+    { id: 'otherOut', type: 'helper', z: 'f1' },
+    { id: 'kioskSale', type: 'wonder-sale', z: 'f1', terminal: T, progress: true, outputs: 2, wires: [['kioskOut'], ['steps']] },
+    { id: 'kioskOut', type: 'helper', z: 'f1' },
+    { id: 'kioskCancel', type: 'wonder-abort', z: 'f1', terminal: T, wires: [['cancelOut']] },
+    { id: 'cancelOut', type: 'helper', z: 'f1' },
+  ];
+  const simulator = () => (helper.getNode(T) as unknown as { wonder: { session: { transport: { terminal: SimulatedTerminal } } } }).wonder.session.transport.terminal;
+  /** Resolves once the terminal has received a request of `action` (it is then at the terminal). */
+  const reached = async (action: 'Sale' | 'Abort' | 'DeviceInfo', referenceID?: string) => {
+    while (simulator().count(action, referenceID) === 0) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it("a kiosk sale queued behind another flow's sale, cancelled by its reference: E_ABORTED, notSent, never sent; the other sale is approved", async () => {
+    await helper.load(allNodes, flows);
+    // The other flow's sale holds the terminal: approved at once, answered 1.5 s later.
+    simulator().delays.Sale = 1_500;
+    const otherOut = nextMessage('otherOut');
+    helper.getNode('otherSale').receive({ payload: { amount: '7.00', currency: 'HKD', referenceID: 'OTHER-1' } });
+    await reached('Sale', 'OTHER-1');
+    const caught = nextMessage('caught');
+    const steps = stepsUntilFinal();
+    // Waiting in the terminal's queue behind the other sale (the session says so).
+    const queued = new Promise<void>((resolve) => {
+      const session = (helper.getNode(T) as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
+      const onActivity = (a: { kind: string; referenceID?: string }) => {
+        if (a.kind !== 'queued' || a.referenceID !== 'KIOSK-1') return;
+        session.off('activity', onActivity);
+        resolve();
+      };
+      session.on('activity', onActivity);
+    });
+    helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-1' } });
+    await queued;
+    const cancelled = nextMessage('cancelOut');
+    helper.getNode('kioskCancel').receive({ payload: { referenceID: 'KIOSK-1' } });
+    const [abort, err, other] = await Promise.all([cancelled, caught, otherOut]);
+    assert.equal(abort.wonder.result, 'Success');
+    assert.equal(abort.wonder.takenOutOfQueue, true);
+    assert.equal(abort.wonder.referenceID, 'KIOSK-1');
+    assert.equal(err.wonder.code, 'E_ABORTED');
+    assert.equal(err.wonder.notSent, true);
+    assert.equal(err.wonder.referenceID, 'KIOSK-1');
+    assert.equal(other.wonder.outcome, 'approved');
+    // A customer display hears "cancelled", not "please try again".
+    const last = (await steps).at(-1)!;
+    assert.equal(last.wonder.progress, 'not-sent');
+    assert.equal(last.wonder.cancelled, true);
+    assert.equal(last.payload, 'Payment cancelled');
+    // Nothing after: the kiosk's sale never reached the terminal, and no Abort went out.
+    simulator().delays.Sale = 0;
+    const next = nextMessage('otherOut');
+    helper.getNode('otherSale').receive({ payload: { amount: '1.00', currency: 'HKD', referenceID: 'OTHER-2' } });
+    assert.equal((await next).wonder.outcome, 'approved');
+    assert.equal(simulator().count('Sale', 'KIOSK-1'), 0);
+    assert.equal(simulator().transactions.has('KIOSK-1'), false);
+    assert.equal(simulator().count('Abort'), 0);
+  });
+
+  it("the kiosk's Cancel while another flow's sale runs does not abort that sale: E_NOT_FOUND, nothing sent", async () => {
+    await helper.load(allNodes, flows);
+    // The kiosk's own payment is over (approved); the other flow's sale then waits for its card.
+    const kioskOut = nextMessage('kioskOut');
+    helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-2' } });
+    assert.equal((await kioskOut).wonder.outcome, 'approved');
+    simulator().delays.Sale = 1_000;
+    const otherOut = nextMessage('otherOut');
+    helper.getNode('otherSale').receive({ payload: { amount: '7.00', currency: 'HKD', referenceID: 'OTHER-3' } });
+    await reached('Sale', 'OTHER-3');
+    const caught = nextMessage('caught');
+    helper.getNode('kioskCancel').receive({ payload: { referenceID: 'KIOSK-2' } });
+    const err = await caught;
+    assert.equal(err.wonder.code, 'E_NOT_FOUND');
+    assert.equal(err.wonder.notSent, true);
+    assert.equal(err.wonder.referenceID, 'KIOSK-2');
+    const other = await otherOut;
+    assert.equal(other.wonder.outcome, 'approved');
+    assert.equal(simulator().count('Abort'), 0);
+  });
+
+  it('Cancel naming the running sale aborts it at the terminal: outcome declined, reason aborted (never declined)', async () => {
+    await helper.load(allNodes, flows);
+    const kioskOut = nextMessage('kioskOut');
+    helper.getNode('kioskSale').receive({ payload: { amount: '900.05', currency: 'HKD', referenceID: 'KIOSK-3' } });
+    await reached('Sale', 'KIOSK-3');
+    const cancelled = nextMessage('cancelOut');
+    helper.getNode('kioskCancel').receive({ payload: { referenceID: 'KIOSK-3' } });
+    const [abort, out] = await Promise.all([cancelled, kioskOut]);
+    assert.equal(abort.wonder.result, 'Success');
+    assert.equal(abort.wonder.referenceID, 'KIOSK-3');
+    assert.equal(out.wonder.outcome, 'declined');
+    assert.equal(out.wonder.reason, 'aborted');
+    assert.equal(simulator().transactions.get('KIOSK-3')!.state, 'Failed');
+    assert.equal(simulator().count('Abort'), 1);
+  });
+
+  it('a sale waiting in front of the queue (behind a health check) is taken out too, with a repeat of the same order, and never sent', async () => {
+    // The idle health check (every 5 s, the shortest) holds new requests until it is answered; the terminal answers it slowly.
+    await helper.load(allNodes, [{ ...terminal, healthCheck: '5' }, ...flows.slice(1)]);
+    await reached('DeviceInfo');
+    const checks = simulator().count('DeviceInfo');
+    simulator().delays.DeviceInfo = 1_500;
+    while (simulator().count('DeviceInfo') === checks) await new Promise((r) => setTimeout(r, 5));
+    const caught = messages('caught', 2);
+    // The same order delivered twice: both copies wait.
+    helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-4' } });
+    helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-4' } });
+    // Both have reached the terminal's handle, where they wait for the check (its map of payments waiting there).
+    const waiting = (helper.getNode(T) as unknown as { wonder: { beforeQueue: Map<string, Set<unknown>> } }).wonder.beforeQueue;
+    while (waiting.get('KIOSK-4')?.size !== 2) await new Promise((r) => setTimeout(r, 5));
+    const cancelled = nextMessage('cancelOut');
+    helper.getNode('kioskCancel').receive({ payload: { referenceID: 'KIOSK-4' } });
+    const [abort, errs] = await Promise.all([cancelled, caught]);
+    assert.equal(abort.wonder.takenOutOfQueue, true);
+    for (const err of errs) {
+      assert.equal(err.wonder.code, 'E_ABORTED');
+      assert.equal(err.wonder.notSent, true);
+    }
+    // The check answered, the terminal free again: a new sale goes out, the cancelled one never did.
+    simulator().delays.DeviceInfo = 0;
+    const otherOut = nextMessage('otherOut');
+    helper.getNode('otherSale').receive({ payload: { amount: '1.00', currency: 'HKD', referenceID: 'OTHER-4' } });
+    assert.equal((await otherOut).wonder.outcome, 'approved');
+    assert.equal(simulator().count('Sale', 'KIOSK-4'), 0);
+    assert.equal(simulator().count('Abort'), 0);
+  });
+
+  it('a bad reference is refused naming the field, and nothing is sent', async () => {
+    await helper.load(allNodes, flows);
+    const caught = nextMessage('caught');
+    const before = simulator().received.length;
+    helper.getNode('kioskCancel').receive({ payload: { referenceID: 'no spaces allowed' } });
+    const err = await caught;
+    assert.equal(err.wonder.code, 'E_VALIDATION');
+    assert.match(err.error.message, /referenceID/);
+    assert.equal(simulator().received.length, before);
+  });
+});
+
+describe("a terminal's health for a status node (the store manager page's source)", function () {
+  this.timeout(30_000);
+  useRuntime();
+
+  it("a status node scoped to a transaction status node hears its terminal's state from the start, with no request made", async () => {
+    const statusNode = coreNode('common/25-status.js');
+    await helper.load([...allNodes, statusNode], [
+      terminal,
+      { id: 'f1', type: 'tab', label: 'store' },
+      { id: 'health', type: 'wonder-status', z: 'f1', name: 'kiosk terminal', terminal: T, wires: [[]] },
+      { id: 'watch', type: 'status', z: 'f1', scope: ['health'], wires: [['heard']] },
+      { id: 'heard', type: 'helper', z: 'f1' },
+    ]);
+    const heard = helper.getNode('heard');
+    const seen: Msg[] = [];
+    heard.on('input', (m: Msg) => seen.push(m));
+    // The simulated terminal is ready at once, while the flow is still being created.
+    while (!seen.some((m) => /:status\.simulated$/.test(String(m.status?.text)))) await new Promise((r) => setTimeout(r, 5));
+    const ready = seen.find((m) => /:status\.simulated$/.test(String(m.status?.text)))!;
+    assert.equal(ready.status.fill, 'green');
+    assert.equal(ready.status.source.id, 'health');
+    assert.equal(ready.status.source.name, 'kiosk terminal');
   });
 });
 

@@ -125,4 +125,35 @@ describe('vending example: dispense only after approval, void (or refund) when t
       else process.env.WONDER_RECEIPTS_DIR = before;
     }
   });
+  it('Cancel names the machine\'s own payment: the snack still waiting behind the soda is taken out, never sent; the soda is dispensed', async () => {
+    await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));
+    // The soda's answer takes 1 s: the snack waits in the terminal's queue behind it.
+    simulator().delays.Sale = 1_000;
+    const sold = nextMessage('wonder_vend_log_sold');
+    const staff = nextMessage('wonder_vend_log_staff');
+    const cancelled = nextMessage('wonder_vend_log_cancel');
+    const session = (helper.getNode('wonder_example_terminal') as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
+    const queued = new Promise<string>((resolve) => {
+      const onActivity = (a: { kind: string; referenceID?: string }) => {
+        if (a.kind !== 'queued' || a.referenceID === undefined) return;
+        session.off('activity', onActivity);
+        resolve(a.referenceID);
+      };
+      session.on('activity', onActivity);
+    });
+    helper.getNode('wonder_vend_buy_a').receive({});
+    while (simulator().count('Sale') === 0) await new Promise((r) => setTimeout(r, 5));
+    helper.getNode('wonder_vend_buy_b').receive({});
+    const snack = await queued;
+    helper.getNode('wonder_vend_cancel').receive({ payload: 'cancel' });
+    const [soda, notSent, abort] = await Promise.all([sold, staff, cancelled]);
+    assert.equal(abort.wonder.referenceID, snack);
+    assert.equal(abort.wonder.takenOutOfQueue, true);
+    assert.equal(notSent.wonder.code, 'E_ABORTED');
+    assert.equal(notSent.wonder.notSent, true);
+    assert.match(notSent.vending.state, /Sale not sent \(E_ABORTED\)/);
+    assert.equal(soda.vending.state, 'dispensed');
+    assert.equal(simulator().count('Sale', snack), 0);
+    assert.equal(simulator().count('Abort'), 0);
+  });
 });

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'E_BLOCKED'
   | 'E_REFERENCE_TAKEN'
   | 'E_ABORTED'
+  | 'E_NOT_FOUND'
   | 'E_JOURNAL';
 
 /**

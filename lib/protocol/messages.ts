@@ -62,13 +62,17 @@ export interface ConnectionInfoParams {
   businessID: string;
 }
 export type NoParams = Record<string, never>;
+/** Abort: the payment (Sale or Refund) it cancels; without one, the payment running now. Never sent on the wire (Abort has no body). */
+export interface AbortParams {
+  referenceID?: string;
+}
 
 export interface RequestParams {
   Pair: PairParams;
   Ack: AckParams;
   DeviceInfo: NoParams;
   Sale: SaleParams;
-  Abort: NoParams;
+  Abort: AbortParams;
   Void: VoidParams;
   Refund: RefundParams;
   TransactionStatus: TransactionStatusParams;
@@ -166,7 +170,11 @@ export function buildBody<A extends Action>(action: A, params: RequestParams[A] 
       body = { ackUuid: validateText(p.ackUuid, 'ackUuid') };
       break;
     case 'DeviceInfo':
+      body = undefined;
+      break;
     case 'Abort':
+      // The payment it names is checked here; the Abort itself has no body on the wire.
+      validateOptionalReference(p.referenceID, 'referenceID');
       body = undefined;
       break;
     case 'Sale': {

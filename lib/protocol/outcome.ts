@@ -26,6 +26,7 @@ export type Verdict = 'approved' | 'declined' | 'voided' | 'unknown';
 export type Reason =
   | 'approved'
   | 'declined'
+  | 'aborted'
   | 'terminal-busy'
   | 'voided'
   | 'void-refused'
@@ -96,6 +97,8 @@ function mentions(body: Record<string, unknown>, words: readonly string[]): bool
 
 const REFERENCE_USED_WORDS = ['duplicate', 'reference used', 'referenceid used', 'reference id used', 'already used', 'already exist', 'reference exist'];
 const BUSY_WORDS = ['busy', 'being traded', 'in progress', 'ongoing'];
+/** A payment cancelled at the terminal (an Abort from the ECR, the cardholder's Cancel): declined, no money moved, reason `aborted`. */
+const ABORT_WORDS = ['abort', 'cancel'];
 
 /** A response's `status`: Success, Failed or Pending only (Voided is a transaction's state, never a status). */
 function responseStatus(value: unknown): 'Success' | 'Failed' | 'Pending' | undefined {
@@ -214,7 +217,7 @@ const conflict = (field: string): Decision => ({ verdict: 'unknown', reason: 're
  * | Success | absent / Success    | approved (Void: voided), if every identifying field it carries agrees; else unknown (contradiction) |
  * | Success | Failed / Voided     | unknown (contradiction)                     |
  * | Failed  | Success / Voided    | unknown (contradiction)                     |
- * | Failed  | absent / Failed     | declined (Void: void-refused), if every identifying field it carries agrees; "reference used" → unknown |
+ * | Failed  | absent / Failed     | declined (Void: void-refused), if every identifying field it carries agrees; "reference used" → unknown; "abort"/"cancel" → reason aborted |
  * | other   |                     | unknown (malformed)                         |
  */
 export function decideAnswer(asked: Asked, answer: Answer): Decision {
@@ -239,7 +242,7 @@ export function decideAnswer(asked: Asked, answer: Answer): Decision {
     const differs = firstDiffering(body, asked.action === 'Void' ? expectedOfVoidAnswer(asked) : expectedOfPayment(asked));
     if (differs !== undefined) return unknown('contradiction', differs);
     if (asked.action === 'Void') return { verdict: 'declined', reason: 'void-refused' };
-    return { verdict: 'declined', reason: mentions(body, BUSY_WORDS) ? 'terminal-busy' : 'declined' };
+    return { verdict: 'declined', reason: mentions(body, BUSY_WORDS) ? 'terminal-busy' : mentions(body, ABORT_WORDS) ? 'aborted' : 'declined' };
   }
   return unknown('malformed', 'status');
 }
@@ -300,7 +303,7 @@ export function decideLookup(asked: Asked, answer: Answer): Decision {
     return unknown('no-evidence', asked.action === 'Sale' ? 'customerOrderID' : 'orgReferenceID');
   }
   if (state === 'Success') return { verdict: 'approved', reason: 'approved' };
-  if (state === 'Failed') return { verdict: 'declined', reason: 'declined' };
+  if (state === 'Failed') return { verdict: 'declined', reason: mentions(body, ABORT_WORDS) ? 'aborted' : 'declined' };
   return { verdict: 'voided', reason: 'voided' };
 }
 

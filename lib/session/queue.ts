@@ -4,6 +4,8 @@ import type { BusyPolicy } from './types';
 
 export interface Job {
   action: Action;
+  /** The payment's reference (Sale, Refund): what an Abort names to take it out of the queue. */
+  referenceID?: string;
   /** How long it may wait in the queue before it is released unsent. */
   waitMs: number;
   signal?: AbortSignal;
@@ -68,6 +70,19 @@ export class RequestQueue {
     );
     job.signal?.addEventListener('abort', () => release(job.signal!.reason), { once: true });
     job.onWaiting?.(this.jobs.length);
+  }
+
+  /**
+   * Takes the waiting Sale or Refund under `referenceID` out of the queue and
+   * rejects it with `err` (it was never sent). False when none waits.
+   */
+  cancel(referenceID: string, err: (job: Job) => unknown): boolean {
+    const at = this.jobs.findIndex((job) => job.referenceID === referenceID && (job.action === 'Sale' || job.action === 'Refund'));
+    if (at < 0) return false;
+    const [job] = this.jobs.splice(at, 1);
+    clearTimeout(job!.timer);
+    job!.reject(err(job!));
+    return true;
   }
 
   /** The job in flight is done: starts the next one. */

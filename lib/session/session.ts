@@ -47,6 +47,8 @@ export class TerminalSession extends EventEmitter {
   private readonly exchange: Exchange;
   private readonly resolver: Resolver;
   private currentPayment: string | undefined;
+  /** The running payment's kind and reference (what an Abort may name). */
+  private currentAsked: { action: PaymentAction; referenceID: string } | undefined;
   private readonly abortRequested = new Set<string>();
   private closed = false;
   private readonly closing = new AbortController();
@@ -128,6 +130,7 @@ export class TerminalSession extends EventEmitter {
     }
     if (this.closed) return Promise.reject(new TransportError('the terminal session is closed', { code: 'E_CLOSED', notSent: true }));
     const ctx: RequestContext<A> = { action, body, requestID: randomUUID(), options, started: Date.now() };
+    if (action === 'Abort') return this.abort(ctx, (params as { referenceID?: string } | undefined)?.referenceID || undefined) as Promise<Outcome<A>>;
     if (!isPayment(action)) return this.schedule(ctx, () => this.runCommand(ctx)) as Promise<Outcome<A>>;
     return this.requestPayment(ctx as unknown as RequestContext<PaymentAction>) as unknown as Promise<Outcome<A>>;
   }
@@ -179,6 +182,41 @@ export class TerminalSession extends EventEmitter {
     });
   }
 
+  /**
+   * Abort. Naming a payment (`named`, a Sale or Refund reference): one waiting
+   * in the queue is taken out (its caller gets E_ABORTED, notSent) and nothing
+   * is sent; the running one is aborted at the terminal; any other answers
+   * E_NOT_FOUND and nothing is sent (an Abort never cancels a payment it does
+   * not name). Without a name: the payment running now, as the terminal knows
+   * it (the Abort goes out at once, beside it).
+   */
+  private abort(ctx: RequestContext, named: string | undefined): Promise<Outcome> {
+    if (named === undefined) return this.schedule(ctx, () => this.runCommand(ctx));
+    const { requestID, options } = ctx;
+    if (this.cancelWaiting(named)) {
+      options.onQueued?.({ requestID, referenceID: named });
+      this.emit('activity', { kind: 'done', action: 'Abort', requestID, result: 'Success' });
+      return Promise.resolve(takenOutOfQueue(requestID, named, ctx.started));
+    }
+    if (!this.runs(named)) {
+      return Promise.reject(
+        new WonderError('E_NOT_FOUND', `nothing to abort: no sale or refund ${named} is waiting or running on this terminal; nothing was sent`, { notSent: true, referenceID: named }),
+      );
+    }
+    return this.schedule(ctx, () => this.runCommand(ctx)).then((outcome) => ({ ...outcome, referenceID: named }));
+  }
+
+  /** Takes the sale or refund `referenceID` out of the queue (its caller gets E_ABORTED, notSent; it is never sent). False when none waits. */
+  cancelWaiting(referenceID: string): boolean {
+    return this.queue.cancel(referenceID, (job) => new WonderError('E_ABORTED', `${job.action} ${referenceID} was taken out of the queue by an Abort; it was never sent`, { notSent: true, referenceID }));
+  }
+
+  /** Whether the sale or refund `referenceID` is the payment running now. */
+  runs(referenceID: string): boolean {
+    const running = this.currentAsked;
+    return running !== undefined && running.referenceID === referenceID && running.action !== 'Void';
+  }
+
   /** Queues a request (Abort goes out at once, beside the payment it aborts). */
   private schedule(ctx: RequestContext, run: () => Promise<Outcome>): Promise<Outcome> {
     const { action, requestID, options } = ctx;
@@ -214,6 +252,7 @@ export class TerminalSession extends EventEmitter {
         waitMs: options.timeoutMs ?? this.timeoutFor(action),
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
         start,
+        ...(referenceID !== undefined && action !== 'Void' ? { referenceID } : {}),
         reject: (err) => reject(referenceID === undefined ? err : aboutPayment(err, referenceID, true)),
         onWaiting: (position) => this.emit('activity', { kind: 'queued', action, requestID, ...(referenceID !== undefined ? { referenceID } : {}), position }),
       });
@@ -245,10 +284,12 @@ export class TerminalSession extends EventEmitter {
     const { requestID } = ctx;
     // From now on an Abort is about this payment (even while it is still being journalled).
     this.currentPayment = requestID;
+    this.currentAsked = { action: ctx.action, referenceID: ctx.asked.referenceID };
     try {
       return await this.runPaymentNow(ctx);
     } finally {
       this.currentPayment = undefined;
+      this.currentAsked = undefined;
       this.abortRequested.delete(requestID);
     }
   }
@@ -302,6 +343,10 @@ export class TerminalSession extends EventEmitter {
       if (decision.reason === 'reference-used') return { ...(await this.recordResolved(ctx, resolved)), duplicate: true };
     } else {
       resolved = await this.resolvePayment(ctx, { cause, heardFrom: false });
+    }
+    // Refused after its Abort went out: the terminal cancelled it (whatever words it used), not the card's issuer.
+    if (this.abortRequested.has(requestID) && resolved.decision.verdict === 'declined' && resolved.decision.reason === 'declined') {
+      resolved = { ...resolved, decision: { ...resolved.decision, reason: 'aborted' } };
     }
     const outcome = await this.recordResolved(ctx, resolved);
     if (this.abortRequested.has(requestID)) {
@@ -398,6 +443,21 @@ export class TerminalSession extends EventEmitter {
     await this.transport.close();
     this.transport.off('state', this.onState);
   }
+}
+
+/** What an Abort answers when the payment it names was taken out of a queue (nothing went to the terminal). */
+export function takenOutOfQueue(requestID: string, referenceID: string, started: number): Outcome<'Abort'> {
+  return {
+    action: 'Abort',
+    requestID,
+    referenceID,
+    header: { responseID: requestID, serverDeviceSN: '', timestamp: new Date().toISOString() },
+    body: { status: 'Success', errorCode: '', errorMessage: '' },
+    result: 'Success',
+    takenOutOfQueue: true,
+    statusQueries: 0,
+    elapsedMs: Date.now() - started,
+  };
 }
 
 export type { TransactionBody };

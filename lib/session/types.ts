@@ -84,6 +84,8 @@ export interface Outcome<A extends Action = Action> {
   duplicate?: boolean;
   /** An Abort was asked for while this payment was under way (whatever its outcome). */
   abortRequested?: boolean;
+  /** Abort only: the payment it named was taken out of the queue (E_ABORTED, never sent); nothing went to the terminal. */
+  takenOutOfQueue?: boolean;
   /** An Abort was sent while this payment waited, and the payment was approved anyway. */
   approvedDespiteAbort?: boolean;
   /** The outcome is real but the journal could not record it (disk full, say): E_JOURNAL, with why. */

@@ -108,6 +108,6 @@ module.exports = [
     ],
   },
   { type: 'wonder-void', icon: 'wonder-void.svg', payment: true, fields: [receiptField('wonder-void'), rawCardField()], inputs: [['payload.orgReferenceID', 'string']] },
-  { type: 'wonder-abort', icon: 'wonder-abort.svg', inputs: [['payload', 'any']] },
+  { type: 'wonder-abort', icon: 'wonder-abort.svg', inputs: [['payload.referenceID', 'string', 'optional']] },
   { type: 'wonder-status', icon: 'wonder-status.svg', fields: [rawCardField()], inputs: [['payload.targetReferenceID', 'string']] },
 ];

@@ -1,4 +1,4 @@
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { isWonderError, minimiseCard } from '../../lib/protocol';
 import type { Action } from '../../lib/protocol';
 import { PendingError, type Outcome, type Recovery, type SessionActivity } from '../../lib/session';
@@ -81,6 +81,7 @@ export function wonderOf(outcome: Outcome, referenceID?: string): Record<string,
   }
   if (outcome.duplicate === true) wonder.duplicate = true;
   if (outcome.approvedDespiteAbort === true) wonder.approvedDespiteAbort = true;
+  if (outcome.takenOutOfQueue === true) wonder.takenOutOfQueue = true;
   if (outcome.settledPayment !== undefined) wonder.settledPayment = outcome.settledPayment;
   if (outcome.journalBehind !== undefined) wonder.journalBehind = outcome.journalBehind.code;
   return wonder;
@@ -121,7 +122,18 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       return msg;
     };
 
-    const status = statusSetter(node);
+    const shown = statusSetter(node);
+    let lastStatus: NodeStatus | undefined;
+    const status = (value: NodeStatus) => {
+      lastStatus = value;
+      shown(value);
+    };
+    // A status node hears a flow's nodes only once the whole flow has started: the status set while this
+    // node was created (its terminal's connection) is shown again then, so that a status node has it too.
+    const showAgain = () => {
+      if (lastStatus !== undefined) node.status(lastStatus);
+    };
+    RED.events.on('flows:started', showAgain);
     /** A simulator's results are said to be simulated: in the status, and in msg.wonder.simulated. */
     const simulated = () => handle?.simulated === true;
     const show = (kind: ActivityKind) => {
@@ -248,6 +260,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      RED.events.off('flows:started', showAgain);
       handle?.deregister(node.id);
       handle?.off('recovered', onRecovered);
       session?.off('activity', onActivity);

@@ -71,7 +71,7 @@ export class ProgressReporter {
   /** The payment settled. */
   settled(outcome: Outcome): void {
     const verdict = outcome.verdict ?? (outcome.result === 'Success' ? 'approved' : outcome.result === 'Failed' ? 'declined' : 'unknown');
-    const cancelled = verdict === 'voided' || (verdict === 'declined' && (this.abortSeen || outcome.abortRequested === true));
+    const cancelled = verdict === 'voided' || (verdict === 'declined' && (this.abortSeen || outcome.abortRequested === true || outcome.reason === 'aborted'));
     const step: ProgressStep = verdict === 'approved' ? 'approved' : verdict === 'unknown' ? 'unknown' : 'declined';
     this.step(step, cancelled ? { cancelled: true } : {}, cancelled ? 'cancelled' : undefined);
     this.finished = true;
@@ -82,7 +82,9 @@ export class ProgressReporter {
     if (this.finished) return;
     const notSent = isWonderError(err) && err.notSent === true;
     if (isWonderError(err) && this.referenceID === undefined && err.referenceID !== undefined) this.referenceID = err.referenceID;
-    this.step(notSent ? 'not-sent' : 'unknown', { code: isWonderError(err) ? err.code : 'E_INTERNAL' });
+    // Taken out of the queue by an Abort naming it: cancelled, never sent.
+    const cancelled = notSent && isWonderError(err) && err.code === 'E_ABORTED';
+    this.step(notSent ? 'not-sent' : 'unknown', { code: isWonderError(err) ? err.code : 'E_INTERNAL', ...(cancelled ? { cancelled: true } : {}) }, cancelled ? 'cancelled' : undefined);
     this.finished = true;
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { validatePairingCode, WonderError, type Action, type RequestParams } from '../../lib/protocol';
 import { emptyLineCounters, linkCause, type LineCounters, type TransportState } from '../../lib/transport';
@@ -7,6 +8,7 @@ import {
   createTransport,
   PendingError,
   TerminalSession,
+  takenOutOfQueue,
   TraceLog,
   type Diagnosis,
   type ExchangeEvent,
@@ -64,6 +66,8 @@ export class TerminalHandle extends EventEmitter {
   private keyReady: Promise<void> = Promise.resolve();
   private keyLoaded = true;
   private pairingRun: Promise<unknown> | undefined;
+  /** Sales and refunds named by reference that wait here (key, identity check, pairing, health check) before they reach the session's queue: an Abort naming one takes it out. */
+  private readonly beforeQueue = new Map<string, Set<AbortController>>();
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
   /** The line's counters since this handle started (what the operator tools show; the diagnosis reads them). */
@@ -330,6 +334,35 @@ export class TerminalHandle extends EventEmitter {
     const session = this.session;
     const pairing = this.pairing;
     if (session === undefined || pairing === undefined) return Promise.reject(this.configError);
+    const named = action === 'Sale' || action === 'Refund' || action === 'Abort' ? (params as { referenceID?: unknown } | undefined)?.referenceID : undefined;
+    if (action === 'Abort' && typeof named === 'string' && named !== '') {
+      const waiting = this.beforeQueue.get(named);
+      if (waiting !== undefined) {
+        // Still waiting in front of the session's queue (with any repeat of the same order): taken out here, never sent.
+        this.beforeQueue.delete(named);
+        for (const gate of waiting) gate.abort(new WonderError('E_ABORTED', `${named} was taken out of the queue by an Abort; it was never sent`, { notSent: true, referenceID: named }));
+        // A copy already in the session's queue goes too; one already running is aborted at the terminal (below, as any named Abort).
+        session.cancelWaiting(named);
+        if (!session.runs(named)) {
+          const requestID = randomUUID();
+          options?.onQueued?.({ requestID, referenceID: named });
+          return Promise.resolve(takenOutOfQueue(requestID, named, Date.now()) as Outcome<A>);
+        }
+      }
+    }
+    let gate: AbortController | undefined;
+    if (action !== 'Abort' && typeof named === 'string' && named !== '') {
+      gate = new AbortController();
+      const waiting = this.beforeQueue.get(named) ?? new Set<AbortController>();
+      waiting.add(gate);
+      this.beforeQueue.set(named, waiting);
+    }
+    const handed = () => {
+      if (gate === undefined) return;
+      const waiting = this.beforeQueue.get(named as string);
+      if (waiting === undefined || !waiting.delete(gate)) return;
+      if (waiting.size === 0) this.beforeQueue.delete(named as string);
+    };
     const origin = options?.origin;
     let requestID: string | undefined;
     const tracked: RequestOptions | undefined =
@@ -350,6 +383,8 @@ export class TerminalHandle extends EventEmitter {
       if (!this.keyLoaded || this.identity.checkRunning) await this.keyReady.then(() => this.identity.ready());
       // A pairing under way: what comes after it speaks with its new key.
       while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
+      handed();
+      if (gate?.signal.aborted === true) throw gate.signal.reason;
       const unreadable = pairing.unreadable;
       if (unreadable !== undefined && action !== 'ConnectionInfo') {
         this.flagPairAgain();
@@ -365,8 +400,12 @@ export class TerminalHandle extends EventEmitter {
     };
     const result = this.health.running === undefined ? send() : this.health.running.then(send, send);
     result.then(
-      () => this.queuedRequests.forget(requestID),
+      () => {
+        handed();
+        this.queuedRequests.forget(requestID);
+      },
       (err: unknown) => {
+        handed();
         this.queuedRequests.forget(requestID);
         this.showQueued();
         if (origin !== undefined && err instanceof PendingError) {
