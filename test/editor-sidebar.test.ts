@@ -147,6 +147,12 @@ describe(`the Wonder sidebar in Debian chromium (Node-RED ${nodeRedVersion()}, a
       assert.equal(sale.result, 'Success');
       const row = page.locator(`.wonder-ecr-recent-table tr.wonder-ecr-main[data-reference="${sale.referenceID}"]`);
       await row.waitFor({ timeout: 20_000 });
+      // A refresh made while the sale was in flight shows it open; the next one after its outcome shows it approved.
+      await page.waitForFunction(
+        ([ref, approved]) => [...document.querySelectorAll(`.wonder-ecr-recent-table tr.wonder-ecr-main[data-reference="${ref}"] td`)].some((td) => td.textContent?.trim() === approved),
+        [sale.referenceID, en.result.approved] as const,
+        { timeout: 20_000 },
+      );
       assert.deepEqual((await row.locator('td').allInnerTexts()).slice(1).map((t) => t.trim()), [en.action.Sale, '10.20', 'HKD', en.result.approved]);
       const total = page.locator('.wonder-ecr-total[data-currency="HKD"]');
       await page

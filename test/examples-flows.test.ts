@@ -101,7 +101,7 @@ describe('the kiosk example: one payment, one product', function () {
 
   it('Cancel names the kiosk\'s own payment: a slow cardholder cancelled ends declined with reason aborted; nothing dispensed', async () => {
     const k = await loadKiosk();
-    const sim = ((helper.getNode('wonder_example_terminal') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as {
+    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as {
       terminal: { count(action: string, referenceID?: string): number; transactions: Map<string, { state: string; errorCode: string }> };
     }).terminal;
     const names = collect('wonder_kiosk_sale');

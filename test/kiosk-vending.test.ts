@@ -132,7 +132,7 @@ describe('vending example: dispense only after approval, void (or refund) when t
     const sold = nextMessage('wonder_vend_log_sold');
     const staff = nextMessage('wonder_vend_log_staff');
     const cancelled = nextMessage('wonder_vend_log_cancel');
-    const session = (helper.getNode('wonder_example_terminal') as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
+    const session = (helper.getNode('wonder_vend_terminal') as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
     const queued = new Promise<string>((resolve) => {
       const onActivity = (a: { kind: string; referenceID?: string }) => {
         if (a.kind !== 'queued' || a.referenceID === undefined) return;

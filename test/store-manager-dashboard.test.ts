@@ -28,7 +28,7 @@ type Totals = { terminalName?: string; terminal: string; currency: string; sales
  */
 function flows(portA: number, portB: number): Node[] {
   const base = JSON.parse(fs.readFileSync(example, 'utf8')) as Node[];
-  const A = base.find((n) => n.id === 'wonder_example_terminal')!;
+  const A = base.find((n) => n.id === 'wonder_store_terminal')!;
   // The health check on (5 s, the shortest): an idle LAN terminal taken away is noticed without a payment.
   Object.assign(A, { transport: 'lan', host: '127.0.0.1', port: portA, healthCheck: '5', credentials: { pairingCode: '260880' } });
   const B: Node = { ...A, id: 'store_test_b', name: 'Counter B', port: portB, timeout: 2, resolveTimeout: 1, pollInterval: 0.2, credentials: { pairingCode: '260880' } };
@@ -50,9 +50,9 @@ function flows(portA: number, portB: number): Node[] {
       func: "const i = ['A', 'B'].indexOf(msg.payload.terminal) * 3 + ['Sale', 'Refund', 'Void'].indexOf(msg.payload.action); const out = [null, null, null, null, null, null]; const { terminal, action, ...p } = msg.payload; msg.payload = p; out[i] = msg; return out;",
       wires: [['sA'], ['rA'], ['vA'], ['sB'], ['rB'], ['vB']],
     },
-    action('sA', 'wonder-sale', 'wonder_example_terminal'),
-    action('rA', 'wonder-refund', 'wonder_example_terminal'),
-    action('vA', 'wonder-void', 'wonder_example_terminal'),
+    action('sA', 'wonder-sale', 'wonder_store_terminal'),
+    action('rA', 'wonder-refund', 'wonder_store_terminal'),
+    action('vA', 'wonder-void', 'wonder_store_terminal'),
     action('sB', 'wonder-sale', 'store_test_b'),
     action('rB', 'wonder-refund', 'store_test_b'),
     action('vB', 'wonder-void', 'store_test_b'),
