@@ -149,7 +149,7 @@ describe(`the Wonder sidebar in Debian chromium (Node-RED ${nodeRedVersion()}, a
       await row.waitFor({ timeout: 20_000 });
       // A refresh made while the sale was in flight shows it open; the next one after its outcome shows it approved.
       await page.waitForFunction(
-        ([ref, approved]) => [...document.querySelectorAll(`.wonder-ecr-recent-table tr.wonder-ecr-main[data-reference="${ref}"] td`)].some((td) => td.textContent?.trim() === approved),
+        ([ref, approved]) => Array.from(document.querySelectorAll(`.wonder-ecr-recent-table tr.wonder-ecr-main[data-reference="${ref}"] td`)).some((td) => td.textContent?.trim() === approved),
         [sale.referenceID, en.result.approved] as const,
         { timeout: 20_000 },
       );
