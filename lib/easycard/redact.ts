@@ -112,8 +112,8 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
     out = out.replace(HEX_RUN, (run) => (revealed(hexViews(run), 0) ? REDACTED : run));
     // Encodings wrapped over lines: the wrapped run goes when its characters, joined, reveal one.
     out = out.replace(WRAPPED_RUN, (run) => (wrappedReveals(run, 0) ? REDACTED : run));
-    // Whatever still reveals one (URL-encoding split across tokens, a wrapping the run above missed): the whole text goes.
-    if (holds(out) || ((out.includes('%') || out.includes('+')) && holds(percentDecoded(out))) || wrappedReveals(out, 0)) return REDACTED;
+    // Whatever still reveals one (URL-encoding split across tokens): the whole text goes.
+    if (holds(out) || ((out.includes('%') || out.includes('+')) && holds(percentDecoded(out)))) return REDACTED;
     return out;
   };
   const walk = (value: unknown, depth: number): unknown => {
