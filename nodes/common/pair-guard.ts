@@ -131,7 +131,7 @@ function lockMs(failures: number, free: number): number {
 
 /** The user of a key made by PairLimiter.key. */
 function userOf(key: string): string {
-  const parsed: unknown = JSON.parse(key);
+  const parsed: unknown = key.startsWith('["') ? JSON.parse(key) : undefined;
   return Array.isArray(parsed) && typeof parsed[0] === 'string' ? parsed[0] : key;
 }
 
