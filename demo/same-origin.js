@@ -14,8 +14,10 @@
 //    name (a DNS-rebinding page), unless listed in WONDER_DEMO_ALLOWED_HOSTS
 //    (comma-separated).
 // Let through: the editor's own pages, tools that are not browsers (curl,
-// scripts: no Origin, no Sec-Fetch-Site), and a plain link to the editor
-// (a top-level GET navigation from elsewhere only opens it).
+// scripts: no Origin, no Sec-Fetch-Site), and, for the admin middleware only
+// (`sameOriginOnly({ allowNavigation: true })`), a plain link to the editor
+// (a top-level GET navigation from elsewhere only opens it). A flow's `http in`
+// GET endpoint may act (start a payment): a link from another site to it is refused.
 const net = require('node:net');
 const os = require('node:os');
 
@@ -36,12 +38,15 @@ function hostNameOf(host) {
   return text.replace(/:\d+$/, '').replace(/\.$/, '');
 }
 
-/** Why a request is refused, or undefined when it may go on. */
-function refusal(req, names) {
+/**
+ * Why a request is refused, or undefined when it may go on. A top-level GET
+ * or HEAD navigation from another site goes on only with allowNavigation.
+ */
+function refusal(req, names, allowNavigation = false) {
   const hostName = hostNameOf(req.headers.host);
   if (hostName === '' || (net.isIP(hostName) === 0 && !names.has(hostName))) return `the Host ${JSON.stringify(hostName)} is not one this demo answers to`;
   const navigation = (req.method === 'GET' || req.method === 'HEAD') && req.headers['sec-fetch-mode'] === 'navigate';
-  if (navigation) return undefined;
+  if (navigation && allowNavigation) return undefined;
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return `a request from another site (${site})`;
   const origin = req.headers.origin;
@@ -52,13 +57,18 @@ function refusal(req, names) {
   return undefined;
 }
 
-/** The Express middleware (httpAdminMiddleware, httpNodeMiddleware). */
+/**
+ * The Express middleware: `sameOriginOnly({ allowNavigation: true })` for
+ * httpAdminMiddleware (a link may open the editor), `sameOriginOnly()` for
+ * httpNodeMiddleware (no navigation from another site reaches a flow).
+ */
 function sameOriginOnly(options = {}) {
   const names = allowedHostNames(options.env);
+  const allowNavigation = options.allowNavigation === true;
   return function sameOrigin(req, res, next) {
     // Node-RED's admin app set `*` before any setting applies: no other origin may read an answer.
     res.removeHeader(HEADER_ACAO);
-    const why = refusal(req, names);
+    const why = refusal(req, names, allowNavigation);
     if (why === undefined) return next();
     res.status(403).set('content-type', 'application/json').send(JSON.stringify({ ok: false, code: 'E_CROSS_ORIGIN', message: `refused: ${why}; the demo takes requests from its own pages only` }));
   };

@@ -23,8 +23,8 @@ module.exports = {
     // No adminAuth here: so no other web page may drive the editor, the admin API or the
     // flows' endpoints (deploy a flow, post a checkout), requests and WebSocket handshakes
     // from another origin are refused (same-origin.js), and no answer carries
-    // Access-Control-Allow-Origin.
-    httpAdminMiddleware: sameOriginOnly(),
+    // Access-Control-Allow-Origin. A link from elsewhere may open the editor, never a flow's endpoint.
+    httpAdminMiddleware: sameOriginOnly({ allowNavigation: true }),
     httpNodeMiddleware: sameOriginOnly(),
     httpAdminCors: { origin: false },
     httpNodeCors: { origin: false },

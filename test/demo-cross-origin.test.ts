@@ -60,11 +60,21 @@ describe('a page on another origin against the demo (a real browser, Debian chro
       '/form-checkout': form('/wonder/checkout', { amount: '7.00', currency: 'HKD', referenceID: 'xorigin-1' }),
       '/form-checkout-text': form('/wonder/checkout', { '{"amount":"7.00","currency":"HKD","referenceID":"xorigin-1","x":"': '"}' }, 'text/plain'),
       '/form-deploy': form('/flows', { flows: planted }),
+      '/links': `<!doctype html><a id="flow" href="${target}/xorigin/hit">a flow's GET endpoint</a> <a id="editor" href="${target}/">the editor</a>`,
     };
   };
 
   before(async () => {
     const flows = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'http-checkout.json'), 'utf8')) as unknown[];
+    // A flow's GET endpoint that acts (counts its hits), and one that tells the count.
+    flows.push(
+      { id: 'xorigin_tab', type: 'tab', label: 'GET endpoints' },
+      { id: 'xorigin_hit', type: 'http in', z: 'xorigin_tab', url: '/xorigin/hit', method: 'get', wires: [['xorigin_count']] },
+      { id: 'xorigin_count', type: 'function', z: 'xorigin_tab', func: "global.set('hits', (global.get('hits') || 0) + 1); msg.payload = 'hit'; return msg;", outputs: 1, wires: [['xorigin_res']] },
+      { id: 'xorigin_hits', type: 'http in', z: 'xorigin_tab', url: '/xorigin/hits', method: 'get', wires: [['xorigin_read']] },
+      { id: 'xorigin_read', type: 'function', z: 'xorigin_tab', func: "msg.payload = { hits: global.get('hits') || 0 }; return msg;", outputs: 1, wires: [['xorigin_res']] },
+      { id: 'xorigin_res', type: 'http response', z: 'xorigin_tab', wires: [] },
+    );
     red = await startNodeRed({ flows });
     let served: Record<string, string> = {};
     attacker = http.createServer((req, res) => {
@@ -125,6 +135,32 @@ describe('a page on another origin against the demo (a real browser, Debian chro
     assert.equal(sale.status, 200, await sale.text());
   });
 
+  it("its links: one to a flow's GET endpoint is refused (403, the flow never runs); one to the editor opens it", async () => {
+    const hits = async () => ((await (await fetch(`${red.url}/xorigin/hits`)).json()) as { hits: number }).hits;
+    await page.goto(`${evil}/links`);
+    const refused = page.waitForResponse((res) => res.url() === `${red.url}/xorigin/hit`);
+    await page.click('#flow');
+    const res = await refused;
+    assert.equal(res.status(), 403);
+    assert.equal(((await res.json()) as { code: string }).code, 'E_CROSS_ORIGIN');
+    await page.waitForURL(`${red.url}/xorigin/hit`);
+    assert.equal(await hits(), 0, 'the flow ran');
+    // The same endpoint typed into the address bar (no other site) runs the flow.
+    const typed = await page.goto(`${red.url}/xorigin/hit`);
+    assert.equal(typed?.status(), 200);
+    assert.equal(await hits(), 1);
+    // The editor, in a page of its own (it is heavy to load; the next test's page goes elsewhere).
+    const editorPage = await browser.newPage();
+    try {
+      await editorPage.goto(`${evil}/links`);
+      const opened = editorPage.waitForResponse((res) => res.url() === `${red.url}/`);
+      await editorPage.click('#editor', { noWaitAfter: true });
+      assert.equal((await opened).status(), 200);
+    } finally {
+      await editorPage.close();
+    }
+  });
+
   it("the demo's own pages still deploy and open the editor's websocket (same origin)", async () => {
     // A light page of the demo's own origin (the admin API's JSON; the editor itself is heavy to load).
     await page.goto(`${red.url}/flows`);
@@ -151,5 +187,25 @@ describe('a page on another origin against the demo (a real browser, Debian chro
       return res.status;
     });
     assert.equal(status, 200);
+  });
+});
+
+describe('the demo guard: which navigations go on (refusal(), no browser)', () => {
+  const { refusal } = require(path.join(root, 'demo', 'same-origin.js')) as { refusal: (req: unknown, names: Set<string>, allowNavigation?: boolean) => string | undefined };
+  const names = new Set(['localhost']);
+  const navigation = (method: string, site: string) => ({ method, headers: { host: '127.0.0.1:1880', 'sec-fetch-mode': 'navigate', 'sec-fetch-site': site }, protocol: 'http' });
+
+  it("a link from another site opens the editor (admin middleware), never a flow's endpoint (node middleware)", () => {
+    for (const method of ['GET', 'HEAD']) {
+      for (const site of ['cross-site', 'same-site']) {
+        assert.equal(refusal(navigation(method, site), names, true), undefined);
+        assert.match(refusal(navigation(method, site), names) ?? '', /another site/);
+        assert.match(refusal(navigation(method, site), names, false) ?? '', /another site/);
+      }
+      assert.equal(refusal(navigation(method, 'none'), names), undefined);
+      assert.equal(refusal(navigation(method, 'same-origin'), names), undefined);
+    }
+    // A form posted from elsewhere is a navigation too: refused either way.
+    assert.match(refusal(navigation('POST', 'cross-site'), names, true) ?? '', /another site/);
   });
 });

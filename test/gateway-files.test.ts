@@ -54,6 +54,56 @@ describe("Node-RED's secret files open to other users: warned once at start, wit
     ]);
   });
 
+  it('an open user directory or file inside a closed folder above it (a 0700 home) is out of reach: only a way through every folder up to the root counts', () => {
+    const home = userDir();
+    const dir = path.join(home, '.node-red');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'flows_cred.json'), CRED_CONTENT);
+    fs.writeFileSync(path.join(dir, '.config.runtime.json'), RUNTIME_CONTENT);
+    for (const f of ['flows_cred.json', '.config.runtime.json']) fs.chmodSync(path.join(dir, f), 0o644);
+    fs.chmodSync(dir, 0o755);
+    const all = [
+      { file: dir, mode: 0o755 },
+      { file: path.join(dir, 'flows_cred.json'), mode: 0o644 },
+      { file: path.join(dir, '.config.runtime.json'), mode: 0o644 },
+    ];
+    // The home closed: nothing inside is reachable, however open.
+    fs.chmodSync(home, 0o700);
+    assert.deepEqual(exposedGatewayFiles(dir), []);
+    // Others may pass through the home (and /tmp, and /): all three are open to them.
+    fs.chmodSync(home, 0o711);
+    assert.deepEqual(exposedGatewayFiles(dir), all);
+    // Only the group may pass: what only others may read is out of reach, what the group may read is not.
+    fs.chmodSync(home, 0o710);
+    fs.chmodSync(dir, 0o705);
+    for (const f of ['flows_cred.json', '.config.runtime.json']) fs.chmodSync(path.join(dir, f), 0o604);
+    assert.deepEqual(exposedGatewayFiles(dir), []);
+    fs.chmodSync(dir, 0o750);
+    fs.chmodSync(path.join(dir, 'flows_cred.json'), 0o640);
+    assert.deepEqual(exposedGatewayFiles(dir), [
+      { file: dir, mode: 0o750 },
+      { file: path.join(dir, 'flows_cred.json'), mode: 0o640 },
+    ]);
+    // The user directory named through a symlink from an open folder: the folders above its real path count.
+    fs.chmodSync(home, 0o711);
+    const link = path.join(userDir(), 'node-red');
+    fs.symlinkSync(dir, link);
+    assert.deepEqual(exposedGatewayFiles(link).map((e) => e.mode), [0o750, 0o640]);
+    fs.chmodSync(home, 0o700);
+    assert.deepEqual(exposedGatewayFiles(link), [], 'the closed home behind the link was not seen');
+  });
+
+  it('a 0755 user directory in a 0700 home, with 0644 files: no warning at start', async () => {
+    const home = userDir();
+    fs.chmodSync(home, 0o700);
+    const dir = path.join(home, '.node-red');
+    fs.mkdirSync(dir, { mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, 'flows_cred.json'), CRED_CONTENT, { mode: 0o644 });
+    red = await startNodeRed({ flows: example(), userDir: dir });
+    assert.doesNotMatch(red.output(), /other users of this machine can read/);
+  });
+
   it('a 0755 user directory with 0644 flows_cred.json and .config.runtime.json: one warning naming them and the fix, never their contents', async () => {
     const dir = userDir();
     fs.writeFileSync(path.join(dir, 'flows_cred.json'), CRED_CONTENT);

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { canonicalHost, PAIR_ENTRY_TTL_MS, PAIR_MAX_CONCURRENT, PAIR_MAX_ENTRIES, PairLimiter, pairTargetKey } from '../nodes/common/pair-guard';
+import { canonicalHost, PAIR_ENTRY_TTL_MS, PAIR_MAX_CONCURRENT, PAIR_MAX_ENTRIES, PAIR_MAX_LOCK_MS, PAIR_USER_FREE_FAILURES, PairLimiter, pairTargetKey } from '../nodes/common/pair-guard';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
@@ -27,7 +27,7 @@ describe("the Pair endpoint's wrong-code lock", function () {
       assert.notEqual(canonicalHost('localhost'), canonicalHost('127.0.0.1'));
     });
 
-    it('LAN: canonical host and numeric port (8443 when none); serial: the port path; cloud: business and device', () => {
+    it('LAN: canonical host and numeric port (8443 when none); serial: the port path; cloud: the business', () => {
       const lan = (host: string, port?: string | number) => pairTargetKey({ transport: 'lan', host, ...(port === undefined ? {} : { port }) });
       assert.equal(lan('10.0.0.5', '8443'), lan('10.0.0.5'));
       assert.equal(lan('10.0.0.5', '08443'), lan('10.0.0.5', 8443));
@@ -36,7 +36,31 @@ describe("the Pair endpoint's wrong-code lock", function () {
       assert.equal(lan('[::1]', 9000), lan('0:0::1', '9000'));
       assert.equal(pairTargetKey({ transport: 'serial', serialPort: '/dev//ttyUSB0/' }), pairTargetKey({ transport: 'serial', serialPort: '/dev/./ttyUSB0' }));
       assert.equal(pairTargetKey({ transport: 'cloud', businessId: 'Shop-1', deviceSn: 'SN01 ' }), pairTargetKey({ transport: 'cloud', businessId: 'shop-1', deviceSn: 'sn01' }));
-      assert.notEqual(pairTargetKey({ transport: 'cloud', businessId: 'shop-1', deviceSn: 'SN01' }), pairTargetKey({ transport: 'cloud', businessId: 'shop-1', deviceSn: 'SN02' }));
+      // With and without the device SN (the dialog learns it on pairing), with another SN: one account, one count.
+      const cloud = pairTargetKey({ transport: 'cloud', businessId: 'b1' });
+      assert.equal(pairTargetKey({ transport: 'cloud', businessId: 'B1 ', deviceSn: 'sn1' }), cloud);
+      assert.equal(pairTargetKey({ transport: 'cloud', businessId: 'b1', deviceSn: 'SN02' }), cloud);
+      assert.notEqual(pairTargetKey({ transport: 'cloud', businessId: 'b2', deviceSn: 'sn1' }), cloud);
+    });
+
+    it('serial: a symlink (/dev/serial/by-id/…) and the device it points to are one port (real folders and links)', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-pairserial-'));
+      try {
+        const device = path.join(dir, 'ttyUSB0');
+        fs.writeFileSync(device, '');
+        fs.mkdirSync(path.join(dir, 'by-id'));
+        const byId = path.join(dir, 'by-id', 'usb-Wonder_Terminal_0001-if00-port0');
+        fs.symlinkSync('../ttyUSB0', byId);
+        const serial = (serialPort: string) => pairTargetKey({ transport: 'serial', serialPort });
+        assert.equal(serial(byId), serial(device));
+        assert.equal(serial(`${path.join(dir, 'by-id')}//./${path.basename(byId)}/`), serial(device));
+        assert.equal(serial(device), `serial ${fs.realpathSync(device)}`);
+        // A path that does not exist (a port unplugged): keyed as given, normalised.
+        assert.equal(serial(`${dir}/gone//ttyUSB9/`), `serial ${dir}/gone/ttyUSB9`);
+        assert.notEqual(serial(path.join(dir, 'ttyUSB9')), serial(device));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 
@@ -92,22 +116,68 @@ describe("the Pair endpoint's wrong-code lock", function () {
       assert.equal(l.size, 1, 'the idle entries were kept');
       // Filled with locks in force: a new key is refused, the locks stay.
       const full = new PairLimiter(clock);
+      // One user per terminal here: one user's 30,000 failures would lock that user everywhere (next test).
+      const key = (i: number | string) => PairLimiter.key(`user ${i}`, `t${i}`);
       for (let i = 0; i < PAIR_MAX_ENTRIES; i++) {
-        const k = PairLimiter.key('anonymous', `t${i}`);
+        const k = key(i);
         for (let j = 0; j < 3; j++) fail(full, k);
       }
       assert.equal(full.size, PAIR_MAX_ENTRIES);
-      assert.equal(full.begin(PairLimiter.key('anonymous', 'new')), 1000);
-      assert.equal(full.begin(PairLimiter.key('anonymous', 't0')), 1000, 'the first lock was pushed out');
-      assert.equal(full.begin(PairLimiter.key('anonymous', `t${PAIR_MAX_ENTRIES - 1}`)), 1000, 'the last lock was pushed out');
+      assert.equal(full.begin(key('new')), 1000);
+      assert.equal(full.begin(key(0)), 1000, 'the first lock was pushed out');
+      assert.equal(full.begin(key(PAIR_MAX_ENTRIES - 1)), 1000, 'the last lock was pushed out');
       // Once they lapse, the oldest idle ones make room; a key in use keeps its count.
       now += 60_000;
-      const kept = PairLimiter.key('anonymous', 't5');
+      const kept = key(5);
       assert.equal(full.begin(kept), undefined);
       full.end(kept, true);
-      assert.equal(full.begin(PairLimiter.key('anonymous', 'new')), undefined);
+      assert.equal(full.begin(key('new')), undefined);
       assert.equal(full.begin(kept), 2000, 'the key in use lost its count to make room');
       assert.ok(full.size <= PAIR_MAX_ENTRIES);
+    });
+  });
+
+  describe("one user's failures across all terminals (DNS aliases of one terminal gain nothing)", () => {
+    let now = 0;
+    const clock = () => now;
+    const attempt = (l: PairLimiter, key: string, failed: boolean) => {
+      assert.equal(l.begin(key), undefined);
+      l.end(key, failed);
+    };
+    /** nip.io-style names: each resolves to the one terminal, each a target of its own. */
+    const alias = (i: number) => pairTargetKey({ transport: 'lan', host: `10-0-0-5-${i}.nip.io` });
+
+    it('10 wrong codes at 10 aliases lock that user at every terminal, 1 s, 2 s, 4 s … up to 5 minutes; another user goes on', () => {
+      now = 0;
+      const l = new PairLimiter(clock);
+      assert.notEqual(alias(1), alias(2), 'aliases are separate targets (nothing is resolved)');
+      for (let i = 0; i < PAIR_USER_FREE_FAILURES; i++) attempt(l, PairLimiter.key('user alice', alias(i)), true);
+      // Each alias saw one failure only (free), yet a fresh alias and a real other terminal wait.
+      assert.equal(l.begin(PairLimiter.key('user alice', alias(99))), 1000);
+      assert.equal(l.begin(PairLimiter.key('user alice', pairTargetKey({ transport: 'cloud', businessId: 'b1' }))), 1000);
+      assert.equal(l.begin(PairLimiter.key('user bob', alias(99))), undefined, 'bob is held up by alice');
+      l.end(PairLimiter.key('user bob', alias(99)), false);
+      now += 1000;
+      attempt(l, PairLimiter.key('user alice', alias(100)), true);
+      assert.equal(l.begin(PairLimiter.key('user alice', alias(101))), 2000);
+      for (let i = 0; i < 20; i++) {
+        now += 10 * 60_000;
+        attempt(l, PairLimiter.key('user alice', alias(200 + i)), true);
+      }
+      assert.equal(l.begin(PairLimiter.key('user alice', alias(300))), PAIR_MAX_LOCK_MS);
+    });
+
+    it("a success at one terminal does not clear the user's count; an hour with no failure does", () => {
+      now = 0;
+      const l = new PairLimiter(clock);
+      for (let i = 0; i < PAIR_USER_FREE_FAILURES - 1; i++) attempt(l, PairLimiter.key('anonymous', alias(i)), true);
+      attempt(l, PairLimiter.key('anonymous', 'lan own-terminal 8443'), false);
+      attempt(l, PairLimiter.key('anonymous', alias(50)), true);
+      assert.equal(l.begin(PairLimiter.key('anonymous', alias(51))), 1000);
+      now += PAIR_ENTRY_TTL_MS;
+      attempt(l, PairLimiter.key('anonymous', alias(52)), true);
+      // Counted afresh: one failure, nowhere near the lock.
+      assert.equal(l.begin(PairLimiter.key('anonymous', alias(53))), undefined);
     });
   });
 

@@ -4,7 +4,8 @@
  * key they sit under and however Scan2Pay encoded its echo (JSON strings
  * inside strings, twice; URL-encoded; base64, base64url, hex), alone or
  * anywhere inside a longer text (`"echo: <base64>"`, a base64 value as a URL
- * parameter). Key-name redaction (withoutCredentials) runs as well.
+ * parameter), also wrapped over several lines or split by spaces (MIME, PEM).
+ * Key-name redaction (withoutCredentials) runs as well.
  */
 import { REDACTED, withoutCredentials } from './response';
 
@@ -18,6 +19,9 @@ const MAX_DEPTH = 3;
 const BASE64_RUN = /[A-Za-z0-9+/_-]{6,}={0,2}/g;
 /** Runs that may be hex (4 bytes or more). */
 const HEX_RUN = /[0-9A-Fa-f]{8,}/g;
+/** Base64, base64url or hex wrapped over lines or split by spaces: runs of their characters with whitespace between. */
+const WRAPPED_RUN = /[A-Za-z0-9+/_-]+={0,2}(?:\s+[A-Za-z0-9+/_-]+={0,2})+/g;
+const WHITESPACE = /\s+/g;
 /** A token holding URL-encoded bytes: up to the separators of a query, a header or a sentence. */
 const PERCENT_TOKEN = /[^\s&=?#"',;<>]*%[0-9A-Fa-f]{2}[^\s&=?#"',;<>]*/g;
 
@@ -83,14 +87,20 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
   const holds = (text: string) => pattern !== undefined && pattern.test(text);
   /** True when a secret shows in one of these decoded views (at any depth). */
   const revealed = (views: string[], depth: number) => views.some((view) => holds(view) || (depth < MAX_DEPTH && looksLikeText(view) && hidden(view, depth + 1)));
+  /** True when a base64 or hex run of the text reveals a secret. */
+  const runsReveal = (text: string, depth: number): boolean => {
+    for (const m of text.matchAll(BASE64_RUN)) if (revealed(base64Views(m[0]), depth)) return true;
+    for (const m of text.matchAll(HEX_RUN)) if (revealed(hexViews(m[0]), depth)) return true;
+    return false;
+  };
+  /** The same, with the whitespace taken out first (an encoding wrapped over lines). */
+  const wrappedReveals = (text: string, depth: number): boolean => /\s/.test(text) && runsReveal(text.replace(WHITESPACE, ''), depth);
   /** True when the text holds a secret in any form, plain or encoded, anywhere in it. */
   const hidden = (text: string, depth: number): boolean => {
     if (holds(text)) return true;
     const percent = text.includes('%') || text.includes('+') ? percentDecoded(text) : text;
     if (percent !== text && revealed([percent], depth)) return true;
-    for (const m of text.matchAll(BASE64_RUN)) if (revealed(base64Views(m[0]), depth)) return true;
-    for (const m of text.matchAll(HEX_RUN)) if (revealed(hexViews(m[0]), depth)) return true;
-    return false;
+    return runsReveal(text, depth) || wrappedReveals(text, depth);
   };
   const scrub = (text: string): string => {
     let out = text;
@@ -100,6 +110,8 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
     out = out.replace(PERCENT_TOKEN, (token) => (revealed([percentDecoded(token)], 0) ? REDACTED : token));
     out = out.replace(BASE64_RUN, (run) => (revealed(base64Views(run), 0) ? REDACTED : run));
     out = out.replace(HEX_RUN, (run) => (revealed(hexViews(run), 0) ? REDACTED : run));
+    // Encodings wrapped over lines: the wrapped run goes when its characters, joined, reveal one.
+    out = out.replace(WRAPPED_RUN, (run) => (wrappedReveals(run, 0) ? REDACTED : run));
     // Whatever still reveals one (URL-encoding split across tokens): the whole text goes.
     if (holds(out) || ((out.includes('%') || out.includes('+')) && holds(percentDecoded(out)))) return REDACTED;
     return out;

@@ -25,23 +25,37 @@ export function credentialsFileOf(userDir: string, flowFile = 'flows.json'): str
   return path.join(path.dirname(full), `${path.basename(full, ext)}_cred${ext}`);
 }
 
+/** Group and other execute bits of every folder from `dir` up to the root (its real path): who may pass through all of them. */
+function passableBy(dir: string): number {
+  let bits = 0o011;
+  for (let d = fs.realpathSync(dir); ; d = path.dirname(d)) {
+    bits &= fs.statSync(d).mode;
+    if (path.dirname(d) === d) return bits;
+  }
+}
+
+/** True when group or others may reach what `mode` gives them in a folder that `passable` lets them pass through. */
+function reachable(mode: number, groupBits: number, otherBits: number, passable: number): boolean {
+  return ((mode & groupBits) !== 0 && (passable & 0o010) !== 0) || ((mode & otherBits) !== 0 && (passable & 0o001) !== 0);
+}
+
 /**
  * What other users can read: the user directory when it lets them in at all
  * (any group or other bit), and each of the two files when group or others
- * may read it and may also pass through its folder (a 0644 file in a 0700
- * folder is out of their reach). Files that do not exist yet are left out.
+ * may read it; either only when they may pass through every folder above it
+ * (the execute bit for group, or for others, on each up to the root): a 0755
+ * user directory in a 0700 home, or a 0644 file in a 0700 folder, is out of
+ * their reach. Files that do not exist yet are left out.
  */
 export function exposedGatewayFiles(userDir: string, flowFile?: string): ExposedFile[] {
   const exposed: ExposedFile[] = [];
   const dirStat = fs.statSync(userDir, { throwIfNoEntry: false });
-  if (dirStat !== undefined && (dirStat.mode & 0o077) !== 0) exposed.push({ file: userDir, mode: dirStat.mode & 0o7777 });
+  if (dirStat !== undefined && reachable(dirStat.mode, 0o070, 0o007, passableBy(path.dirname(fs.realpathSync(userDir))))) exposed.push({ file: userDir, mode: dirStat.mode & 0o7777 });
   for (const file of [credentialsFileOf(userDir, flowFile), path.join(userDir, '.config.runtime.json')]) {
     const st = fs.statSync(file, { throwIfNoEntry: false });
-    const folder = fs.statSync(path.dirname(file), { throwIfNoEntry: false });
-    if (st === undefined || folder === undefined) continue;
-    // Group: the file readable and the folder passable by the group; likewise for others.
-    const reachable = ((st.mode & 0o040) !== 0 && (folder.mode & 0o010) !== 0) || ((st.mode & 0o004) !== 0 && (folder.mode & 0o001) !== 0);
-    if (reachable) exposed.push({ file, mode: st.mode & 0o7777 });
+    if (st === undefined) continue;
+    // Group: the file readable and every folder up to the root passable by the group; likewise for others.
+    if (reachable(st.mode, 0o040, 0o004, passableBy(path.dirname(file)))) exposed.push({ file, mode: st.mode & 0o7777 });
   }
   return exposed;
 }

@@ -7,21 +7,29 @@
  *
  * The lock is keyed on the terminal the attempt goes to, as the transport
  * would reach it (pairTargetKey: the canonical host and numeric port, the
- * serial port, the cloud business and device), and on the editor user
+ * serial port's real path, the cloud business), and on the editor user
  * (`req.user`, or anonymous without adminAuth): never on the request's own
  * node id, which a guesser makes up afresh each time. Another user's
  * attempts at the same terminal are counted apart (one user's typos do not
  * lock the shop's administrator out; any editor user can deploy flows, so
  * the per-user count gives a guesser with an account nothing new).
+ * One user's failures are also counted across all terminals: after
+ * PAIR_USER_FREE_FAILURES of them that user waits the same way at every
+ * terminal, so names that reach one terminal under other spellings (DNS
+ * aliases such as nip.io names) gain nothing. A success does not clear that
+ * count; it lapses an hour after the user's last failure.
  * Entries idle for an hour are dropped (their count starts again), and at
  * most 10,000 are kept (the oldest idle ones go first).
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import type { TerminalConfig } from '../../lib/session';
 
 export const PAIR_FREE_FAILURES = 3;
+/** Wrong codes one user may make across all terminals before that user waits too. */
+export const PAIR_USER_FREE_FAILURES = 10;
 export const PAIR_MAX_LOCK_MS = 5 * 60_000;
 /** Pair attempts running at once, all terminals and users together. */
 export const PAIR_MAX_CONCURRENT = 4;
@@ -77,10 +85,20 @@ export function pairTargetKey(config: TerminalConfig): string {
       const port = Number.isInteger(given) ? String(given) : String(config.port);
       return `lan ${canonicalHost(String(config.host ?? ''))} ${port}`;
     }
-    case 'serial':
-      return `serial ${path.posix.normalize(String(config.serialPort ?? '')).replace(/\/+$/, '')}`;
+    case 'serial': {
+      // /dev/serial/by-id/… and /dev/ttyUSB0 are one port: its real path (the path as given when there is none).
+      const given = path.posix.normalize(String(config.serialPort ?? '')).replace(/\/+$/, '');
+      let real = given;
+      try {
+        real = fs.realpathSync(given);
+      } catch {
+        // no such path (yet): keyed as given
+      }
+      return `serial ${real}`;
+    }
     case 'cloud':
-      return `cloud ${String(config.businessId ?? '').trim().toLowerCase()} ${String(config.deviceSn ?? '').trim().toLowerCase()}`;
+      // The business alone: with and without the device SN (learnt on pairing) it is one terminal's account.
+      return `cloud ${String(config.businessId ?? '').trim().toLowerCase()}`;
     default:
       return String(config.transport);
   }
@@ -99,8 +117,27 @@ interface Entry {
   lastAt: number;
 }
 
+/** One user's failures across all terminals. */
+interface UserEntry {
+  failures: number;
+  lockedUntil: number;
+  lastAt: number;
+}
+
+/** The wait after `failures` failures of which `free` cost nothing: 1 s, 2 s, 4 s … up to PAIR_MAX_LOCK_MS. */
+function lockMs(failures: number, free: number): number {
+  return failures < free ? 0 : Math.min(1000 * 2 ** (failures - free), PAIR_MAX_LOCK_MS);
+}
+
+/** The user of a key made by PairLimiter.key. */
+function userOf(key: string): string {
+  const parsed: unknown = key.startsWith('["') ? JSON.parse(key) : undefined;
+  return Array.isArray(parsed) && typeof parsed[0] === 'string' ? parsed[0] : key;
+}
+
 export class PairLimiter {
   private readonly entries = new Map<string, Entry>();
+  private readonly users = new Map<string, UserEntry>();
   private running = 0;
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -126,7 +163,7 @@ export class PairLimiter {
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (entry.busy) return 0;
-    const wait = entry.lockedUntil - now;
+    const wait = Math.max(entry.lockedUntil, this.users.get(userOf(key))?.lockedUntil ?? 0) - now;
     if (wait > 0) return wait;
     if (this.running >= PAIR_MAX_CONCURRENT) return 1000;
     entry.busy = true;
@@ -147,13 +184,23 @@ export class PairLimiter {
       return;
     }
     entry.failures++;
-    if (entry.failures >= PAIR_FREE_FAILURES) {
-      entry.lockedUntil = entry.lastAt + Math.min(1000 * 2 ** (entry.failures - PAIR_FREE_FAILURES), PAIR_MAX_LOCK_MS);
-    }
+    if (entry.failures >= PAIR_FREE_FAILURES) entry.lockedUntil = entry.lastAt + lockMs(entry.failures, PAIR_FREE_FAILURES);
+    // The user's count across all terminals (aliases of one terminal are counted here).
+    const user = userOf(key);
+    const counted = this.users.get(user) ?? { failures: 0, lockedUntil: 0, lastAt: entry.lastAt };
+    this.users.delete(user);
+    this.users.set(user, counted);
+    counted.failures++;
+    counted.lastAt = entry.lastAt;
+    if (counted.failures >= PAIR_USER_FREE_FAILURES) counted.lockedUntil = counted.lastAt + lockMs(counted.failures, PAIR_USER_FREE_FAILURES);
   }
 
   /** Drops entries an hour old (in order of use: the first recent one ends the walk); a lock in force is never dropped. */
   private prune(now: number): void {
+    for (const [user, entry] of this.users) {
+      if (now - entry.lastAt < PAIR_ENTRY_TTL_MS) break;
+      if (entry.lockedUntil <= now) this.users.delete(user);
+    }
     for (const [key, entry] of this.entries) {
       if (now - entry.lastAt < PAIR_ENTRY_TTL_MS) return;
       if (!entry.busy && entry.lockedUntil <= now) this.entries.delete(key);
