@@ -183,7 +183,7 @@ describe('store manager page on FlowFuse Dashboard 2.0 in a real browser (Debian
     const shown = await pageTakings();
     assert.deepEqual(shown, expected);
     // The figures themselves: what was taken on each counter.
-    const a = shown.find((r) => r.terminal === 'Simulated terminal' && r.currency === 'HKD')!;
+    const a = shown.find((r) => r.terminal === 'Simulated terminal (store manager)' && r.currency === 'HKD')!;
     assert.deepEqual([a.sales, a.salesAmount, a.refunds, a.refundsAmount, a.declined, a.net], ['2', '43.50', '1', '5.00', '1', '38.50']);
     const bUsd = shown.find((r) => r.terminal === 'Counter B' && r.currency === 'USD')!;
     assert.deepEqual([bUsd.sales, bUsd.voids, bUsd.voidsAmount, bUsd.net], ['2', '1', '7.25', '3.10']);
