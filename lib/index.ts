@@ -1,7 +1,8 @@
 /**
  * Library entry: usable without Node-RED. Layers, each importing only from
- * those before it: protocol → transport → simulator → ledger → session → easycard → cli.
+ * those before it: clock → protocol → transport → simulator → ledger → session → easycard → cli.
  */
+export * from './clock';
 export * from './protocol';
 export * from './transport';
 export * from './simulator';

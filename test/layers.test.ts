@@ -7,7 +7,7 @@ import * as path from 'node:path';
  * the layers below it, through their index.ts. Read from the sources.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
-const LAYERS = ['protocol', 'transport', 'simulator', 'ledger', 'session', 'easycard', 'cli'] as const;
+const LAYERS = ['clock', 'protocol', 'transport', 'simulator', 'ledger', 'session', 'easycard', 'cli'] as const;
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|require\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 function sources(dir: string): string[] {
