@@ -151,7 +151,7 @@ export = function register(RED: NodeAPI): void {
   let store: PairingStore | undefined;
   const pairingStore = (): PairingStore | undefined => {
     try {
-      store ??= nodeRedPairingStore(RED.settings, userDir);
+      store ??= nodeRedPairingStore(RED.settings, userDir, ledgerOwner);
     } catch (err) {
       RED.log.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) }));
     }

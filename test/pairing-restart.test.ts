@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { cloudGateway } from './helpers/cloud-gateway';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
@@ -77,9 +78,16 @@ describe('cloud pairing survives a restart (real Node-RED process, loopback HTTP
     assert.equal(paired.payload.deviceStatus, 'Free');
     assert.deepEqual(terminal.received.map((r) => `${r.action}:${r.key ?? 'pinCode1'}`), ['Pair:pinCode1', 'Ack:pinCode2']);
     const storeDir = path.join(userDir, 'wonder-ecr');
-    const records = fs.readdirSync(storeDir).filter((f) => f.startsWith('pairing-'));
-    assert.equal(records.length, 1);
-    assert.equal(fs.statSync(path.join(storeDir, records[0]!)).mode & 0o777, 0o600);
+    // Kept in the runtime's ledger (one sealed row), nowhere else.
+    assert.deepEqual(fs.readdirSync(storeDir).filter((f) => f.startsWith('pairing-')), []);
+    const ledgerFile = path.join(storeDir, 'ledger.db');
+    const db = new DatabaseSync(ledgerFile, { readOnly: true, timeout: 5000 });
+    try {
+      assert.deepEqual(db.prepare('SELECT business_id, device_sn FROM cloud_pairing').all().map((r) => ({ ...r })), [{ business_id: 'biz-1', device_sn: SN }]);
+    } finally {
+      db.close();
+    }
+    assert.equal(fs.statSync(ledgerFile).mode & 0o777, 0o600);
     assert.equal(fs.statSync(storeDir).mode & 0o777, 0o700);
     const firstLog = red.output();
 

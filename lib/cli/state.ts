@@ -1,12 +1,12 @@
 /**
  * What the command line keeps between runs, in its state directory
  * (`$XDG_STATE_HOME/wonder-ecr`, else `~/.local/state/wonder-ecr`; mode 0700,
- * files 0600): the cloud pairing (pinCode2), encrypted under a random key of
- * its own there (`pairing.key`), and the EasyCard journal.
+ * files 0600): its ledger (`ledger.db`: payments, EasyCard runs and the cloud
+ * pairing, pinCode2 sealed under a random key of its own there, `pairing.key`).
  */
 import * as path from 'node:path';
 import { CloudPairing, pairingKeyFromFile, PairingStore } from '../session';
-import { cliStateDirectory } from '../ledger';
+import { cliStateDirectory, LEDGER_FILE_NAME } from '../ledger';
 import type { Action, RequestParams } from '../protocol';
 import type { Outcome, RequestOptions, TerminalSession } from '../session';
 import { CloudTransport } from '../transport';
@@ -14,7 +14,7 @@ import { CloudTransport } from '../transport';
 /** The CLI's pairing store (created on first use). */
 export function cliPairingStore(env: NodeJS.ProcessEnv): PairingStore {
   const dir = cliStateDirectory(env);
-  return new PairingStore(dir, pairingKeyFromFile(path.join(dir, 'pairing.key')));
+  return new PairingStore(path.join(dir, LEDGER_FILE_NAME), pairingKeyFromFile(path.join(dir, 'pairing.key')));
 }
 
 /** The CLI's EasyCard journal of a merchant, unless --journal names another file. */
