@@ -360,6 +360,15 @@ describe('wonder-ecr command line', function () {
       const oldNone = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'unjournalled-2', '--no-journal'], pin);
       assert.equal(oldNone.code, 0, oldNone.stderr);
       assert.equal(committed(own).get('unjournalled-2'), undefined);
+      // Without a ledger no sale is known: a refund is sent only when the operator says it is of a sale taken elsewhere.
+      const refund = ['refund', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--org-reference', 'unjournalled-1', '--no-ledger'];
+      const refused = await cli([...refund, '--reference', 'unjournalled-r1'], pin);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /--refund-unknown-sale.*--no-ledger/);
+      assert.equal(terminal.transactions.has('unjournalled-r1'), false, 'the refused refund reached the terminal');
+      const allowed = await cli([...refund, '--reference', 'unjournalled-r2', '--refund-unknown-sale'], pin);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.equal(terminal.transactions.get('unjournalled-r2')?.state, 'Success');
     });
 
     it('Ctrl-C during a payment sends Abort, waits for the outcome, prints it and exits by it', async () => {

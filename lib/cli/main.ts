@@ -35,8 +35,8 @@ payments (sale, refund, void) are recorded in the ledger (default $XDG_STATE_HOM
       --journal FILE and --no-journal are the old names of --ledger and --no-ledger):
       a --reference given again is never sent twice; its recorded or looked-up outcome is printed.
       A refund is held against its sale in the journal (its amount less earlier refunds, its currency,
-      not declined or voided); one of a sale the journal does not know (taken elsewhere) needs
-      --refund-unknown-sale.
+      not declined or voided); one of a sale the journal does not know (taken elsewhere, or any
+      refund with --no-ledger) needs --refund-unknown-sale.
       The reference is printed on stderr before the payment leaves. Ctrl-C (or SIGTERM) sends Abort and
       waits for the payment's outcome; a second one stops waiting (outcome unknown: ask it with status).
 a simulated terminal (wonder-ecr simulate) marks its answers: the output says "simulated": true and
@@ -241,6 +241,10 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
   const ledgerFile = v.ledger ?? v.journal;
   if (v.ledger !== undefined && v.journal !== undefined) throw new ValidationError('--journal', 'is the old name of --ledger: give one of them');
   const noLedger = v['no-ledger'] === true || v['no-journal'] === true;
+  // Without a ledger no sale is known: a refund is one "of a sale the ledger does not know", as the nodes' option says.
+  if (noLedger && action === 'Refund' && v['refund-unknown-sale'] !== true) {
+    throw new ValidationError('--refund-unknown-sale', 'is needed for a refund with --no-ledger: without a ledger no sale is known to hold the refund against');
+  }
   const journal = payment || action === 'TransactionStatus' ? openCliLedger({ ...(ledgerFile === undefined ? {} : { ledger: ledgerFile }), noLedger }, io.env) : undefined;
   const session = new TerminalSession({
     transport,
