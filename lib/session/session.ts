@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
 import type { Envelope } from '../protocol';
-import { journalKey, type JournalEntry } from '../ledger';
+import { journalKey, referenceOfKey, type JournalEntry } from '../ledger';
 import { answersInline, type Transport, type TransportState } from '../transport';
 import { askedOf, defaultClientSN, isPayment, type PaymentContext, type RequestContext } from './context';
 import { ReferenceTakenError } from './errors';
@@ -401,7 +401,7 @@ export class TerminalSession extends EventEmitter {
         results.push({ entry, error });
         this.ledger.lookedUp(entry.action, entry.referenceID, 'recovery', undefined);
         if (except === undefined) continue;
-        const reference = except.startsWith('Void:') ? except.slice(5) : except;
+        const reference = referenceOfKey(except);
         if (error instanceof SecurityError) throw aboutPayment(error, reference, true);
         if (stale()) {
           // Still unknown, still open in the journal, asked about again at every start, reconnect and payment.
