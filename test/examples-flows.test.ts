@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { allNodes, helper, type Msg, useRuntime } from './helpers/node-red';
-import type { TerminalHandle } from '../nodes/common/terminal-handle';
+import type { Terminal } from '../lib/terminal';
 
 const root = path.resolve(__dirname, '..', '..');
 const core = [
@@ -85,7 +85,7 @@ describe('the kiosk example: one payment, one product', function () {
     const d = k.dispensed[0]!;
     assert.equal(d.payload.via, 'status check');
     assert.ok(d.kiosk.checks >= 1);
-    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as {
+    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: Terminal }).wonder.session!.transport as unknown as {
       terminal: { count(action: string): number };
     }).terminal;
     assert.equal(sim.count('Sale'), 1, 'the sale was sent once');
@@ -101,7 +101,7 @@ describe('the kiosk example: one payment, one product', function () {
 
   it('Cancel names the kiosk\'s own payment: a slow cardholder cancelled ends declined with reason aborted; nothing dispensed', async () => {
     const k = await loadKiosk();
-    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as {
+    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: Terminal }).wonder.session!.transport as unknown as {
       terminal: { count(action: string, referenceID?: string): number; transactions: Map<string, { state: string; errorCode: string }> };
     }).terminal;
     const names = collect('wonder_kiosk_sale');
@@ -127,7 +127,7 @@ describe('the kiosk example: one payment, one product', function () {
 
   it('a payment recovered after a restart dispenses once, even when it is reported again', async () => {
     const k = await loadKiosk();
-    const handle = (helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder;
+    const handle = (helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: Terminal }).wonder;
     const outcome = { action: 'Sale', requestID: 'r-1', referenceID: 'REF-RECOVERED-1', header: {}, body: { status: 'Success' }, result: 'Success', statusQueries: 1, elapsedMs: 5 };
     const recovery = { entry: { node: 'wonder_kiosk_sale', referenceID: 'REF-RECOVERED-1', action: 'Sale' }, outcome };
     handle.emit('recovered', recovery);

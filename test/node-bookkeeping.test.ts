@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { NodeStatus } from 'node-red';
 import { TraceLog } from '../lib/session/trace';
-import { QueuedRequests } from '../nodes/common/queued-requests';
+import { QueuedRequests } from '../lib/terminal';
 import { statusSetter } from '../nodes/common/shown-status';
 
 describe('per-sale bookkeeping of the nodes (status, queue, trace)', () => {

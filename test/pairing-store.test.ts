@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PairAgainError, PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../lib/session/pairing-store';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
-import { nodeRedCredentialSecret } from '../nodes/common/pairing-key';
+import { nodeRedCredentialSecret } from '../lib/terminal';
 import { cloudGateway } from './helpers/cloud-gateway';
 import { runCli } from './helpers/cli-run';
 

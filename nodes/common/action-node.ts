@@ -7,7 +7,7 @@ import { ProgressReporter } from './progress';
 import { receiptFor, receiptWidth } from './receipt-node';
 import { statusSetter } from './shown-status';
 import { activityStatus, connectionStatus, type ActivityKind } from './status';
-import type { TerminalHandle } from './terminal-handle';
+import type { Terminal } from '../../lib/terminal';
 
 export interface ActionNodeDef extends NodeDef {
   terminal: string;
@@ -16,7 +16,7 @@ export interface ActionNodeDef extends NodeDef {
 
 /** What a wonder-terminal config node exposes to the action nodes. */
 export interface TerminalConfigNode extends Node {
-  wonder: TerminalHandle;
+  wonder: Terminal;
 }
 
 type Msg = NodeMessageInFlow & { wonder?: Record<string, unknown> };

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../../lib/session';
+import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../session';
 
 interface SettingsView {
   get?: (name: string) => unknown;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { validatePairingCode, WonderError, type Action, type RequestParams } from '../../lib/protocol';
-import { emptyLineCounters, linkCause, type LineCounters, type TransportState } from '../../lib/transport';
-import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../../lib/simulator';
+import { systemClock, type Clock } from '../clock';
+import { validatePairingCode, WonderError, type Action, type RequestParams } from '../protocol';
+import { emptyLineCounters, linkCause, type LineCounters, type TransportState } from '../transport';
+import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../simulator';
 import {
   CloudPairing,
   createTransport,
@@ -17,18 +18,16 @@ import {
   type RequestOptions,
   type SessionActivity,
   type TerminalConfig,
-} from '../../lib/session';
+} from '../session';
 import { connectionStateOf, type ConnectionState, type Link, type ShownState } from './connection-state';
 export type { ConnectionState, ShownState } from './connection-state';
 import { HealthCheck } from './health-check';
 import { DeviceIdentity } from './device-identity';
-import { openLedger, type JournalEntry, type Ledger } from '../../lib/ledger';
+import { openLedger, type JournalEntry, type Ledger } from '../ledger';
 import { settledWithin } from './settled-within';
 import { QueuedRequests } from './queued-requests';
 import { LineMonitor, type NodeDiagnosis } from './line-monitor';
-import type { HandleOptions } from './handle-options';
-
-export type { HandleOptions } from './handle-options';
+import type { TerminalOptions } from './options';
 
 export type StateListener = (state: ShownState) => void;
 
@@ -39,11 +38,16 @@ export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 const PAYMENTS: readonly Action[] = ['Sale', 'Refund', 'Void', 'Pair'];
 
 /**
- * What a wonder-terminal config node owns: the transport, the one session in
- * front of it (with its request queue), the connection state and the nodes
- * that use it, registered and deregistered by node id.
+ * One payment terminal as this package runs it, with no Node-RED in it: the
+ * transport, the one session in front of it (with its request queue and the
+ * ledger), the terminal's identity (its serial number, and the identity check
+ * after each connect), recovery of the payments left open and its order (after
+ * the key, the identity check and a health check under way), the idle health
+ * check, the line monitor and its diagnosis, and pairing. A wonder-terminal
+ * config node drives one (its nodes register by node id to be shown its
+ * state); the command line drives one per command.
  */
-export class TerminalHandle extends EventEmitter {
+export class Terminal extends EventEmitter {
   readonly session: TerminalSession | undefined;
   /** Why the config is unusable, when it is. */
   readonly configError: WonderError | undefined;
@@ -70,7 +74,7 @@ export class TerminalHandle extends EventEmitter {
   private readonly beforeQueue = new Map<string, Set<AbortController>>();
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
-  /** The line's counters since this handle started (what the operator tools show; the diagnosis reads them). */
+  /** The line's counters since this Terminal started (what the operator tools show; the diagnosis reads them). */
   readonly counters: LineCounters;
   /** The last 200 exchanges, redacted (times, direction, action, request ID, sizes, result). */
   readonly trace = new TraceLog();
@@ -92,20 +96,24 @@ export class TerminalHandle extends EventEmitter {
    */
   get simulated(): boolean { return this.kind === 'simulator' || this.simulatedAnswer; }
 
-  constructor(options: HandleOptions) {
+  private readonly clock: Clock;
+
+  constructor(options: TerminalOptions) {
     super();
+    this.clock = options.clock ?? systemClock;
+    const clock = this.clock;
     let session: TerminalSession | undefined;
     let configError: WonderError | undefined;
     let identity: DeviceIdentity | undefined;
     let pairingCode = '';
     try {
       if (options.refuse !== undefined) throw options.refuse;
-      const transport = createTransport(options.config);
+      const transport = options.transport ?? createTransport(options.config);
       const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
       pairingCode = validatePairingCode(code);
       const duplicate = (err: Error) => void (this.emit('duplicate', err), this.close('same-terminal')); // closes, shown "same terminal"
-      let ledger: Ledger | undefined;
-      if (options.ledgerFile !== undefined) {
+      let ledger: Ledger | undefined = options.ledger;
+      if (ledger === undefined && options.ledgerFile !== undefined) {
         try {
           ledger = openLedger(options.ledgerFile, { ...(options.ledgerOwner !== undefined ? { owner: options.ledgerOwner } : {}), ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}) });
         } catch (cause) {
@@ -120,6 +128,7 @@ export class TerminalHandle extends EventEmitter {
         ...(options.configNode !== undefined ? { configNode: options.configNode } : {}),
         ...(options.address !== undefined ? { address: options.address } : {}),
         ...(options.snTaken !== undefined ? { snTaken: options.snTaken } : {}),
+        clock,
       };
       try {
         identity = DeviceIdentity.open(identityOptions, { moved: (to) => void (this.emit('journal', to), this.recover()), duplicate });
@@ -132,6 +141,7 @@ export class TerminalHandle extends EventEmitter {
         transport,
         pairingCode,
         paymentTimeoutMs: options.paymentTimeoutMs,
+        ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
         busyPolicy: options.busyPolicy,
         resolveTimeoutMs: options.resolveTimeoutMs ?? Math.max(60_000, options.paymentTimeoutMs),
         ...(options.statusPollIntervalMs !== undefined ? { statusPollIntervalMs: options.statusPollIntervalMs } : {}),
@@ -158,7 +168,7 @@ export class TerminalHandle extends EventEmitter {
     this.kind = options.config.transport;
     this.config = options.config;
     // Its diagnosis changes the state shown; each new fault is emitted once as `diagnosis`.
-    this.monitor = session && new LineMonitor(session, this.trace).on('change', () => this.update()).on('fault', (d: Diagnosis) => this.emit('diagnosis', d));
+    this.monitor = session && new LineMonitor(session, this.trace, { clock }).on('change', () => this.update()).on('fault', (d: Diagnosis) => this.emit('diagnosis', d));
     this.counters = this.monitor?.counters ?? emptyLineCounters();
     // The idle health check: DeviceInfo through the queue, only when nothing else is waiting or in flight.
     this.health = new HealthCheck(options.healthCheckMs ?? 0, {
@@ -170,7 +180,7 @@ export class TerminalHandle extends EventEmitter {
         if (err !== undefined) this.emit('health', err);
         this.update(err instanceof Error ? err : undefined);
       },
-    });
+    }, clock);
     this.current =
       session !== undefined ? 'connecting' : options.refuse !== undefined ? 'same-terminal' : (configError as { field?: string } | undefined)?.field === 'transport' ? 'no-transport' : 'unconfigured';
     if (session !== undefined) {
@@ -227,7 +237,7 @@ export class TerminalHandle extends EventEmitter {
       return;
     }
     if (a.kind === 'done') {
-      this.lastExchangeMs = Date.now();
+      this.lastExchangeMs = this.clock.wall();
       if (this.link.ok !== true) {
         this.link = { ok: true };
         this.update();
@@ -346,7 +356,7 @@ export class TerminalHandle extends EventEmitter {
         if (!session.runs(named)) {
           const requestID = randomUUID();
           options?.onQueued?.({ requestID, referenceID: named });
-          return Promise.resolve(takenOutOfQueue(requestID, named, Date.now()) as Outcome<A>);
+          return Promise.resolve(takenOutOfQueue(requestID, named, this.clock.wall()) as Outcome<A>);
         }
       }
     }
@@ -464,7 +474,7 @@ export class TerminalHandle extends EventEmitter {
     if (this.closing !== undefined) return this.closing;
     this.health.stop();
     this.monitor?.stop();
-    this.closing = this.session === undefined ? Promise.resolve() : settledWithin(this.session.close(), CLOSE_GRACE_MS);
+    this.closing = this.session === undefined ? Promise.resolve() : settledWithin(this.session.close(), CLOSE_GRACE_MS, this.clock);
     return this.closing.then(async () => {
       await this.identity.close();
       this.setState(final);

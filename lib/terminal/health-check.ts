@@ -1,4 +1,5 @@
-import { validateSecondsMs } from '../../lib/protocol';
+import { systemClock, type Clock, type Timer } from '../clock';
+import { validateSecondsMs } from '../protocol';
 
 export const HEALTH_CHECK_MIN_SECONDS = 5;
 export const HEALTH_CHECK_MAX_SECONDS = 3600;
@@ -28,18 +29,19 @@ export interface HealthCheckDeps {
 }
 
 /**
- * The optional idle health check of a terminal: one timer, a check only when
+ * The optional idle health check of a terminal: one timer (on the clock), a check only when
  * nothing else is waiting or in flight, the next one an interval after.
  * `running` is the check under way: a request that arrives meanwhile waits for
  * it rather than be refused as busy.
  */
 export class HealthCheck {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private current: Promise<void> | undefined;
 
   constructor(
     readonly intervalMs: number,
     private readonly deps: HealthCheckDeps,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get running(): Promise<void> | undefined {
@@ -48,13 +50,12 @@ export class HealthCheck {
 
   schedule(delayMs = this.intervalMs): void {
     if (this.intervalMs <= 0 || this.deps.closed()) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fire(), delayMs);
-    this.timer.unref?.();
+    this.timer?.cancel();
+    this.timer = this.clock.setTimer(() => this.fire(), delayMs, { background: true });
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
   }
 
   private fire(): void {

@@ -1,4 +1,4 @@
-import type { SessionActivity } from '../../lib/session';
+import type { SessionActivity } from '../session';
 
 /**
  * Which node's requests wait in a terminal's queue (by the node's id, the

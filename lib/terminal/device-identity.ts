@@ -1,6 +1,7 @@
-import { WonderError } from '../../lib/protocol';
-import { deviceSnOf, type TerminalSession } from '../../lib/session';
-import type { Ledger } from '../../lib/ledger';
+import { systemClock, type Clock } from '../clock';
+import { WonderError } from '../protocol';
+import { deviceSnOf, type TerminalSession } from '../session';
+import type { Ledger } from '../ledger';
 
 /** How long payments and recovery wait for the terminal to say who it is after connecting (the health check's bound). */
 export const IDENTITY_CHECK_MS = 5_000;
@@ -31,6 +32,8 @@ export interface DeviceIdentityOptions {
   /** Whether another config node has this SN now (the same terminal twice). */
   snTaken?: (sn: string) => boolean;
   config: { transport: string };
+  /** The identity check's bound runs on it (default systemClock). */
+  clock?: Clock;
 }
 
 /**
@@ -126,13 +129,12 @@ export class DeviceIdentity {
     const mine = new Promise<void>((resolve) => (finish = resolve));
     this.checking = mine;
     const done = () => {
-      clearTimeout(timer);
+      timer.cancel();
       // A later connect's check is its own.
       if (this.checking === mine) this.checking = undefined;
       finish();
     };
-    const timer = setTimeout(done, IDENTITY_CHECK_MS);
-    timer.unref?.();
+    const timer = (this.options.clock ?? systemClock).setTimer(done, IDENTITY_CHECK_MS, { background: true });
     check().then((answer) => this.observe(answer), () => undefined).finally(done);
   }
 
