@@ -129,7 +129,7 @@ export class TerminalSession extends EventEmitter {
       return Promise.reject(aboutPayment(err, undefined, true));
     }
     if (this.closed) return Promise.reject(new TransportError('the terminal session is closed', { code: 'E_CLOSED', notSent: true }));
-    const ctx: RequestContext<A> = { action, body, requestID: randomUUID(), options, started: Date.now() };
+    const ctx: RequestContext<A> = { action, body, requestID: options.requestID ?? randomUUID(), options, started: Date.now() };
     if (action === 'Abort') return this.abort(ctx, (params as { referenceID?: string } | undefined)?.referenceID || undefined) as Promise<Outcome<A>>;
     if (!isPayment(action)) return this.schedule(ctx, () => this.runCommand(ctx)) as Promise<Outcome<A>>;
     return this.requestPayment(ctx as unknown as RequestContext<PaymentAction>) as unknown as Promise<Outcome<A>>;

@@ -156,16 +156,15 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       handle.on('recovered', onRecovered);
     }
     /**
-     * The session's activity is listened to only while this node has a
-     * request of its own (many nodes on one terminal: each event goes to the
-     * busy ones, not to all).
+     * The terminal's activity (its scheduler's "queued" and the session's
+     * steps) is listened to only while this node has a request of its own
+     * (many nodes on one terminal: each event goes to the busy ones, not to all).
      */
-    const session = handle?.session;
     const begin = () => {
-      if (active++ === 0) session?.on('activity', onActivity);
+      if (active++ === 0) handle?.on('activity', onActivity);
     };
     const end = () => {
-      if (--active === 0) session?.off('activity', onActivity);
+      if (--active === 0) handle?.off('activity', onActivity);
     };
 
     /** Requests of this node in the terminal's queue or in flight. */
@@ -263,7 +262,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       RED.events.off('flows:started', showAgain);
       handle?.deregister(node.id);
       handle?.off('recovered', onRecovered);
-      session?.off('activity', onActivity);
+      handle?.off('activity', onActivity);
       done();
     });
   }
