@@ -4,7 +4,7 @@
  * and diagnosis, and pairing, with one Scheduler that decides what goes next. The config node and the command line both drive
  * it; nothing here needs Node-RED.
  */
-export { Terminal, HEALTH_CHECK_TIMEOUT_MS, type StateListener } from './terminal';
+export { Terminal, HEALTH_CHECK_TIMEOUT_MS, UNRESOLVED_RETRY_MAX_MS, UNRESOLVED_RETRY_MS, type StateListener } from './terminal';
 export type { TerminalOptions } from './options';
 export { connectionStateOf, isShownDiagnosis, SHOWN_DIAGNOSES, type ConnectionState, type Link, type ShownDiagnosis, type ShownState } from './connection-state';
 export { DeviceIdentity, IDENTITY_CHECK_MS, type DeviceIdentityEvents, type DeviceIdentityOptions } from './device-identity';

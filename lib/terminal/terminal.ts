@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { systemClock, type Clock } from '../clock';
+import { systemClock, type Clock, type Timer } from '../clock';
 import { aboutPayment, buildBody, PAYMENT_ACTIONS, validatePairingCode, WonderError, type Action, type RequestParams } from '../protocol';
 import { emptyLineCounters, linkCause, type LineCounters, type TransportState } from '../transport';
 import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../simulator';
@@ -34,6 +34,13 @@ export type StateListener = (state: ShownState) => void;
 const CLOSE_GRACE_MS = 5_000;
 /** A health check gets this long to be answered: a request that arrives meanwhile waits at most this (it is a job in the same queue). */
 export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/**
+ * A payment recovery leaves open (its outcome still unknown) is asked about
+ * again after this long (monotonic), then twice as long each time, up to
+ * UNRESOLVED_RETRY_MAX_MS: never given up, each time warned with its reference.
+ */
+export const UNRESOLVED_RETRY_MS = 30_000;
+export const UNRESOLVED_RETRY_MAX_MS = 3_600_000;
 /** Actions that wait for a cardholder or are settled by status: their time-out says nothing about the link. */
 const PAYMENTS: readonly Action[] = ['Sale', 'Refund', 'Void', 'Pair'];
 
@@ -63,6 +70,8 @@ export class Terminal extends EventEmitter {
   readonly scheduler: Scheduler;
   /** The identity check after a connect, while it waits or runs (one at a time). */
   private identityCheck: Promise<unknown> | undefined;
+  /** The payments recovery left open, by key: when each is asked about again (its back-off). */
+  private readonly askAgain = new Map<string, { delayMs: number; timer: Timer }>();
   /** Loading the stored pinCode2 once the line is open (cloud, device SN learnt at open): an Abort waits for it too. */
   private keyLoading: Promise<void> | undefined;
   private readonly users = new Map<string, StateListener>();
@@ -275,11 +284,35 @@ export class Terminal extends EventEmitter {
       const session = this.session;
       // A job behind the key and the identity check (its SN's journal) and ahead of the callers' requests; not before the
       // terminal has said who it is when an SN was seen at this place before.
-      const run = () => (this.identity.mayRecover ? session.recover() : Promise.resolve([]));
+      const run = () => (this.identity.mayRecover ? session.recover() : Promise.resolve([])).then((recoveries) => this.afterRecovery(recoveries));
       this.recovering = this.scheduler.submit({ kind: 'recovery', run }).finally(done);
       this.recovering.catch(() => undefined);
     }
     return this.recovering;
+  }
+
+  /**
+   * What recovery left open is asked about again with back-off (on the
+   * monotonic clock), and warned about (`unresolved`) with its reference;
+   * what it settled needs no more asking.
+   */
+  private afterRecovery(recoveries: Recovery[]): Recovery[] {
+    const open = new Set(this.openPayments().map((e) => `${e.action}:${e.referenceID}`));
+    for (const r of recoveries) {
+      const key = `${r.entry.action}:${r.entry.referenceID}`;
+      const before = this.askAgain.get(key);
+      if (r.error === undefined || !open.has(key)) {
+        before?.timer.cancel();
+        this.askAgain.delete(key);
+        continue;
+      }
+      if (this.closing !== undefined) continue;
+      this.emit('unresolved', r);
+      before?.timer.cancel();
+      const delayMs = before === undefined ? UNRESOLVED_RETRY_MS : Math.min(before.delayMs * 2, UNRESOLVED_RETRY_MAX_MS);
+      this.askAgain.set(key, { delayMs, timer: this.clock.setTimer(() => void this.recover(), delayMs, { background: true }) });
+    }
+    return recoveries;
   }
 
   get state(): ConnectionState {
@@ -484,6 +517,8 @@ export class Terminal extends EventEmitter {
     if (this.closing !== undefined) return this.closing;
     this.health.stop();
     this.monitor?.stop();
+    for (const { timer } of this.askAgain.values()) timer.cancel();
+    this.askAgain.clear();
     // What still waits was never sent: released so; what runs is ended by the session's close.
     this.scheduler.close(closedBeforeSent);
     this.closing = this.session === undefined ? Promise.resolve() : settledWithin(this.session.close(), CLOSE_GRACE_MS, this.clock);
