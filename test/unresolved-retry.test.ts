@@ -29,6 +29,51 @@ describe('an old payment whose outcome stays unknown is asked about again with b
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('an old payment\'s lookup gets the whole command time-out: a slow terminal\'s approval is learnt (the exchange\'s own time-out is real time)', async () => {
+    const file = path.join(dir, 'ledger.db');
+    fillLedger(file, [
+      { referenceID: 'SLOW-1', action: 'Sale', terminal: 'sim-1', requestID: 'r-slow', amount: '5.00', currency: 'HKD', customerOrderID: 'SLOW-1', state: 'open', openedAt: new Date(Date.now() - 3_600_000).toISOString() },
+    ]);
+    const sim = new SimulatedTerminal({ cardDelayMs: 20 });
+    sim.transactions.set('SLOW-1', {
+      referenceID: 'SLOW-1',
+      kind: 'Sale',
+      amount: '5.00',
+      currency: 'HKD',
+      customerOrderID: 'SLOW-1',
+      state: 'Success',
+      errorCode: '',
+      errorMessage: '',
+      rrn: '000000000002',
+      brn: '000002',
+      transactionTime: new Date().toISOString(),
+      refundedCents: 0,
+    });
+    // Answers a lookup after 1.5 s: past the 1 s an old payment's lookup had, within the 3 s command time-out.
+    sim.delays.TransactionStatus = 1_500;
+    terminal = new Terminal({
+      config: { transport: 'simulator' },
+      transport: new SimulatorTransport({ terminal: sim }),
+      pairingCode: undefined,
+      paymentTimeoutMs: 5_000,
+      commandTimeoutMs: 3_000,
+      busyPolicy: 'queue',
+      ledgerFile: file,
+      terminalId: 'sim-1',
+      clock: new ManualClock(),
+    });
+    const recovered: Recovery[] = [];
+    const unresolved: Recovery[] = [];
+    terminal.on('recovered', (r: Recovery) => recovered.push(r));
+    terminal.on('unresolved', (r: Recovery) => unresolved.push(r));
+    await terminal.open();
+    await until('the slow lookup to settle it', () => recovered.length + unresolved.length > 0, 10_000);
+    assert.deepEqual(unresolved, []);
+    assert.equal(recovered[0]!.entry.referenceID, 'SLOW-1');
+    assert.equal(recovered[0]!.outcome?.result, 'Success');
+    assert.equal(sim.received.filter((r) => r.action === 'TransactionStatus').length, 1);
+  });
+
   it('asked at start, then after 30 s, 60 s, 120 s … (monotonic), warned each time with its reference; settled once the terminal knows it, then no more asking', async () => {
     const file = path.join(dir, 'ledger.db');
     // A sale opened an hour ago (past its card window): the terminal was restarted and does not know it.
