@@ -7,7 +7,7 @@ import { encodeFrame, type Envelope } from '../lib/protocol';
 import { SimulatedTerminal, SIMULATOR_AMOUNTS } from '../lib/simulator/terminal';
 import { serveLan, serveSerial, type LanServer, type SerialServer } from '../lib/simulator/servers';
 import { SerialTransport } from '../lib/transport/serial';
-import type { TerminalHandle } from '../nodes/common/terminal-handle';
+import type { Terminal } from '../lib/terminal';
 
 /** The nodes with the real en-US texts (log lines and error texts read as a technician reads them). */
 const { catch: catchNode, ...ours } = nodes;
@@ -26,7 +26,7 @@ const sinks = [
 const infoNode = { id: 'i', type: 'wonder-device-info', z: 'f1', terminal: 'T', wires: [['out']] };
 const saleNode = { id: 's', type: 'wonder-sale', z: 'f1', terminal: 'T', wires: [['out']] };
 
-const handleOf = () => (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder;
+const handleOf = () => (helper.getNode('T') as unknown as { wonder: Terminal }).wonder;
 /** The runtime's warnings, as text. */
 const warnings = () => (helper.log().args as Array<Array<{ level?: number; msg?: unknown }>>).filter(([e]) => e?.level === 30).map(([e]) => String(e!.msg));
 

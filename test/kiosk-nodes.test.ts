@@ -5,6 +5,7 @@ import { coreNode } from './helpers/node-red-install';
 import { buildReceipt, displayWidth } from '../lib/session/receipt';
 import { receiptTexts } from '../nodes/common/receipt-node';
 import type { SimulatedTerminal } from '../lib/simulator';
+import type { Terminal } from '../lib/terminal';
 
 /** The nodes with the real en-US texts. */
 const { catch: catchNode, ...ours } = nodes;
@@ -234,15 +235,15 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
     await reached('Sale', 'OTHER-1');
     const caught = nextMessage('caught');
     const steps = stepsUntilFinal();
-    // Waiting in the terminal's queue behind the other sale (the session says so).
+    // Waiting in the terminal's queue behind the other sale (its scheduler says so).
     const queued = new Promise<void>((resolve) => {
-      const session = (helper.getNode(T) as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
+      const wonder = (helper.getNode(T) as unknown as { wonder: NodeJS.EventEmitter }).wonder;
       const onActivity = (a: { kind: string; referenceID?: string }) => {
         if (a.kind !== 'queued' || a.referenceID !== 'KIOSK-1') return;
-        session.off('activity', onActivity);
+        wonder.off('activity', onActivity);
         resolve();
       };
-      session.on('activity', onActivity);
+      wonder.on('activity', onActivity);
     });
     helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-1' } });
     await queued;
@@ -319,9 +320,10 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
     // The same order delivered twice: both copies wait.
     helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-4' } });
     helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-4' } });
-    // Both have reached the terminal's handle, where they wait for the check (its map of payments waiting there).
-    const waiting = (helper.getNode(T) as unknown as { wonder: { beforeQueue: Map<string, Set<unknown>> } }).wonder.beforeQueue;
-    while (waiting.get('KIOSK-4')?.size !== 2) await new Promise((r) => setTimeout(r, 5));
+    // Both wait in the terminal's scheduler, behind the check.
+    const scheduler = (helper.getNode(T) as unknown as { wonder: Terminal }).wonder.scheduler;
+    while (scheduler.queue.filter((j) => j.referenceID === 'KIOSK-4').length !== 2) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(scheduler.running?.kind, 'health');
     const cancelled = nextMessage('cancelOut');
     helper.getNode('kioskCancel').receive({ payload: { referenceID: 'KIOSK-4' } });
     const [abort, errs] = await Promise.all([cancelled, caught]);

@@ -132,14 +132,15 @@ describe('vending example: dispense only after approval, void (or refund) when t
     const sold = nextMessage('wonder_vend_log_sold');
     const staff = nextMessage('wonder_vend_log_staff');
     const cancelled = nextMessage('wonder_vend_log_cancel');
-    const session = (helper.getNode('wonder_vend_terminal') as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
+    // The terminal's activity: its scheduler says when a payment waits behind another.
+    const wonder = (helper.getNode('wonder_vend_terminal') as unknown as { wonder: NodeJS.EventEmitter }).wonder;
     const queued = new Promise<string>((resolve) => {
       const onActivity = (a: { kind: string; referenceID?: string }) => {
         if (a.kind !== 'queued' || a.referenceID === undefined) return;
-        session.off('activity', onActivity);
+        wonder.off('activity', onActivity);
         resolve(a.referenceID);
       };
-      session.on('activity', onActivity);
+      wonder.on('activity', onActivity);
     });
     helper.getNode('wonder_vend_buy_a').receive({});
     while (simulator().count('Sale') === 0) await new Promise((r) => setTimeout(r, 5));

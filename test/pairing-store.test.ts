@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { LedgerBusyError, openLedger, openLedgerOf } from '../lib/ledger';
 import { PairAgainError, PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../lib/session/pairing-store';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
-import { nodeRedCredentialSecret } from '../nodes/common/pairing-key';
+import { nodeRedCredentialSecret } from '../lib/terminal';
 import { cloudGateway } from './helpers/cloud-gateway';
 import { runCli } from './helpers/cli-run';
 

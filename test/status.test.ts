@@ -6,8 +6,7 @@ import * as path from 'node:path';
 import { allNodes, helper, lastText, nextMessage, type Msg, statuses, useRuntime } from './helpers/node-red';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
-import { TerminalHandle } from '../nodes/common/terminal-handle';
-import { listSerialPorts } from '../nodes/common/serial-ports';
+import { listSerialPorts, Terminal } from '../lib/terminal';
 import { linkCause } from '../lib/transport/link-cause';
 import { startPtyPair } from './helpers/pty';
 
@@ -130,7 +129,7 @@ describe('status that tells the truth', function () {
       const out = nextMessage('out');
       helper.getNode('i').receive({ payload: {} });
       await out;
-      await until('ready', () => (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder.state === 'connected');
+      await until('ready', () => (helper.getNode('T') as unknown as { wonder: Terminal }).wonder.state === 'connected');
     } finally {
       await server.close();
     }
@@ -139,7 +138,7 @@ describe('status that tells the truth', function () {
   it('requests waiting behind a sale show "queued (n)" on their node', async () => {
     const terminal = { id: 'T', type: 'wonder-terminal', transport: 'simulator' };
     await helper.load(allNodes, [terminal, action('a', 'wonder-sale'), action('b', 'wonder-sale'), action('c', 'wonder-device-info'), ...sinks]);
-    const sim = (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as { terminal: SimulatedTerminal };
+    const sim = (helper.getNode('T') as unknown as { wonder: Terminal }).wonder.session!.transport as unknown as { terminal: SimulatedTerminal };
     assert.ok(sim.terminal instanceof SimulatedTerminal);
     const outs: Msg[] = [];
     helper.getNode('out').on('input', (m: Msg) => outs.push(m));
@@ -152,7 +151,7 @@ describe('status that tells the truth', function () {
     await until('c queued (2)', () => lastText('c') === `${NS}queued.2`);
     assert.equal(lastText('a'), `${NS}waitingCard`, 'the node under way keeps its own status');
     // Abort the slow sale: b then c go out and end with their results.
-    void (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder.request('Abort', {});
+    void (helper.getNode('T') as unknown as { wonder: Terminal }).wonder.request('Abort', {});
     await until('three answers', () => outs.length === 3);
     assert.equal(outs[0]!.wonder.result, 'Failed', 'the aborted sale');
     // On the simulator a success reads "success (simulated)".
@@ -174,7 +173,7 @@ describe('status that tells the truth', function () {
   });
 
   it('the health check goes through the queue and never makes a payment refused, even when busy means refuse', async () => {
-    const handle = new TerminalHandle({ config: { transport: 'simulator' }, pairingCode: undefined, paymentTimeoutMs: 10_000, busyPolicy: 'reject', healthCheckMs: 5_000 });
+    const handle = new Terminal({ config: { transport: 'simulator' }, pairingCode: undefined, paymentTimeoutMs: 10_000, busyPolicy: 'reject', healthCheckMs: 5_000 });
     const sent: string[] = [];
     let sale: Promise<unknown> | undefined;
     handle.session!.on('activity', (a: { kind: string; action: string }) => {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { deriveKey, type Envelope } from '../lib/protocol';
 import { SimulatedTerminal, SIMULATOR_AMOUNTS } from '../lib/simulator/terminal';
 import { serveSerial, type SerialServer } from '../lib/simulator/servers';
-import { TerminalHandle } from '../nodes/common/terminal-handle';
+import { Terminal } from '../lib/terminal';
 import { supportBundle } from '../nodes/common/support-bundle';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
@@ -27,7 +27,7 @@ describe('the trace and the support bundle (real pty)', function () {
   let pty: PtyPair;
   let server: SerialServer;
   let terminal: SimulatedTerminal;
-  let handle: TerminalHandle;
+  let handle: Terminal;
   let dir: string;
   const ciphertexts: string[] = [];
   const bodies: unknown[] = [];
@@ -39,7 +39,7 @@ describe('the trace and the support bundle (real pty)', function () {
     server = await serveSerial(terminal, { path: pty.b, faults: { noise: 0.5, corrupt: 0.3 } });
     // What the ECR sends, as the terminal's line sees it.
     server.transport.on('message', (env: Envelope) => ciphertexts.push(env.data));
-    handle = new TerminalHandle({
+    handle = new Terminal({
       config: { transport: 'serial', serialPort: pty.a, baudRate: 115200 },
       pairingCode: CODE,
       paymentTimeoutMs: 5_000,

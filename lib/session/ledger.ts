@@ -175,6 +175,11 @@ export class PaymentLedger {
     promise.then(forget, forget);
   }
 
+  /** Whether a payment is queued or in flight here (its caller waits for its own outcome). */
+  isRunning(key: string): boolean {
+    return this.running.has(key);
+  }
+
   /** What the journal knows of a transaction a Void acts on. */
   voidTarget(referenceID: string): Asked['target'] {
     const entry = this.journal?.byReference(referenceID);

@@ -87,7 +87,8 @@ export class Resolver {
         queries++;
         let res: Response<'TransactionStatus'>;
         try {
-          const timeout = Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - Date.now()));
+          // Asked once (an old payment): the whole command time-out, so a slow terminal's answer is learnt; else what is left, at least 1 s.
+          const timeout = timeoutMs === 0 ? this.opts.commandTimeoutMs : Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - Date.now()));
           res = await this.exchange.send('TransactionStatus', buildBody('TransactionStatus', { targetReferenceID: asked.referenceID }), randomUUID(), timeout);
         } catch (err) {
           if (isWonderError(err) && err.code === 'E_SECURITY') throw aboutPayment(err, asked.referenceID, false);

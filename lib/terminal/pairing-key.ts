@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { LEDGER_FILE_NAME } from '../../lib/ledger';
-import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../../lib/session';
+import { LEDGER_FILE_NAME } from '../ledger';
+import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../session';
 
 interface SettingsView {
   get?: (name: string) => unknown;
