@@ -7,6 +7,7 @@ import { coreNode } from './helpers/node-red-install';
 import type { SimulatedTerminal } from '../lib/simulator';
 import type { JournalEntry } from '../lib/ledger';
 import { committed } from './helpers/ledger-files';
+import { until } from './helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..');
 const { catch: catchNode, ...ours } = nodes;
@@ -90,6 +91,29 @@ describe('vending example: dispense only after approval, void (or refund) when t
     const entries = journal();
     assert.equal(entries.find((e) => e.action === 'Void')!.outcome?.reason, 'void-refused');
     assert.equal(entries.find((e) => e.action === 'Refund')!.state, 'Success');
+  });
+
+  it('an outcome recovered after a restart (no msg.vending) dispenses the slot its reference names, once', async () => {
+    await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));
+    const handle = helper.getNode('wonder_vend_terminal') as unknown as { wonder: NodeJS.EventEmitter };
+    const ref = 'VEND-A-RECOVERED-1';
+    const outcome = { action: 'Sale', requestID: 'r-1', referenceID: ref, header: {}, body: { status: 'Success', amount: '12.00', currency: 'HKD' }, result: 'Success', statusQueries: 1, elapsedMs: 5 };
+    const recovery = { entry: { node: 'wonder_vend_sale', referenceID: ref, action: 'Sale' }, outcome };
+    const sold = nextMessage('wonder_vend_log_sold');
+    handle.wonder.emit('recovered', recovery);
+    const msg = await sold;
+    assert.equal(msg.wonder.recovered, true);
+    assert.equal(msg.vending.slot, 'A');
+    assert.equal(msg.vending.state, 'dispensed');
+    assert.deepEqual({ ...msg.vending.sale }, { referenceID: ref, amount: '12.00', currency: 'HKD' });
+    // Reported again: not a second product.
+    let dispensedAgain = false;
+    helper.getNode('wonder_vend_log_sold').on('input', () => (dispensedAgain = true));
+    handle.wonder.emit('recovered', recovery);
+    await until('the repeat refused', () =>
+      (helper.log().args as Array<Array<{ id?: string; msg?: unknown }>>).some(([e]) => e?.id === 'wonder_vend_once' && String(e.msg) === `already handled ${ref}: not again`),
+    );
+    assert.equal(dispensedAgain, false);
   });
 
   it('receipts example: both copies are written to the folder WONDER_RECEIPTS_DIR names, shown by its debug node, references whole', async () => {

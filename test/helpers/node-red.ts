@@ -7,10 +7,13 @@ import { coreNode, nodeRedMain } from './node-red-install';
 /** A user directory of the tests' own: journals never touch ~/.node-red. */
 export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-helper-'));
 helper.init(nodeRedMain(), { userDir });
+/** The examples' once-only records (docs/kiosk.md) go in the helper's user directory, never the home directory. */
+process.env.WONDER_ONCE_DIR = path.join(userDir, 'wonder-once');
 
 /** Forgets every journal (each test starts with empty books). */
 export function clearJournals(): void {
   fs.rmSync(path.join(userDir, 'wonder-ecr'), { recursive: true, force: true });
+  fs.rmSync(path.join(userDir, 'wonder-once'), { recursive: true, force: true });
 }
 
 /** The compiled node modules, and core nodes tests wire them to. */
