@@ -166,7 +166,7 @@ describe('vending example: dispense only after approval, void (or refund) when t
       session.on('activity', onActivity);
     });
     helper.getNode('wonder_vend_buy_a').receive({});
-    while (simulator().count('Sale') === 0) await new Promise((r) => setTimeout(r, 5));
+    await until('the soda at the terminal', () => simulator().count('Sale') > 0);
     helper.getNode('wonder_vend_buy_b').receive({});
     const snack = await queued;
     helper.getNode('wonder_vend_cancel').receive({ payload: 'cancel' });

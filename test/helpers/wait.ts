@@ -57,3 +57,12 @@ export function nextEvent<A extends unknown[] = unknown[]>(
     emitter.on(event, listener);
   });
 }
+
+/** Resolves or rejects as `promise` does; fails naming `what` if it has not settled within `within` ms. */
+export async function settles<T>(what: string, promise: Promise<T>, within = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${within} ms waiting for ${what}`)), within);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
