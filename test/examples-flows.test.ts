@@ -120,6 +120,16 @@ describe('the kiosk example: one payment, one product', function () {
     assert.equal(k.dispensed.length, 0);
   });
 
+  it('a record file that cannot be read: nothing dispensed, staff told with the reference', async () => {
+    // kiosk.log is a folder here: it can be neither written nor read.
+    fs.mkdirSync(path.join(process.env.WONDER_ONCE_DIR!, 'kiosk.log'), { recursive: true });
+    const k = await loadKiosk();
+    press('wonder_kiosk_coffee');
+    await until('staff called', () => k.staff.length === 1, { within: 15_000, detail: () => JSON.stringify(helper.log().args.filter((a: any[]) => a[0]?.level <= 30)) });
+    assert.match(k.staff[0]!.payload, /^not dispensed: record unreadable \(EISDIR\), check KIOSK-[^ ]+$/);
+    assert.equal(k.dispensed.length, 0);
+  });
+
   it('a payment recovered after a restart dispenses once, even when it is reported again', async () => {
     const k = await loadKiosk();
     const handle = (helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder;

@@ -116,6 +116,35 @@ describe('vending example: dispense only after approval, void (or refund) when t
     assert.equal(dispensedAgain, false);
   });
 
+  it('a record file that cannot be read: nothing dispensed, staff told with the reference', async () => {
+    // vending.log is a folder here: it can be neither written nor read.
+    fs.mkdirSync(path.join(process.env.WONDER_ONCE_DIR!, 'vending.log'), { recursive: true });
+    await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));
+    let dispensed = false;
+    helper.getNode('wonder_vend_log_sold').on('input', () => (dispensed = true));
+    const staff = nextMessage('wonder_vend_log_staff');
+    helper.getNode('wonder_vend_buy_a').receive({});
+    const msg = await staff;
+    assert.match(msg.vending.state, /^not dispensed: record unreadable \(EISDIR\), check VEND-A-[^ ]+: call staff$/);
+    assert.equal(dispensed, false);
+    assert.equal(simulator().count('Sale'), 1);
+  });
+
+  it('the "dispensing" line not found when read back (the file node passes a message on even when its write failed): nothing dispensed, staff told', async () => {
+    // The step's write does not land, and the message goes on all the same (as the file node does on a failed write).
+    const flow = exampleFlow('vending-dispense-void.json').map((n) =>
+      n.id === 'wonder_vend_once_claim' ? { id: n.id, type: 'function', z: n.z, name: 'a write that did not land', func: 'return msg;', outputs: 1, wires: n.wires } : n,
+    );
+    await helper.load([...allNodes, ...core], flow);
+    let dispensed = false;
+    helper.getNode('wonder_vend_log_sold').on('input', () => (dispensed = true));
+    const staff = nextMessage('wonder_vend_log_staff');
+    helper.getNode('wonder_vend_buy_a').receive({});
+    const msg = await staff;
+    assert.match(msg.vending.state, /^not dispensed: record not written \(line missing\), check VEND-A-[^ ]+: call staff$/);
+    assert.equal(dispensed, false);
+  });
+
   it('receipts example: both copies are written to the folder WONDER_RECEIPTS_DIR names, shown by its debug node, references whole', async () => {
     const flow = exampleFlow('receipts-to-file.json');
     // The folder comes from the environment, never from Node-RED's working directory.
