@@ -11,6 +11,7 @@ import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { SIMULATED_NOTICE } from '../lib/cli/main';
 import { startPtyPair, type PtyPair } from './helpers/pty';
+import { until } from './helpers/wait';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
 
@@ -395,10 +396,7 @@ describe('wonder-ecr command line', function () {
           if (/Sale reference int-1/.test(stderr)) resolve();
         });
       });
-      const poll = async () => {
-        while (!terminal.transactions.has('int-1')) await new Promise((r) => setImmediate(r));
-      };
-      await poll();
+      await until('the sale int-1 at the terminal', () => terminal.transactions.has('int-1'));
       child.kill('SIGINT');
       assert.equal(await code, 1, stderr);
       assert.match(stderr, /SIGINT: sending Abort/);

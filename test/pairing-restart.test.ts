@@ -7,6 +7,7 @@ import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { cloudGateway } from './helpers/cloud-gateway';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { httpSink as collector } from './helpers/http-sink';
+import { until } from './helpers/wait';
 
 const PIN1 = '260880';
 const PIN2 = '845512';
@@ -69,7 +70,7 @@ describe('cloud pairing survives a restart (real Node-RED process, loopback HTTP
     const withCreds = flows.map((n) => (n.id === 'gw' ? { ...n, credentials: { pairingCode: PIN1 } } : n));
     const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(withCreds) });
     assert.equal(deploy.status, 204);
-    for (let i = 0; i < 400 && (red.output().match(/Started flows/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    await until('the deployed flows started', () => (red!.output().match(/Started flows/g) ?? []).length >= 2, { within: 10_000, detail: red.output });
     const fire = async (id: string) => assert.equal((await fetch(`${red!.url}/inject/${id}`, { method: 'POST' })).status, 200);
 
     // Pair once: the gateway hands out pinCode2.

@@ -6,6 +6,7 @@ import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { serveLan, SimulatedTerminal, type LanServer } from '../lib/simulator';
+import { until } from './helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..');
 // The store manager page is a page of the kiosk's dashboard (one ui-base per Node-RED), watching its terminal.
@@ -143,7 +144,7 @@ describe('store manager page on FlowFuse Dashboard 2.0 in a real browser (Debian
   });
 
   it('Node-RED loads the dashboard and the example without missing types', async () => {
-    while (!/Dashboard 2\.0 \(v[0-9.]+\) started at \/dashboard/.test(red.output())) await new Promise((r) => setTimeout(r, 50));
+    await until('Dashboard 2.0 started', () => /Dashboard 2\.0 \(v[0-9.]+\) started at \/dashboard/.test(red.output()), { within: 30_000, detail: red.output });
     assert.doesNotMatch(red.output(), /Waiting for missing types/);
   });
 
