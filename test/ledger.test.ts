@@ -7,7 +7,7 @@ import {
   deviceSnOf,
 } from '../lib/session';
 import {
-  amountToMinorUnits, LedgerBusyError, LedgerVersionError, minorUnitsToAmount, openLedger, SCHEMA_VERSION, type JournalEntry, type Ledger,
+  amountToMinorUnits, LedgerBusyError, LedgerVersionError, minorUnitsToAmount, OPEN_PAYMENTS_SQL, openLedger, SCHEMA_VERSION, type JournalEntry, type Ledger,
 } from '../lib/ledger';
 import { fillLedger } from '../bench/ledger-fill';
 import { until } from './helpers/wait';
@@ -123,6 +123,25 @@ describe('ledger (SQLite through node:sqlite, real files)', () => {
     await ledger.begin({ referenceID: 'P1', action: 'Void', terminal: 'T', requestID: 'v1' });
     assert.equal(ledger.get('Void', 'P1')!.action, 'Void');
     assert.equal(ledger.byReference('P1')!.action, 'Sale');
+  });
+
+  it('the open payments of every terminal come from the partial index of open payments, never a walk over every payment kept', async () => {
+    const file = tempLedgerFile();
+    const at = Date.UTC(2026, 10, 1);
+    const settled = function* (): Generator<JournalEntry> {
+      for (let i = 0; i < 20_000; i++) {
+        const when = new Date(at + i * 1000).toISOString();
+        yield { referenceID: `H${i}`, action: 'Sale', terminal: `t${i % 50}`, requestID: `r${i}`, amount: '1.00', currency: 'HKD', state: 'Success', openedAt: when, closedAt: when, deliveredAt: when };
+      }
+    };
+    fillLedger(file, settled());
+    const ledger = open(file);
+    await ledger.begin(sale('OPEN-2', { terminal: 't7', openedAt: new Date(at + 5_000).toISOString() }));
+    await ledger.begin(sale('OPEN-1', { terminal: 't3', openedAt: new Date(at).toISOString() }));
+    assert.deepEqual(ledger.openEntries().map((e) => e.referenceID), ['OPEN-1', 'OPEN-2']);
+    const plan = ledger.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${OPEN_PAYMENTS_SQL}`).map((r) => r.detail).join(' | ');
+    assert.match(plan, /USING INDEX payments_open\b/, plan);
+    assert.doesNotMatch(plan, /payments_opened|SCAN payments(?! USING INDEX payments_open\b)/, plan);
   });
 
   it('one owner: another owner in this process and another process are refused, naming the pid; a killed owner releases it at once', async () => {

@@ -40,6 +40,14 @@ export interface LedgerOptions {
   pruneEveryMs?: number;
 }
 
+/**
+ * Every open payment, oldest first. `+opened_at` keeps SQLite from walking the
+ * opened_at index over every payment ever kept: the partial index of open
+ * payments is read instead (a handful of rows, then sorted), so the query
+ * stays a fraction of a millisecond on the event loop however large the ledger.
+ */
+export const OPEN_PAYMENTS_SQL = "SELECT * FROM payments WHERE state = 'open' ORDER BY +opened_at";
+
 /** Which open payments a terminal sees: those made under its name, and those of its serial number wherever they were made. */
 export interface TerminalFilter {
   terminal?: string;
@@ -287,7 +295,7 @@ export class Ledger {
     const matches = (e: JournalEntry) =>
       e.state === 'open' && ((f.terminal === undefined && f.deviceSn === undefined) || (f.terminal !== undefined && e.terminal === f.terminal) || (f.deviceSn !== undefined && e.deviceSn === f.deviceSn));
     let rows: PaymentRow[];
-    if (f.terminal === undefined && f.deviceSn === undefined) rows = this.#stmt("SELECT * FROM payments WHERE state = 'open' ORDER BY opened_at").all() as unknown as PaymentRow[];
+    if (f.terminal === undefined && f.deviceSn === undefined) rows = this.#stmt(OPEN_PAYMENTS_SQL).all() as unknown as PaymentRow[];
     else
       rows = this.#stmt(
         "SELECT * FROM payments WHERE state = 'open' AND terminal = :terminal UNION SELECT * FROM payments WHERE state = 'open' AND device_sn = :sn ORDER BY opened_at",
