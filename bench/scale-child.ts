@@ -12,11 +12,12 @@
  */
 import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
-import { BAUD, meterWrites, sleep } from './line';
+import { BAUD, meterWrites } from './line';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BareClient } from './bare-client';
+import { settledMemory } from './memory';
 import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale, type SaleResult } from './node-red';
 import { nowMs, percentile } from './stats';
 
@@ -59,18 +60,6 @@ function terminalDef(i: number, path: string): Record<string, unknown> {
 
 function credentials(ids: number[]): Record<string, unknown> {
   return Object.fromEntries(ids.map((i) => [`t${i}`, { pairingCode: PAIRING_CODE }]));
-}
-
-async function settledMemory(): Promise<{ heapUsed: number; external: number; rss: number }> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  await sleep(500);
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await sleep(50);
-  }
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, external: m.external, rss: m.rss };
 }
 
 async function memory(job: MemoryJob): Promise<MemorySample[]> {
