@@ -8,7 +8,7 @@
  *   (under the name the terminal config node gives them), and one with the
  *   schema and no payments.
  * - start: one Node-RED runtime (node-red-node-test-helper, spies off) whose
- *   user directory holds a copy of `ledger`; a flow of one inject node is
+ *   user directory holds a copy of `ledger` (synced to disk); a flow of one inject node is
  *   deployed and removed first (the runtime's own first deploy), then the
  *   flow of one wonder-terminal config node per line is deployed: the time
  *   from that deploy to every terminal connected, and the process's memory
@@ -90,6 +90,10 @@ async function start(job: StartJob): Promise<StartSample> {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.copyFileSync(job.ledger, file);
   fs.chmodSync(file, 0o600);
+  // On disk before the deploy, as a gateway's ledger is when it starts: the copy's writeback is not the start's to wait for.
+  const fd = fs.openSync(file, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
   // The runtime's own first deploy (flows engine, node registry), which no ledger changes.
   await loadFlow([{ id: 'f0', type: 'tab', label: 'warm-up' }, { id: 'in', type: 'inject', z: 'f0', wires: [] }], {});
   await helper.unload();
