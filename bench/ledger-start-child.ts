@@ -11,11 +11,12 @@
  *   user directory holds a copy of `ledger` (synced to disk); a flow of one inject node is
  *   deployed and removed first (the runtime's own first deploy), then the
  *   flow of one wonder-terminal config node per line is deployed: the time
- *   from that deploy to every terminal connected, and the process's memory
- *   after GC once they are.
+ *   from that deploy to every terminal connected, the event loop's longest
+ *   hold meanwhile, and the process's memory after GC once they are.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import helper from 'node-red-node-test-helper';
 import { openLedgerOf } from '../lib/ledger';
 import { terminalIdentity } from '../lib/session';
@@ -50,6 +51,8 @@ export interface FillResult {
 export interface StartSample {
   /** Deploy of the terminals' flow → every terminal connected, ms. */
   startMs: number;
+  /** The longest the event loop was held at once during that start, ms. */
+  loopHeldMs: number;
   rss: number;
   heapUsed: number;
   external: number;
@@ -98,15 +101,18 @@ async function start(job: StartJob): Promise<StartSample> {
   await loadFlow([{ id: 'f0', type: 'tab', label: 'warm-up' }, { id: 'in', type: 'inject', z: 'f0', wires: [] }], {});
   await helper.unload();
   const ids = job.paths.map((_, i) => `t${i}`);
+  const held = monitorEventLoopDelay({ resolution: 1 });
+  held.enable();
   const t0 = nowMs();
   await loadFlow([{ id: 'f1', type: 'tab', label: 'gateway' }, ...job.paths.map((p, i) => terminalDef(i, p))], Object.fromEntries(ids.map((id) => [id, { pairingCode: PAIRING_CODE }])));
   await allConnected(ids, 60_000);
   const startMs = nowMs() - t0;
+  held.disable();
   const memory = await settledMemory();
   const ledger = openLedgerOf(file);
   const payments = ledger === undefined ? -1 : ledger.query<{ n: number }>('SELECT count(*) AS n FROM payments')[0]!.n;
   await stopRuntime();
-  return { startMs, ...memory, payments: Number(payments) };
+  return { startMs, loopHeldMs: held.max / 1e6, ...memory, payments: Number(payments) };
 }
 
 async function main(): Promise<void> {

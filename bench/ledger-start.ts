@@ -22,6 +22,8 @@ const MB = 1024 * 1024;
 export interface LedgerStartCase {
   /** Deploy → every terminal connected, median ms. */
   startMs: number;
+  /** The event loop's longest hold during the start, median ms. */
+  loopHeldMs: number;
   /** After start and GC, median MB. */
   rssMB: number;
   heapMB: number;
@@ -52,7 +54,7 @@ function child<T>(job: LedgerStartJob): Promise<T> {
 
 function summary(samples: StartSample[]): LedgerStartCase {
   const m = (f: (s: StartSample) => number) => median(samples.map(f));
-  return { startMs: m((s) => s.startMs), rssMB: m((s) => s.rss / MB), heapMB: m((s) => s.heapUsed / MB), externalMB: m((s) => s.external / MB) };
+  return { startMs: m((s) => s.startMs), loopHeldMs: m((s) => s.loopHeldMs), rssMB: m((s) => s.rss / MB), heapMB: m((s) => s.heapUsed / MB), externalMB: m((s) => s.external / MB) };
 }
 
 export async function runLedgerStart(log: (line: string) => void = () => undefined): Promise<LedgerStartResult> {
