@@ -120,7 +120,12 @@ export interface SaleResult {
   result: string;
 }
 
-/** Presses inject `suffix` and waits for the sale's message at its output. */
+/**
+ * Presses inject `suffix` and waits for the sale's message at its output.
+ * Its listeners are taken off with removeListener: a Node-RED node keeps
+ * 'input' listeners in a list of its own, which only its removeListener
+ * changes (EventEmitter's `off` leaves them there, called at every message).
+ */
 export function timedSale(suffix: string, timeoutMs = 30_000): Promise<SaleResult> {
   const out = helper.getNode(`out${suffix}`);
   return new Promise((resolve, reject) => {
@@ -129,16 +134,16 @@ export function timedSale(suffix: string, timeoutMs = 30_000): Promise<SaleResul
     const finish = (msg: Msg) => {
       const ms = performance.now() - t0;
       clearTimeout(timer);
-      out.off('input', finish);
-      errors.off('input', onError);
+      out.removeListener('input', finish);
+      errors.removeListener('input', onError);
       resolve({ ms, result: msg.error !== undefined ? `error ${msg.wonder?.code ?? ''} ${msg.error.message ?? ''}` : String(msg.wonder?.result) });
     };
     const onError = (msg: Msg) => {
       if (msg.error?.source?.id === `sale${suffix}`) finish(msg);
     };
     const timer = setTimeout(() => {
-      out.off('input', finish);
-      errors.off('input', onError);
+      out.removeListener('input', finish);
+      errors.removeListener('input', onError);
       reject(new Error(`no sale result at out${suffix} within ${timeoutMs} ms`));
     }, timeoutMs);
     const t0 = performance.now();

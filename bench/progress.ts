@@ -77,7 +77,7 @@ export async function runProgress(): Promise<ProgressResult> {
     const last = new Promise<void>((resolve) => {
       const onStep = (m: { wonder: { progress: string } }) => {
         if (m.wonder.progress === 'approved') {
-          steps.off('input', onStep);
+          steps.removeListener('input', onStep); // Node-RED's own; `off` leaves an 'input' listener in place
           resolve();
         }
       };

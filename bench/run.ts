@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the four parts of issue 7 in order, prints the tables
+ * `npm run bench`: runs the parts in order, prints the tables
  * and writes bench/results.json in the repository. Not part of the tests.
  */
 import * as fs from 'node:fs';
@@ -12,6 +12,7 @@ import type { LedgerReadsResult } from './ledger-reads';
 import type { MicroResult } from './micro';
 import type { ProgressResult } from './progress';
 import { repoRoot, resultsFile } from './paths';
+import { runLedgerStart } from './ledger-start';
 import { runScale } from './scale';
 import { runSidebar, sidebarTable } from './sidebar';
 import { environment, goals, tables, type Results } from './report';
@@ -50,13 +51,15 @@ async function main(): Promise<void> {
   const progress = await runChild<ProgressResult>('part-child.js', ['progress']);
   log('4/4 50 terminals from one Node-RED runtime');
   const scale = await runScale(log);
+  log('ledger start: 50 terminals on a ledger of 50 × 10,000 settled payments, beside an empty one');
+  const ledgerStart = await runLedgerStart(log);
 
   log('sidebar: its data for 50 terminals and 100,000 journal entries; the 50-terminal p99 with it refreshing');
   const sidebar = await runSidebar(log);
   fs.writeFileSync(resultsFile().replace(/\.json$/, '-sidebar.json'), `${JSON.stringify(tidy(sidebar), null, 2)}\n`);
   console.log(`${sidebarTable(sidebar)}\n`);
 
-  const figures = { encodeDecode, decoder, flow, scale, journal, ledgerReads, progress };
+  const figures = { encodeDecode, decoder, flow, scale, journal, ledgerReads, ledgerStart, progress };
   const results: Results = {
     environment: env,
     repeats: {
@@ -66,7 +69,8 @@ async function main(): Promise<void> {
       journal: `median of ${journal.rounds} interleaved rounds of ${journal.salesPerRound} sales per case`,
       ledgerReads: `median of ${ledgerReads.rounds} runs per case, after one warm-up; the loop's longest hold over all of them`,
       progress: `${progress.sales} sales after 10 warm-up ones; every step's delay (median, p95, max)`,
-      scale: `median of ${scale.loadRounds} rounds (one terminal: ${scale.singleSales} sales; ${scale.terminals} terminals: ${scale.salesEach} sales each); memory: median of ${scale.memoryRuns} fresh processes`,
+      scale: `median of ${scale.loadRounds} rounds (one terminal: ${scale.singleSales} sales; ${scale.terminals} terminals: ${scale.salesEach} sales each; empty message path: ${scale.emptyPathEach} messages a chain); memory: median of ${scale.memoryRuns} fresh processes`,
+      ledgerStart: `median of ${ledgerStart.runs} fresh processes per case, the cases interleaved; RSS: median of the runs' differences`,
     },
     figures,
     goals: goals(figures),

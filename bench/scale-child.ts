@@ -9,15 +9,20 @@
  *   then all N at once, each doing its sales one after another.
  * - bare: the same with the bare client (no Node-RED, no package) on the
  *   same lines: what the lines, the simulators and the machine cost alone.
+ * - empty-path: Node-RED's own message path with no work, driven as the
+ *   load drives its sales: inject → function (`return msg;`) → helper, one
+ *   chain per terminal, each chain's messages one after another.
  */
 import type { SerialTransport } from '../lib/transport/serial';
 import { CLIENT_SN, PAIRING_CODE } from './fixtures';
-import { BAUD, meterWrites, sleep } from './line';
+import { BAUD, meterWrites } from './line';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BareClient } from './bare-client';
-import { catchNodes, connected, loadFlow, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale, type SaleResult } from './node-red';
+import { settledMemory } from './memory';
+import { catchNodes, connected, loadFlow, SALE_PAYLOAD, saleFlowNodes, startRuntime, stopRuntime, terminalNode, timedSale, type SaleResult } from './node-red';
+import { coreNode } from '../test/helpers/node-red-install';
 import { nowMs, percentile } from './stats';
 
 export interface MemoryJob {
@@ -25,8 +30,11 @@ export interface MemoryJob {
   paths: string[];
 }
 export interface LoadJob {
-  /** load: through Node-RED; bare: the bare client on the same lines, no Node-RED and no package; durable-bare: that with two O_DSYNC appends per sale, one file per terminal. */
-  mode: 'load' | 'bare' | 'durable-bare';
+  /**
+   * load: through Node-RED; bare: the bare client on the same lines, no Node-RED and no package; durable-bare: that with two O_DSYNC appends per sale,
+   * one file per terminal; empty-path: inject → function → helper per line, no terminal (the lines are only counted).
+   */
+  mode: 'load' | 'bare' | 'durable-bare' | 'empty-path';
   paths: string[];
   /** Hold the ECR's writes for their wire time at this baud rate (0: no pacing). */
   paceBaud: number;
@@ -59,18 +67,6 @@ function terminalDef(i: number, path: string): Record<string, unknown> {
 
 function credentials(ids: number[]): Record<string, unknown> {
   return Object.fromEntries(ids.map((i) => [`t${i}`, { pairingCode: PAIRING_CODE }]));
-}
-
-async function settledMemory(): Promise<{ heapUsed: number; external: number; rss: number }> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  await sleep(500);
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await sleep(50);
-  }
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, external: m.external, rss: m.rss };
 }
 
 async function memory(job: MemoryJob): Promise<MemorySample[]> {
@@ -125,6 +121,28 @@ async function bare(job: LoadJob): Promise<LoadRound[]> {
   return rounds;
 }
 
+/** Node-RED's empty message path: per line, inject (the sale's payload) → function `return msg;` → helper, timed as a sale is. */
+async function emptyPath(job: LoadJob): Promise<LoadRound[]> {
+  await startRuntime();
+  const all = job.paths.map((_, i) => i);
+  const flow = [
+    { id: 'f1', type: 'tab', label: 'empty path' },
+    ...all.flatMap((i) => [
+      { id: `in-${i}`, type: 'inject', z: 'f1', props: [{ p: 'payload' }], payload: SALE_PAYLOAD, payloadType: 'json', repeat: '', crontab: '', once: false, topic: '', wires: [[`fn-${i}`]] },
+      { id: `fn-${i}`, type: 'function', z: 'f1', func: 'return msg;', outputs: 1, noerr: 0, wires: [[`out-${i}`]] },
+      { id: `out-${i}`, type: 'helper', z: 'f1' },
+    ]),
+    ...catchNodes('f1'),
+  ];
+  await loadFlow(flow, {}, [coreNode('function/10-function.js')]);
+  const rounds = await drive(job, async (i) => {
+    const r = await timedSale(`-${i}`);
+    return { ms: r.ms, result: r.result.startsWith('error') ? r.result : 'Success' };
+  });
+  await stopRuntime();
+  return rounds;
+}
+
 /** One terminal alone, then all at once; each terminal's sales one after another. */
 async function drive(job: LoadJob, saleOn: (i: number) => Promise<SaleResult>): Promise<LoadRound[]> {
   const all = job.paths.map((_, i) => i);
@@ -172,7 +190,8 @@ async function drive(job: LoadJob, saleOn: (i: number) => Promise<SaleResult>): 
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.env.BENCH_JOB ?? '{}') as Job;
-  const result = job.mode === 'memory' ? await memory(job) : job.mode === 'bare' || job.mode === 'durable-bare' ? await bare(job) : await load(job);
+  const result =
+    job.mode === 'memory' ? await memory(job) : job.mode === 'bare' || job.mode === 'durable-bare' ? await bare(job) : job.mode === 'empty-path' ? await emptyPath(job) : await load(job);
   process.send!(result, () => process.exit(0));
 }
 

@@ -6,13 +6,17 @@ import { median } from './stats';
 /**
  * Part 4: 50 terminals on 50 pty pairs (socat), their simulators (card delay
  * 0, serveSerial) in a child process of their own, driven from one Node-RED
- * runtime in another child (run with --expose-gc).
+ * runtime in another child (run with --expose-gc). Paced and unpaced, the
+ * durable bare client on the same lines; unpaced, Node-RED's own empty
+ * message path too, in the same kind of child.
  */
 export const TERMINALS = 50;
 const MEMORY_RUNS = 3;
 const LOAD_ROUNDS = 3;
 const SINGLE_SALES = 100;
 const SALES_EACH = 20;
+/** Messages per chain and round on Node-RED's empty message path (each costs a fraction of a sale: more of them to time). */
+const EMPTY_PATH_EACH = 1_000;
 
 export interface LoadSummary {
   singleP50Ms: number;
@@ -35,8 +39,14 @@ export interface ScaleResult {
   salesEach: number;
   /** Both directions paced at 115,200 baud: through Node-RED, and the bare client on the same lines. */
   paced: { nodeRed: LoadSummary; bare: LoadSummary; durableBare: LoadSummary };
-  /** No pacing: as fast as the lines and the runtime go. */
-  unpaced: { nodeRed: LoadSummary };
+  /**
+   * No pacing: as fast as the lines and the runtime go. Beside the sales
+   * through Node-RED, the durable bare client on the same lines, and
+   * Node-RED's own empty message path (inject → function `return msg;` →
+   * helper, one chain per terminal, no lines; its "sales" are messages).
+   */
+  unpaced: { nodeRed: LoadSummary; durableBare: LoadSummary; emptyPath: LoadSummary };
+  emptyPathEach: number;
   memoryPerTerminal: { rssKB: number; heapKB: number; externalKB: number };
 }
 
@@ -70,6 +80,11 @@ function summary(label: string, rounds: LoadRound[]): LoadSummary {
   };
 }
 
+/** CPU of the driving process per sale (or message), ms: its CPU share over its rate. */
+export function cpuMsPerSale(s: LoadSummary): number {
+  return ((s.cpuPct / 100) * 1000) / s.salesPerSecond;
+}
+
 export async function runScale(log: (line: string) => void = () => undefined): Promise<ScaleResult> {
   const load = (mode: LoadJob['mode'], paths: string[], paceBaud: number): LoadJob => ({
     mode,
@@ -95,8 +110,15 @@ export async function runScale(log: (line: string) => void = () => undefined): P
     const durableBare = await child<LoadRound[]>(load('durable-bare', lines, BAUD));
     return { memory, nodeRed, bare, durableBare };
   });
-  log('  unpaced load through Node-RED');
-  const unpaced = await withLines(TERMINALS, 0, (paths) => child<LoadRound[]>(load('load', paths, 0)));
+  const unpaced = await withLines(TERMINALS, 0, async (paths) => {
+    log('  unpaced load through Node-RED');
+    const nodeRed = await child<LoadRound[]>(load('load', paths, 0));
+    log('  unpaced load, durable bare client');
+    const durableBare = await child<LoadRound[]>(load('durable-bare', paths, 0));
+    log(`  Node-RED's empty message path (inject → function → helper), ${TERMINALS} chains`);
+    const emptyPath = await child<LoadRound[]>({ ...load('empty-path', paths, 0), salesEach: EMPTY_PATH_EACH });
+    return { nodeRed, durableBare, emptyPath };
+  });
   const per = (f: (s: MemorySample) => number) => median(paced.memory.map(([base, full]) => (f(full!) - f(base!)) / TERMINALS / 1024));
   return {
     terminals: TERMINALS,
@@ -105,7 +127,8 @@ export async function runScale(log: (line: string) => void = () => undefined): P
     singleSales: SINGLE_SALES,
     salesEach: SALES_EACH,
     paced: { nodeRed: summary('paced, Node-RED', paced.nodeRed), bare: summary('paced, bare', paced.bare), durableBare: summary('paced, durable bare', paced.durableBare) },
-    unpaced: { nodeRed: summary('unpaced, Node-RED', unpaced) },
+    unpaced: { nodeRed: summary('unpaced, Node-RED', unpaced.nodeRed), durableBare: summary('unpaced, durable bare', unpaced.durableBare), emptyPath: summary('empty message path', unpaced.emptyPath) },
+    emptyPathEach: EMPTY_PATH_EACH,
     memoryPerTerminal: { rssKB: per((s) => s.rss), heapKB: per((s) => s.heapUsed), externalKB: per((s) => s.external) },
   };
 }

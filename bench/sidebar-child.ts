@@ -96,6 +96,8 @@ const adminModule = () => require(path.join(__dirname, '..', 'nodes', 'wonder-ec
 async function serveAdmin(): Promise<{ url: string; close: () => Promise<void> }> {
   const app = (helper as unknown as { _httpAdmin: http.RequestListener })._httpAdmin;
   const server = http.createServer(app);
+  // Longer than the ledger fills between refreshes hold this thread: the server must not drop a kept-alive socket just as fetch reuses it.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
