@@ -19,7 +19,7 @@ export interface MemoryStoreOptions {
 }
 
 /** Bugs a test may plant in the store, to show the simulation reports them. */
-export type StorePlant = 'forget-outcome-on-crash' | 'lose-delivered-mark';
+export type StorePlant = 'forget-outcome-on-crash' | 'lose-open-on-crash' | 'drop-outcome-write';
 
 /**
  * The ledger as the session sees it (PaymentStore), in memory: reads see
@@ -46,6 +46,9 @@ export class MemoryStore implements PaymentStore {
     this.behind.clear();
     if (this.options.plant === 'forget-outcome-on-crash') {
       for (const [key, e] of this.durable) if (e.state === 'Success' || e.state === 'Failed') this.durable.set(key, { ...e, state: 'open' });
+    }
+    if (this.options.plant === 'lose-open-on-crash') {
+      for (const [key, e] of this.durable) if (e.state === 'open') this.durable.delete(key);
     }
     this.visible = new Map([...this.durable].map(([k, e]) => [k, { ...e }]));
   }
@@ -114,7 +117,9 @@ export class MemoryStore implements PaymentStore {
     else delete next.outcome;
     this.visible.set(key, next);
     try {
-      await this.write('outcome', key, () => this.durable.set(key, { ...next }));
+      await this.write('outcome', key, () => {
+        if (this.options.plant !== 'drop-outcome-write') this.durable.set(key, { ...next });
+      });
     } catch (err) {
       if (this.visible.get(key) === next) this.behind.add(key);
       throw err;
@@ -125,7 +130,6 @@ export class MemoryStore implements PaymentStore {
   async markDelivered(action: JournalAction, referenceID: string): Promise<void> {
     const key = journalKey(action, referenceID);
     await this.write('delivered', key, () => {
-      if (this.options.plant === 'lose-delivered-mark') return;
       for (const map of [this.durable, this.visible]) {
         const e = map.get(key);
         if (e !== undefined && e.deliveredAt === undefined) map.set(key, { ...e, deliveredAt: 'delivered' });
