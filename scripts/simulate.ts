@@ -4,7 +4,8 @@
  * invariant violated, with its seed and the trace of the payment concerned;
  * the last line is JSON: {"runs", "violations", "faults": {kind: count}, "invariants": [...]}.
  * `--seed S --digest` prints {"digest": "..."} for one seed (the same every time).
- * `--seed S --trace` prints that run's whole trace. Exit status 1 when a violation is found.
+ * `--seed S --trace` prints that run's whole trace. `--crash-after-outcome` also crashes between an
+ * outcome committed and the flow told (a known gap: see docs/simulation.md). Exit status 1 when a violation is found.
  */
 import { INVARIANTS, simulate, simulateMany } from '../test/sim/harness';
 
@@ -22,13 +23,13 @@ async function main(argv: string[]): Promise<number> {
   const flags = new Map<string, string | undefined>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--digest' || a === '--trace') flags.set(a, '');
+    if (a === '--digest' || a === '--trace' || a === '--crash-after-outcome') flags.set(a, '');
     else if (a === '--seeds' || a === '--from' || a === '--seed') flags.set(a, argv[++i]);
-    else fail(`unknown argument ${a} (use --seeds N [--from S], or --seed S --digest | --trace)`);
+    else fail(`unknown argument ${a} (use --seeds N [--from S] [--crash-after-outcome], or --seed S --digest | --trace)`);
   }
   if (flags.has('--seed')) {
     const seed = integer('--seed', flags.get('--seed'), 0);
-    const r = await simulate({ seed });
+    const r = await simulate({ seed, crashAfterOutcome: flags.has('--crash-after-outcome') });
     if (flags.has('--digest')) process.stdout.write(`${JSON.stringify({ digest: r.digest })}\n`);
     else if (flags.has('--trace')) process.stdout.write(`${r.trace.join('\n')}\n`);
     for (const v of r.violations) process.stdout.write(`seed ${v.seed} ${v.invariant}: ${v.message}\n${v.trace.map((l) => `    ${l}`).join('\n')}\n`);
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const runs = integer('--seeds', flags.get('--seeds') ?? '1000', 1);
   const from = integer('--from', flags.get('--from') ?? '1', 0);
-  const result = await simulateMany(from, runs);
+  const result = await simulateMany(from, runs, undefined, { crashAfterOutcome: flags.has('--crash-after-outcome') });
   for (const v of result.violations) process.stdout.write(`seed ${v.seed} ${v.invariant}: ${v.message}\n${v.trace.map((l) => `    ${l}`).join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ runs: result.runs, violations: result.violations.length, faults: result.faults, invariants: INVARIANTS })}\n`);
   return result.violations.length === 0 ? 0 : 1;

@@ -24,7 +24,7 @@ import { type Outcome, TerminalSession } from '../../lib/session';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../../lib/simulator';
 import type { SendOptions, Transport, TransportState } from '../../lib/transport';
 import { Rng } from './random';
-import { MemoryStore, type StorePlant } from './store';
+import { MemoryStore, processView, type StorePlant } from './store';
 
 export const INVARIANTS = ['evidence', 'at-most-once', 'not-sent', 'delivered-once', 'none-lost', 'abort-queued', 'ledger-totals'] as const;
 export type Invariant = (typeof INVARIANTS)[number];
@@ -35,6 +35,14 @@ export type Plant = StorePlant | 'unwitnessed-answers' | 'sent-then-not-sent' | 
 export interface SimOptions {
   seed: number;
   plant?: Plant;
+  /**
+   * Also crash between an outcome committed to the ledger and the flow being
+   * told of it. The product does not deliver such a settlement after the
+   * restart (nothing emits a settled payment whose delivery was never
+   * noted), so these runs report it (delivered-once, ledger-totals): a known
+   * gap, off by default (docs/simulation.md).
+   */
+  crashAfterOutcome?: boolean;
 }
 
 export interface Violation {
@@ -139,6 +147,7 @@ interface Proc {
 
 export async function simulate(options: SimOptions): Promise<SimResult> {
   const { seed, plant } = options;
+  const crashAfterOutcome = options.crashAfterOutcome === true;
   const rng = new Rng(seed);
   const clock = new ManualClock({ monotonic: 0, wall: WALL_START });
   const cipher = new WonderCipher(PIN);
@@ -171,6 +180,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     lookupSlow: rng.next() * 0.1,
     lookupOther: rng.next() * 0.1,
     disconnect: rng.next() * 0.05,
+    crashAtWrite: rng.chance(0.5) ? rng.next() * 0.03 : 0,
   };
   let faultsOn = true;
   let diskFullUntil = -1;
@@ -181,6 +191,16 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       return full;
     },
     commit: () => new Promise<void>((resolve) => clock.setTimer(resolve, rng.int(0, 3))),
+    // A crash at a ledger write: before it is durable, or after it is and before its caller hears.
+    around: (op, key, phase) => {
+      if (!faultsOn || proc === undefined || !proc.alive || !rng.chance(rates.crashAtWrite)) return;
+      if (op === 'outcome' && phase === 'after' && !crashAfterOutcome) return;
+      const dead = proc;
+      crash(`at ${op} ${key} ${phase} commit`);
+      clock.setTimer(() => {
+        if (proc === dead) void start();
+      }, rng.int(0, 5_000));
+    },
     ...(plant === 'forget-outcome-on-crash' || plant === 'lose-open-on-crash' || plant === 'drop-outcome-write' ? { plant } : {}),
   });
   const terminals: TerminalBox[] = [];
@@ -347,7 +367,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     proc = p;
     log(`process ${gen} starts`);
     for (const box of terminals) {
-      const session = new TerminalSession({ transport: new SimLink(box, p), pairingCode: PIN, clientDeviceSN: 'SIM-GW', journal: store, terminalId: `t${box.index}`, clock: p.clock, ...sessionOptions });
+      const session = new TerminalSession({ transport: new SimLink(box, p), pairingCode: PIN, clientDeviceSN: 'SIM-GW', journal: processView(store, () => p.alive), terminalId: `t${box.index}`, clock: p.clock, ...sessionOptions });
       session.on('recovered', ({ entry, outcome }: { entry: { action: PaymentKind; referenceID: string }; outcome: Outcome }) =>
         deliver({ action: entry.action, referenceID: entry.referenceID, result: String(outcome.result), ...(outcome.verdict !== undefined ? { verdict: outcome.verdict } : {}), via: 'recovered', duplicate: false, ...(outcome.journalBehind !== undefined ? { behind: true } : {}) }, gen),
       );
@@ -356,10 +376,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     for (const s of p.sessions) await s.open();
     for (const s of p.sessions) s.recover().catch(() => undefined);
   };
-  const crash = (): void => {
+  const crash = (where = ''): void => {
     if (proc === undefined) return;
     proc.alive = false;
-    fault('crash', `process ${proc.gen}`);
+    fault('crash', `process ${proc.gen}${where === '' ? '' : ` ${where}`}`);
     store.crash();
   };
 
@@ -458,6 +478,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   for (let i = 0; i < events; i++) {
     await clock.advance(rng.int(0, rng.chance(0.3) ? 120_000 : 8_000));
     const roll = rng.next();
+    // A process crashed at a write restarts on its own; meanwhile no flow runs.
+    if (!proc!.alive) continue;
     if (roll < 0.06) {
       crash();
       await clock.advance(rng.int(0, 5_000));
@@ -642,11 +664,11 @@ export function check(seed: number, s: Seen): Violation[] {
 }
 
 /** Runs seeds `from` … `from + runs - 1`; counts faults and violations. */
-export async function simulateMany(from: number, runs: number, plant?: Plant): Promise<{ runs: number; violations: Violation[]; faults: Record<string, number> }> {
+export async function simulateMany(from: number, runs: number, plant?: Plant, more: Omit<SimOptions, 'seed' | 'plant'> = {}): Promise<{ runs: number; violations: Violation[]; faults: Record<string, number> }> {
   const violations: Violation[] = [];
   const faults: Record<string, number> = {};
   for (let seed = from; seed < from + runs; seed++) {
-    const r = await simulate({ seed, ...(plant !== undefined ? { plant } : {}) });
+    const r = await simulate({ seed, ...more, ...(plant !== undefined ? { plant } : {}) });
     violations.push(...r.violations);
     for (const [k, n] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + n;
   }

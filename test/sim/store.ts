@@ -14,6 +14,8 @@ export interface MemoryStoreOptions {
   fails?: (op: 'begin' | 'outcome' | 'delivered' | 'lookup', key: string) => boolean;
   /** Waits as a commit takes (on the simulation's clock); default none. */
   commit?: () => Promise<void>;
+  /** Told around each commit (`before`: not durable yet; `after`: durable, its caller not told yet): where the simulation may crash the process. */
+  around?: (op: 'begin' | 'outcome' | 'delivered' | 'lookup', key: string, phase: 'before' | 'after') => void;
   /** A planted bug: the store's own, never the product's (for the tests that prove the simulation can fail). */
   plant?: StorePlant;
 }
@@ -58,6 +60,8 @@ export class MemoryStore implements PaymentStore {
     const failed = this.options.fails?.(op, key) === true;
     if (this.options.commit !== undefined) await this.options.commit();
     if (generation !== this.generation) return new Promise<void>(() => undefined);
+    this.options.around?.(op, key, 'before');
+    if (generation !== this.generation) return new Promise<void>(() => undefined);
     if (failed) {
       this.failures[op] = (this.failures[op] ?? 0) + 1;
       throw new StoreWriteError(`${op} ${key}`);
@@ -69,6 +73,8 @@ export class MemoryStore implements PaymentStore {
     }
     this.behind.clear();
     apply();
+    this.options.around?.(op, key, 'after');
+    if (generation !== this.generation) return new Promise<void>(() => undefined);
   }
 
   get(action: JournalAction, referenceID: string): JournalEntry | undefined {
@@ -145,4 +151,19 @@ export class MemoryStore implements PaymentStore {
   entries(): JournalEntry[] {
     return [...this.durable.values()];
   }
+}
+
+/** One process's use of the store: once the process is dead, its writes never happen (nor resolve). */
+export function processView(store: MemoryStore, alive: () => boolean): PaymentStore {
+  const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+  return {
+    get: (action, referenceID) => store.get(action, referenceID),
+    byReference: (referenceID) => store.byReference(referenceID),
+    refundsOf: (ref) => store.refundsOf(ref),
+    openEntries: (filter) => store.openEntries(filter),
+    begin: (entry) => (alive() ? store.begin(entry) : never()),
+    recordOutcome: (action, referenceID, state, outcome) => (alive() ? store.recordOutcome(action, referenceID, state, outcome) : never()),
+    markDelivered: (action, referenceID) => (alive() ? store.markDelivered(action, referenceID) : never()),
+    recordLookup: (l) => (alive() ? store.recordLookup(l) : never()),
+  };
 }
