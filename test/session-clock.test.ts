@@ -125,6 +125,24 @@ describe('session on an injected clock (card windows and time-outs on the monoto
     await second.close();
   });
 
+  it('an old unresolved payment (past its card window) is asked with the command time-out, not 1 s: a slow terminal\'s answer settles it', async () => {
+    const env = onClock();
+    await env.session.open();
+    await leaveOpen(env, 'SLOW');
+    await env.clock.advance(3 * MINUTE);
+    // The terminal answers lookups again, 5 s after each (within the 10 s command time-out).
+    env.terminal.silent = new Set();
+    env.terminal.delays = { TransactionStatus: 5_000 };
+    const recovered: string[] = [];
+    env.session.on('recovered', ({ entry }: { entry: { referenceID: string } }) => recovered.push(entry.referenceID));
+    const next = await settle(env.clock, env.session.request('Sale', { amount: '1.00', currency: 'HKD', referenceID: 'AFTER-SLOW' }));
+    assert.equal((next.value as Outcome | undefined)?.result, 'Success', String(next.error));
+    assert.deepEqual(recovered, ['SLOW']);
+    assert.equal(env.store.get('Sale', 'SLOW')?.state, 'Success');
+    env.terminal.stop();
+    await env.session.close();
+  });
+
   it('a command time-out fires on the monotonic clock, to the millisecond, whatever the wall clock does', async () => {
     const env = onClock();
     await env.session.open();

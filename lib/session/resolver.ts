@@ -82,7 +82,8 @@ export class Resolver {
         queries++;
         let res: Response<'TransactionStatus'>;
         try {
-          const timeout = Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - now()));
+          // Asked once (an old payment): the lookup gets the whole command time-out; else no longer than the deadline leaves (at least 1 s).
+          const timeout = timeoutMs === 0 ? this.opts.commandTimeoutMs : Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - now()));
           res = await this.exchange.send('TransactionStatus', buildBody('TransactionStatus', { targetReferenceID: asked.referenceID }), randomUUID(), timeout);
         } catch (err) {
           if (isWonderError(err) && err.code === 'E_SECURITY') throw aboutPayment(err, asked.referenceID, false);
