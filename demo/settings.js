@@ -9,6 +9,9 @@ refuseCrossOriginUpgrades();
 
 const root = path.resolve(__dirname, '..');
 const userDir = process.env.WONDER_DEMO_USERDIR || path.join(root, '.node-red-demo');
+// The examples that act on a payment once (kiosk, vending, receipt printer) keep their record
+// files here, in the demo's user directory (docs/kiosk.md).
+process.env.WONDER_ONCE_DIR = process.env.WONDER_ONCE_DIR || path.join(userDir, 'wonder-once');
 
 module.exports = {
     uiHost: process.env.WONDER_DEMO_HOST || '127.0.0.1',

@@ -1,6 +1,6 @@
 /**
  * Library entry: usable without Node-RED. Layers, each importing only from
- * those before it: clock → protocol → transport → simulator → ledger → session → easycard → cli.
+ * those before it: clock → protocol → transport → simulator → ledger → session → terminal → easycard → cli.
  */
 export * from './clock';
 export * from './protocol';
@@ -8,4 +8,5 @@ export * from './transport';
 export * from './simulator';
 export * from './ledger';
 export * from './session';
+export * from './terminal';
 export * as easycard from './easycard';

@@ -9,18 +9,13 @@ import { CloudTransport } from '../lib/transport';
 import { isWonderError, validateSecondsMs, ValidationError } from '../lib/protocol';
 import type { BusyPolicy, PairingStore } from '../lib/session';
 import { describeError, t } from './common/i18n';
-import { TerminalHandle } from './common/terminal-handle';
-import { nodeRedPairingStore } from './common/pairing-key';
+import { healthCheckMs, IDENTITY_CHECK_MS, listSerialPorts, nodeRedPairingStore, SERIAL_BY_ID_DIR, stableAlternative, Terminal, type NodeDiagnosis } from '../lib/terminal';
 import { warnExposedGatewayFiles } from './common/gateway-files';
 import { jsonOnly, PairLimiter, pairTargetKey, pairUserKey } from './common/pair-guard';
-import { listSerialPorts, SERIAL_BY_ID_DIR, stableAlternative } from './common/serial-ports';
-import { healthCheckMs } from './common/health-check';
 import { deregisterTerminal, registeredTerminals, registerTerminal } from './common/terminal-registry';
 import { SameTerminalError, sameTerminalAs } from './common/same-terminal';
-import { IDENTITY_CHECK_MS } from './common/device-identity';
 import type { TerminalConfigNode } from './common/action-node';
 import { diagnosisLogLine } from './common/diagnosis-text';
-import type { NodeDiagnosis } from './common/line-monitor';
 
 interface TerminalDef extends NodeDef {
   transport: string;
@@ -151,7 +146,7 @@ export = function register(RED: NodeAPI): void {
   let store: PairingStore | undefined;
   const pairingStore = (): PairingStore | undefined => {
     try {
-      store ??= nodeRedPairingStore(RED.settings, userDir);
+      store ??= nodeRedPairingStore(RED.settings, userDir, ledgerOwner);
     } catch (err) {
       RED.log.warn(t(RED, 'log.openFailed', { detail: err instanceof Error ? err.message : String(err) }));
     }
@@ -183,7 +178,7 @@ export = function register(RED: NodeAPI): void {
     const same = sameTerminalAs({ id: node.id, transport: def.transport, address: addressOf(def), ...(known !== undefined ? { sn: known } : {}) }, registeredTerminals());
     const sameText = (other: { id: string; name: string; address: string }) => t(RED, 'errors.sameTerminal', { other: other.name || other.id, address: other.address });
     const refuse = same !== undefined ? new SameTerminalError(sameText(same)) : undefined;
-    node.wonder = new TerminalHandle({
+    node.wonder = new Terminal({
       ...(refuse !== undefined ? { refuse } : {}),
       followDeviceSn,
       config: configOf(def),
@@ -320,7 +315,7 @@ export = function register(RED: NodeAPI): void {
       // A terminal not deployed yet (or changed in the dialog): pair over a temporary session.
       // Its pinCode2 (cloud) is stored too: the terminal, once deployed, speaks with it at once.
       const cloudStore = config.transport === 'cloud' ? pairingStore() : undefined;
-      const temporary = new TerminalHandle({ config, pairingCode: code, paymentTimeoutMs: 120_000, busyPolicy: 'reject', ...(cloudStore !== undefined ? { pairingStore: cloudStore } : {}) });
+      const temporary = new Terminal({ config, pairingCode: code, paymentTimeoutMs: 120_000, busyPolicy: 'reject', ...(cloudStore !== undefined ? { pairingStore: cloudStore } : {}) });
       if (temporary.session === undefined) throw temporary.configError ?? new ValidationError('transport', 'is not usable');
       try {
         if (config.transport === 'cloud' && !config.deviceSn) {
@@ -339,7 +334,7 @@ export = function register(RED: NodeAPI): void {
       }
     };
     run().then(
-      (paired: { ack: Awaited<ReturnType<TerminalHandle['pair']>>['ack']; learntDeviceSn?: string | undefined }) => {
+      (paired: { ack: Awaited<ReturnType<Terminal['pair']>>['ack']; learntDeviceSn?: string | undefined }) => {
         const { ack } = paired;
         pairLimiter.end(limitKey, false);
         audit('paired');

@@ -3,17 +3,10 @@ import { decideAnswer, decideLookup, isWonderError, ValidationError } from '../l
 import { TerminalSession } from '../lib/session';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
 import { SimulatorTransport } from '../lib/simulator/transport';
+import { until } from './helpers/wait';
 
 const PIN = '260880';
 
-/** Polls `check` every 10 ms until it holds; fails naming `what` after `ms`. */
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const code = (expected: string, notSent?: boolean) => (err: unknown) => {
   assert.ok(isWonderError(err), String(err));
@@ -49,7 +42,7 @@ describe('Abort names the payment it cancels (session)', () => {
     const { session, terminal } = start(400);
     await session.open();
     const running = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'OTHER-1' });
-    await until('the other sale at the terminal', () => terminal.transactions.has('OTHER-1'));
+    await until('the other sale at the terminal', () => terminal.transactions.has('OTHER-1'), 5_000);
     const queued = session.request('Sale', { amount: '10.00', currency: 'HKD', referenceID: 'KIOSK-1' });
     const queuedFails = assert.rejects(queued, (err: unknown) => {
       code('E_ABORTED', true)(err);
@@ -79,7 +72,7 @@ describe('Abort names the payment it cancels (session)', () => {
     const { session, terminal } = start();
     await session.open();
     const sale = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'RUN-1' });
-    await until('the sale at the terminal', () => terminal.transactions.has('RUN-1'));
+    await until('the sale at the terminal', () => terminal.transactions.has('RUN-1'), 5_000);
     const abort = await session.request('Abort', { referenceID: 'RUN-1' });
     assert.equal(abort.result, 'Success');
     assert.equal(abort.referenceID, 'RUN-1');
@@ -98,7 +91,7 @@ describe('Abort names the payment it cancels (session)', () => {
     const done = await session.request('Sale', { amount: '2.00', currency: 'HKD', referenceID: 'DONE-1' });
     assert.equal(done.result, 'Success');
     const running = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'RUN-2' });
-    await until('the sale at the terminal', () => terminal.transactions.has('RUN-2'));
+    await until('the sale at the terminal', () => terminal.transactions.has('RUN-2'), 5_000);
     const queued = session.request('Sale', { amount: '3.00', currency: 'HKD', referenceID: 'Q-2' });
     for (const named of ['DONE-1', 'NOBODY']) {
       await assert.rejects(session.request('Abort', { referenceID: named }), (err: unknown) => {
@@ -118,7 +111,7 @@ describe('Abort names the payment it cancels (session)', () => {
     await a.session.open();
     await b.session.open();
     const sale = a.session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'ON-A' });
-    await until('the sale at terminal A', () => a.terminal.transactions.has('ON-A'));
+    await until('the sale at terminal A', () => a.terminal.transactions.has('ON-A'), 5_000);
     await assert.rejects(b.session.request('Abort', { referenceID: 'ON-A' }), code('E_NOT_FOUND', true));
     assert.equal(sent(b.terminal, 'Abort'), 0);
     assert.equal(sent(a.terminal, 'Abort'), 0);
@@ -131,7 +124,7 @@ describe('Abort names the payment it cancels (session)', () => {
     const { session, terminal } = start();
     await session.open();
     const sale = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD' });
-    await until('the sale at the terminal', () => terminal.transactions.size === 1);
+    await until('the sale at the terminal', () => terminal.transactions.size === 1, 5_000);
     const abort = await session.request('Abort');
     assert.equal(abort.result, 'Success');
     const out = await sale;

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { serveLan, SIMULATOR_AMOUNTS, SimulatedTerminal, type LanServer } from '../lib/simulator';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { accessToken, adminAuthSettings, type UserName } from './helpers/admin-auth';
+import { until } from './helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..');
 const TERMINAL = 'wonder_example_terminal';
@@ -16,16 +17,8 @@ function checkoutFlows(): unknown[] {
   return flows.map((n) => (n.id === TERMINAL ? { ...n, resolveTimeout: 1, pollInterval: 0.2 } : n));
 }
 
-/** Polls `check` until it gives a value; fails naming `what` after `ms`. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Each look is a request to Node-RED (a check asks the terminal): ten a second at most. */
+const LOOK = { within: 20_000, every: 100 };
 
 describe('admin API of the Wonder sidebar (real Node-RED, adminAuth)', function () {
   this.timeout(120_000);
@@ -188,7 +181,7 @@ describe('admin API of the Wonder sidebar (real Node-RED, adminAuth)', function 
         return undefined;
       }
       return res.json;
-    });
+    }, LOOK);
     assert.equal(settled.checked[0].state, 'Success', JSON.stringify(answers));
     assert.equal(settled.openPayments, 0);
     const after = await call('reader', 'GET', `/wonder-ecr/journal?result=approved`);
@@ -204,7 +197,7 @@ describe('admin API of the Wonder sidebar (real Node-RED, adminAuth)', function 
       const res = await call('operator', 'POST', `/wonder-ecr/terminals/${TERMINAL}/check`, {});
       assert.equal(res.status, 200, res.text);
       return res.json.openPayments === 0 ? res.json : undefined;
-    });
+    }, LOOK);
     assert.deepEqual(all.checked.map((c: { referenceID: string; state: string }) => [c.referenceID, c.state]), [[second.referenceID, 'Success']]);
   });
 
@@ -258,7 +251,7 @@ describe('card data never reaches the sidebar, its downloads, the journal or the
     const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
     assert.equal(deploy.status, 204, await deploy.text());
     // The deploy is answered before the new flows have started (their HTTP endpoints are 404 until then): the log says when.
-    await until('the flow started', async () => (/Started flows/.test(red.output().split('Updated flows')[1] ?? '') ? true : undefined));
+    await until('the flow started', async () => (/Started flows/.test(red.output().split('Updated flows')[1] ?? '') ? true : undefined), LOOK);
   });
 
   after(async () => {

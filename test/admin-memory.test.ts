@@ -55,6 +55,7 @@ describe('the admin API under 80 read-only users at once (real Node-RED, 512 MB 
     const periods = tokens.map((_, i) => ({ from: start + (i % 40) * DAY + i * 60_000, to: start + 60 * DAY }));
     let peak = before;
     let sampling = true;
+    // A sampler of the process's memory every 20 ms while the reads run (a measurement, not a wait).
     const sampler = (async () => {
       while (sampling) {
         peak = Math.max(peak, rssMb(pid));

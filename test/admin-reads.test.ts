@@ -8,14 +8,14 @@ import { HeavyReads } from '../nodes/common/admin-heavy';
 import { journalTotalsFor, readQueryOf } from '../nodes/common/admin-queries';
 import { newestRows } from '../nodes/common/ledger-answers';
 import { deregisterTerminal, registerTerminal } from '../nodes/common/terminal-registry';
-import type { TerminalHandle } from '../nodes/common/terminal-handle';
+import type { Terminal } from '../lib/terminal';
 import { ledgerWith, type FixtureEntry } from './helpers/ledger-fixture';
 
 const DAY = 86_400_000;
 
 /** A deployed terminal as the registry holds it (the readers use its id, name, identity and SN). */
 function deploy(id: string, identity: string, sn?: string): void {
-  registerTerminal({ id, name: `name of ${id}`, transport: 'simulator', address: '', identity, handle: { device: sn === undefined ? {} : { sn } } as unknown as TerminalHandle } as never);
+  registerTerminal({ id, name: `name of ${id}`, transport: 'simulator', address: '', identity, handle: { device: sn === undefined ? {} : { sn } } as unknown as Terminal } as never);
 }
 
 function sale(ref: string, terminal: string, at: number, over: Partial<FixtureEntry> = {}): FixtureEntry {

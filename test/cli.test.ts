@@ -11,6 +11,7 @@ import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { SIMULATED_NOTICE } from '../lib/cli/main';
 import { startPtyPair, type PtyPair } from './helpers/pty';
+import { until } from './helpers/wait';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'wonder-ecr.js');
 
@@ -274,8 +275,8 @@ describe('wonder-ecr command line', function () {
         fs.writeFileSync(file, '260880\n', { mode: 0o600 });
         const run = await cli(['sale', '--lan', lan(), '--pin-file', file, '--amount', '1.10', '--currency', 'HKD', '--reference', 'pinfile-1'], { WONDER_PIN: '' });
         assert.equal(run.code, 0, run.stderr);
-        // No warning about the file: the reference, and the simulator's notice.
-        assert.equal(run.stderr, `wonder-ecr: Sale reference pinfile-1\n${SIMULATED_NOTICE}\n`);
+        // No warning about the file: the reference and the simulator's notice (the identity check's answer may come first), nothing else of its own.
+        assert.deepEqual(run.stderr.split('\n').filter((l) => l.startsWith('wonder-ecr:')).sort(), [SIMULATED_NOTICE, 'wonder-ecr: Sale reference pinfile-1'].sort());
         assert.equal(terminal.transactions.get('pinfile-1')!.state, 'Success');
         fs.chmodSync(file, 0o644);
         const open = await cli(['info', '--lan', lan(), '--pin-file', file], { WONDER_PIN: '' });
@@ -341,6 +342,15 @@ describe('wonder-ecr command line', function () {
       assert.equal(terminal.count('Sale', 'once-1'), 1);
     });
 
+    it('asks the terminal who it is before a payment, as the nodes do, and records its serial number with the payment', async () => {
+      const file = path.join(STATE, 'identity', 'ledger.db');
+      const from = terminal.received.length;
+      const run = await cli(['sale', '--lan', lan(), '--amount', '1.30', '--currency', 'HKD', '--reference', 'ident-1', '--ledger', file], pin);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(terminal.received.slice(from).map((r) => r.action), ['DeviceInfo', 'Sale']);
+      assert.equal(committed(file).get('ident-1')?.deviceSn, terminal.serverDeviceSN);
+    });
+
     it('--no-ledger keeps nothing; --ledger FILE (old name --journal) keeps it where told (mode 0600)', async () => {
       const file = path.join(STATE, 'chosen', 'ledger.db');
       const run = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'chosen-1', '--ledger', file], pin);
@@ -360,6 +370,15 @@ describe('wonder-ecr command line', function () {
       const oldNone = await cli(['sale', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--reference', 'unjournalled-2', '--no-journal'], pin);
       assert.equal(oldNone.code, 0, oldNone.stderr);
       assert.equal(committed(own).get('unjournalled-2'), undefined);
+      // Without a ledger no sale is known: a refund is sent only when the operator says it is of a sale taken elsewhere.
+      const refund = ['refund', '--lan', lan(), '--amount', '1.10', '--currency', 'HKD', '--org-reference', 'unjournalled-1', '--no-ledger'];
+      const refused = await cli([...refund, '--reference', 'unjournalled-r1'], pin);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /--refund-unknown-sale.*--no-ledger/);
+      assert.equal(terminal.transactions.has('unjournalled-r1'), false, 'the refused refund reached the terminal');
+      const allowed = await cli([...refund, '--reference', 'unjournalled-r2', '--refund-unknown-sale'], pin);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.equal(terminal.transactions.get('unjournalled-r2')?.state, 'Success');
     });
 
     it('Ctrl-C during a payment sends Abort, waits for the outcome, prints it and exits by it', async () => {
@@ -377,10 +396,7 @@ describe('wonder-ecr command line', function () {
           if (/Sale reference int-1/.test(stderr)) resolve();
         });
       });
-      const poll = async () => {
-        while (!terminal.transactions.has('int-1')) await new Promise((r) => setImmediate(r));
-      };
-      await poll();
+      await until('the sale int-1 at the terminal', () => terminal.transactions.has('int-1'));
       child.kill('SIGINT');
       assert.equal(await code, 1, stderr);
       assert.match(stderr, /SIGINT: sending Abort/);

@@ -16,7 +16,7 @@ import {
 } from '../lib/session/diagnosis';
 import { UNDECRYPTABLE_GRACE_MS } from '../lib/session/exchange';
 import { emptyLineCounters, type LineCounters } from '../lib/transport/line-counters';
-import { connectionStateOf, SHOWN_DIAGNOSES } from '../nodes/common/connection-state';
+import { connectionStateOf, SHOWN_DIAGNOSES } from '../lib/terminal';
 import { connectionStatus } from '../nodes/common/status';
 
 const catalog = (lang: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'locales', lang, 'wonder-terminal.json'), 'utf8'));

@@ -7,7 +7,8 @@ import { encodeFrame, type Envelope } from '../lib/protocol';
 import { SimulatedTerminal, SIMULATOR_AMOUNTS } from '../lib/simulator/terminal';
 import { serveLan, serveSerial, type LanServer, type SerialServer } from '../lib/simulator/servers';
 import { SerialTransport } from '../lib/transport/serial';
-import type { TerminalHandle } from '../nodes/common/terminal-handle';
+import type { Terminal } from '../lib/terminal';
+import { until } from './helpers/wait';
 
 /** The nodes with the real en-US texts (log lines and error texts read as a technician reads them). */
 const { catch: catchNode, ...ours } = nodes;
@@ -26,18 +27,10 @@ const sinks = [
 const infoNode = { id: 'i', type: 'wonder-device-info', z: 'f1', terminal: 'T', wires: [['out']] };
 const saleNode = { id: 's', type: 'wonder-sale', z: 'f1', terminal: 'T', wires: [['out']] };
 
-const handleOf = () => (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder;
+const handleOf = () => (helper.getNode('T') as unknown as { wonder: Terminal }).wonder;
 /** The runtime's warnings, as text. */
 const warnings = () => (helper.log().args as Array<Array<{ level?: number; msg?: unknown }>>).filter(([e]) => e?.level === 30).map(([e]) => String(e!.msg));
 
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<number> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return Date.now() - started;
-}
 
 /**
  * The bytes a receiver set to another baud rate reads from `bytes` sent
@@ -103,7 +96,7 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     serial = { transport: peer, close: () => peer.close() };
     const T = { id: 'T', type: 'wonder-terminal', transport: 'serial', serialPort: pty.a, healthCheck: '5' };
     await helper.load(allNodes, [T, infoNode, ...sinks], { T: { pairingCode: '260880' } });
-    await until('the first garbled answer', () => firstGarbageAt > 0);
+    await until('the first garbled answer', () => firstGarbageAt > 0, 15_000);
     await until('check baud/cable', () => lastText('i') === `${NS}status.cause.no-valid-frames`, SHOWN_WITHIN_MS);
     assert.ok(Date.now() - firstGarbageAt <= SHOWN_WITHIN_MS, `shown ${Date.now() - firstGarbageAt} ms after the fault`);
     assert.equal(statuses('i').at(-1)?.fill, 'red');
@@ -151,7 +144,7 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     const T = { id: 'T', type: 'wonder-terminal', transport: 'serial', serialPort: pty.a, healthCheck: '5' };
     await helper.load(allNodes, [T, infoNode, ...sinks], { T: { pairingCode: '260880' } });
     // The simulated terminal behind the pty marks its answers: ready reads "simulated" here.
-    await until('ready', () => lastText('i') === `${NS}status.simulated` && handleOf().lastExchangeAt !== undefined);
+    await until('ready', () => lastText('i') === `${NS}status.simulated` && handleOf().lastExchangeAt !== undefined, 15_000);
     const { a, b } = pty;
     await serial.close();
     const cut = Date.now();
@@ -159,7 +152,7 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     await until('serial port gone', () => lastText('i') === `${NS}status.cause.port-gone`, SHOWN_WITHIN_MS);
     assert.ok(Date.now() - cut <= SHOWN_WITHIN_MS);
     const handle = handleOf();
-    await until('the ports listed', () => handle.diagnosis()?.ports !== undefined);
+    await until('the ports listed', () => handle.diagnosis()?.ports !== undefined, 15_000);
     const d = handle.diagnosis()!;
     assert.equal(d.code, 'port-gone');
     assert.ok(!d.ports!.includes(a), 'the gone port is not listed');
@@ -230,7 +223,7 @@ describe('diagnostics that name the cause (real runtime, ptys, loopback)', funct
     const approved = nextMessage('out');
     helper.getNode('s').receive({ payload: { amount: '1.00', currency: 'HKD' } });
     assert.equal((await approved).wonder.result, 'Success');
-    await until('busy cleared', () => lastText('i') === `${NS}status.simulated`);
+    await until('busy cleared', () => lastText('i') === `${NS}status.simulated`, 15_000);
     assert.equal(handleOf().diagnosis(), undefined);
   });
 });

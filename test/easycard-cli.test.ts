@@ -10,6 +10,7 @@ import { Scan2PayTestServer } from './helpers/scan2pay-server';
 import { selfSignedCertificate } from './helpers/tls';
 import type { Scan2PayResponse } from '../lib/easycard';
 import { SEED_FAILED, SEED_RETRY1_FAILED, SEED_RETRY2_SUCCESS } from './helpers/easycard-fixtures';
+import { until } from './helpers/wait';
 
 const IV = '8651731586517315';
 const PASSWORD = 'Tr4de-P@ss-Cli-8831';
@@ -68,12 +69,8 @@ function start(args: string[], env: Record<string, string | undefined> = {}): St
   const child = spawn(process.execPath, [...launcher, 'easycard-retry', ...args], { env: childEnv });
   let stdout = '';
   let stderr = '';
-  const watchers: Array<() => void> = [];
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    for (const w of [...watchers]) w();
-  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<Run>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -88,19 +85,9 @@ function start(args: string[], env: Record<string, string | undefined> = {}): St
     child,
     stderr: () => stderr,
     done,
-    waitFor: (pattern, timeoutMs = 10_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`stderr never matched ${pattern}: ${stderr}`)), timeoutMs);
-        const check = () => {
-          if (pattern.test(stderr)) {
-            clearTimeout(timer);
-            watchers.splice(watchers.indexOf(check), 1);
-            resolve();
-          }
-        };
-        watchers.push(check);
-        check();
-      }),
+    waitFor: async (pattern, timeoutMs = 10_000) => {
+      await until(`stderr to match ${pattern}`, () => pattern.test(stderr), { within: timeoutMs, detail: () => stderr });
+    },
   };
 }
 

@@ -10,12 +10,14 @@ import { Scan2PayTestServer } from './helpers/scan2pay-server';
 import { selfSignedCertificate } from './helpers/tls';
 import { Scan2PayClient, type Scan2PayResponse } from '../lib/easycard';
 import { SEED_FAILED, SEED_RETRY1_FAILED, SEED_RETRY2_SUCCESS } from './helpers/easycard-fixtures';
+import { nextEvent, until } from './helpers/wait';
 
 const IV = '8651731586517315';
 const PASSWORD = 'Tr4de-P@ss-Node-5501';
 const REFUND_PASSWORD = 'R3fund-Node-Secret-77';
 const sha256 = (s: string): string => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+/** Only where time passing with nothing sent is the behaviour under test (the card wait runs on the wall clock); each use says so. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The compiled nodes under test, and the core nodes the tests wire them to. */
@@ -126,23 +128,10 @@ function collect(id: string): Msg[] {
   return out;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
-function nextAt(id: string, timeoutMs = 10_000): Promise<Msg> {
-  const node = helper.getNode(id);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no message at ${id} within ${timeoutMs} ms`)), timeoutMs);
-    node.once('input', (m: Msg) => {
-      clearTimeout(timer);
-      resolve(m);
-    });
-  });
+async function nextAt(id: string, timeoutMs = 10_000): Promise<Msg> {
+  const [m] = await nextEvent<[Msg]>(helper.getNode(id), 'input', { within: timeoutMs, what: `a message at ${id}` });
+  return m;
 }
 
 describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a Scan2Pay server', function () {
@@ -621,8 +610,7 @@ describe('EasyCard Node-RED nodes (easycard-account, easycard-retry) against a S
     const started = Date.now();
     await helper.unload();
     assert.ok(Date.now() - started < 2000, 'close waited for the card');
-    for (const deadline = Date.now() + 2_000; timers() > before && Date.now() < deadline; ) await sleep(10);
-    assert.ok(timers() <= before, `timers left: ${timers()} > ${before}`);
+    await until("the card waits' timers gone", () => timers() <= before, { within: 2_000, detail: () => `timers left: ${timers()} > ${before}` });
     assert.equal(server.hits, 0);
     assert.equal(out1.length + out2.length, 0);
     assert.ok(warnR.some((w) => w.includes('PO-A') && w.includes('cancelled')), JSON.stringify(warnR));

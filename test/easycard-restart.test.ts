@@ -8,6 +8,7 @@ import { SEED_FAILED, SEED_RETRY1_FAILED, SEED_RETRY2_SUCCESS } from './helpers/
 import { httpSink } from './helpers/http-sink';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { Scan2PayTestServer, type ScriptedReply } from './helpers/scan2pay-server';
+import { until } from './helpers/wait';
 
 const IV = '8651731586517315';
 const PASSWORD = 'Tr4de-P@ss-Restart-9031';
@@ -20,14 +21,6 @@ function withOrder(base: Scan2PayResponse, orderId: string, retry?: string): Sca
   return r;
 }
 
-/** Polls `check` (every 25 ms) until it holds. */
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('EasyCard retries survive a restart (real Node-RED process killed mid-run, Scan2Pay on loopback)', function () {
   this.timeout(120_000);
@@ -74,7 +67,7 @@ describe('EasyCard retries survive a restart (real Node-RED process killed mid-r
     const withCreds = flows.map((n) => (n.id === 'acct' ? { ...n, credentials } : n));
     const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(withCreds) });
     assert.equal(deploy.status, 204);
-    await until('the deployed flows to start', () => (red!.output().match(/Started flows/g) ?? []).length >= 2);
+    await until('the deployed flows to start', () => (red!.output().match(/Started flows/g) ?? []).length >= 2, 20_000);
     const fire = async (id: string) => assert.equal((await fetch(`${red!.url}/inject/${id}`, { method: 'POST' })).status, 200, red!.output());
     // Status texts are i18n keys (the editor translates them): "place card (n/3)" is status.placeCard.n.
     const key = (text: string) => {
@@ -85,20 +78,20 @@ describe('EasyCard retries survive a restart (real Node-RED process killed mid-r
 
     // B: completed before the power cut.
     await fire('fail-PO-B');
-    await until('B waits for the card', () => statuses('place card (1/3)') === 1);
+    await until('B waits for the card', () => statuses('place card (1/3)') === 1, 20_000);
     await fire('back-PO-B');
     const completedB = await sink.next((b) => b.kind === 'completed' && b.easycard.storeOrderNo === 'PO-B', 'B completed');
     assert.equal(completedB.easycard.attempts, 1);
     // C: retry 1 fails and asks for retry 2; Node-RED dies while the cardholder is asked again.
     await fire('fail-PO-C');
-    await until('C waits for the card', () => statuses('place card (1/3)') === 2);
+    await until('C waits for the card', () => statuses('place card (1/3)') === 2, 20_000);
     await fire('back-PO-C');
-    await until('C waits for the card again', () => statuses('place card (2/3)') === 1);
+    await until('C waits for the card again', () => statuses('place card (2/3)') === 1, 20_000);
     // A: its retry 1 is on its way when Node-RED dies.
     await fire('fail-PO-A');
-    await until('A waits for the card', () => statuses('place card (1/3)') === 3);
+    await until('A waits for the card', () => statuses('place card (1/3)') === 3, 20_000);
     await fire('back-PO-A');
-    await until('A retry 1 at Scan2Pay', () => sent('PO-A').length === 1);
+    await until('A retry 1 at Scan2Pay', () => sent('PO-A').length === 1, 20_000);
     await red.stop('SIGKILL');
 
     const journalFile = path.join(userDir, 'wonder-ecr', 'ledger.db');
@@ -128,7 +121,7 @@ describe('EasyCard retries survive a restart (real Node-RED process killed mid-r
     assert.equal(againA.easycard.reason, 'unknown-outcome');
     await fire('fail-PO-C');
     // C resumes at retry 2 (not the stale retry 1 of the failed response given).
-    await until('C resumed, waiting for the card', () => statuses('place card (2/3)') === 2);
+    await until('C resumed, waiting for the card', () => statuses('place card (2/3)') === 2, 20_000);
     await fire('back-PO-C');
     const completedC = await sink.next((b) => b.kind === 'completed' && b.easycard.storeOrderNo === 'PO-C', 'C completed');
     assert.equal(completedC.easycard.resumed, true);

@@ -11,12 +11,12 @@ const root = path.resolve(__dirname, '..', '..');
 const MODULE = 'node-red-contrib-wonder-ecr';
 const allExamples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
 /**
- * The dashboard kiosk and store manager page need @flowfuse/node-red-dashboard installed beside
- * Node-RED (it is not a dependency of this package): test/kiosk-dashboard.test.ts and
- * test/store-manager-dashboard.test.ts start Node-RED with it, deploy those examples and use them
+ * The dashboard (kiosk screen and store manager page) needs @flowfuse/node-red-dashboard installed
+ * beside Node-RED (it is not a dependency of this package): test/kiosk-dashboard.test.ts and
+ * test/store-manager-dashboard.test.ts start Node-RED with it, deploy that example and use its pages
  * in a browser. Here every other example is imported.
  */
-const NEEDS_DASHBOARD = ['kiosk-dashboard.json', 'store-manager-dashboard.json'];
+const NEEDS_DASHBOARD = ['kiosk-dashboard.json'];
 const examples = allExamples.filter((f) => !NEEDS_DASHBOARD.includes(f));
 /** A stable name as udev makes it for an FTDI adapter. */
 const BY_ID_NAME = 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0';

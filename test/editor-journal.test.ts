@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { type Browser } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
+import { until } from './helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..');
 const TAB = 'wonder_journal_tab';
@@ -28,13 +29,6 @@ function flows(): FlowNode[] {
   ];
 }
 
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('wonder-journal in a real Node-RED and in the editor (Debian chromium)', function () {
   this.timeout(120_000);
@@ -56,13 +50,13 @@ describe('wonder-journal in a real Node-RED and in the editor (Debian chromium)'
 
   it('totals of a sale made in the flow, exact strings; bad input is a translated error naming the field', async () => {
     await press('t_sale_in');
-    await until('the sale', () => /\[debug:t_paid\][^\n]*\n?[^\n]*Success/.test(red.output()));
+    await until('the sale', () => /\[debug:t_paid\][^\n]*\n?[^\n]*Success/.test(red.output()), 20_000);
     await press('wonder_journal_totals_in');
-    await until('the totals', () => /\[debug:totals rows\]/.test(red.output()) && /amount: '12\.30'/.test(red.output()));
+    await until('the totals', () => /\[debug:totals rows\]/.test(red.output()) && /amount: '12\.30'/.test(red.output()), 20_000);
     assert.match(red.output(), /currency: 'HKD'/);
     assert.match(red.output(), /net: '12\.30'/);
     await press('t_bad_in');
-    await until('the error', () => /\[debug:t_caught\]/.test(red.output()));
+    await until('the error', () => /\[debug:t_caught\]/.test(red.output()), 20_000);
     assert.match(red.output(), /operation must be "totals", "open" or "list" \(operation: "sum"\)/);
   });
 

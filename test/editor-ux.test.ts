@@ -95,11 +95,7 @@ describe('the editor as a new user meets it (Debian chromium)', function () {
     // Node-RED's own words for "nodes already exist" and its "Import copy" button, in this editor.
     const words = await page.evaluate(() => ({ copy: (globalThis as unknown as InPage).RED._('clipboard.import.importCopy'), exists: (globalThis as unknown as InPage).RED._('clipboard.importDuplicate', { count: 1 }).split(' ').slice(0, 3).join(' ') }));
     // Every example the package ships but the two already open (importing a flow over itself is a copy by definition).
-    // The store manager page shares the kiosk screen's Dashboard 2.0 base and theme (the same ids): Dashboard 2.0
-    // serves one ui-base per runtime (nodes/config/ui_base.js keeps one shared app), so a second base would not
-    // serve its pages. Importing it after the kiosk screen asks about those two nodes alone; checked below from the files.
-    const SHARES_DASHBOARD = 'store-manager-dashboard.json';
-    for (const file of exampleFiles.filter((f) => f !== DEMO && f !== 'easycard-retry.json' && f !== SHARES_DASHBOARD)) {
+    for (const file of exampleFiles.filter((f) => f !== DEMO && f !== 'easycard-retry.json')) {
       const flow = example(file);
       const label = flow.find((n) => n.type === 'tab')!.label!;
       const text = await (await fetch(`${red.url}/library/examples/flows/${MODULE}/${file.replace(/\.json$/, '')}`)).text();
@@ -118,12 +114,6 @@ describe('the editor as a new user meets it (Debian chromium)', function () {
       assert.equal(await page.locator('.red-ui-notification', { hasText: words.exists }).count(), 0, `${file}: Node-RED said nodes already exist`);
       assert.ok((await tabs(page)).includes(label), `${file}: its tab "${label}" was not imported`);
     }
-    {
-      const others = new Map<string, string>();
-      for (const f of exampleFiles.filter((x) => x !== SHARES_DASHBOARD)) for (const n of example(f)) others.set(n.id, n.type);
-      const shared = example(SHARES_DASHBOARD).filter((n) => others.has(n.id)).map((n) => n.type).sort();
-      assert.deepEqual(shared, ['ui-base', 'ui-theme'], 'the store manager page shares only the dashboard base and theme with the other examples');
-    }
     const terminals = await page.evaluate(() => {
       const ids: string[] = [];
       (globalThis as unknown as InPage).RED.nodes.eachConfig((n) => {
@@ -131,10 +121,9 @@ describe('the editor as a new user meets it (Debian chromium)', function () {
       });
       return ids.sort();
     });
-    const imported = exampleFiles.filter((f) => f !== SHARES_DASHBOARD);
-    const expected = imported.flatMap((f) => example(f).filter((n) => n.type === 'wonder-terminal').map((n) => n.id)).sort();
+    const expected = exampleFiles.flatMap((f) => example(f).filter((n) => n.type === 'wonder-terminal').map((n) => n.id)).sort();
     assert.deepEqual(terminals, expected);
-    assert.equal(new Set(terminals).size, imported.filter((f) => example(f).some((n) => n.type === 'wonder-terminal')).length, 'one terminal per example');
+    assert.equal(new Set(terminals).size, exampleFiles.filter((f) => example(f).some((n) => n.type === 'wonder-terminal')).length, 'one terminal per example');
     await page.context().close();
   });
 

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { allNodes, helper, type Msg, useRuntime } from './helpers/node-red';
-import type { TerminalHandle } from '../nodes/common/terminal-handle';
+import type { Terminal } from '../lib/terminal';
+import { until } from './helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..');
 const core = [
@@ -13,6 +14,7 @@ const core = [
   require('@node-red/nodes/core/function/10-switch.js'),
   require('@node-red/nodes/core/function/15-change.js'),
   require('@node-red/nodes/core/function/89-delay.js'),
+  require('@node-red/nodes/core/storage/10-file.js'),
 ];
 
 type FlowNode = Record<string, any> & { id: string; type: string };
@@ -27,13 +29,6 @@ function collect(id: string): Msg[] {
   return got;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Warnings "already dispensed" the kiosk's dispense-once node logged. */
 const refusals = () =>
@@ -59,10 +54,10 @@ describe('the kiosk example: one payment, one product', function () {
   it('approved: dispenses once; declined: shows the decline and dispenses nothing', async () => {
     const k = await loadKiosk();
     press('wonder_kiosk_coffee');
-    await until('a dispense', () => k.dispensed.length === 1);
-    assert.equal(k.dispensed[0]!.payload.via, 'sale');
+    await until('a dispense', () => k.dispensed.length === 1, 15_000);
+    assert.equal(k.dispensed[0]!.dispense.via, 'sale');
     press('wonder_kiosk_decline');
-    await until('the decline', () => k.declined.length === 1);
+    await until('the decline', () => k.declined.length === 1, 15_000);
     assert.equal(k.declined[0]!.wonder.result, 'Failed');
     assert.equal(k.dispensed.length, 1);
     assert.equal(k.staff.length, 0);
@@ -83,61 +78,74 @@ describe('the kiosk example: one payment, one product', function () {
     press('wonder_kiosk_pending');
     await until('a dispense', () => k.dispensed.length === 1, 20_000);
     const d = k.dispensed[0]!;
-    assert.equal(d.payload.via, 'status check');
-    assert.ok(d.kiosk.checks >= 1);
-    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as {
+    // Learnt by the kiosk's status check; the sale node tells the flow too (recovered: true), once. Whichever
+    // reaches the result first dispenses; the other is refused.
+    assert.ok(['recovered', 'status check'].includes(d.dispense.via), d.dispense.via);
+    await until('both told', () => results.includes('TransactionStatus Success') && results.includes('Sale Success'), 20_000);
+    await until('the second refused', () => refusals() === 1);
+    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: Terminal }).wonder.session!.transport as unknown as {
       terminal: { count(action: string): number };
     }).terminal;
     assert.equal(sim.count('Sale'), 1, 'the sale was sent once');
     assert.equal(results[0], 'TransactionStatus Pending', JSON.stringify(results));
-    assert.equal(results.at(-1), 'TransactionStatus Success', JSON.stringify(results));
-    // The same Success again (a redelivery, a recovered outcome): not a second product.
+    assert.equal(results.filter((r) => r === 'Sale Success').length, 1, JSON.stringify(results));
+    // The same Success again (a redelivery): not a second product.
     const seen = results.length;
     helper.getNode('wonder_kiosk_result').receive({ ...d, payload: {} });
-    await until('the repeat refused', () => results.length === seen + 1 && refusals() === 1);
+    await until('the repeat refused', () => results.length === seen + 1 && refusals() === 2, 15_000);
     assert.equal(k.dispensed.length, 1);
     assert.equal(k.staff.length, 0);
   });
 
   it('Cancel names the kiosk\'s own payment: a slow cardholder cancelled ends declined with reason aborted; nothing dispensed', async () => {
     const k = await loadKiosk();
-    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as {
+    const sim = ((helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: Terminal }).wonder.session!.transport as unknown as {
       terminal: { count(action: string, referenceID?: string): number; transactions: Map<string, { state: string; errorCode: string }> };
     }).terminal;
     const names = collect('wonder_kiosk_sale');
     const cancels = collect('wonder_kiosk_cancelled');
     press('wonder_kiosk_slow');
-    await until('the sale at the terminal', () => names.length === 1 && sim.count('Sale', names[0]!.payload.referenceID) === 1);
+    await until('the sale at the terminal', () => names.length === 1 && sim.count('Sale', names[0]!.payload.referenceID) === 1, 15_000);
     const referenceID = names[0]!.payload.referenceID as string;
     assert.match(referenceID, /^KIOSK-/);
     press('wonder_kiosk_cancel');
-    await until('the decline', () => k.declined.length === 1);
+    await until('the decline', () => k.declined.length === 1, 15_000);
     assert.equal(k.declined[0]!.wonder.referenceID, referenceID);
     assert.equal(k.declined[0]!.wonder.reason, 'aborted');
     assert.equal(sim.transactions.get(referenceID)!.errorCode, 'ABORTED');
-    await until('the abort answered', () => cancels.length === 1);
+    await until('the abort answered', () => cancels.length === 1, 15_000);
     assert.equal(cancels[0]!.wonder.referenceID, referenceID);
     // Cancel again: that payment is over; nothing to abort, nothing sent.
     press('wonder_kiosk_cancel');
-    await until('the second cancel answered', () => cancels.length === 2);
+    await until('the second cancel answered', () => cancels.length === 2, 15_000);
     assert.equal(cancels[1]!.error?.message !== undefined && cancels[1]!.wonder.code, 'E_NOT_FOUND');
     assert.equal(sim.count('Abort'), 1);
     assert.equal(k.dispensed.length, 0);
   });
 
+  it('a record file that cannot be read: nothing dispensed, staff told with the reference', async () => {
+    // kiosk.log is a folder here: it can be neither written nor read.
+    fs.mkdirSync(path.join(process.env.WONDER_ONCE_DIR!, 'kiosk.log'), { recursive: true });
+    const k = await loadKiosk();
+    press('wonder_kiosk_coffee');
+    await until('staff called', () => k.staff.length === 1, { within: 15_000, detail: () => JSON.stringify(helper.log().args.filter((a: any[]) => a[0]?.level <= 30)) });
+    assert.match(k.staff[0]!.payload, /^not dispensed: record unreadable \(EISDIR\), check KIOSK-[^ ]+$/);
+    assert.equal(k.dispensed.length, 0);
+  });
+
   it('a payment recovered after a restart dispenses once, even when it is reported again', async () => {
     const k = await loadKiosk();
-    const handle = (helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: TerminalHandle }).wonder;
+    const handle = (helper.getNode('wonder_kiosk_terminal') as unknown as { wonder: Terminal }).wonder;
     const outcome = { action: 'Sale', requestID: 'r-1', referenceID: 'REF-RECOVERED-1', header: {}, body: { status: 'Success' }, result: 'Success', statusQueries: 1, elapsedMs: 5 };
     const recovery = { entry: { node: 'wonder_kiosk_sale', referenceID: 'REF-RECOVERED-1', action: 'Sale' }, outcome };
     handle.emit('recovered', recovery);
-    await until('a dispense', () => k.dispensed.length === 1);
-    assert.equal(k.dispensed[0]!.payload.via, 'recovered');
-    assert.equal(k.dispensed[0]!.payload.referenceID, 'REF-RECOVERED-1');
+    await until('a dispense', () => k.dispensed.length === 1, 15_000);
+    assert.equal(k.dispensed[0]!.dispense.via, 'recovered');
+    assert.equal(k.dispensed[0]!.dispense.referenceID, 'REF-RECOVERED-1');
     const repeats = collect('wonder_kiosk_result');
     handle.emit('recovered', recovery);
     handle.emit('recovered', recovery);
-    await until('the repeats refused', () => repeats.length === 2 && refusals() === 2);
+    await until('the repeats refused', () => repeats.length === 2 && refusals() === 2, 15_000);
     assert.equal(k.dispensed.length, 1);
   });
 });

@@ -8,6 +8,7 @@ import { SerialTransport } from '../lib/transport/serial';
 import { allNodes, helper, messages, nextMessage, type Msg, useRuntime } from './helpers/node-red';
 import { fdsOn } from './helpers/fds';
 import { startPtyPair, type PtyPair } from './helpers/pty';
+import { until } from './helpers/wait';
 
 /**
  * The fault suite: each test a named fault a kiosk meets, over a real
@@ -45,10 +46,10 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
 
   async function load(extra: Record<string, unknown> = {}) {
     await helper.load(allNodes, flow(extra), { tty: { pairingCode: '260880' } });
-    await until(() => state() === 'connected', 'connected');
+    await until('connected', () => state() === 'connected', 8_000);
     // The terminal's identity check (a DeviceInfo after each connect) answered: a test that takes the terminal
     // away next would otherwise lose it too, and its sale would first wait out the check (5 s).
-    await until(() => device().softwareVersion !== undefined, 'the identity check answered');
+    await until('the identity check answered', () => device().softwareVersion !== undefined, 8_000);
   }
 
   function device(): { softwareVersion?: string } {
@@ -57,12 +58,6 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
 
   function state(): string {
     return (helper.getNode('tty') as unknown as { wonder: { state: string } }).wonder.state;
-  }
-
-  async function until(test: () => boolean, what: string, ms = 8_000) {
-    const deadline = Date.now() + ms;
-    while (!test() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.ok(test(), `timed out waiting for ${what}`);
   }
 
   /** Records the sale node's status texts. */
@@ -96,9 +91,9 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     await load();
     const seen = statuses();
     await unplug();
-    await until(() => seen.some((s) => s.fill === 'red' && /disconnected|unreachable|cause\./.test(s.text ?? '')), 'a red unreachable status');
+    await until('a red unreachable status', () => seen.some((s) => s.fill === 'red' && /disconnected|unreachable|cause\./.test(s.text ?? '')), 8_000);
     await plugBackIn();
-    await until(() => state() === 'connected', 'reconnected');
+    await until('reconnected', () => state() === 'connected', 8_000);
     assert.equal(seen.at(-1)!.fill, 'green');
     const out = nextMessage('out');
     sale({ amount: '4.00' });
@@ -110,11 +105,11 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     const seen = statuses();
     const out = nextMessage('out', 20_000);
     sale({ amount: SIMULATOR_AMOUNTS.slowCardholder, referenceID: 'unplug-mid-sale' });
-    await until(() => terminal.count('Sale', 'unplug-mid-sale') === 1, 'the sale on the wire');
+    await until('the sale on the wire', () => terminal.count('Sale', 'unplug-mid-sale') === 1, 8_000);
     await unplug();
-    await until(() => seen.some((s) => s.fill === 'red'), 'a red status');
+    await until('a red status', () => seen.some((s) => s.fill === 'red'), 8_000);
     // The card is read meanwhile: the terminal approves while the cable is out.
-    await until(() => terminal.transactions.get('unplug-mid-sale')?.state === 'Success', 'the card read while unplugged');
+    await until('the card read while unplugged', () => terminal.transactions.get('unplug-mid-sale')?.state === 'Success', 8_000);
     await plugBackIn();
     const msg = await out;
     assert.equal(msg.wonder.result, 'Success');
@@ -136,7 +131,7 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
     rebooting.on('data', (chunk: Buffer) => (lostFrames += lost.push(chunk).length));
     const caught = nextMessage('caught', 20_000);
     sale({ amount: '6.00', referenceID: 'during-reboot' });
-    await until(() => lostFrames === 1, 'the sale lost in the reboot');
+    await until('the sale lost in the reboot', () => lostFrames === 1, 8_000);
     await new Promise<void>((resolve) => rebooting.close(() => resolve()));
     const rebooted = new SimulatedTerminal({ cardDelayMs: 20 });
     server = await serveSerial(rebooted, { path: pty.b });
@@ -227,7 +222,7 @@ describe('fault suite (real pty, Node-RED runtime)', function () {
       // until the redeploy closes it, however slow the machine, and the next deploy settles it at its first
       // TransactionStatus instead of waiting out a slow cardholder.
       sale({ amount: SIMULATOR_AMOUNTS.noAnswer, referenceID: `redeploy-${i}` });
-      await until(() => terminal.count('Sale', `redeploy-${i}`) === 1, `sale ${i} on the wire`);
+      await until(`sale ${i} on the wire`, () => terminal.count('Sale', `redeploy-${i}`) === 1, 8_000);
       const started = Date.now();
       await helper.unload();
       slowest = Math.max(slowest, Date.now() - started);

@@ -10,17 +10,11 @@ import { registeredTerminal } from '../nodes/common/terminal-registry';
 import { connectionStatus } from '../nodes/common/status';
 import { committed } from './helpers/ledger-files';
 import { fillLedger } from '../bench/ledger-fill';
+import { until } from './helpers/wait';
 
 type Handle = { state: string; device: { sn?: string; softwareVersion?: string }; journal?: { file: string; knownSn(address: string): string | undefined } };
 const handleOf = (id: string) => (helper.getNode(id) as unknown as { wonder: Handle }).wonder;
 
-async function until(what: string, check: () => boolean, ms = 8_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The errors the runtime logged (node.error) by node id. The test runtime has no message catalogues: a text shows as its key. */
 function loggedErrors(): Array<{ id: string; msg: string }> {
@@ -67,7 +61,7 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
 
   it('learns the SN and version on connecting; the ledger records the SN at its place, and each payment carries it', async () => {
     await helper.load(allNodes, [...common, terminalNode('tty', 'counter', byId), sale('s', 'tty')], { tty: { pairingCode: '260880' } });
-    await until('the SN', () => handleOf('tty').device.sn === 'WP-ID-1');
+    await until('the SN', () => handleOf('tty').device.sn === 'WP-ID-1', 8_000);
     assert.equal(handleOf('tty').device.softwareVersion, '2.3.4');
     assert.equal(registeredTerminal('tty')!.identity, `serial-${byId}`);
     const out = nextMessage('out');
@@ -76,7 +70,7 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
     const file = path.join(userDir, 'wonder-ecr', 'ledger.db');
     const row = committed(file).get('ID-1')!;
     assert.deepEqual([row.terminal, row.deviceSn, row.configNode, row.address], [`serial-${byId}`, 'WP-ID-1', 'tty', byId]);
-    await until('the terminal row', () => handleOf('tty').journal!.knownSn(`serial-${byId}`) === 'WP-ID-1');
+    await until('the terminal row', () => handleOf('tty').journal!.knownSn(`serial-${byId}`) === 'WP-ID-1', 8_000);
   });
 
   it('open payments of a place and SN that no terminal takes up are warned about once the terminals have said their SNs; those of the SN deployed are not', async () => {
@@ -93,7 +87,7 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
     // One place warned about (the test runtime logs the text's key, not its values): the SN deployed takes up its payment made under another path.
     assert.equal(warnings().split('orphanedJournal').length - 1, 1, warnings());
     // That one is asked about at the terminal now at byId (its SN's), never resent.
-    await until('MOVED to be asked about', () => terminal.received.some((r) => r.action === 'TransactionStatus' && r.referenceID === 'MOVED'));
+    await until('MOVED to be asked about', () => terminal.received.some((r) => r.action === 'TransactionStatus' && r.referenceID === 'MOVED'), 8_000);
     assert.equal(terminal.count('Sale', 'MOVED'), 0);
   });
 
@@ -107,7 +101,7 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
     assert.deepEqual(connectionStatus('same-terminal'), { fill: 'red', shape: 'dot', text: 'node-red-contrib-wonder-ecr/wonder-terminal:status.sameTerminal' });
     assert.ok(loggedErrors().some((e) => e.id === 'tty2' && e.msg.includes('errors.config')), JSON.stringify(loggedErrors()));
     assert.ok(!loggedErrors().some((e) => e.id === 'tty1'), JSON.stringify(loggedErrors()));
-    await until('the first to be connected', () => handleOf('tty1').state === 'connected');
+    await until('the first to be connected', () => handleOf('tty1').state === 'connected', 8_000);
     const out = nextMessage('out');
     helper.getNode('s1').receive({ payload: { amount: '1.00', currency: 'HKD', referenceID: 'FIRST' } });
     assert.equal((await out).wonder.result, 'Success');
@@ -119,7 +113,7 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
     // The first is removed and the flow deployed again: the second opens the port and works.
     await helper.unload();
     await helper.load(allNodes, [...common, terminalNode('tty2', 'second', device), sale('s2', 'tty2')], { tty2: { pairingCode: '260880' } });
-    await until('the second to be connected', () => handleOf('tty2').state === 'connected');
+    await until('the second to be connected', () => handleOf('tty2').state === 'connected', 8_000);
     const out2 = nextMessage('out');
     helper.getNode('s2').receive({ payload: { amount: '2.00', currency: 'HKD', referenceID: 'SECOND' } });
     assert.equal((await out2).wonder.result, 'Success');
@@ -133,12 +127,12 @@ describe('terminal identity in Node-RED (real ptys, a by-id style link)', functi
       tty1: { pairingCode: '260880' },
       tty2: { pairingCode: '260880' },
     });
-    await until('one of them to stop', () => [handleOf('tty1').state, handleOf('tty2').state].includes('same-terminal'));
+    await until('one of them to stop', () => [handleOf('tty1').state, handleOf('tty2').state].includes('same-terminal'), 8_000);
     const [stopped, kept] = handleOf('tty1').state === 'same-terminal' ? ['tty1', 'tty2'] : ['tty2', 'tty1'];
     await until('the other to stay connected', () => handleOf(kept).state === 'connected', 3_000).catch((err: Error) => {
       throw new Error(`${err.message}: ${kept} is ${handleOf(kept).state}, ${stopped} is ${handleOf(stopped).state}`);
     });
-    await until('the stopped one to say so', () => loggedErrors().some((e) => e.id === stopped && e.msg.includes('errors.config')));
+    await until('the stopped one to say so', () => loggedErrors().some((e) => e.id === stopped && e.msg.includes('errors.config')), 8_000);
     assert.ok(!loggedErrors().some((e) => e.id === kept), JSON.stringify(loggedErrors()));
   });
 });

@@ -8,16 +8,10 @@ import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 import { httpSink as collector } from './helpers/http-sink';
 import { committed, readTerminals } from './helpers/ledger-files';
+import { until } from './helpers/wait';
 
 const SN = 'WP-REPLUG-7';
 
-async function until(what: string, check: () => boolean, output: () => string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function flowsFor(serialPort: string, sinkUrl: string) {
   return [
@@ -64,11 +58,11 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
     reds.push(red);
     await deploy(red, flowsFor(pty.a, sink.url));
     // On connecting the terminal says its SN: recorded in the ledger.
-    await until('the SN', () => new RegExp(`serial number is ${SN}`).test(red.output()), red.output);
+    await until('the SN', () => new RegExp(`serial number is ${SN}`).test(red.output()), { within: 15_000, detail: red.output });
 
     // The customer taps; the gateway loses power while the terminal waits for the card.
     assert.equal((await fetch(`${red.url}/inject/inj`, { method: 'POST' })).status, 200);
-    await until('the sale to reach the terminal', () => terminal.count('Sale', 'replug-1') === 1, red.output);
+    await until('the sale to reach the terminal', () => terminal.count('Sale', 'replug-1') === 1, { within: 15_000, detail: red.output });
     const firstLog = red.output();
     await red.stop('SIGKILL');
     reds.splice(0);
@@ -78,10 +72,10 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
     // The adapter comes back under another name (the socat link renamed); the technician picks the new port.
     const replugged = `${pty.a}-replugged`;
     fs.renameSync(pty.a, replugged);
-    await until('the terminal to approve meanwhile', () => terminal.transactions.get('replug-1')?.state === 'Success', () => '');
+    await until('the terminal to approve meanwhile', () => terminal.transactions.get('replug-1')?.state === 'Success', { within: 15_000 });
     red = await startNodeRed({ flows: flowsFor(replugged, sink.url), userDir });
     reds.push(red);
-    await until('the recovered sale', () => sink.bodies.length === 1, red.output, 30_000);
+    await until('the recovered sale', () => sink.bodies.length === 1, { within: 30_000, detail: red.output });
     const recovered = sink.bodies[0];
     assert.equal(recovered.wonder.recovered, true, JSON.stringify(recovered) + red.output());
     assert.equal(recovered.wonder.referenceID, 'replug-1');
@@ -94,7 +88,7 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
     await until('both places recorded', () => {
       const places = readTerminals(ledgerFile);
       return places.some((t) => t.address === `serial-${pty.a}` && t.device_sn === SN) && places.some((t) => t.address === `serial-${replugged}` && t.device_sn === SN);
-    }, red.output);
+    }, { within: 15_000, detail: red.output });
     const logs = firstLog + red.output();
     assert.ok(!logs.includes('260880'), 'pairing code in the log');
     fs.renameSync(replugged, pty.a);
@@ -108,22 +102,22 @@ describe('terminal identity in real Node-RED processes (real pty)', function () 
     const first = await startNodeRed({ flows: [], userDir });
     reds.push(first);
     await deploy(first, flowsFor(pty.a, sink.url));
-    await until('the first to learn the SN', () => new RegExp(`serial number is ${SN}`).test(first.output()), first.output);
+    await until('the first to learn the SN', () => new RegExp(`serial number is ${SN}`).test(first.output()), { within: 15_000, detail: first.output });
 
     const second = await startNodeRed({ flows: JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')), userDir });
     reds.push(second);
-    await until('the second to refuse the ledger', () => new RegExp(`in use by process ${first.child.pid} `).test(second.output()), second.output);
+    await until('the second to refuse the ledger', () => new RegExp(`in use by process ${first.child.pid} `).test(second.output()), { within: 15_000, detail: second.output });
     assert.match(second.output(), /Terminal configuration is invalid/);
     assert.doesNotMatch(second.output(), /connected to the terminal/);
 
     // The first still takes payments, into its journal, alone.
     assert.equal((await fetch(`${first.url}/inject/inj2`, { method: 'POST' })).status, 200);
-    await until('the first\'s sale', () => sink.bodies.length === 1, first.output);
+    await until('the first\'s sale', () => sink.bodies.length === 1, { within: 15_000, detail: first.output });
     assert.equal(sink.bodies[0].wonder.result, 'Success');
     assert.equal(committed(ledgerFile).get('still-mine')!.state, 'Success');
     // Injecting on the second sends nothing.
     assert.equal((await fetch(`${second.url}/inject/inj2`, { method: 'POST' })).status, 200);
-    await until('the second\'s refusal', () => new RegExp(`\\[wonder-sale:sale\\].*in use by process ${first.child.pid} `).test(second.output()), second.output);
+    await until('the second\'s refusal', () => new RegExp(`\\[wonder-sale:sale\\].*in use by process ${first.child.pid} `).test(second.output()), { within: 15_000, detail: second.output });
     assert.equal(terminal.count('Sale', 'still-mine'), 1);
     await sink.close();
   });

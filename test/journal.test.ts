@@ -4,6 +4,7 @@ import { TerminalSession, type Recovery } from '../lib/session';
 import { committed, ledgerBytes, tempLedgerFile } from './helpers/ledger-files';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
 import { SimulatorTransport } from '../lib/simulator/transport';
+import { until } from './helpers/wait';
 
 const tempFile = () => tempLedgerFile('wonder-journal-');
 
@@ -33,14 +34,6 @@ function sessionWith(journal: Ledger, terminal: SimulatedTerminal, extra: Partia
   });
 }
 
-/** Polls `check` every 10 ms until it holds; fails naming `what` after `ms`. */
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('the ledger under a session (payments recorded before they leave, never sent twice)', () => {
   it('is committed before the request leaves, and settled after', async () => {
@@ -133,7 +126,7 @@ describe('the ledger under a session (payments recorded before they leave, never
     const session = sessionWith(journal, terminal, { resolveTimeoutMs: 50 });
     await session.open();
     await assert.rejects(session.request('Sale', { amount: SIMULATOR_AMOUNTS.pendingThenApprove, currency: 'HKD', referenceID: 'P1' }));
-    await until('the terminal to approve P1', () => terminal.transactions.get('P1')?.state === 'Success');
+    await until('the terminal to approve P1', () => terminal.transactions.get('P1')?.state === 'Success', 5_000);
     const next = await session.request('Sale', { amount: '2.00', currency: 'HKD', referenceID: 'P2' });
     assert.equal(next.result, 'Success');
     assert.equal(journal.get('Sale', 'P1')!.state, 'Success');
@@ -160,7 +153,7 @@ describe('the ledger under a session (payments recorded before they leave, never
     const session = sessionWith(journal, terminal, { paymentTimeoutMs: 2_000 });
     await session.open();
     const sale = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'IN-FLIGHT' });
-    await until('the sale at the terminal', () => terminal.count('Sale', 'IN-FLIGHT') === 1);
+    await until('the sale at the terminal', () => terminal.count('Sale', 'IN-FLIGHT') === 1, 5_000);
     await session.close();
     await assert.rejects(sale);
     assert.equal(journal.get('Sale', 'IN-FLIGHT')!.state, 'open');

@@ -5,6 +5,8 @@ import { coreNode } from './helpers/node-red-install';
 import { buildReceipt, displayWidth } from '../lib/session/receipt';
 import { receiptTexts } from '../nodes/common/receipt-node';
 import type { SimulatedTerminal } from '../lib/simulator';
+import type { Terminal } from '../lib/terminal';
+import { until } from './helpers/wait';
 
 /** The nodes with the real en-US texts. */
 const { catch: catchNode, ...ours } = nodes;
@@ -222,7 +224,7 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
   const simulator = () => (helper.getNode(T) as unknown as { wonder: { session: { transport: { terminal: SimulatedTerminal } } } }).wonder.session.transport.terminal;
   /** Resolves once the terminal has received a request of `action` (it is then at the terminal). */
   const reached = async (action: 'Sale' | 'Abort' | 'DeviceInfo', referenceID?: string) => {
-    while (simulator().count(action, referenceID) === 0) await new Promise((r) => setTimeout(r, 5));
+    await until(`a ${action}${referenceID ? ` ${referenceID}` : ''} at the terminal`, () => simulator().count(action, referenceID) > 0);
   };
 
   it("a kiosk sale queued behind another flow's sale, cancelled by its reference: E_ABORTED, notSent, never sent; the other sale is approved", async () => {
@@ -234,15 +236,15 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
     await reached('Sale', 'OTHER-1');
     const caught = nextMessage('caught');
     const steps = stepsUntilFinal();
-    // Waiting in the terminal's queue behind the other sale (the session says so).
+    // Waiting in the terminal's queue behind the other sale (its scheduler says so).
     const queued = new Promise<void>((resolve) => {
-      const session = (helper.getNode(T) as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
+      const wonder = (helper.getNode(T) as unknown as { wonder: NodeJS.EventEmitter }).wonder;
       const onActivity = (a: { kind: string; referenceID?: string }) => {
         if (a.kind !== 'queued' || a.referenceID !== 'KIOSK-1') return;
-        session.off('activity', onActivity);
+        wonder.off('activity', onActivity);
         resolve();
       };
-      session.on('activity', onActivity);
+      wonder.on('activity', onActivity);
     });
     helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-1' } });
     await queued;
@@ -314,14 +316,15 @@ describe('Abort names the payment it cancels (Node-RED runtime, simulator)', fun
     await reached('DeviceInfo');
     const checks = simulator().count('DeviceInfo');
     simulator().delays.DeviceInfo = 1_500;
-    while (simulator().count('DeviceInfo') === checks) await new Promise((r) => setTimeout(r, 5));
+    await until('the next health check at the terminal', () => simulator().count('DeviceInfo') > checks);
     const caught = messages('caught', 2);
     // The same order delivered twice: both copies wait.
     helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-4' } });
     helper.getNode('kioskSale').receive({ payload: { amount: '25.00', currency: 'HKD', referenceID: 'KIOSK-4' } });
-    // Both have reached the terminal's handle, where they wait for the check (its map of payments waiting there).
-    const waiting = (helper.getNode(T) as unknown as { wonder: { beforeQueue: Map<string, Set<unknown>> } }).wonder.beforeQueue;
-    while (waiting.get('KIOSK-4')?.size !== 2) await new Promise((r) => setTimeout(r, 5));
+    // Both wait in the terminal's scheduler, behind the check.
+    const scheduler = (helper.getNode(T) as unknown as { wonder: Terminal }).wonder.scheduler;
+    await until('both copies of KIOSK-4 waiting in the scheduler', () => scheduler.queue.filter((j) => j.referenceID === 'KIOSK-4').length === 2);
+    assert.equal(scheduler.running?.kind, 'health');
     const cancelled = nextMessage('cancelOut');
     helper.getNode('kioskCancel').receive({ payload: { referenceID: 'KIOSK-4' } });
     const [abort, errs] = await Promise.all([cancelled, caught]);
@@ -368,8 +371,7 @@ describe("a terminal's health for a status node (the store manager page's source
     const seen: Msg[] = [];
     heard.on('input', (m: Msg) => seen.push(m));
     // The simulated terminal is ready at once, while the flow is still being created.
-    while (!seen.some((m) => /:status\.simulated$/.test(String(m.status?.text)))) await new Promise((r) => setTimeout(r, 5));
-    const ready = seen.find((m) => /:status\.simulated$/.test(String(m.status?.text)))!;
+    const ready = await until('the simulated terminal ready', () => seen.find((m) => /:status\.simulated$/.test(String(m.status?.text))));
     assert.equal(ready.status.fill, 'green');
     assert.equal(ready.status.source.id, 'health');
     assert.equal(ready.status.source.name, 'kiosk terminal');

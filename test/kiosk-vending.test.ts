@@ -7,6 +7,7 @@ import { coreNode } from './helpers/node-red-install';
 import type { SimulatedTerminal } from '../lib/simulator';
 import type { JournalEntry } from '../lib/ledger';
 import { committed } from './helpers/ledger-files';
+import { until } from './helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..');
 const { catch: catchNode, ...ours } = nodes;
@@ -92,6 +93,58 @@ describe('vending example: dispense only after approval, void (or refund) when t
     assert.equal(entries.find((e) => e.action === 'Refund')!.state, 'Success');
   });
 
+  it('an outcome recovered after a restart (no msg.vending) dispenses the slot its reference names, once', async () => {
+    await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));
+    const handle = helper.getNode('wonder_vend_terminal') as unknown as { wonder: NodeJS.EventEmitter };
+    const ref = 'VEND-A-RECOVERED-1';
+    const outcome = { action: 'Sale', requestID: 'r-1', referenceID: ref, header: {}, body: { status: 'Success', amount: '12.00', currency: 'HKD' }, result: 'Success', statusQueries: 1, elapsedMs: 5 };
+    const recovery = { entry: { node: 'wonder_vend_sale', referenceID: ref, action: 'Sale' }, outcome };
+    const sold = nextMessage('wonder_vend_log_sold');
+    handle.wonder.emit('recovered', recovery);
+    const msg = await sold;
+    assert.equal(msg.wonder.recovered, true);
+    assert.equal(msg.vending.slot, 'A');
+    assert.equal(msg.vending.state, 'dispensed');
+    assert.deepEqual({ ...msg.vending.sale }, { referenceID: ref, amount: '12.00', currency: 'HKD' });
+    // Reported again: not a second product.
+    let dispensedAgain = false;
+    helper.getNode('wonder_vend_log_sold').on('input', () => (dispensedAgain = true));
+    handle.wonder.emit('recovered', recovery);
+    await until('the repeat refused', () =>
+      (helper.log().args as Array<Array<{ id?: string; msg?: unknown }>>).some(([e]) => e?.id === 'wonder_vend_once' && String(e.msg) === `already handled ${ref}: not again`),
+    );
+    assert.equal(dispensedAgain, false);
+  });
+
+  it('a record file that cannot be read: nothing dispensed, staff told with the reference', async () => {
+    // vending.log is a folder here: it can be neither written nor read.
+    fs.mkdirSync(path.join(process.env.WONDER_ONCE_DIR!, 'vending.log'), { recursive: true });
+    await helper.load([...allNodes, ...core], exampleFlow('vending-dispense-void.json'));
+    let dispensed = false;
+    helper.getNode('wonder_vend_log_sold').on('input', () => (dispensed = true));
+    const staff = nextMessage('wonder_vend_log_staff');
+    helper.getNode('wonder_vend_buy_a').receive({});
+    const msg = await staff;
+    assert.match(msg.vending.state, /^not dispensed: record unreadable \(EISDIR\), check VEND-A-[^ ]+: call staff$/);
+    assert.equal(dispensed, false);
+    assert.equal(simulator().count('Sale'), 1);
+  });
+
+  it('the "dispensing" line not found when read back (the file node passes a message on even when its write failed): nothing dispensed, staff told', async () => {
+    // The step's write does not land, and the message goes on all the same (as the file node does on a failed write).
+    const flow = exampleFlow('vending-dispense-void.json').map((n) =>
+      n.id === 'wonder_vend_once_claim' ? { id: n.id, type: 'function', z: n.z, name: 'a write that did not land', func: 'return msg;', outputs: 1, wires: n.wires } : n,
+    );
+    await helper.load([...allNodes, ...core], flow);
+    let dispensed = false;
+    helper.getNode('wonder_vend_log_sold').on('input', () => (dispensed = true));
+    const staff = nextMessage('wonder_vend_log_staff');
+    helper.getNode('wonder_vend_buy_a').receive({});
+    const msg = await staff;
+    assert.match(msg.vending.state, /^not dispensed: record not written \(line missing\), check VEND-A-[^ ]+: call staff$/);
+    assert.equal(dispensed, false);
+  });
+
   it('receipts example: both copies are written to the folder WONDER_RECEIPTS_DIR names, shown by its debug node, references whole', async () => {
     const flow = exampleFlow('receipts-to-file.json');
     // The folder comes from the environment, never from Node-RED's working directory.
@@ -132,17 +185,18 @@ describe('vending example: dispense only after approval, void (or refund) when t
     const sold = nextMessage('wonder_vend_log_sold');
     const staff = nextMessage('wonder_vend_log_staff');
     const cancelled = nextMessage('wonder_vend_log_cancel');
-    const session = (helper.getNode('wonder_vend_terminal') as unknown as { wonder: { session: NodeJS.EventEmitter } }).wonder.session;
+    // The terminal's activity: its scheduler says when a payment waits behind another.
+    const wonder = (helper.getNode('wonder_vend_terminal') as unknown as { wonder: NodeJS.EventEmitter }).wonder;
     const queued = new Promise<string>((resolve) => {
       const onActivity = (a: { kind: string; referenceID?: string }) => {
         if (a.kind !== 'queued' || a.referenceID === undefined) return;
-        session.off('activity', onActivity);
+        wonder.off('activity', onActivity);
         resolve(a.referenceID);
       };
-      session.on('activity', onActivity);
+      wonder.on('activity', onActivity);
     });
     helper.getNode('wonder_vend_buy_a').receive({});
-    while (simulator().count('Sale') === 0) await new Promise((r) => setTimeout(r, 5));
+    await until('the soda at the terminal', () => simulator().count('Sale') > 0);
     helper.getNode('wonder_vend_buy_b').receive({});
     const snack = await queued;
     helper.getNode('wonder_vend_cancel').receive({ payload: 'cancel' });

@@ -7,8 +7,15 @@ import * as path from 'node:path';
  * the layers below it, through their index.ts. Read from the sources.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
-const LAYERS = ['clock', 'protocol', 'transport', 'simulator', 'ledger', 'session', 'easycard', 'cli'] as const;
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|require\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const LAYERS = ['clock', 'protocol', 'transport', 'simulator', 'ledger', 'session', 'terminal', 'easycard', 'cli'] as const;
+/**
+ * Every way a file names another: `import` and `export … from` (type-only
+ * ones too: `import type`, `import { type A }`, `export type … from`),
+ * `import x = require(…)` (`import type x = require(…)`), `require(…)`, and
+ * `import(…)` (in a type too: `typeof import(…)`, `import(…).T`). A type-only
+ * import leaves no trace in the compiled code, and is held to the same rule.
+ */
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"=;]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|require\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -28,17 +35,36 @@ function layerOf(file: string): string | undefined {
   return rel.length > 1 && rel[0] !== '..' ? rel[0] : undefined;
 }
 
+/** The relative specifiers a source text names. */
+function specifiersIn(text: string): string[] {
+  return [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!);
+}
+
 function importsOf(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(IMPORT)) {
-    const target = resolveImport(file, (m[1] ?? m[2] ?? m[3])!);
+  for (const spec of specifiersIn(fs.readFileSync(file, 'utf8'))) {
+    const target = resolveImport(file, spec);
     if (target !== undefined) out.push(target);
   }
   return out;
 }
 
 const libFiles = sources(path.join(ROOT, 'lib'));
+
+/** The imports of `file` (resolved) that break the rule: upward, or past a layer's index.ts. */
+function wrongImports(file: string, targets: string[]): string[] {
+  const from = layerOf(file);
+  if (from === undefined) return [];
+  const wrong: string[] = [];
+  for (const target of targets) {
+    const to = layerOf(target);
+    if (to === undefined || to === from) continue;
+    const rel = `${path.relative(ROOT, file)} → ${path.relative(ROOT, target)}`;
+    if (LAYERS.indexOf(to as (typeof LAYERS)[number]) > LAYERS.indexOf(from as (typeof LAYERS)[number])) wrong.push(`upward: ${rel}`);
+    else if (path.basename(target) !== 'index.ts' || path.dirname(target) !== path.join(ROOT, 'lib', to)) wrong.push(`not through index.ts: ${rel}`);
+  }
+  return wrong;
+}
 
 describe('layers (lib/ folders, read from the sources)', () => {
   it('every lib file sits in a layer folder (lib/index.ts alone excepted)', () => {
@@ -47,20 +73,31 @@ describe('layers (lib/ folders, read from the sources)', () => {
     for (const layer of LAYERS) assert.ok(fs.existsSync(path.join(ROOT, 'lib', layer, 'index.ts')), `lib/${layer}/index.ts`);
   });
 
+  it('sees every form of import, the type-only ones too', () => {
+    const forms: Array<[string, string]> = [
+      ["import { a } from '../x/a';", '../x/a'],
+      ["import type { A } from '../x/type-only';", '../x/type-only'],
+      ["import { type A, type B } from '../x/inline-types';", '../x/inline-types'],
+      ["import type {\n  A,\n  B,\n} from '../x/multi-line';", '../x/multi-line'],
+      ["export type { A } from '../x/export-type';", '../x/export-type'],
+      ["export * from '../x/export-all';", '../x/export-all'],
+      ["import type Config = require('../x/type-require');", '../x/type-require'],
+      ["const m = require('../x/require');", '../x/require'],
+      ["let t: typeof import('../x/typeof-import');", '../x/typeof-import'],
+      ["function f(): import('../x/import-type').T { return undefined!; }", '../x/import-type'],
+    ];
+    for (const [text, spec] of forms) assert.deepEqual(specifiersIn(`// a file\n${text}\n`), [spec], text);
+  });
+
+  it('a type-only import reaching upward or past a layer\'s index.ts is caught', () => {
+    const probe = path.join(ROOT, 'lib', 'session', 'probe.ts');
+    const text = "import type { Terminal } from '../terminal';\nimport { type Ledger } from '../ledger/ledger';\nimport type { Clock } from '../clock';\n";
+    const targets = specifiersIn(text).map((spec) => resolveImport(probe, spec)!);
+    assert.deepEqual(wrongImports(probe, targets), ['upward: lib/session/probe.ts → lib/terminal/index.ts', 'not through index.ts: lib/session/probe.ts → lib/ledger/ledger.ts']);
+  });
+
   it('a layer imports only from the layers below it, and only through their index.ts', () => {
-    const wrong: string[] = [];
-    for (const file of libFiles) {
-      const from = layerOf(file);
-      if (from === undefined) continue;
-      for (const target of importsOf(file)) {
-        const to = layerOf(target);
-        if (to === undefined || to === from) continue;
-        const rel = `${path.relative(ROOT, file)} → ${path.relative(ROOT, target)}`;
-        if (LAYERS.indexOf(to as (typeof LAYERS)[number]) > LAYERS.indexOf(from as (typeof LAYERS)[number])) wrong.push(`upward: ${rel}`);
-        else if (path.basename(target) !== 'index.ts' || path.dirname(target) !== path.join(ROOT, 'lib', to)) wrong.push(`not through index.ts: ${rel}`);
-      }
-    }
-    assert.deepEqual(wrong, []);
+    assert.deepEqual(libFiles.flatMap((file) => wrongImports(file, importsOf(file))), []);
   });
 
   it('no import cycle between lib files', () => {

@@ -6,7 +6,7 @@ import { openLedger } from '../lib/ledger';
 import { createTransport, terminalIdentity, TerminalSession } from '../lib/session';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
-import { until } from './helpers/until';
+import { until } from './helpers/wait';
 import { committed, tempLedgerFile } from './helpers/ledger-files';
 
 const CHILD = path.join(__dirname, 'helpers', 'ledger-child.js');

@@ -10,7 +10,7 @@ import {
   amountToMinorUnits, LedgerBusyError, LedgerVersionError, minorUnitsToAmount, openLedger, SCHEMA_VERSION, type JournalEntry, type Ledger,
 } from '../lib/ledger';
 import { fillLedger } from '../bench/ledger-fill';
-import { until } from './helpers/until';
+import { until } from './helpers/wait';
 import { committed, tempLedgerFile } from './helpers/ledger-files';
 
 const LEDGER_MODULE = path.join(__dirname, '..', 'lib', 'ledger', 'index.js');

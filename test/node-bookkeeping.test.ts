@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
 import type { NodeStatus } from 'node-red';
 import { TraceLog } from '../lib/session/trace';
-import { QueuedRequests } from '../nodes/common/queued-requests';
 import { statusSetter } from '../nodes/common/shown-status';
 
-describe('per-sale bookkeeping of the nodes (status, queue, trace)', () => {
+describe('per-sale bookkeeping of the nodes (status, trace)', () => {
   it('a node status is sent only when its fill, shape or text changes', () => {
     const sent: NodeStatus[] = [];
     const status = statusSetter({ status: (s: NodeStatus) => void sent.push(s) } as never);
@@ -23,27 +22,6 @@ describe('per-sale bookkeeping of the nodes (status, queue, trace)', () => {
       { fill: 'green', shape: 'dot', text: 'b' },
       {},
     ]);
-  });
-
-  it('"queued" shows on a node with a request waiting and none under way, by counts per node', () => {
-    const q = new QueuedRequests();
-    q.queued('n1', 'r1');
-    q.queued('n1', 'r2');
-    q.queued('n2', 'r3');
-    assert.deepEqual(q.waitingOrigins(), ['n1', 'n2']);
-    // r1 under way (sent, then waiting for the card: counted once): n1 is busy, n2 still waits.
-    q.activity({ kind: 'sending', action: 'Sale', requestID: 'r1' });
-    q.activity({ kind: 'waiting-card', action: 'Sale', requestID: 'r1' });
-    assert.deepEqual(q.waitingOrigins(), ['n2']);
-    q.activity({ kind: 'done', action: 'Sale', requestID: 'r1' });
-    assert.deepEqual(q.waitingOrigins(), ['n1', 'n2']);
-    q.activity({ kind: 'sending', action: 'Sale', requestID: 'r2' });
-    assert.deepEqual(q.waitingOrigins(), ['n2']);
-    q.forget('r2');
-    q.activity({ kind: 'sending', action: 'Sale', requestID: 'r3' });
-    assert.deepEqual(q.waitingOrigins(), []);
-    q.activity({ kind: 'failed', action: 'Sale', requestID: 'r3', code: 'E_TIMEOUT' });
-    assert.equal(q.size, 0);
   });
 
   it('the trace keeps times as numbers and lists them as ISO texts, oldest first, after it wraps', () => {

@@ -4,6 +4,7 @@ import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { allNodes, helper, nextMessage, useRuntime } from './helpers/node-red';
 import { fdsOn } from './helpers/fds';
 import { startPtyPair, type PtyPair } from './helpers/pty';
+import { until } from './helpers/wait';
 
 describe('Node-RED nodes over a real pseudo-terminal (socat) with the simulator on the other end', function () {
   this.timeout(30_000);
@@ -39,9 +40,7 @@ describe('Node-RED nodes over a real pseudo-terminal (socat) with the simulator 
 
   async function connected() {
     const node = helper.getNode('tty') as unknown as { wonder: { state: string } };
-    const deadline = Date.now() + 5_000;
-    while (node.wonder.state !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(node.wonder.state, 'connected');
+    await until('the terminal connected', () => node.wonder.state === 'connected', { within: 5_000, detail: () => `state ${node.wonder.state}` });
   }
 
   async function send(id: string, payload: unknown) {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as net from 'node:net';
 import { allNodes, helper, lastText, messages, nextMessage, statuses, userDir, type Msg, useRuntime } from './helpers/node-red';
 import type { SimulatedTerminal } from '../lib/simulator/terminal';
+import { until } from './helpers/wait';
 
 const T = 'term1';
 
@@ -441,11 +442,7 @@ describe('exposure: card data, simulated results, no default transport, LAN with
     // Once the terminal has settled it, the terminal's recovery asks and the sale node sends the outcome.
     const handle = (helper.getNode(T) as unknown as { wonder: { recover(): Promise<Array<{ outcome?: unknown }>> } }).wonder;
     const out = nextMessage('out', 15_000);
-    const deadline = Date.now() + 10_000;
-    while ((simulatorOf().transactions.get('recover-card-1')?.state ?? 'Pending') === 'Pending') {
-      assert.ok(Date.now() < deadline, 'the simulator never settled the payment');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the simulator to settle the payment', () => (simulatorOf().transactions.get('recover-card-1')?.state ?? 'Pending') !== 'Pending');
     await handle.recover();
     const recovered = await out;
     assert.equal(recovered.wonder.recovered, true);

@@ -284,6 +284,31 @@ describe('outcomes against odd but legal terminals', () => {
       await journal.close();
     });
 
+    it('a lookup that settles a payment whose caller was told "unknown" emits it once as recovered, delivered in the ledger; asked again, nothing more', async () => {
+      const journal = openLedger(path.join(dir, 'j.db'));
+      let books: Record<string, unknown> = { status: 'Pending', errorCode: '', errorMessage: '' };
+      const t = new ScriptedTransport(cipher, (tr, id, action) => tr.answer(id, action, action === 'Sale' ? { status: 'Pending', errorCode: '', errorMessage: '' } : { ...books }));
+      const s = await open(session(t, { journal, terminalId: 'T1' }));
+      const recovered: Array<{ entry: { referenceID: string }; outcome: { result?: string; duplicate?: boolean } }> = [];
+      s.on('recovered', (r) => recovered.push(r));
+      await assert.rejects(s.request('Sale', { amount: '10.20', currency: 'HKD', referenceID: 'P5' }, { origin: 'sale-node' }), PendingError);
+      // Still unknown at the terminal: nothing is delivered.
+      await s.request('TransactionStatus', { targetReferenceID: 'P5' });
+      assert.equal(recovered.length, 0);
+      books = approved('10.20');
+      await s.request('TransactionStatus', { targetReferenceID: 'P5' });
+      assert.equal(recovered.length, 1);
+      assert.equal(recovered[0]!.entry.referenceID, 'P5');
+      assert.equal(recovered[0]!.outcome.result, 'Success');
+      assert.equal(recovered[0]!.outcome.duplicate, undefined);
+      await journal.settled();
+      assert.ok(journal.get('Sale', 'P5')!.deliveredAt !== undefined, 'the delivery is recorded');
+      await s.request('TransactionStatus', { targetReferenceID: 'P5' });
+      assert.deepEqual(await s.recover(), []);
+      assert.equal(recovered.length, 1);
+      await journal.close();
+    });
+
     it("a status lookup that describes another transaction does not close the entry, and its result is Unknown", async () => {
       const journal = openLedger(path.join(dir, 'j.db'));
       const t = new ScriptedTransport(cipher, (tr, id, action) =>

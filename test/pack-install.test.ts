@@ -3,6 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { until } from './helpers/wait';
 
 /**
  * The package as a user gets it: `npm pack` in a copy of the repository as a
@@ -317,14 +318,16 @@ describe('the package as a user installs it: npm pack from a clean clone, npm in
 
         // The route exists once the deployed flow has started; until then it answers 404 and nothing is sent.
         const body = { amount: '10.20', currency: 'HKD', referenceID: `pack-${target.node}` };
-        const deadline = Date.now() + 30_000;
-        let res: Response;
-        for (;;) {
-          res = await fetch(`${red.url}/shop/sale`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-          if (res.status !== 404 || Date.now() > deadline) break;
-          await res.text();
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        const res = await until(
+          'the route /shop/sale (404 until the flow has started)',
+          async () => {
+            const r = await fetch(`${red.url}/shop/sale`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+            if (r.status !== 404) return r;
+            await r.text();
+            return undefined;
+          },
+          { within: 30_000, every: 100, detail: red.output },
+        );
         const text = await res.text();
         assert.equal(res.status, 200, `${text}\n${red.output()}`);
         assert.deepEqual(JSON.parse(text), { result: 'Success', outcome: 'approved', referenceID: body.referenceID, amount: '10.20', currency: 'HKD' });

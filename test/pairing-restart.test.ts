@@ -2,10 +2,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { cloudGateway } from './helpers/cloud-gateway';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { httpSink as collector } from './helpers/http-sink';
+import { until } from './helpers/wait';
 
 const PIN1 = '260880';
 const PIN2 = '845512';
@@ -68,7 +70,7 @@ describe('cloud pairing survives a restart (real Node-RED process, loopback HTTP
     const withCreds = flows.map((n) => (n.id === 'gw' ? { ...n, credentials: { pairingCode: PIN1 } } : n));
     const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(withCreds) });
     assert.equal(deploy.status, 204);
-    for (let i = 0; i < 400 && (red.output().match(/Started flows/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    await until('the deployed flows started', () => (red!.output().match(/Started flows/g) ?? []).length >= 2, { within: 10_000, detail: red.output });
     const fire = async (id: string) => assert.equal((await fetch(`${red!.url}/inject/${id}`, { method: 'POST' })).status, 200);
 
     // Pair once: the gateway hands out pinCode2.
@@ -77,9 +79,16 @@ describe('cloud pairing survives a restart (real Node-RED process, loopback HTTP
     assert.equal(paired.payload.deviceStatus, 'Free');
     assert.deepEqual(terminal.received.map((r) => `${r.action}:${r.key ?? 'pinCode1'}`), ['Pair:pinCode1', 'Ack:pinCode2']);
     const storeDir = path.join(userDir, 'wonder-ecr');
-    const records = fs.readdirSync(storeDir).filter((f) => f.startsWith('pairing-'));
-    assert.equal(records.length, 1);
-    assert.equal(fs.statSync(path.join(storeDir, records[0]!)).mode & 0o777, 0o600);
+    // Kept in the runtime's ledger (one sealed row), nowhere else.
+    assert.deepEqual(fs.readdirSync(storeDir).filter((f) => f.startsWith('pairing-')), []);
+    const ledgerFile = path.join(storeDir, 'ledger.db');
+    const db = new DatabaseSync(ledgerFile, { readOnly: true, timeout: 5000 });
+    try {
+      assert.deepEqual(db.prepare('SELECT business_id, device_sn FROM cloud_pairing').all().map((r) => ({ ...r })), [{ business_id: 'biz-1', device_sn: SN }]);
+    } finally {
+      db.close();
+    }
+    assert.equal(fs.statSync(ledgerFile).mode & 0o777, 0o600);
     assert.equal(fs.statSync(storeDir).mode & 0o777, 0o700);
     const firstLog = red.output();
 

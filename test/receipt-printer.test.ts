@@ -15,7 +15,7 @@ import { displayWidth } from '../lib/session/receipt';
  */
 const root = path.resolve(__dirname, '..', '..');
 const { catch: catchNode, ...ours } = nodes;
-const core = ['common/20-inject.js', 'common/90-comment.js', 'function/10-function.js', 'network/31-tcpin.js'].map((f) => coreNode(f));
+const core = ['common/20-inject.js', 'common/90-comment.js', 'function/10-function.js', 'network/31-tcpin.js', 'storage/10-file.js'].map((f) => coreNode(f));
 type Lang = 'en-US' | 'zh-TW' | 'zh-CN';
 type Encoding = 'ascii' | 'gb18030' | 'big5' | 'utf8';
 

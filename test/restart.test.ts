@@ -8,6 +8,7 @@ import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 import { httpSink as collector } from './helpers/http-sink';
 import { committed, readLedgerLookups } from './helpers/ledger-files';
+import { until } from './helpers/wait';
 
 describe('fault suite: Node-RED stopped mid-sale and started again (real process, real pty)', function () {
   this.timeout(90_000);
@@ -43,13 +44,11 @@ describe('fault suite: Node-RED stopped mid-sale and started again (real process
     const withCreds = flows.map((n) => (n.id === 'tty' ? { ...n, credentials: { pairingCode: '260880' } } : n));
     const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(withCreds) });
     assert.equal(deploy.status, 204);
-    const connected = () => /connected to the terminal/.test(red!.output());
-    for (let i = 0; i < 200 && !connected(); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(connected(), red.output());
+    await until('the terminal connected', () => /connected to the terminal/.test(red!.output()), { detail: () => red!.output() });
 
     // The customer taps; Node-RED loses power while the terminal waits for the card.
     assert.equal((await fetch(`${red.url}/inject/inj`, { method: 'POST' })).status, 200);
-    for (let i = 0; i < 100 && terminal.count('Sale', 'power-cut-1') === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await until('the sale at the terminal', () => terminal.count('Sale', 'power-cut-1') > 0, 5_000);
     assert.equal(terminal.count('Sale', 'power-cut-1'), 1);
     const firstLog = red.output();
     await red.stop('SIGKILL');
@@ -59,10 +58,9 @@ describe('fault suite: Node-RED stopped mid-sale and started again (real process
     assert.deepEqual([atKill.state, atKill.terminal, atKill.deviceSn, atKill.node, atKill.deliveredAt], ['open', `serial-${pty.a}`, 'SIM-WONDER-0001', 'sale', undefined]);
 
     // The terminal approves meanwhile; Node-RED comes back.
-    for (let i = 0; i < 200 && terminal.transactions.get('power-cut-1')?.state !== 'Success'; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(terminal.transactions.get('power-cut-1')!.state, 'Success');
+    await until('the terminal to approve meanwhile', () => terminal.transactions.get('power-cut-1')?.state === 'Success');
     red = await startNodeRed({ flows: JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')), userDir, env: { WONDER_DEMO_LOG: 'trace' } });
-    for (let i = 0; i < 200 && sink.bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await until('the recovered sale', () => sink.bodies.length > 0, { detail: () => red!.output() });
     assert.equal(sink.bodies.length, 1, red.output());
     const recovered = sink.bodies[0];
     assert.equal(recovered.wonder.recovered, true);
@@ -71,8 +69,10 @@ describe('fault suite: Node-RED stopped mid-sale and started again (real process
     assert.equal(recovered.payload.transactionStatus, 'Success');
     assert.equal(terminal.count('Sale', 'power-cut-1'), 1);
     // Settled, and noted as delivered once it reached the flow.
-    for (let i = 0; i < 200 && committed(ledgerFile).get('power-cut-1')?.deliveredAt === undefined; i++) await new Promise((r) => setTimeout(r, 50));
-    const settled = committed(ledgerFile).get('power-cut-1')!;
+    const settled = await until('delivered_at recorded', () => {
+      const e = committed(ledgerFile).get('power-cut-1');
+      return e?.deliveredAt !== undefined ? e : undefined;
+    });
     assert.equal(settled.state, 'Success');
     assert.ok(settled.deliveredAt !== undefined, 'delivered_at');
     assert.ok(readLedgerLookups(ledgerFile).some((l) => l.reference === 'power-cut-1' && l.asked_by === 'recovery' && l.result === 'Success'), JSON.stringify(readLedgerLookups(ledgerFile)));

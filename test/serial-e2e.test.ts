@@ -4,6 +4,7 @@ import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal'
 import { serveSerial, type SerialServer } from '../lib/simulator/servers';
 import { SerialTransport } from '../lib/transport/serial';
 import { startPtyPair, type PtyPair } from './helpers/pty';
+import { until } from './helpers/wait';
 
 /** ECR session ↔ real pty pair (socat) ↔ simulated terminal. */
 describe('session and simulator over a real pseudo-terminal', function () {
@@ -77,8 +78,8 @@ describe('session and simulator over a real pseudo-terminal', function () {
     const states: string[] = [];
     session.on('state', (s: string) => states.push(s));
     const slow = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD', referenceID: 'cut-1' });
-    for (const deadline = Date.now() + 5_000; terminal.count('Sale', 'cut-1') === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(terminal.count('Sale', 'cut-1'), 1, 'the sale reached the terminal before the cut');
+    await until('the sale at the terminal before the cut', () => terminal.count('Sale', 'cut-1') > 0, 5_000);
+    assert.equal(terminal.count('Sale', 'cut-1'), 1, 'the sale reached the terminal once');
     await server.close();
     await pty.stop('SIGKILL');
     await assert.rejects(slow, (err: unknown) => err instanceof PendingError && err.referenceID === 'cut-1');
@@ -87,9 +88,7 @@ describe('session and simulator over a real pseudo-terminal', function () {
     pty = await startPtyPair({ a: pty.a, b: pty.b });
     const fresh = new SimulatedTerminal({ cardDelayMs: 20 });
     server = await serveSerial(fresh, { path: pty.b });
-    const deadline = Date.now() + 5_000;
-    while (session.state !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    assert.equal(session.state, 'connected');
+    await until('the session connected again', () => session.state === 'connected', { within: 5_000, detail: () => `state ${session.state}` });
     const after = await session.request('Sale', { amount: '3.00', currency: 'HKD' });
     assert.equal(after.result, 'Success');
   });
@@ -98,8 +97,7 @@ describe('session and simulator over a real pseudo-terminal', function () {
     await start();
     await server.close();
     await pty.stop('SIGKILL');
-    const deadline = Date.now() + 3_000;
-    while (session.state === 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until('the session to see the port gone', () => session.state !== 'connected', 3_000);
     await assert.rejects(session.request('Sale', { amount: '1.00', currency: 'HKD' }), (err: unknown) => (err as { code?: string }).code === 'E_CLOSED');
     assert.equal(terminal.count('Sale'), 0);
   });

@@ -4,6 +4,7 @@ import { PendingError, TerminalSession } from '../lib/session';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
 import { SimulatorTransport } from '../lib/simulator/transport';
 import { ScriptedTransport } from './helpers/scripted-transport';
+import { until } from './helpers/wait';
 
 const PIN = '260880';
 
@@ -24,14 +25,6 @@ function setup(sim: ConstructorParameters<typeof SimulatedTerminal>[0] = {}, ses
 }
 
 
-/** Polls `check` every 10 ms until it holds; fails naming `what` after `ms`. */
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('terminal session', () => {
   let cleanup: Array<() => Promise<void>> = [];
@@ -163,7 +156,7 @@ describe('terminal session', () => {
     const { session, terminal } = start({ slowCardMs: 2_000 }, { paymentTimeoutMs: 3_000 });
     await session.open();
     const sale = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD' });
-    await until('the terminal waiting for the card', () => terminal.transactions.size === 1);
+    await until('the terminal waiting for the card', () => terminal.transactions.size === 1, 5_000);
     const abort = await session.request('Abort');
     assert.equal(abort.result, 'Success');
     const out = await sale;
@@ -212,7 +205,7 @@ describe('terminal session', () => {
         lateID = requestID; // no answer now: it comes late
         return;
       }
-      // The late answer arrives first, then the real one.
+      // The late answer arrives first, then the real one, 10 ms on (the terminal's own timing, not a wait).
       setTimeout(() => {
         t.answer(lateID, 'DeviceInfo', { deviceStatus: 'Busy', networkStatus: 'Connected', softwareVersion: 'LATE', businessID: 'b' });
         t.answer(requestID, action, { deviceStatus: 'Free', networkStatus: 'Connected', softwareVersion: 'RIGHT', businessID: 'b' });
@@ -235,7 +228,7 @@ describe('terminal session', () => {
     await session.open();
     const first = session.request('Sale', { amount: SIMULATOR_AMOUNTS.slowCardholder, currency: 'HKD' });
     const second = session.request('Sale', { amount: '1.00', currency: 'HKD' });
-    await until('the first sale at the terminal', () => terminal.count('Sale') === 1);
+    await until('the first sale at the terminal', () => terminal.count('Sale') === 1, 5_000);
     await session.close();
     await assert.rejects(second, (err: unknown) => (err as { code?: string }).code === 'E_CLOSED');
     await assert.rejects(first, (err: unknown) => (err as { code?: string }).code === 'E_CLOSED' || err instanceof PendingError);

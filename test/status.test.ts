@@ -6,10 +6,10 @@ import * as path from 'node:path';
 import { allNodes, helper, lastText, nextMessage, type Msg, statuses, useRuntime } from './helpers/node-red';
 import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { serveLan, type LanServer } from '../lib/simulator/servers';
-import { TerminalHandle } from '../nodes/common/terminal-handle';
-import { listSerialPorts } from '../nodes/common/serial-ports';
+import { listSerialPorts, Terminal } from '../lib/terminal';
 import { linkCause } from '../lib/transport/link-cause';
 import { startPtyPair } from './helpers/pty';
+import { until } from './helpers/wait';
 
 const NS = 'node-red-contrib-wonder-ecr/wonder-terminal:status.';
 const catalog = (lang: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'nodes', 'locales', lang, 'wonder-terminal.json'), 'utf8'));
@@ -22,14 +22,6 @@ const sinks = [
 ];
 const action = (id: string, type: string, terminal = 'T') => ({ id, type, z: 'f1', terminal, wires: [['out']] });
 
-/** Every status a node was given, in order. */
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -87,7 +79,7 @@ describe('status that tells the truth', function () {
     const lan = { id: 'T', type: 'wonder-terminal', transport: 'lan', host: '127.0.0.1', port: String(port), healthCheck: '5' };
     await helper.load(allNodes, [lan, action('i', 'wonder-device-info'), ...sinks], { T: { pairingCode: '260880' } });
     // The first check goes out at once: nothing listens.
-    await until('unreachable', () => lastText('i') === `${NS}cause.refused`);
+    await until('unreachable', () => lastText('i') === `${NS}cause.refused`, 15_000);
     assert.ok(!statuses('i').some((s) => s.text === `${NS}ready`), 'shown ready before any answer');
     assert.equal(statuses('i').at(-1)?.fill, 'red');
     // Logged once, by the terminal's diagnosis (host refused), with the transport's words.
@@ -109,7 +101,7 @@ describe('status that tells the truth', function () {
     try {
       const serial = { id: 'T', type: 'wonder-terminal', transport: 'serial', serialPort: pty.a, healthCheck: '5' };
       await helper.load(allNodes, [serial, action('i', 'wonder-device-info'), ...sinks], { T: { pairingCode: '260880' } });
-      await until('port open: ready', () => lastText('i') === `${NS}ready`);
+      await until('port open: ready', () => lastText('i') === `${NS}ready`, 15_000);
       // Nothing on the other end of the line: the first check (at once) gets no answer within 5 s.
       await until('no answer', () => lastText('i') === `${NS}cause.timeout`, 10_000);
       assert.equal(statuses('i').at(-1)?.fill, 'red');
@@ -125,12 +117,12 @@ describe('status that tells the truth', function () {
     try {
       const lan = { id: 'T', type: 'wonder-terminal', transport: 'lan', host: '127.0.0.1', port: String(server.port) };
       await helper.load(allNodes, [lan, action('i', 'wonder-device-info'), ...sinks], { T: { pairingCode: '260880' } });
-      await until('not checked', () => lastText('i') === `${NS}unchecked`);
+      await until('not checked', () => lastText('i') === `${NS}unchecked`, 15_000);
       assert.equal(statuses('i').at(-1)?.fill, 'grey');
       const out = nextMessage('out');
       helper.getNode('i').receive({ payload: {} });
       await out;
-      await until('ready', () => (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder.state === 'connected');
+      await until('ready', () => (helper.getNode('T') as unknown as { wonder: Terminal }).wonder.state === 'connected', 15_000);
     } finally {
       await server.close();
     }
@@ -139,25 +131,25 @@ describe('status that tells the truth', function () {
   it('requests waiting behind a sale show "queued (n)" on their node', async () => {
     const terminal = { id: 'T', type: 'wonder-terminal', transport: 'simulator' };
     await helper.load(allNodes, [terminal, action('a', 'wonder-sale'), action('b', 'wonder-sale'), action('c', 'wonder-device-info'), ...sinks]);
-    const sim = (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder.session!.transport as unknown as { terminal: SimulatedTerminal };
+    const sim = (helper.getNode('T') as unknown as { wonder: Terminal }).wonder.session!.transport as unknown as { terminal: SimulatedTerminal };
     assert.ok(sim.terminal instanceof SimulatedTerminal);
     const outs: Msg[] = [];
     helper.getNode('out').on('input', (m: Msg) => outs.push(m));
     // 900.05: a slow cardholder (8 s): the others wait behind it.
     helper.getNode('a').receive({ payload: { amount: '900.05', currency: 'HKD' } });
-    await until('a waits for the card', () => lastText('a') === `${NS}waitingCard`);
+    await until('a waits for the card', () => lastText('a') === `${NS}waitingCard`, 15_000);
     helper.getNode('b').receive({ payload: { amount: '1.00', currency: 'HKD' } });
-    await until('b queued (1)', () => lastText('b') === `${NS}queued.1`);
+    await until('b queued (1)', () => lastText('b') === `${NS}queued.1`, 15_000);
     helper.getNode('c').receive({ payload: {} });
-    await until('c queued (2)', () => lastText('c') === `${NS}queued.2`);
+    await until('c queued (2)', () => lastText('c') === `${NS}queued.2`, 15_000);
     assert.equal(lastText('a'), `${NS}waitingCard`, 'the node under way keeps its own status');
     // Abort the slow sale: b then c go out and end with their results.
-    void (helper.getNode('T') as unknown as { wonder: TerminalHandle }).wonder.request('Abort', {});
-    await until('three answers', () => outs.length === 3);
+    void (helper.getNode('T') as unknown as { wonder: Terminal }).wonder.request('Abort', {});
+    await until('three answers', () => outs.length === 3, 15_000);
     assert.equal(outs[0]!.wonder.result, 'Failed', 'the aborted sale');
     // On the simulator a success reads "success (simulated)".
-    await until('b done', () => lastText('b') === `${NS}simulatedSuccess`);
-    await until('c done', () => lastText('c') === `${NS}simulatedSuccess`);
+    await until('b done', () => lastText('b') === `${NS}simulatedSuccess`, 15_000);
+    await until('c done', () => lastText('c') === `${NS}simulatedSuccess`, 15_000);
   });
 
   it('an outcome still unknown (E_PENDING) shows "unknown — checking" in yellow, not a red error', async () => {
@@ -169,12 +161,12 @@ describe('status that tells the truth', function () {
     assert.equal(msg.wonder.code, 'E_PENDING');
     // While it was being settled, and after: unknown, yellow.
     assert.ok(statuses('s').some((s) => s.text === `${NS}unknown` && s.fill === 'yellow'));
-    await until('unknown after E_PENDING', () => lastText('s') === `${NS}unknown`);
+    await until('unknown after E_PENDING', () => lastText('s') === `${NS}unknown`, 15_000);
     assert.deepEqual(statuses('s').at(-1), { fill: 'yellow', shape: 'dot', text: `${NS}unknown` });
   });
 
   it('the health check goes through the queue and never makes a payment refused, even when busy means refuse', async () => {
-    const handle = new TerminalHandle({ config: { transport: 'simulator' }, pairingCode: undefined, paymentTimeoutMs: 10_000, busyPolicy: 'reject', healthCheckMs: 5_000 });
+    const handle = new Terminal({ config: { transport: 'simulator' }, pairingCode: undefined, paymentTimeoutMs: 10_000, busyPolicy: 'reject', healthCheckMs: 5_000 });
     const sent: string[] = [];
     let sale: Promise<unknown> | undefined;
     handle.session!.on('activity', (a: { kind: string; action: string }) => {
@@ -185,7 +177,7 @@ describe('status that tells the truth', function () {
     });
     try {
       await handle.open();
-      await until('the sale asked for', () => sale !== undefined);
+      await until('the sale asked for', () => sale !== undefined, 15_000);
       const outcome = (await sale) as { result?: string };
       assert.equal(outcome.result, 'Success');
       assert.deepEqual(sent, ['DeviceInfo', 'Sale'], 'one after the other');

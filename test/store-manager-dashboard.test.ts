@@ -6,9 +6,11 @@ import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { serveLan, SimulatedTerminal, type LanServer } from '../lib/simulator';
+import { until } from './helpers/wait';
 
 const root = path.resolve(__dirname, '..', '..');
-const example = path.join(root, 'examples', 'store-manager-dashboard.json');
+// The store manager page is a page of the kiosk's dashboard (one ui-base per Node-RED), watching its terminal.
+const example = path.join(root, 'examples', 'kiosk-dashboard.json');
 
 /** A user directory whose node_modules holds this repository's own @flowfuse/node-red-dashboard (a devDependency). */
 function userDirWithDashboard(): string {
@@ -28,7 +30,7 @@ type Totals = { terminalName?: string; terminal: string; currency: string; sales
  */
 function flows(portA: number, portB: number): Node[] {
   const base = JSON.parse(fs.readFileSync(example, 'utf8')) as Node[];
-  const A = base.find((n) => n.id === 'wonder_store_terminal')!;
+  const A = base.find((n) => n.id === 'wonder_dash_terminal')!;
   // The health check on (5 s, the shortest): an idle LAN terminal taken away is noticed without a payment.
   Object.assign(A, { transport: 'lan', host: '127.0.0.1', port: portA, healthCheck: '5', credentials: { pairingCode: '260880' } });
   const B: Node = { ...A, id: 'store_test_b', name: 'Counter B', port: portB, timeout: 2, resolveTimeout: 1, pollInterval: 0.2, credentials: { pairingCode: '260880' } };
@@ -50,9 +52,9 @@ function flows(portA: number, portB: number): Node[] {
       func: "const i = ['A', 'B'].indexOf(msg.payload.terminal) * 3 + ['Sale', 'Refund', 'Void'].indexOf(msg.payload.action); const out = [null, null, null, null, null, null]; const { terminal, action, ...p } = msg.payload; msg.payload = p; out[i] = msg; return out;",
       wires: [['sA'], ['rA'], ['vA'], ['sB'], ['rB'], ['vB']],
     },
-    action('sA', 'wonder-sale', 'wonder_store_terminal'),
-    action('rA', 'wonder-refund', 'wonder_store_terminal'),
-    action('vA', 'wonder-void', 'wonder_store_terminal'),
+    action('sA', 'wonder-sale', 'wonder_dash_terminal'),
+    action('rA', 'wonder-refund', 'wonder_dash_terminal'),
+    action('vA', 'wonder-void', 'wonder_dash_terminal'),
     action('sB', 'wonder-sale', 'store_test_b'),
     action('rB', 'wonder-refund', 'store_test_b'),
     action('vB', 'wonder-void', 'store_test_b'),
@@ -142,7 +144,7 @@ describe('store manager page on FlowFuse Dashboard 2.0 in a real browser (Debian
   });
 
   it('Node-RED loads the dashboard and the example without missing types', async () => {
-    while (!/Dashboard 2\.0 \(v[0-9.]+\) started at \/dashboard/.test(red.output())) await new Promise((r) => setTimeout(r, 50));
+    await until('Dashboard 2.0 started', () => /Dashboard 2\.0 \(v[0-9.]+\) started at \/dashboard/.test(red.output()), { within: 30_000, detail: red.output });
     assert.doesNotMatch(red.output(), /Waiting for missing types/);
   });
 
@@ -183,7 +185,7 @@ describe('store manager page on FlowFuse Dashboard 2.0 in a real browser (Debian
     const shown = await pageTakings();
     assert.deepEqual(shown, expected);
     // The figures themselves: what was taken on each counter.
-    const a = shown.find((r) => r.terminal === 'Simulated terminal (store manager)' && r.currency === 'HKD')!;
+    const a = shown.find((r) => r.terminal === 'Simulated terminal (dashboard kiosk)' && r.currency === 'HKD')!;
     assert.deepEqual([a.sales, a.salesAmount, a.refunds, a.refundsAmount, a.declined, a.net], ['2', '43.50', '1', '5.00', '1', '38.50']);
     const bUsd = shown.find((r) => r.terminal === 'Counter B' && r.currency === 'USD')!;
     assert.deepEqual([bUsd.sales, bUsd.voids, bUsd.voidsAmount, bUsd.net], ['2', '1', '7.25', '3.10']);
@@ -222,7 +224,7 @@ describe('store manager page on FlowFuse Dashboard 2.0 in a real browser (Debian
     assert.doesNotMatch(text, /Ready/);
     assert.match(text, /Unreachable|Connecting|Not connected/);
     assert.match((await health('Counter B').getAttribute('class')) ?? '', /store-health-(down|warn)/);
-    assert.match((await health('Simulated terminal').getAttribute('class')) ?? '', /store-health-ok/);
+    assert.match((await health('Simulated terminal (dashboard kiosk)').getAttribute('class')) ?? '', /store-health-ok/);
     // The admin API says the same of that terminal.
     const terminals = await admin<{ terminals: Array<{ name: string; state: string }> }>('/wonder-ecr/terminals');
     const b = terminals.terminals.find((t) => t.name === 'Counter B')!;

@@ -5,21 +5,15 @@ import * as path from 'node:path';
 import { deriveKey, type Envelope } from '../lib/protocol';
 import { SimulatedTerminal, SIMULATOR_AMOUNTS } from '../lib/simulator/terminal';
 import { serveSerial, type SerialServer } from '../lib/simulator/servers';
-import { TerminalHandle } from '../nodes/common/terminal-handle';
+import { Terminal } from '../lib/terminal';
 import { supportBundle } from '../nodes/common/support-bundle';
 import { startPtyPair, type PtyPair } from './helpers/pty';
+import { until } from './helpers/wait';
 
 const CODE = 'Q7wX4k';
 /** The card the simulated terminal's approvals carry: values no other field has, looked for where they must not be. */
 const CARD = { panPrefix6Digits: '424242', panLast4Digits: '4711', panHash: 'Hh7Kp2QxZ9mWcard', panToken: 'tok_Lw3Vn8Rb2Ycard' };
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000, pollMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-}
 
 /** ECR handle ↔ real pty pair ↔ simulated terminal, with every envelope on the wire kept to look for later. */
 describe('the trace and the support bundle (real pty)', function () {
@@ -27,7 +21,7 @@ describe('the trace and the support bundle (real pty)', function () {
   let pty: PtyPair;
   let server: SerialServer;
   let terminal: SimulatedTerminal;
-  let handle: TerminalHandle;
+  let handle: Terminal;
   let dir: string;
   const ciphertexts: string[] = [];
   const bodies: unknown[] = [];
@@ -39,7 +33,7 @@ describe('the trace and the support bundle (real pty)', function () {
     server = await serveSerial(terminal, { path: pty.b, faults: { noise: 0.5, corrupt: 0.3 } });
     // What the ECR sends, as the terminal's line sees it.
     server.transport.on('message', (env: Envelope) => ciphertexts.push(env.data));
-    handle = new TerminalHandle({
+    handle = new Terminal({
       config: { transport: 'serial', serialPort: pty.a, baudRate: 115200 },
       pairingCode: CODE,
       paymentTimeoutMs: 5_000,
@@ -134,9 +128,9 @@ describe('the trace and the support bundle (real pty)', function () {
     handle.on('diagnosis', (d) => faults.push(d));
     handle.on('state', (state: string) => state.startsWith('unreachable') && faults.push(state));
     // Sales back to back for 6 s: samples of the line land between noise and its frame.
-    const until = Date.now() + 6_000;
+    const end = Date.now() + 6_000;
     let n = 0;
-    while (Date.now() < until) assert.equal((await handle.request('Sale', { amount: '1.00', currency: 'HKD', referenceID: `noisy-${n++}` })).result, 'Success');
+    while (Date.now() < end) assert.equal((await handle.request('Sale', { amount: '1.00', currency: 'HKD', referenceID: `noisy-${n++}` })).result, 'Success');
     assert.ok(handle.counters.crcErrors > 0 && handle.counters.noiseBytes > 500, JSON.stringify(handle.counters));
     assert.deepEqual(faults, []);
     assert.equal(handle.diagnosis(), undefined);
@@ -152,7 +146,7 @@ describe('the trace and the support bundle (real pty)', function () {
       const junk = Buffer.alloc(10 + (i % 7), 0x20 + (i % 50));
       sent += junk.length;
       await server.transport.writeRaw(junk);
-      await until(`burst ${i} counted`, () => handle.counters.noiseBytes - before >= sent, 5_000, 2);
+      await until(`burst ${i} counted`, () => handle.counters.noiseBytes - before >= sent, { within: 5_000, every: 2 });
     }
     const info = await handle.request('DeviceInfo', {});
     const trace = handle.trace.list();

@@ -8,6 +8,7 @@ import { ProtocolError, TransportError, ValidationError } from '../lib/protocol/
 import type { SendOptions, TransportState } from '../lib/transport/transport';
 import { LAN_DEFAULT_PATH, LAN_DEFAULT_PORT, LanTransport } from '../lib/transport/lan';
 import { selfSignedCertificate } from './helpers/tls';
+import { settles, until } from './helpers/wait';
 
 const REQUEST = serializeEnvelope('Sale', 'cmVxdWVzdCBjaXBoZXJ0ZXh0');
 const RESPONSE: Envelope = { version: '2.0', action: 'Sale', data: 'cmVzcG9uc2UgY2lwaGVydGV4dA==' };
@@ -69,19 +70,6 @@ function answer(status: number, body: string, contentType = 'application/json'):
 
 function sendOptions(signal: AbortSignal = new AbortController().signal): SendOptions {
   return { signal, action: 'Sale', requestID: '5f0e8b7a-3c1d-4e2f-9a8b-7c6d5e4f3a2b' };
-}
-
-/** `promise`, or a rejection after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function socketClosed(socket: net.Socket): Promise<void> {
@@ -304,7 +292,7 @@ describe('LanTransport', () => {
         return true;
       });
       assert.ok(serverSocket !== undefined);
-      await within(socketClosed(serverSocket), 2000, 'the server socket to close');
+      await settles('the server socket to close', socketClosed(serverSocket), 2000);
       assert.ok(written < total / 2, `the server could write ${written} bytes: the client kept reading`);
       assert.ok(serverErrors.every((code) => code === 'ECONNRESET' || code === 'EPIPE'), serverErrors.join());
       assert.equal(messages, 0);
@@ -320,11 +308,11 @@ describe('LanTransport', () => {
       const t = lan({ host: '127.0.0.1', port: s.port });
       await t.open();
       await assert.rejects(
-        within(t.send(REQUEST, sendOptions()), 2000, 'the rejection'),
+        settles('the rejection', t.send(REQUEST, sendOptions()), 2000),
         (e: unknown) => e instanceof TransportError && e.code === 'E_TRANSPORT' && e.message.includes(`of ${MAX_ENVELOPE_BYTES + 1} bytes`),
       );
       assert.ok(serverSocket !== undefined);
-      await within(socketClosed(serverSocket), 2000, 'the server socket to close');
+      await settles('the server socket to close', socketClosed(serverSocket), 2000);
     });
   });
 
@@ -346,7 +334,7 @@ describe('LanTransport', () => {
       assert.ok(Date.now() - started >= 150);
       assert.equal(s.received.length, 1);
       assert.ok(serverSocket !== undefined);
-      await within(socketClosed(serverSocket), 2000, 'the server socket to close');
+      await settles('the server socket to close', socketClosed(serverSocket), 2000);
       // The terminal was reached: an abort is not a link failure.
       assert.equal(t.state, 'connected');
     });
@@ -433,9 +421,8 @@ describe('LanTransport', () => {
       await t.close();
       assert.equal(t.state, 'closed');
       assert.deepEqual(states, ['closed']);
-      await within(socketClosed(s.sockets[0]!), 2000, 'the keep-alive connection to close');
-      const deadline = Date.now() + 2000;
-      while (tcpSocketCount() > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await settles('the keep-alive connection to close', socketClosed(s.sockets[0]!), 2000);
+      await until('no socket handle left', () => tcpSocketCount() <= baseline, { within: 2000, detail: () => `${tcpSocketCount()} sockets, ${baseline} before` });
       assert.equal(tcpSocketCount(), baseline, 'no socket handle remains');
 
       await assert.rejects(t.send(REQUEST, sendOptions()), (e: unknown) => e instanceof TransportError && e.code === 'E_CLOSED');
@@ -452,12 +439,12 @@ describe('LanTransport', () => {
       let messages = 0;
       t.on('message', () => messages++);
       const pending = t.send(REQUEST, sendOptions());
-      for (const deadline = Date.now() + 5_000; s.received.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
-      assert.equal(s.received.length, 1, 'the request reached the server');
+      await until('the request at the server', () => s.received.length > 0, 5_000);
+      assert.equal(s.received.length, 1, 'the request reached the server once');
       await t.close();
       await assert.rejects(pending, (e: unknown) => e instanceof TransportError && e.code === 'E_CLOSED');
       assert.ok(serverSocket !== undefined);
-      await within(socketClosed(serverSocket), 2000, 'the server socket to close');
+      await settles('the server socket to close', socketClosed(serverSocket), 2000);
       assert.equal(messages, 0);
     });
 

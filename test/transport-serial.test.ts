@@ -8,6 +8,7 @@ import { encodeFrame } from '../lib/protocol/frame';
 import type { SendOptions, TransportState } from '../lib/transport/transport';
 import { SerialTransport, type SerialTransportOptions } from '../lib/transport/serial';
 import { startPtyPair, type PtyPair } from './helpers/pty';
+import { until } from './helpers/wait';
 
 const FAST_RECONNECT = { initialDelayMs: 30, maxDelayMs: 150 };
 
@@ -19,16 +20,13 @@ function sendOptions(signal: AbortSignal = new AbortController().signal): SendOp
   return { signal, action: 'Sale', requestID: 'req-1' };
 }
 
+/**
+ * Only where a real line's timing is the behaviour under test (bytes paced one
+ * write at a time, a quiet gap between writes, time passing with the device
+ * gone or a retry due): each use says which. Everything else waits with `until`.
+ */
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /**
@@ -39,7 +37,7 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 3000)
 const BARRIER = envelope('Ack', { barrier: true });
 async function untilBarrier(other: Peer, rec: Recorder): Promise<Envelope[]> {
   await other.write(encodeFrame(Buffer.from(BARRIER)));
-  await waitFor('the barrier frame', () => rec.messages.some((m) => JSON.stringify(m) === JSON.stringify(JSON.parse(BARRIER))));
+  await until('the barrier frame', () => rec.messages.some((m) => JSON.stringify(m) === JSON.stringify(JSON.parse(BARRIER))), 3000);
   const i = rec.messages.findIndex((m) => JSON.stringify(m) === JSON.stringify(JSON.parse(BARRIER)));
   assert.equal(i, rec.messages.length - 1, 'nothing follows the barrier');
   return rec.messages.slice(0, i);
@@ -134,7 +132,7 @@ describe('SerialTransport over real pty pairs', function () {
     // A second frame sent after it: when it is in, nothing else came between.
     const barrier = encodeFrame(Buffer.from(BARRIER, 'utf8'));
     await t.send(BARRIER, sendOptions());
-    await waitFor('the frame and the barrier on the peer', () => other.received().length >= expected.length + barrier.length);
+    await until('the frame and the barrier on the peer', () => other.received().length >= expected.length + barrier.length, 3000);
     assert.deepEqual(other.received(), Buffer.concat([expected, barrier]));
   });
 
@@ -148,7 +146,7 @@ describe('SerialTransport over real pty pairs', function () {
     const big = Buffer.alloc(256 * 1024);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 8)) & 0xff;
     await t.writeRaw(big);
-    await waitFor('256 KB on the peer', () => other.received().length >= big.length, 8000);
+    await until('256 KB on the peer', () => other.received().length >= big.length, 8000);
     assert.ok(other.received().equals(big), 'the bytes arrive as written');
     // The other way: 200 frames in one write, read as they come.
     const frames = Array.from({ length: 200 }, (_, i) => envelope('Sale', { i, pad: 'x'.repeat(300) }));
@@ -171,7 +169,7 @@ describe('SerialTransport over real pty pairs', function () {
       await other.write(Uint8Array.of(byte));
       await sleep(1); // one byte per write, each its own chunk: the input under test
     }
-    await waitFor('the message', () => rec.messages.length > 0);
+    await until('the message', () => rec.messages.length > 0, 3000);
     const before = await untilBarrier(other, rec);
     assert.equal(before.length, 1);
     assert.deepEqual(before[0], JSON.parse(env));
@@ -189,7 +187,7 @@ describe('SerialTransport over real pty pairs', function () {
     // Noise including start bytes and a header-looking run that fails its CRC.
     const noise = Buffer.from([0x00, 0xff, 0x55, 0x13, 0x55, 0x00, 0x06, 0x00, 0x10, 0x02, 0xde, 0xad, 0xbe, 0xef, 0x41]);
     await other.write(Buffer.concat([noise, encodeFrame(Buffer.from(env))]));
-    await waitFor('the message', () => rec.messages.length > 0);
+    await until('the message', () => rec.messages.length > 0, 3000);
     const before = await untilBarrier(other, rec);
     assert.equal(before.length, 1);
     assert.deepEqual(before[0], JSON.parse(env));
@@ -212,7 +210,7 @@ describe('SerialTransport over real pty pairs', function () {
     bad[20] = bad[20]! ^ 0x01; // a data byte: the header CRC still checks
     const goodEnv = envelope('Refund', { amount: 1 });
     await other.write(Buffer.concat([bad, encodeFrame(Buffer.from(goodEnv))]));
-    await waitFor('the message', () => rec.messages.length > 0);
+    await until('the message', () => rec.messages.length > 0, 3000);
     assert.deepEqual(await untilBarrier(other, rec), [JSON.parse(goodEnv)]);
     assert.ok(rec.discards.includes('frame data CRC mismatch'), `discards: ${rec.discards.join('; ')}`);
     for (const reason of rec.discards) {
@@ -229,7 +227,7 @@ describe('SerialTransport over real pty pairs', function () {
 
     const goodEnv = envelope('Ack', { ok: true });
     await other.write(Buffer.concat([encodeFrame(Buffer.from('{"version":"2.0"}')), encodeFrame(Buffer.from(goodEnv))]));
-    await waitFor('the message', () => rec.messages.length > 0);
+    await until('the message', () => rec.messages.length > 0, 3000);
     assert.deepEqual(await untilBarrier(other, rec), [JSON.parse(goodEnv)]);
     assert.deepEqual(rec.discards, ['frame data is not a valid envelope']);
   });
@@ -248,9 +246,9 @@ describe('SerialTransport over real pty pairs', function () {
     await t.open();
 
     await other.write(truncated);
-    await waitFor('the truncation to be reported', () => rec.discards.some((r) => r.startsWith('truncated frame')), 2000);
+    await until('the truncation to be reported', () => rec.discards.some((r) => r.startsWith('truncated frame')), 2000);
     await other.write(encodeFrame(Buffer.from(shortEnv)));
-    await waitFor('the message', () => rec.messages.length > 0);
+    await until('the message', () => rec.messages.length > 0, 3000);
     assert.deepEqual(rec.messages, [JSON.parse(shortEnv)]);
   });
 
@@ -282,7 +280,7 @@ describe('SerialTransport over real pty pairs', function () {
     await t.open();
 
     await first.stop('SIGKILL'); // the adapter is pulled out
-    await waitFor('state reconnecting', () => t.state === 'reconnecting');
+    await until('state reconnecting', () => t.state === 'reconnecting', 3000);
     await firstPeer.close();
     const lost = rec.states.at(-1);
     assert.equal(lost?.state, 'reconnecting');
@@ -300,17 +298,17 @@ describe('SerialTransport over real pty pairs', function () {
     assert.equal(t.state, 'reconnecting');
 
     current = await startPtyPair({ a, b }); // the adapter is plugged back in
-    await waitFor('state connected', () => t.state === 'connected', 3000);
+    await until('state connected', () => t.state === 'connected', 3000);
     const other = await peer(b);
     const env = envelope('Sale', { amount: 2 });
     await t.send(env, sendOptions());
     const expected = encodeFrame(Buffer.from(env));
-    await waitFor('the frame on the new peer', () => other.received().length >= expected.length);
+    await until('the frame on the new peer', () => other.received().length >= expected.length, 3000);
     assert.deepEqual(other.received(), expected);
 
     const reply = envelope('Sale', { status: 'Success' });
     await other.write(encodeFrame(Buffer.from(reply)));
-    await waitFor('the reply', () => rec.messages.length > 0);
+    await until('the reply', () => rec.messages.length > 0, 3000);
     assert.deepEqual(rec.messages, [JSON.parse(reply)]);
     assert.deepEqual(
       rec.states.map((s) => s.state),
@@ -336,7 +334,7 @@ describe('SerialTransport over real pty pairs', function () {
     assert.equal(t.state, 'reconnecting');
 
     current = await startPtyPair({ a, b });
-    await waitFor('state connected', () => t.state === 'connected');
+    await until('state connected', () => t.state === 'connected', 3000);
     assert.deepEqual(
       rec.states.map((s) => s.state),
       ['connecting', 'reconnecting', 'connected'],
@@ -366,7 +364,7 @@ describe('SerialTransport over real pty pairs', function () {
 
     await blocker.close();
     blockerOpen = false;
-    await waitFor('state connected', () => t.state === 'connected');
+    await until('state connected', () => t.state === 'connected', 3000);
   });
 
   it('rejects send() with E_CLOSED when not open and with the reason when aborted', async () => {

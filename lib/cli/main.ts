@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { EASYCARD_USAGE, runEasyCardRetryCli } from './easycard';
 import { JOURNAL_USAGE, runJournalCli } from './journal';
-import { createTransport, type ExchangeEvent, type Outcome, PendingError, type TerminalConfig, terminalIdentity, TerminalSession } from '../session';
+import { createTransport, type ExchangeEvent, type Outcome, PendingError, type Recovery, type TerminalConfig, terminalIdentity } from '../session';
+import { Terminal, type NodeDiagnosis } from '../terminal';
 import { promptHidden, readPairingCode, refusePinFlag } from './pin';
 import { type Action, buildBody, isWonderError, minimiseCard, PAYMENT_ACTIONS, validateSecondsMs, ValidationError } from '../protocol';
 import { serveLan, serveSerial, SimulatedTerminal, SIMULATOR_DEFAULT_PAIRING_CODE } from '../simulator';
 import type { Transport } from '../transport';
-import { cliPairing } from './state';
+import { cliPairingStore } from './state';
 import { interruptible, openCliLedger } from './payment';
 import type { CliIo } from './io';
 export type { CliIo } from './io';
@@ -35,8 +36,8 @@ payments (sale, refund, void) are recorded in the ledger (default $XDG_STATE_HOM
       --journal FILE and --no-journal are the old names of --ledger and --no-ledger):
       a --reference given again is never sent twice; its recorded or looked-up outcome is printed.
       A refund is held against its sale in the journal (its amount less earlier refunds, its currency,
-      not declined or voided); one of a sale the journal does not know (taken elsewhere) needs
-      --refund-unknown-sale.
+      not declined or voided); one of a sale the journal does not know (taken elsewhere, or any
+      refund with --no-ledger) needs --refund-unknown-sale.
       The reference is printed on stderr before the payment leaves. Ctrl-C (or SIGTERM) sends Abort and
       waits for the payment's outcome; a second one stops waiting (outcome unknown: ask it with status).
 a simulated terminal (wonder-ecr simulate) marks its answers: the output says "simulated": true and
@@ -217,6 +218,9 @@ function oneLine(err: unknown): string {
   } else if (isWonderError(err) && err.referenceID !== undefined && !text.includes(err.referenceID)) {
     text = `${text} (reference ${err.referenceID}${err.notSent === true ? ', not sent' : ''})`;
   }
+  // The cause the line's diagnosis names, when the line is why it failed (the Terminal gives it to the error).
+  const diagnosis = typeof err === 'object' && err !== null ? (err as { diagnosis?: unknown }).diagnosis : undefined;
+  if (typeof diagnosis === 'string' && !text.includes(diagnosis)) text = `${text} (line diagnosis: ${diagnosis})`;
   // An error from a simulated terminal says so (the notice was printed before it too).
   const simulated = typeof err === 'object' && err !== null && (err as { simulated?: unknown }).simulated === true ? ' [simulated]' : '';
   return `wonder-ecr: ${text.replace(/\s+/g, ' ')}${simulated}`;
@@ -241,17 +245,31 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
   const ledgerFile = v.ledger ?? v.journal;
   if (v.ledger !== undefined && v.journal !== undefined) throw new ValidationError('--journal', 'is the old name of --ledger: give one of them');
   const noLedger = v['no-ledger'] === true || v['no-journal'] === true;
+  // Without a ledger no sale is known: a refund is one "of a sale the ledger does not know", as the nodes' option says.
+  if (noLedger && action === 'Refund' && v['refund-unknown-sale'] !== true) {
+    throw new ValidationError('--refund-unknown-sale', 'is needed for a refund with --no-ledger: without a ledger no sale is known to hold the refund against');
+  }
   const journal = payment || action === 'TransactionStatus' ? openCliLedger({ ...(ledgerFile === undefined ? {} : { ledger: ledgerFile }), noLedger }, io.env) : undefined;
-  const session = new TerminalSession({
+  // The same Terminal a config node drives: the terminal's identity (its SN, checked after connecting, recorded in
+  // the ledger), the payments left open settled first, the line's diagnosis, and the key it speaks with
+  // (cloud: the pinCode2 a Pair hands back, kept for later commands to that terminal; see state.ts).
+  const terminal = new Terminal({
+    config,
     transport,
-    ...(journal === undefined ? {} : { journal, terminalId: identity }),
     pairingCode: pin,
     ...(v['client-sn'] === undefined ? {} : { clientDeviceSN: v['client-sn'] }),
-    ...(timeoutMs === undefined ? {} : { paymentTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs }),
+    paymentTimeoutMs: timeoutMs ?? 120_000,
+    ...(timeoutMs === undefined ? {} : { commandTimeoutMs: timeoutMs }),
+    busyPolicy: 'queue',
     resolveTimeoutMs: resolveTimeoutMs ?? 60_000,
+    ...(journal === undefined ? {} : { ledger: journal, terminalId: identity, followDeviceSn: true }),
+    ...(config.transport === 'cloud' ? { pairingStore: cliPairingStore(io.env) } : {}),
   });
-  // Cloud: the pinCode2 a Pair hands back is kept for later commands to that terminal (lib/cli-state.ts).
-  const pairing = cliPairing(session, pin, io.env);
+  const session = terminal.session;
+  if (session === undefined) {
+    await journal?.close();
+    throw terminal.configError;
+  }
   // A simulated terminal marks every answer: said once on stderr, and in the output (an error's too).
   let simulated = false;
   session.on('exchange', (e: ExchangeEvent) => {
@@ -259,11 +277,17 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
     simulated = true;
     io.stderr(SIMULATED_NOTICE);
   });
+  // What the nodes log: a fault the line's diagnosis names, and the earlier payments settled (or still unknown) on the way.
+  terminal.on('diagnosis', (d: NodeDiagnosis) => io.stderr(`wonder-ecr: line diagnosis: ${d.code}${d.detail !== undefined && d.detail !== '' ? ` (${d.detail})` : ''}`));
+  terminal.on('recovered', (r: Recovery) => io.stderr(`wonder-ecr: earlier ${r.entry.action} ${r.entry.referenceID} settled: ${r.outcome?.result ?? 'unknown'}`));
+  terminal.on('unresolved', (r: Recovery) =>
+    io.stderr(`wonder-ecr: earlier ${r.entry.action} ${r.entry.referenceID} still unknown: ask it with status --target-reference ${r.entry.referenceID}, never send it again`),
+  );
   try {
-    await session.open();
+    await terminal.open();
     let outcome: Outcome;
     if (action === 'Pair') {
-      outcome = (await pairing.pair()).ack;
+      outcome = (await terminal.pair()).ack;
     } else if (payment) {
       // The reference is shown before the payment leaves: an interrupted run can always be asked about.
       let reference: string | undefined;
@@ -272,12 +296,12 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
         io.stderr(`wonder-ecr: ${action} reference ${reference ?? '?'}`);
       };
       outcome = await interruptible(
-        pairing.request(action, params as never, { onQueued, ...(action === 'Refund' && v['refund-unknown-sale'] === true ? { refundUnknownSale: true } : {}) }),
-        { abort: () => session.request('Abort'), giveUp: () => session.close(), reference: () => reference },
+        terminal.request(action, params as never, { onQueued, ...(action === 'Refund' && v['refund-unknown-sale'] === true ? { refundUnknownSale: true } : {}) }),
+        { abort: () => terminal.request('Abort'), giveUp: () => terminal.close(), reference: () => reference },
         io,
       );
     } else {
-      outcome = await pairing.request(action, params as never);
+      outcome = await terminal.request(action, params as never);
     }
     // The card's brand and last four digits; its prefix, hash and token only with --raw-card.
     const line: Record<string, unknown> = { header: outcome.header, body: v['raw-card'] === true ? outcome.body : minimiseCard(outcome.body) };
@@ -295,7 +319,8 @@ async function runAction(action: Action, v: Values, io: CliIo): Promise<number> 
     if (simulated && typeof err === 'object' && err !== null) (err as { simulated?: boolean }).simulated = true;
     throw err;
   } finally {
-    await session.close();
+    // The Terminal gives its ledger back as it closes.
+    await terminal.close();
     await journal?.close();
   }
 }

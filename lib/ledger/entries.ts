@@ -81,9 +81,20 @@ export function journalOutcome(body: unknown, resolvedBy?: string, decision?: { 
   return out;
 }
 
-/** The key an action's payment is kept under: Sale / Refund by referenceID, Void by `Void:<referenceID>`. */
+/**
+ * A Void's key: `Void/<referenceID>`. A referenceID never holds a `/`
+ * (lib/protocol/validate.ts), so no Sale or Refund shares a Void's key.
+ */
+const VOID_KEY = 'Void/';
+
+/** The key an action's payment is kept under: Sale / Refund by referenceID, Void by `Void/<referenceID>`. */
 export function journalKey(action: JournalAction, referenceID: string): string {
-  return action === 'Void' ? `Void:${referenceID}` : referenceID;
+  return action === 'Void' ? `${VOID_KEY}${referenceID}` : referenceID;
+}
+
+/** The referenceID a key names (a Void's: the transaction it voids). */
+export function referenceOfKey(key: string): string {
+  return key.startsWith(VOID_KEY) ? key.slice(VOID_KEY.length) : key;
 }
 
 const AMOUNT = /^(\d{1,15})(?:\.(\d{1,6}))?$/;

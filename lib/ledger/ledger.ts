@@ -482,6 +482,27 @@ export class Ledger {
   }
 }
 
+/**
+ * One small read on the ledger in `file`, for what is read once at a start (a
+ * cloud pairing): through the ledger open on it in this process, else on a
+ * connection of its own closed before this returns — no writer thread started
+ * and no owner lock taken for a read. No rows when there is no ledger yet.
+ */
+export function readLedgerRows<T>(file: string, sql: string, params: SqlValue[] = []): T[] {
+  const ledger = openLedgerOf(file);
+  if (ledger !== undefined && !ledger.closed) return ledger.query<T>(sql, params);
+  if (!fs.existsSync(file)) return [];
+  for (const suffix of ['', '-wal', '-shm']) checkPrivateFile(`${file}${suffix}`);
+  const db = new DatabaseSync(file);
+  try {
+    db.exec('PRAGMA busy_timeout = 10000');
+    if (Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version) === 0) return [];
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
 /** The ledger open on `file` in this process, if any (for tests and diagnostics). */
 export function openLedgerOf(file: string): Ledger | undefined {
   try {

@@ -1,7 +1,8 @@
 /**
- * Loaded by the writer thread before node:sqlite: on Node 22 node:sqlite says
- * once per thread that it is experimental. The main thread says it (once per
- * process); the writer thread does not say it again.
+ * On Node 22, node:sqlite says once per thread that it is experimental. Loaded
+ * before node:sqlite by the ledger's writer and reader threads (the main thread
+ * has said it once for the process) and by the command line (bin/wonder-ecr.js),
+ * whose stderr is for people.
  */
 const emit = process.emitWarning.bind(process);
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {

@@ -129,8 +129,8 @@ export class CloudPairing {
     }
     const id = this.identity;
     if (this.#store !== undefined && id !== undefined) {
-      if (handedOut !== undefined) this.#store.save(id, handedOut);
-      else this.#store.remove(id);
+      if (handedOut !== undefined) await this.#store.save(id, handedOut);
+      else await this.#store.remove(id);
     }
     this.#unreadable = undefined;
     this.#loaded = true;

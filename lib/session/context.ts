@@ -16,7 +16,7 @@ export interface RequestContext<A extends Action = Action> {
 /** A Sale, Refund or Void: what was asked, and where the journal keeps it. */
 export interface PaymentContext extends RequestContext<PaymentAction> {
   asked: Asked;
-  /** The journal's key (Void: `Void:<reference>`). */
+  /** The journal's key (Void: `Void/<reference>`). */
   key: string;
   /** The journal holds it open from before: ask about it, never send it again. */
   askOnly: boolean;

@@ -85,7 +85,7 @@ export class PaymentLedger {
    * when it repeats a reference with other terms (ValidationError naming
    * referenceID), and a Refund its sale does not allow (RefundRefusedError,
    * E_VALIDATION naming orgReferenceID, currency or amount: see checkRefund).
-   * A Void is kept under its own key (`Void:<the voided reference>`): it joins
+   * A Void is kept under its own key (`Void/<the voided reference>`): it joins
    * only a Void of the same transaction.
    */
   admit(asked: Asked, options: AdmitOptions = {}): Admission {
@@ -97,7 +97,7 @@ export class PaymentLedger {
     };
     const running = this.running.get(key);
     if (running !== undefined) {
-      // Another kind under the same key (a Refund "Void:R1" beside a Void of R1): another payment, never joined.
+      // Another kind under the same key (a Refund R1 beside a Sale R1): another payment, never joined.
       if (running.asked.action !== asked.action) throw new ReferenceInUseError(asked.action, asked.referenceID, `${named(running.asked.action, running.asked.referenceID)} queued or in flight`);
       mismatch(running.asked);
       return { kind: 'join', promise: running.promise };
@@ -175,6 +175,11 @@ export class PaymentLedger {
       if (this.running.get(key)?.promise === promise) this.running.delete(key);
     };
     promise.then(forget, forget);
+  }
+
+  /** Whether a payment is queued or in flight here (its caller waits for its own outcome). */
+  isRunning(key: string): boolean {
+    return this.running.has(key);
   }
 
   /** What the journal knows of a transaction a Void acts on. */

@@ -2,23 +2,23 @@
  * The cloud's second pin code (pinCode2), kept across restarts.
  *
  * On the cloud path the Pair answer may carry a pinCode2 that encrypts every
- * later command. It is stored here, one file per terminal, encrypted with
- * AES-256-GCM under a key of the same standing as Node-RED's credentials (the
- * node layer derives it from Node-RED's credential secret; the command line
- * from a random key file in its state directory). The terminal's identity
- * (business ID and device SN) is the additional authenticated data: a record
- * decrypts only for the terminal it was stored for, and a tampered or swapped
- * record is refused. pinCode2 itself is never logged, never put in an error
- * text and never written in clear.
+ * later command. It is kept in the ledger's `cloud_pairing` table, one row per
+ * terminal, sealed with AES-256-GCM under a key of the same standing as
+ * Node-RED's credentials (the node layer derives it from Node-RED's credential
+ * secret; the command line from a random key file in its state directory). The
+ * terminal's identity (business ID and device SN) is the additional
+ * authenticated data: a row opens only for the terminal it was stored for, and
+ * a tampered or moved row is refused. pinCode2 itself is never logged, never
+ * put in an error text and never written in clear.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { SecurityError, validatePairingCode, ValidationError, type WonderErrorOptions } from '../protocol';
-import { createPrivateFileOnce, ensurePrivateDirectory, readPrivateFile, safeName, writePrivateFileAtomic } from '../ledger';
+import { createPrivateFileOnce, ensurePrivateDirectory, openLedger, readLedgerRows, readPrivateFile, type Ledger } from '../ledger';
 
 const FORMAT = 'wonder-ecr-pairing/1';
-const MAX_RECORD_BYTES = 4096;
+/** A sealed pinCode2 is some tens of characters; a longer row is not one. */
+const MAX_RECORD_CHARS = 4096;
 const KEY_BYTES = 32;
 
 /** A cloud terminal: the business it belongs to and its serial number. */
@@ -78,87 +78,93 @@ function describe(id: CloudTerminalIdentity): string {
   return `cloud terminal ${id.deviceSn} of business ${id.businessId}`;
 }
 
-interface StoredRecord {
+interface StoredRow {
   format: string;
-  businessId: string;
-  deviceSn: string;
-  savedAt: string;
   iv: string;
   tag: string;
   data: string;
 }
 
-/** One encrypted record per cloud terminal in `dir` (mode 0700; files 0600). */
-export class PairingStore {
-  readonly dir: string;
-  readonly #key: Buffer;
+export interface PairingStoreOptions {
+  /** The ledger's owner (LedgerOptions.owner): the runtime whose terminals share the ledger. Default: the process. */
+  owner?: unknown;
+}
 
-  constructor(dir: string, key: Buffer) {
+/** The cloud pairings kept in the ledger in `ledgerFile`, sealed under `key`. */
+export class PairingStore {
+  readonly ledgerFile: string;
+  readonly #key: Buffer;
+  readonly #owner: unknown;
+
+  constructor(ledgerFile: string, key: Buffer, options: PairingStoreOptions = {}) {
     if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) throw new ValidationError('key', `must be ${KEY_BYTES} bytes`);
-    this.dir = dir;
+    this.ledgerFile = ledgerFile;
     this.#key = Buffer.from(key);
+    this.#owner = options.owner;
   }
 
-  /** The record's file: named for the terminal, with a hash so that two names never share a file. */
-  fileFor(id: CloudTerminalIdentity): string {
-    checkIdentity(id);
-    const hash = createHash('sha256').update(aadOf(id)).digest('hex').slice(0, 12);
-    return path.join(this.dir, `pairing-${safeName(id.businessId)}-${safeName(id.deviceSn)}-${hash}.json`);
+  #ownerOption(): { owner?: unknown } {
+    return this.#owner === undefined ? {} : { owner: this.#owner };
+  }
+
+  /** Runs `use` on the ledger (shared with this owner's terminals when they have it open), then gives it back. */
+  async #withLedger<T>(use: (ledger: Ledger) => Promise<T>): Promise<T> {
+    const ledger = openLedger(this.ledgerFile, this.#ownerOption());
+    try {
+      return await use(ledger);
+    } finally {
+      await ledger.close();
+    }
   }
 
   /**
    * The stored pinCode2 of this terminal; undefined when none is stored.
-   * Throws PairAgainError when a record is there but cannot be trusted
-   * (another key, tampered, stored for another terminal).
+   * Throws PairAgainError when a row is there but cannot be trusted (another
+   * key, tampered, stored for another terminal).
    */
   load(id: CloudTerminalIdentity): string | undefined {
-    const file = this.fileFor(id);
-    let raw: Buffer | undefined;
+    checkIdentity(id);
+    const rows = readLedgerRows<StoredRow>(this.ledgerFile, 'SELECT format, iv, tag, data FROM cloud_pairing WHERE business_id = ? AND device_sn = ?', [id.businessId, id.deviceSn]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
     try {
-      raw = readPrivateFile(file, MAX_RECORD_BYTES);
-    } catch (cause) {
-      throw new PairAgainError(`the stored cloud pairing of ${describe(id)} cannot be read (${(cause as Error).message}): pair again`, { cause });
-    }
-    if (raw === undefined) return undefined;
-    try {
-      const record = JSON.parse(raw.toString('utf8')) as StoredRecord;
-      if (record.format !== FORMAT || record.businessId !== id.businessId || record.deviceSn !== id.deviceSn) throw new Error('stored for another terminal');
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(record.iv, 'base64'), { authTagLength: 16 });
+      if (row.format !== FORMAT || row.data.length > MAX_RECORD_CHARS) throw new Error('not a pairing record');
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(row.iv, 'base64'), { authTagLength: 16 });
       decipher.setAAD(aadOf(id));
-      decipher.setAuthTag(Buffer.from(record.tag, 'base64'));
-      const plain = JSON.parse(Buffer.concat([decipher.update(Buffer.from(record.data, 'base64')), decipher.final()]).toString('utf8')) as { pinCode2?: unknown };
+      decipher.setAuthTag(Buffer.from(row.tag, 'base64'));
+      const plain = JSON.parse(Buffer.concat([decipher.update(Buffer.from(row.data, 'base64')), decipher.final()]).toString('utf8')) as { pinCode2?: unknown };
       return validatePairingCode(plain.pinCode2, 'pinCode2');
     } catch (cause) {
-      // No detail of the record in the text: only that it cannot be trusted.
+      // No detail of the row in the text: only that it cannot be trusted.
       throw new PairAgainError(`the stored cloud pairing of ${describe(id)} does not decrypt with this installation's key, or was altered: pair again`, {
         cause: cause instanceof SecurityError ? cause : undefined,
       });
     }
   }
 
-  /** Stores (replaces) this terminal's pinCode2, encrypted; on disk (fsync'd) when this returns. */
-  save(id: CloudTerminalIdentity, pinCode2: string): void {
+  /** Stores (replaces) this terminal's pinCode2, sealed; committed (synchronous=FULL) when this resolves. */
+  async save(id: CloudTerminalIdentity, pinCode2: string): Promise<void> {
+    checkIdentity(id);
     validatePairingCode(pinCode2, 'pinCode2');
-    const file = this.fileFor(id);
-    ensurePrivateDirectory(this.dir);
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: 16 });
     cipher.setAAD(aadOf(id));
     const data = Buffer.concat([cipher.update(JSON.stringify({ pinCode2 }), 'utf8'), cipher.final()]);
-    const record: StoredRecord = {
+    const row = {
+      business_id: id.businessId,
+      device_sn: id.deviceSn,
       format: FORMAT,
-      businessId: id.businessId,
-      deviceSn: id.deviceSn,
-      savedAt: new Date().toISOString(),
+      saved_at: Date.now(),
       iv: iv.toString('base64'),
       tag: cipher.getAuthTag().toString('base64'),
       data: data.toString('base64'),
     };
-    writePrivateFileAtomic(file, `${JSON.stringify(record)}\n`);
+    await this.#withLedger((ledger) => ledger.writePairing(row));
   }
 
   /** Forgets this terminal's pinCode2 (it pairs without one now). */
-  remove(id: CloudTerminalIdentity): void {
-    fs.rmSync(this.fileFor(id), { force: true });
+  async remove(id: CloudTerminalIdentity): Promise<void> {
+    checkIdentity(id);
+    await this.#withLedger((ledger) => ledger.removePairing(id.businessId, id.deviceSn));
   }
 }

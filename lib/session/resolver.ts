@@ -82,7 +82,7 @@ export class Resolver {
         queries++;
         let res: Response<'TransactionStatus'>;
         try {
-          // Asked once (an old payment): the lookup gets the whole command time-out; else no longer than the deadline leaves (at least 1 s).
+          // Asked once (an old payment): the whole command time-out, so a slow terminal's answer is learnt; else what is left, at least 1 s.
           const timeout = timeoutMs === 0 ? this.opts.commandTimeoutMs : Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - now()));
           res = await this.exchange.send('TransactionStatus', buildBody('TransactionStatus', { targetReferenceID: asked.referenceID }), randomUUID(), timeout);
         } catch (err) {

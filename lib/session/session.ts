@@ -3,10 +3,10 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
 import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
 import type { Envelope } from '../protocol';
-import { journalKey, type JournalEntry } from '../ledger';
+import { journalKey, referenceOfKey, type JournalEntry } from '../ledger';
 import { answersInline, type Transport, type TransportState } from '../transport';
 import { askedOf, defaultClientSN, isPayment, type PaymentContext, type RequestContext } from './context';
-import { ReferenceTakenError } from './errors';
+import { PendingError, ReferenceTakenError } from './errors';
 import { Exchange } from './exchange';
 import { PaymentLedger } from './ledger';
 import { outcomeFromEntry, outcomeOf } from './outcomes';
@@ -55,6 +55,8 @@ export class TerminalSession extends EventEmitter {
   private readonly abortRequested = new Set<string>();
   /** When each open payment's card window ends (monotonic), from when this session first saw it: a wall clock stepped since changes none. */
   private readonly windowEnds = new Map<string, number>();
+  /** Payments whose settlement was handed to the flow in this process (the ledger keeps it across restarts). */
+  private readonly deliveredHere = new Set<string>();
   private closed = false;
   private readonly closing = new AbortController();
   private readonly onMessage = (env: Envelope) => this.exchange.dispatch(env);
@@ -136,7 +138,7 @@ export class TerminalSession extends EventEmitter {
       return Promise.reject(aboutPayment(err, undefined, true));
     }
     if (this.closed) return Promise.reject(new TransportError('the terminal session is closed', { code: 'E_CLOSED', notSent: true }));
-    const ctx: RequestContext<A> = { action, body, requestID: randomUUID(), options, started: this.clock.monotonic() };
+    const ctx: RequestContext<A> = { action, body, requestID: options.requestID ?? randomUUID(), options, started: this.clock.monotonic() };
     if (action === 'Abort') return this.abort(ctx, (params as { referenceID?: string } | undefined)?.referenceID || undefined) as Promise<Outcome<A>>;
     if (!isPayment(action)) return this.schedule(ctx, () => this.runCommand(ctx)) as Promise<Outcome<A>>;
     return this.requestPayment(ctx as unknown as RequestContext<PaymentAction>) as unknown as Promise<Outcome<A>>;
@@ -165,7 +167,11 @@ export class TerminalSession extends EventEmitter {
     const promise = this.schedule(ctx, () => this.runPayment(ctx));
     this.ledger.track(ctx.key, asked, promise);
     // Handed to the caller (the flow): noted, so a restart does not emit it again.
-    promise.then((o) => (o.result === 'Success' || o.result === 'Failed') && this.ledger.delivered(ctx.action, asked.referenceID), () => undefined);
+    promise.then(
+      (o) => (o.result === 'Success' || o.result === 'Failed') && this.markDelivered(ctx.key, ctx.action, asked.referenceID),
+      // Its caller was told "unknown", and a lookup meanwhile settled it: the flow is told now, once.
+      (err: unknown) => err instanceof PendingError && queueMicrotask(() => this.deliverIfSettled(base.action, asked.referenceID)),
+    );
     return promise;
   }
 
@@ -278,8 +284,15 @@ export class TerminalSession extends EventEmitter {
     const outcome: Outcome = { action, requestID, header: res.header, body: res.body, statusQueries: 0, elapsedMs: this.clock.monotonic() - ctx.started };
     if (action === 'TransactionStatus') {
       // A caller's lookup (the status node) settles the journal's open payment it describes.
-      const read = await this.ledger.readLookup(outcome, (ctx.body as { targetReferenceID: string }).targetReferenceID);
+      const target = (ctx.body as { targetReferenceID: string }).targetReferenceID;
+      const open = this.ledger.openFor(target);
+      const read = await this.ledger.readLookup(outcome, target);
       if (read.journalBehind !== undefined) this.emit('journal-behind', read.journalBehind);
+      // A payment this lookup settled (a status node's, an operator's Check now) reaches the flow as recovered, once,
+      // unless its own caller still waits for it here (its own outcome will tell it).
+      for (const entry of open) {
+        if (!this.ledger.isRunning(journalKey(entry.action, entry.referenceID))) this.deliverIfSettled(entry.action, entry.referenceID);
+      }
       return read;
     }
     const status = (res.body as { status?: string }).status;
@@ -406,13 +419,12 @@ export class TerminalSession extends EventEmitter {
         const outcome = await this.recoverEntry(entry, wasStale ? 0 : undefined);
         results.push({ entry, outcome });
         this.windowEnds.delete(journalKey(entry.action, entry.referenceID));
-        this.emit('recovered', { entry, outcome });
-        this.ledger.delivered(entry.action, entry.referenceID);
+        this.deliver(entry, outcome);
       } catch (error) {
         results.push({ entry, error });
         this.ledger.lookedUp(entry.action, entry.referenceID, 'recovery', undefined);
         if (except === undefined) continue;
-        const reference = except.startsWith('Void:') ? except.slice(5) : except;
+        const reference = referenceOfKey(except);
         if (error instanceof SecurityError) throw aboutPayment(error, reference, true);
         if (stale()) {
           // Still unknown, still open in the journal, asked about again at every start, reconnect and payment.
@@ -464,6 +476,32 @@ export class TerminalSession extends EventEmitter {
     };
     const resolved = await this.resolvePayment(ctx, { heardFrom: false }, timeoutMs);
     return this.recordResolved(ctx, resolved);
+  }
+
+  /**
+   * The one path by which a settlement not given as the payment's own answer
+   * (recovery, a status lookup, an operator's Check now) reaches the flow:
+   * `recovered` ({entry, outcome}), once per payment (the ledger records the
+   * delivery, so a restart does not emit it again).
+   */
+  private deliver(entry: JournalEntry, outcome: Outcome): void {
+    const key = journalKey(entry.action, entry.referenceID);
+    if (this.deliveredHere.has(key)) return;
+    this.markDelivered(key, entry.action, entry.referenceID);
+    this.emit('recovered', { entry, outcome });
+  }
+
+  /** A payment settled in the journal and not yet delivered: delivered now, from what the journal recorded. */
+  private deliverIfSettled(action: PaymentAction, referenceID: string): void {
+    const entry = this.ledger.journal?.get(action, referenceID);
+    if (entry === undefined || (entry.state !== 'Success' && entry.state !== 'Failed') || entry.deliveredAt !== undefined) return;
+    const { duplicate: _recorded, ...outcome } = outcomeFromEntry(entry);
+    this.deliver(entry, outcome);
+  }
+
+  private markDelivered(key: string, action: PaymentAction, referenceID: string): void {
+    this.deliveredHere.add(key);
+    this.ledger.delivered(action, referenceID);
   }
 
   /** Releases what waits (never sent), stops settling, closes the transport. */

@@ -53,6 +53,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Cancels the request while it waits in the queue. Once sent, a payment is always resolved. */
   signal?: AbortSignal;
+  /** The request's ID (default: a new UUID): a caller that queued it in front of the session gives the one it announced. */
+  requestID?: string;
   /** Called once the request is validated and queued, before anything is sent. */
   onQueued?: (info: { requestID: string; referenceID?: string }) => void;
   /** Who asked (a node id): kept in the journal, to emit a recovered outcome from. */

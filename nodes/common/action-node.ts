@@ -7,7 +7,7 @@ import { ProgressReporter } from './progress';
 import { receiptFor, receiptWidth } from './receipt-node';
 import { statusSetter } from './shown-status';
 import { activityStatus, connectionStatus, type ActivityKind } from './status';
-import type { TerminalHandle } from './terminal-handle';
+import type { Terminal } from '../../lib/terminal';
 
 export interface ActionNodeDef extends NodeDef {
   terminal: string;
@@ -16,7 +16,7 @@ export interface ActionNodeDef extends NodeDef {
 
 /** What a wonder-terminal config node exposes to the action nodes. */
 export interface TerminalConfigNode extends Node {
-  wonder: TerminalHandle;
+  wonder: Terminal;
 }
 
 type Msg = NodeMessageInFlow & { wonder?: Record<string, unknown> };
@@ -156,16 +156,15 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       handle.on('recovered', onRecovered);
     }
     /**
-     * The session's activity is listened to only while this node has a
-     * request of its own (many nodes on one terminal: each event goes to the
-     * busy ones, not to all).
+     * The terminal's activity (its scheduler's "queued" and the session's
+     * steps) is listened to only while this node has a request of its own
+     * (many nodes on one terminal: each event goes to the busy ones, not to all).
      */
-    const session = handle?.session;
     const begin = () => {
-      if (active++ === 0) session?.on('activity', onActivity);
+      if (active++ === 0) handle?.on('activity', onActivity);
     };
     const end = () => {
-      if (--active === 0) session?.off('activity', onActivity);
+      if (--active === 0) handle?.off('activity', onActivity);
     };
 
     /** Requests of this node in the terminal's queue or in flight. */
@@ -263,7 +262,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
       RED.events.off('flows:started', showAgain);
       handle?.deregister(node.id);
       handle?.off('recovered', onRecovered);
-      session?.off('activity', onActivity);
+      handle?.off('activity', onActivity);
       done();
     });
   }

@@ -1,5 +1,5 @@
 import type { JournalEntry } from '../../lib/ledger';
-import type { TerminalHandle } from './terminal-handle';
+import type { Terminal } from '../../lib/terminal';
 
 /** What one "check now" learnt about one payment. */
 export interface CheckResult {
@@ -32,13 +32,13 @@ function codeOf(err: unknown): string {
 }
 
 /** The journal entry of this reference, an open one first: its own Sale or Refund, or a Void of it. */
-function entryFor(handle: TerminalHandle, referenceID: string): JournalEntry | undefined {
+function entryFor(handle: Terminal, referenceID: string): JournalEntry | undefined {
   const own = handle.journal?.byReference(referenceID);
   const voided = handle.journal?.get('Void', referenceID);
   return [own, voided].find((e) => e?.state === 'open') ?? own ?? voided;
 }
 
-function after(handle: TerminalHandle, entry: JournalEntry): string {
+function after(handle: Terminal, entry: JournalEntry): string {
   return handle.journal?.get(entry.action, entry.referenceID)?.state ?? entry.state;
 }
 
@@ -47,7 +47,7 @@ function after(handle: TerminalHandle, entry: JournalEntry): string {
  * its reference): a lookup that describes it settles it in the journal at
  * once. A payment already settled is answered from the journal, not asked.
  */
-export async function checkOne(handle: TerminalHandle, referenceID: string): Promise<CheckResult> {
+export async function checkOne(handle: Terminal, referenceID: string): Promise<CheckResult> {
   const entry = entryFor(handle, referenceID);
   if (entry === undefined) throw new CheckRefused(404, 'E_NOT_FOUND', `no payment ${referenceID} in this terminal's journal`);
   if (entry.state !== 'open') return { referenceID, action: entry.action, state: entry.state, settled: false };
@@ -61,7 +61,7 @@ export async function checkOne(handle: TerminalHandle, referenceID: string): Pro
 }
 
 /** Asks about every open payment of the terminal's journal (the recovery a reconnect runs). */
-export async function checkAll(handle: TerminalHandle): Promise<CheckResult[]> {
+export async function checkAll(handle: Terminal): Promise<CheckResult[]> {
   const recoveries = await handle.recover();
   return recoveries.map(({ entry, outcome, error }) => {
     const state = after(handle, entry);

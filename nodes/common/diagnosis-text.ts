@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import type { NodeDiagnosis } from './line-monitor';
+import type { NodeDiagnosis } from '../../lib/terminal';
 import { t } from './i18n';
 
 /** A diagnosis in the runtime's language (i18n `diagnosis.<code>`). */

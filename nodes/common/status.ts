@@ -1,5 +1,5 @@
 import type { NodeStatus } from 'node-red';
-import type { ShownState } from './connection-state';
+import type { ShownState } from '../../lib/terminal';
 import { NS } from './i18n';
 
 /**

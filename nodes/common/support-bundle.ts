@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TerminalConfig, TraceRecord } from '../../lib/session';
 import type { LineCounters } from '../../lib/transport';
-import type { NodeDiagnosis } from './line-monitor';
 import type { RegisteredTerminal } from './terminal-registry';
-import type { TerminalHandle } from './terminal-handle';
+import type { NodeDiagnosis, Terminal } from '../../lib/terminal';
 
 /** The settings of a terminal a support desk may see: where and how it is reached, never a credential. */
 const CONFIG_KEYS = ['transport', 'serialPort', 'baudRate', 'host', 'port', 'https', 'caFile', 'tlsFingerprint', 'cloudEnv', 'cloudUrl', 'cloudInfoUrl', 'businessId', 'deviceSn'] as const;
@@ -56,7 +55,7 @@ function safeConfig(config: TerminalConfig | undefined): SupportBundle['terminal
  * itself, its open payments and its trace. `about` adds the config node's
  * registration and the Node-RED version (RED.version()).
  */
-export function supportBundle(handle: TerminalHandle, about: { terminal?: Partial<Pick<RegisteredTerminal, 'id' | 'name' | 'identity' | 'address'>>; nodeRed?: string } = {}): SupportBundle {
+export function supportBundle(handle: Terminal, about: { terminal?: Partial<Pick<RegisteredTerminal, 'id' | 'name' | 'identity' | 'address'>>; nodeRed?: string } = {}): SupportBundle {
   const t = about.terminal ?? {};
   const diagnosis = handle.diagnosis();
   return {

@@ -1,4 +1,4 @@
-import type { TerminalHandle } from './terminal-handle';
+import type { Terminal } from '../../lib/terminal';
 
 /** A deployed wonder-terminal config node, as the operator tools see it. */
 export interface RegisteredTerminal {
@@ -12,7 +12,7 @@ export interface RegisteredTerminal {
   address: string;
   /** The terminal's identity (see terminalIdentity): the name its payments are recorded under in the ledger. */
   identity: string;
-  handle: TerminalHandle;
+  handle: Terminal;
 }
 
 /**
@@ -25,7 +25,7 @@ export function registerTerminal(entry: RegisteredTerminal): void {
   terminals.set(entry.id, entry);
 }
 
-export function deregisterTerminal(id: string, handle?: TerminalHandle): void {
+export function deregisterTerminal(id: string, handle?: Terminal): void {
   // A node re-deployed under the same id registers its new handle before the old one closes.
   if (handle === undefined || terminals.get(id)?.handle === handle) terminals.delete(id);
 }

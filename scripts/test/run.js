@@ -5,10 +5,10 @@
 // Node and Node-RED (.cache/), (3) the build, (4) mocha once per leg, then a
 // summary per leg (also written to test-results/legs.json). Fails if any does.
 //
-//   npm test                               every leg (20, 22, 24)
-//   npm run test:leg -- 20                 one leg (Node major version)
-//   npm run test:leg -- 22 dist/test/editor.test.js    one leg, some files
-//   WONDER_TEST_LEGS=20,24 npm test        some legs
+//   npm test                               every leg (22-4.1, 22, 24, 26: scripts/test/legs.js)
+//   npm run test:leg -- 26                 one leg (its id)
+//   npm run test:leg -- 22-4.1 dist/test/editor.test.js    one leg, some files
+//   WONDER_TEST_LEGS=22,26 npm test        some legs
 //   npm test -- --system-only              only step 1
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');

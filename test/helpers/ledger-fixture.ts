@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { amountToMinor, migrate, WRITER_PRAGMAS, type LedgerEntry } from '../../lib/ledger';
+import { amountToMinor, journalKey, migrate, WRITER_PRAGMAS, type LedgerEntry } from '../../lib/ledger';
 
 /** A payment to insert: a journal entry's fields, and the row's own columns. */
 export type FixtureEntry = LedgerEntry & { configNode?: string; deviceSn?: string; address?: string };
@@ -35,7 +35,7 @@ function valuesOf(e: FixtureEntry): Value[] {
   const minor = e.amount === undefined ? undefined : amountToMinor(e.amount, 2);
   const ms = (iso: string | undefined) => (iso === undefined ? null : Date.parse(iso));
   return [
-    e.action === 'Void' ? `Void:${e.referenceID}` : e.referenceID,
+    journalKey(e.action, e.referenceID),
     e.referenceID,
     e.action,
     e.terminal,
@@ -152,7 +152,7 @@ export function bulkLedger(file: string, options: BulkOptions): { expected: (fro
       keep(ti, kind, state, minor, at);
       if (voided && state === 'Success') {
         // The void: opened a second after its sale, within the same period but for the last second of a span.
-        stmt.run(`Void:${ref}`, ref, 'Void', t.name, t.configNode ?? null, null, null, null, `v${i}`, null, null, null, null, 'Success', at + 1, at + 2_000, null, null, null, null, null, null, null, null, null, null, 'approved', 'approved');
+        stmt.run(journalKey('Void', ref), ref, 'Void', t.name, t.configNode ?? null, null, null, null, `v${i}`, null, null, null, null, 'Success', at + 1, at + 2_000, null, null, null, null, null, null, null, null, null, null, 'approved', 'approved');
         keep(ti, 'Void', 'Success', minor, at + 1);
       }
     }

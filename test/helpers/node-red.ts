@@ -3,14 +3,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { coreNode, nodeRedMain } from './node-red-install';
+import { nextEvent } from './wait';
 
 /** A user directory of the tests' own: journals never touch ~/.node-red. */
 export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-helper-'));
 helper.init(nodeRedMain(), { userDir });
+/** The examples' once-only records (docs/kiosk.md) go in the helper's user directory, never the home directory. */
+process.env.WONDER_ONCE_DIR = path.join(userDir, 'wonder-once');
 
 /** Forgets every journal (each test starts with empty books). */
 export function clearJournals(): void {
   fs.rmSync(path.join(userDir, 'wonder-ecr'), { recursive: true, force: true });
+  fs.rmSync(path.join(userDir, 'wonder-once'), { recursive: true, force: true });
 }
 
 /** The compiled node modules, and core nodes tests wire them to. */
@@ -33,15 +37,9 @@ export { helper };
 export type Msg = Record<string, any>;
 
 /** Resolves with the next message a helper node receives. */
-export function nextMessage(id: string, timeoutMs = 10_000): Promise<Msg> {
-  const node = helper.getNode(id);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no message at ${id} within ${timeoutMs} ms`)), timeoutMs);
-    node.once('input', (msg: Msg) => {
-      clearTimeout(timer);
-      resolve(msg);
-    });
-  });
+export async function nextMessage(id: string, timeoutMs = 10_000): Promise<Msg> {
+  const [msg] = await nextEvent<[Msg]>(helper.getNode(id), 'input', { within: timeoutMs, what: `a message at ${id}` });
+  return msg;
 }
 
 /** Collects `count` messages arriving at a helper node. */

@@ -104,7 +104,7 @@ interface Delivery {
   referenceID: string;
   result: string;
   verdict?: string;
-  via: 'answer' | 'recovered' | 'status';
+  via: 'answer' | 'recovered';
   duplicate: boolean;
   /** The flow was told the ledger could not record this outcome (journalBehind, disk full). */
   behind?: boolean;
@@ -442,10 +442,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       const target = rng.pick(earlier);
       log(`order TransactionStatus t${target.terminal} ${target.referenceID}`);
       p.sessions[target.terminal]!.request('TransactionStatus', { targetReferenceID: target.referenceID }).then(
-        (o) => {
-          const s = o.settledPayment;
-          if (s !== undefined) deliver({ action: s.action, referenceID: s.referenceID, result: s.result, ...(o.verdict !== undefined ? { verdict: o.verdict } : {}), via: 'status', duplicate: false, ...(o.journalBehind !== undefined ? { behind: true } : {}) }, p.gen);
-        },
+        // A payment this lookup settled reaches the flow through the session's one path (`recovered`), not as the lookup's answer.
+        (o) => p.alive && o.settledPayment !== undefined && log(`status ${target.referenceID} settled ${o.settledPayment.action} ${o.settledPayment.result}`),
         (e: { code?: string }) => p.alive && log(`status ${target.referenceID} ${e.code ?? String(e)}`),
       );
     } else if (roll < 0.9) {
@@ -611,7 +609,7 @@ export function check(seed: number, s: Seen): Violation[] {
     if (d.behind === true) behind.add(key);
     firsts.set(key, (firsts.get(key) ?? 0) + 1);
   }
-  for (const [key, n] of firsts) if (n > 1) report('delivered-once', key.replace(/^Void:/, ''), `${key} was delivered to the flow ${n} times`);
+  for (const [key, n] of firsts) if (n > 1) report('delivered-once', key.replace(/^Void[:/]/, ''), `${key} was delivered to the flow ${n} times`);
   for (const e of s.store.entries()) {
     if ((e.state !== 'Success' && e.state !== 'Failed') || e.outcome?.reason === 'reference-taken') continue;
     const key = journalKey(e.action, e.referenceID);

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../../lib/session';
+import { LEDGER_FILE_NAME } from '../ledger';
+import { PairingStore, pairingKeyFromFile, pairingKeyFromSecret } from '../session';
 
 interface SettingsView {
   get?: (name: string) => unknown;
@@ -32,13 +33,15 @@ export function nodeRedCredentialSecret(settings: unknown): string | undefined {
 }
 
 /**
- * The pairing store of a Node-RED instance: `<userDir>/wonder-ecr/` (mode
- * 0700), its key derived from Node-RED's credential secret (the same standing
- * as the pairing code in the credentials file). With credential encryption
- * turned off, a random key in `<userDir>/wonder-ecr/pairing.key` (mode 0600).
+ * The pairing store of a Node-RED instance: the runtime's ledger
+ * (`<userDir>/wonder-ecr/ledger.db`, opened as `owner`), its key derived from
+ * Node-RED's credential secret (the same standing as the pairing code in the
+ * credentials file). With credential encryption turned off, a random key in
+ * `<userDir>/wonder-ecr/pairing.key` (mode 0600).
  */
-export function nodeRedPairingStore(settings: unknown, userDir: string): PairingStore {
+export function nodeRedPairingStore(settings: unknown, userDir: string, owner: unknown): PairingStore {
   const dir = path.join(userDir, 'wonder-ecr');
   const secret = nodeRedCredentialSecret(settings);
-  return new PairingStore(dir, secret !== undefined ? pairingKeyFromSecret(secret) : pairingKeyFromFile(path.join(dir, 'pairing.key')));
+  const key = secret !== undefined ? pairingKeyFromSecret(secret) : pairingKeyFromFile(path.join(dir, 'pairing.key'));
+  return new PairingStore(path.join(dir, LEDGER_FILE_NAME), key, { owner });
 }

@@ -1,4 +1,5 @@
-import { validateSecondsMs } from '../../lib/protocol';
+import { systemClock, type Clock, type Timer } from '../clock';
+import { validateSecondsMs } from '../protocol';
 
 export const HEALTH_CHECK_MIN_SECONDS = 5;
 export const HEALTH_CHECK_MAX_SECONDS = 3600;
@@ -19,51 +20,42 @@ export function healthCheckMs(value: unknown): number {
 export interface HealthCheckDeps {
   /** Nothing queued, in flight or waiting: a check may go out. */
   idle(): boolean;
-  /** The terminal handle is closing: no more checks. */
+  /** The terminal is closing: no more checks. */
   closed(): boolean;
-  /** The check itself (DeviceInfo through the session's queue). */
+  /** The check itself (DeviceInfo, a job of the terminal's scheduler). */
   check(): Promise<unknown>;
   /** What the check found: undefined when the terminal answered. */
   onResult(err: unknown): void;
 }
 
 /**
- * The optional idle health check of a terminal: one timer, a check only when
+ * The optional idle health check of a terminal: one timer (on the clock), a check only when
  * nothing else is waiting or in flight, the next one an interval after.
- * `running` is the check under way: a request that arrives meanwhile waits for
- * it rather than be refused as busy.
+ * The check is a job of the terminal's scheduler: a request that arrives
+ * meanwhile waits for it rather than be refused as busy.
  */
 export class HealthCheck {
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<void> | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     readonly intervalMs: number,
     private readonly deps: HealthCheckDeps,
+    private readonly clock: Clock = systemClock,
   ) {}
-
-  get running(): Promise<void> | undefined {
-    return this.current;
-  }
 
   schedule(delayMs = this.intervalMs): void {
     if (this.intervalMs <= 0 || this.deps.closed()) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fire(), delayMs);
-    this.timer.unref?.();
+    this.timer?.cancel();
+    this.timer = this.clock.setTimer(() => this.fire(), delayMs, { background: true });
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
   }
 
   private fire(): void {
     if (this.deps.closed()) return;
     if (!this.deps.idle()) return this.schedule();
-    // Set before the request is made: the session announces it (and a listener may ask for more) at once.
-    let finished!: () => void;
-    const run = new Promise<void>((resolve) => (finished = resolve));
-    this.current = run;
     this.deps
       .check()
       .then(
@@ -72,10 +64,6 @@ export class HealthCheck {
           if (!this.deps.closed()) this.deps.onResult(err);
         },
       )
-      .finally(() => {
-        if (this.current === run) this.current = undefined;
-        finished();
-        this.schedule();
-      });
+      .finally(() => this.schedule());
   }
 }

@@ -1,5 +1,5 @@
-import type { LinkCause, TransportState } from '../../lib/transport';
-import type { DiagnosisCode } from '../../lib/session';
+import type { LinkCause, TransportState } from '../transport';
+import type { DiagnosisCode } from '../session';
 
 /**
  * Diagnoses a status names itself (the others read as their link cause:

@@ -1,8 +1,8 @@
-import { WonderError } from '../../lib/protocol';
-import { deviceSnOf, type TerminalSession } from '../../lib/session';
-import type { Ledger } from '../../lib/ledger';
+import { WonderError } from '../protocol';
+import { deviceSnOf, type TerminalSession } from '../session';
+import type { Ledger } from '../ledger';
 
-/** How long payments and recovery wait for the terminal to say who it is after connecting (the health check's bound). */
+/** How long the identity check after connecting may take (the health check's bound): payments and recovery wait behind it at most this. */
 export const IDENTITY_CHECK_MS = 5_000;
 
 /** What an answer carries of the terminal itself. */
@@ -43,11 +43,11 @@ export interface DeviceIdentityOptions {
  * sees the old one's, asked about, never resent) and those of its SN made
  * anywhere (an adapter under a new path).
  *
- * While the SN is not yet known in this connection, payments and recovery
- * wait for the identity check (a DeviceInfo right after connecting, at most
- * IDENTITY_CHECK_MS); when the terminal does not answer in that time a payment
- * goes ahead with the SN last seen at this place, and recovery waits for the
- * first answer.
+ * After each connect the Terminal asks who answers (a DeviceInfo, at most
+ * IDENTITY_CHECK_MS) as the first job of its scheduler, so payments and
+ * recovery wait behind it; when the terminal does not answer in that time a
+ * payment goes ahead with the SN last seen at this place, and recovery waits
+ * for the first answer (mayRecover).
  */
 export class DeviceIdentity {
   readonly device: { sn?: string; softwareVersion?: string } = {};
@@ -60,7 +60,6 @@ export class DeviceIdentity {
   private confirmed = false;
   /** The header's serverDeviceSN as the answer that confirmed it said it. */
   private saidSn: unknown;
-  private checking: Promise<void> | undefined;
   private session: TerminalSession | undefined;
   /** Ask DeviceInfo after each connect (serial, LAN: another terminal may be behind the same port or address). */
   private checkOnConnect = false;
@@ -118,32 +117,15 @@ export class DeviceIdentity {
     return this.confirmed || this.knownSn === undefined || !this.checkOnConnect;
   }
 
-  /** A (re)connect: the terminal behind the line may be another one. Payments and recovery wait (bounded) for `check` to tell. */
+  /**
+   * A (re)connect: the terminal behind the line may be another one. `check`
+   * (the Terminal's identity job, bounded) asks, and gives the answer to
+   * observe() before it ends, so that what waits behind it sees the SN.
+   */
   connected(check: () => Promise<unknown>): void {
     this.confirmed = false;
-    if (this.checking !== undefined || !this.follow || this.ledger === undefined || !this.checkOnConnect) return;
-    let finish!: () => void;
-    const mine = new Promise<void>((resolve) => (finish = resolve));
-    this.checking = mine;
-    const done = () => {
-      clearTimeout(timer);
-      // A later connect's check is its own.
-      if (this.checking === mine) this.checking = undefined;
-      finish();
-    };
-    const timer = setTimeout(done, IDENTITY_CHECK_MS);
-    timer.unref?.();
-    check().then((answer) => this.observe(answer), () => undefined).finally(done);
-  }
-
-  /** Whether an identity check after connecting is under way (ready() would wait). */
-  get checkRunning(): boolean {
-    return this.checking !== undefined;
-  }
-
-  /** Resolves when the identity check after connecting is over (at once when none runs). */
-  ready(): Promise<void> {
-    return this.checking ?? Promise.resolve();
+    if (!this.follow || this.ledger === undefined || !this.checkOnConnect) return;
+    check().catch(() => undefined);
   }
 
   /** Learns from an answer; records a new SN. Returns true when the SN was confirmed by this answer. */

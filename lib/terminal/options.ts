@@ -1,12 +1,19 @@
-import type { WonderError } from '../../lib/protocol';
-import type { BusyPolicy, PairingStore, TerminalConfig } from '../../lib/session';
+import type { Clock } from '../clock';
+import type { WonderError } from '../protocol';
+import type { Ledger } from '../ledger';
+import type { Transport } from '../transport';
+import type { BusyPolicy, PairingStore, TerminalConfig } from '../session';
 
-/** What a TerminalHandle is made from: a wonder-terminal config node's settings and credentials. */
-export interface HandleOptions {
+/** What a Terminal is made from: a wonder-terminal config node's settings and credentials, or the command line's flags. */
+export interface TerminalOptions {
   config: TerminalConfig;
+  /** The transport to use, already made from `config` (default: made from it here). */
+  transport?: Transport;
   pairingCode: string | undefined;
   clientDeviceSN?: string;
   paymentTimeoutMs: number;
+  /** Time-out of every other action (default 10 s). */
+  commandTimeoutMs?: number;
   busyPolicy: BusyPolicy;
   /** How long an unknown outcome is asked about with TransactionStatus (default: the larger of 60 s and the card wait). */
   resolveTimeoutMs?: number;
@@ -14,6 +21,8 @@ export interface HandleOptions {
   statusPollIntervalMs?: number;
   /** The ledger's file (`<userDir>/wonder-ecr/ledger.db`), shared by every terminal of the runtime; the terminal's name in it (its place: see terminalIdentity). */
   ledgerFile?: string;
+  /** A ledger already open (instead of `ledgerFile`): the Terminal closes it when it closes. */
+  ledger?: Ledger;
   /** Who opens the ledger (the runtime): terminals of one owner share it, another owner is refused. */
   ledgerOwner?: unknown;
   /** Settled payments kept this many days (default 396: 13 months). */
@@ -32,4 +41,6 @@ export interface HandleOptions {
   healthCheckMs?: number;
   /** Where a cloud terminal's pinCode2 is kept across restarts. */
   pairingStore?: PairingStore;
+  /** The clock for its time-outs, checks and samples (monotonic) and the times it records (wall); default systemClock. */
+  clock?: Clock;
 }

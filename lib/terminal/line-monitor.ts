@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { isWonderError, type Action } from '../../lib/protocol';
-import { emptyLineCounters, SerialTransport, type LineCounters, type TransportState } from '../../lib/transport';
+import { systemClock, type Clock, type Timer } from '../clock';
+import { isWonderError, type Action } from '../protocol';
+import { emptyLineCounters, SerialTransport, type LineCounters, type TransportState } from '../transport';
 import {
   CounterWindow,
   diagnose,
@@ -12,7 +13,7 @@ import {
   type TerminalSession,
   type TraceEntry,
   type TraceLog,
-} from '../../lib/session';
+} from '../session';
 import { listSerialPorts } from './serial-ports';
 
 /** How often the counters are sampled and the diagnosis looked at again: a fault shows within a few seconds. */
@@ -29,23 +30,42 @@ const CARDHOLDER_WAITS: readonly Action[] = ['Sale', 'Refund', 'Void', 'Pair'];
 export interface LineMonitorOptions {
   /** The serial ports there now, for a port that is gone (default, on a serial link: as the editor lists them). */
   listPorts?: () => Promise<string[]>;
+  /** Samples, windows and bursts on its monotonic reading; the trace's and the diagnosis's times on its wall reading (default systemClock). */
+  clock?: Clock;
 }
 
-/** A diagnosis as the node layer keeps it: with the ports that are there when the port is gone. */
+/** A diagnosis as a Terminal keeps it: with the ports that are there when the port is gone. */
 export interface NodeDiagnosis extends Diagnosis {
   ports?: string[];
 }
 
-/** Every running monitor, sampled by one timer (not one per terminal). */
-const monitors = new Set<LineMonitor>();
-let sampler: NodeJS.Timeout | undefined;
+/** The running monitors of each clock, sampled by one timer per clock (not one per terminal). */
+const samplers = new Map<Clock, { monitors: Set<LineMonitor>; timer: Timer }>();
 
-function startSampler(): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    for (const monitor of monitors) monitor.tick();
-  }, MONITOR_TICK_MS);
-  timer.unref();
-  return timer;
+function joinSampler(clock: Clock, monitor: LineMonitor): void {
+  let sampler = samplers.get(clock);
+  if (sampler === undefined) {
+    const monitors = new Set<LineMonitor>();
+    const tick = (): Timer =>
+      clock.setTimer(
+        () => {
+          for (const m of monitors) m.tick();
+          if (samplers.get(clock) === sampler) sampler!.timer = tick();
+        },
+        MONITOR_TICK_MS,
+        { background: true },
+      );
+    sampler = { monitors, timer: tick() };
+    samplers.set(clock, sampler);
+  }
+  sampler.monitors.add(monitor);
+}
+
+function leaveSampler(clock: Clock, monitor: LineMonitor): void {
+  const sampler = samplers.get(clock);
+  if (sampler === undefined || !sampler.monitors.delete(monitor) || sampler.monitors.size > 0) return;
+  sampler.timer.cancel();
+  samplers.delete(clock);
 }
 
 /**
@@ -53,7 +73,7 @@ function startSampler(): NodeJS.Timeout {
  * its diagnosis. Reads the serial decoder's own counters (nothing is done per
  * frame), the session's exchange events (one per message) and the
  * transport's discards (only when there is noise); sampled once a second by
- * one timer shared by every monitor.
+ * one timer shared by every monitor on the same clock.
  *
  * Events: `change` (the diagnosis changed: the status follows), `fault`
  * (NodeDiagnosis: a new fault, once, with its detail).
@@ -73,7 +93,10 @@ export class LineMonitor extends EventEmitter {
   /** The answer records of the last few requests, to write their verdict in. */
   private readonly answers = new Map<string, TraceEntry>();
   private discardSeen = { noise: 0, crc: 0 };
+  /** When the last burst record was added or grew (monotonic). */
+  private lastBurstAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
+  private readonly clock: Clock;
 
   private readonly listPorts: (() => Promise<string[]>) | undefined;
 
@@ -83,6 +106,7 @@ export class LineMonitor extends EventEmitter {
     options: LineMonitorOptions = {},
   ) {
     super();
+    this.clock = options.clock ?? systemClock;
     this.listPorts = options.listPorts ?? (session.transport.kind === 'serial' ? serialPortPaths : undefined);
     const transport = session.transport;
     this.transport = transport.state;
@@ -99,7 +123,7 @@ export class LineMonitor extends EventEmitter {
       transport.on('discard', () => this.onDiscard(stats));
     }
     this.counters = counted;
-    this.window.sample(Date.now(), this.counters);
+    this.window.sample(this.clock.monotonic(), this.counters);
     session.on('exchange', (e: ExchangeEvent) => this.onExchange(e));
     session.on('state', (state: TransportState, err?: Error) => {
       this.transport = state;
@@ -107,8 +131,7 @@ export class LineMonitor extends EventEmitter {
       else if (state === 'connected') this.linkError = undefined;
       this.evaluate();
     });
-    monitors.add(this);
-    sampler ??= startSampler();
+    joinSampler(this.clock, this);
   }
 
   /** The fault in force, if any. */
@@ -122,7 +145,7 @@ export class LineMonitor extends EventEmitter {
     if (record !== undefined && outcome.verdict !== undefined) record.result = outcome.verdict;
     const busy = outcome.reason === 'terminal-busy';
     if (busy || this.heard?.what === 'busy') {
-      this.heard = { what: busy ? 'busy' : 'answer', at: Date.now() };
+      this.heard = { what: busy ? 'busy' : 'answer', at: this.clock.monotonic() };
       this.evaluate();
     }
     return outcome;
@@ -142,16 +165,12 @@ export class LineMonitor extends EventEmitter {
 
   stop(): void {
     this.stopped = true;
-    monitors.delete(this);
-    if (monitors.size === 0 && sampler !== undefined) {
-      clearInterval(sampler);
-      sampler = undefined;
-    }
+    leaveSampler(this.clock, this);
   }
 
   /** Samples the counters and looks at the diagnosis again (the shared sampler calls it once a second). */
   tick(): void {
-    const sampled = this.window.sample(Date.now(), this.counters);
+    const sampled = this.window.sample(this.clock.monotonic(), this.counters);
     this.recent = sampled.recent;
     this.sinceFrameMs = sampled.sinceFrameMs;
     this.evaluate();
@@ -160,7 +179,7 @@ export class LineMonitor extends EventEmitter {
   /** Decides the cause from what is known now; `securityFailed`: a request has just failed on answers that did not decrypt. */
   private evaluate(securityFailed = false): void {
     if (this.stopped) return;
-    const now = Date.now();
+    const now = this.clock.monotonic();
     const previous = this.current === undefined ? undefined : { code: this.current.code, framesSince: this.counters.framesReceived - this.framesAtDiagnosis };
     const heard = this.heard === undefined ? undefined : { what: this.heard.what, agoMs: securityFailed ? Number.POSITIVE_INFINITY : now - this.heard.at };
     const linkFault = this.linkError === undefined ? undefined : faultOfError(this.linkError, this.stream);
@@ -177,7 +196,7 @@ export class LineMonitor extends EventEmitter {
     this.framesAtDiagnosis = this.counters.framesReceived;
     // A fault of the link itself carries the transport's words (a path, a host and port, an errno: never a secret).
     const detail = code !== undefined && code === linkFault && this.linkError instanceof Error ? this.linkError.message.slice(0, 200) : undefined;
-    this.current = code === undefined ? undefined : { code, since: new Date(now).toISOString(), ...(detail !== undefined ? { detail } : {}) };
+    this.current = code === undefined ? undefined : { code, since: new Date(this.clock.wall()).toISOString(), ...(detail !== undefined ? { detail } : {}) };
     this.emit('change', this.diagnosis());
     if (code !== undefined) this.announce(this.current!);
   }
@@ -198,7 +217,8 @@ export class LineMonitor extends EventEmitter {
   }
 
   private onExchange(e: ExchangeEvent): void {
-    const at = Date.now();
+    const at = this.clock.wall();
+    const now = this.clock.monotonic();
     switch (e.kind) {
       case 'sent':
         this.add({ atMs: at, direction: 'out', action: e.action, requestID: e.requestID, bytes: this.wire(e.bytes), result: 'sent' });
@@ -219,7 +239,7 @@ export class LineMonitor extends EventEmitter {
         const maybeBusy = this.heard?.what === 'busy' && e.status === 'Failed' && CARDHOLDER_WAITS.includes(e.action);
         // On a healthy line an answer changes nothing: the usual case costs no evaluation.
         const changes = this.current !== undefined || this.linkError !== undefined;
-        this.heardFrom(maybeBusy ? 'busy' : 'answer', at);
+        this.heardFrom(maybeBusy ? 'busy' : 'answer', now);
         const record: TraceEntry = { atMs: at, direction: 'in', action: e.action, requestID: e.requestID, bytes: this.wire(e.bytes), result: e.status?.toLowerCase() ?? 'answered' };
         this.add(record);
         this.answers.set(e.requestID, record);
@@ -229,12 +249,12 @@ export class LineMonitor extends EventEmitter {
       }
       case 'undecryptable':
         this.counters.undecryptable++;
-        this.heardFrom('undecryptable', at);
-        this.burst(at, 'undecryptable', this.wire(e.bytes));
+        this.heardFrom('undecryptable', now);
+        this.burst('undecryptable', this.wire(e.bytes));
         return;
       default:
         if (!this.stream) this.counters.framesReceived++;
-        this.burst(at, 'stray', this.wire(e.bytes));
+        this.burst('stray', this.wire(e.bytes));
     }
   }
 
@@ -250,16 +270,19 @@ export class LineMonitor extends EventEmitter {
     const noise = stats.discardedBytes - this.discardSeen.noise;
     const crc = stats.dataCrcErrors - this.discardSeen.crc;
     this.discardSeen = { noise: stats.discardedBytes, crc: stats.dataCrcErrors };
-    const at = Date.now();
-    if (crc > 0) this.burst(at, 'crc-error', 0, crc);
-    if (noise > 0) this.burst(at, 'noise', noise);
-    if (crc === 0 && noise === 0) this.burst(at, 'bad-frame', 0);
+    if (crc > 0) this.burst('crc-error', 0, crc);
+    if (noise > 0) this.burst('noise', noise);
+    if (crc === 0 && noise === 0) this.burst('bad-frame', 0);
   }
 
   /** Adds to the last record when it is the same kind of burst, still going on; else starts one. */
-  private burst(at: number, result: string, bytes: number, count = 1): void {
+  private burst(result: string, bytes: number, count = 1): void {
     const last = this.lastAdded;
-    if (last !== undefined && last.result === result && at - (last.lastAtMs ?? last.atMs) <= BURST_GAP_MS) {
+    const now = this.clock.monotonic();
+    const at = this.clock.wall();
+    const going = now - this.lastBurstAt <= BURST_GAP_MS;
+    this.lastBurstAt = now;
+    if (last !== undefined && last.result === result && going) {
       last.bytes += bytes;
       last.count = (last.count ?? 1) + count;
       last.lastAtMs = at;

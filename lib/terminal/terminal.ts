@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { validatePairingCode, WonderError, type Action, type RequestParams } from '../../lib/protocol';
-import { emptyLineCounters, linkCause, type LineCounters, type TransportState } from '../../lib/transport';
-import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../../lib/simulator';
+import { systemClock, type Clock, type Timer } from '../clock';
+import { aboutPayment, buildBody, PAYMENT_ACTIONS, validatePairingCode, WonderError, type Action, type RequestParams } from '../protocol';
+import { emptyLineCounters, linkCause, type LineCounters, type TransportState } from '../transport';
+import { SIMULATOR_DEFAULT_PAIRING_CODE } from '../simulator';
 import {
   CloudPairing,
   createTransport,
@@ -17,33 +18,43 @@ import {
   type RequestOptions,
   type SessionActivity,
   type TerminalConfig,
-} from '../../lib/session';
+} from '../session';
 import { connectionStateOf, type ConnectionState, type Link, type ShownState } from './connection-state';
 export type { ConnectionState, ShownState } from './connection-state';
 import { HealthCheck } from './health-check';
-import { DeviceIdentity } from './device-identity';
-import { openLedger, type JournalEntry, type Ledger } from '../../lib/ledger';
+import { DeviceIdentity, IDENTITY_CHECK_MS } from './device-identity';
+import { openLedger, type JournalEntry, type Ledger } from '../ledger';
 import { settledWithin } from './settled-within';
-import { QueuedRequests } from './queued-requests';
+import { closedBeforeSent, Scheduler } from './scheduler';
 import { LineMonitor, type NodeDiagnosis } from './line-monitor';
-import type { HandleOptions } from './handle-options';
-
-export type { HandleOptions } from './handle-options';
+import type { TerminalOptions } from './options';
 
 export type StateListener = (state: ShownState) => void;
 
 const CLOSE_GRACE_MS = 5_000;
-/** A health check gets this long to be answered: a request that arrives meanwhile waits at most this. */
+/** A health check gets this long to be answered: a request that arrives meanwhile waits at most this (it is a job in the same queue). */
 export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/**
+ * A payment recovery leaves open (its outcome still unknown) is asked about
+ * again after this long (monotonic), then twice as long each time, up to
+ * UNRESOLVED_RETRY_MAX_MS: never given up, each time warned with its reference.
+ */
+export const UNRESOLVED_RETRY_MS = 30_000;
+export const UNRESOLVED_RETRY_MAX_MS = 3_600_000;
 /** Actions that wait for a cardholder or are settled by status: their time-out says nothing about the link. */
 const PAYMENTS: readonly Action[] = ['Sale', 'Refund', 'Void', 'Pair'];
 
 /**
- * What a wonder-terminal config node owns: the transport, the one session in
- * front of it (with its request queue), the connection state and the nodes
- * that use it, registered and deregistered by node id.
+ * One payment terminal as this package runs it, with no Node-RED in it: the
+ * transport, the one session in front of it (with its request queue and the
+ * ledger), the terminal's identity (its serial number, and the identity check
+ * after each connect), recovery of the payments left open and its order (after
+ * the key, the identity check and a health check under way), the idle health
+ * check, the line monitor and its diagnosis, and pairing. A wonder-terminal
+ * config node drives one (its nodes register by node id to be shown its
+ * state); the command line drives one per command.
  */
-export class TerminalHandle extends EventEmitter {
+export class Terminal extends EventEmitter {
   readonly session: TerminalSession | undefined;
   /** Why the config is unusable, when it is. */
   readonly configError: WonderError | undefined;
@@ -51,6 +62,18 @@ export class TerminalHandle extends EventEmitter {
   private readonly identity: DeviceIdentity;
   private current: ConnectionState;
   private recovering: Promise<Recovery[]> | undefined;
+  /**
+   * The one queue of this terminal: every caller's request and every internal
+   * job (the key, the identity check, Pair, recovery, the health check), one
+   * at a time by priority. Its state is what the nodes show ("queued (n)").
+   */
+  readonly scheduler: Scheduler;
+  /** The identity check after a connect, while it waits or runs (one at a time). */
+  private identityCheck: Promise<unknown> | undefined;
+  /** The payments recovery left open, by key: when each is asked about again (its back-off). */
+  private readonly askAgain = new Map<string, { delayMs: number; timer: Timer }>();
+  /** Loading the stored pinCode2 once the line is open (cloud, device SN learnt at open): an Abort waits for it too. */
+  private keyLoading: Promise<void> | undefined;
   private readonly users = new Map<string, StateListener>();
   private closing: Promise<void> | undefined;
   private transportState: TransportState = 'closed';
@@ -58,19 +81,11 @@ export class TerminalHandle extends EventEmitter {
   private link: Link = { ok: undefined };
   private readonly kind: string;
   private readonly health: HealthCheck;
-  /** Each node's requests waiting in the queue, for "queued (n)". */
-  private readonly queuedRequests = new QueuedRequests();
   /** Which key the session speaks with (pairing code or a stored pinCode2). */
   private readonly pairing: CloudPairing | undefined;
-  /** Until the stored pinCode2 is loaded (cloud, device SN learnt at open): requests wait (keyLoaded: it has settled). */
-  private keyReady: Promise<void> = Promise.resolve();
-  private keyLoaded = true;
-  private pairingRun: Promise<unknown> | undefined;
-  /** Sales and refunds named by reference that wait here (key, identity check, pairing, health check) before they reach the session's queue: an Abort naming one takes it out. */
-  private readonly beforeQueue = new Map<string, Set<AbortController>>();
   /** The terminal no longer accepts the stored pairing: shown as "pair again" until a Pair succeeds. */
   private pairAgain = false;
-  /** The line's counters since this handle started (what the operator tools show; the diagnosis reads them). */
+  /** The line's counters since this Terminal started (what the operator tools show; the diagnosis reads them). */
   readonly counters: LineCounters;
   /** The last 200 exchanges, redacted (times, direction, action, request ID, sizes, result). */
   readonly trace = new TraceLog();
@@ -92,20 +107,30 @@ export class TerminalHandle extends EventEmitter {
    */
   get simulated(): boolean { return this.kind === 'simulator' || this.simulatedAnswer; }
 
-  constructor(options: HandleOptions) {
+  private readonly clock: Clock;
+  private readonly paymentTimeoutMs: number;
+  private readonly commandTimeoutMs: number;
+
+  constructor(options: TerminalOptions) {
     super();
+    this.clock = options.clock ?? systemClock;
+    const clock = this.clock;
+    // The busy policy is the scheduler's (a check or a recovery never makes a request refused); the session queues what reaches it.
+    this.scheduler = new Scheduler({ busyPolicy: options.busyPolicy, clock });
+    this.paymentTimeoutMs = options.paymentTimeoutMs;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 10_000;
     let session: TerminalSession | undefined;
     let configError: WonderError | undefined;
     let identity: DeviceIdentity | undefined;
     let pairingCode = '';
     try {
       if (options.refuse !== undefined) throw options.refuse;
-      const transport = createTransport(options.config);
+      const transport = options.transport ?? createTransport(options.config);
       const code = options.config.transport === 'simulator' && !options.pairingCode ? SIMULATOR_DEFAULT_PAIRING_CODE : options.pairingCode;
       pairingCode = validatePairingCode(code);
       const duplicate = (err: Error) => void (this.emit('duplicate', err), this.close('same-terminal')); // closes, shown "same terminal"
-      let ledger: Ledger | undefined;
-      if (options.ledgerFile !== undefined) {
+      let ledger: Ledger | undefined = options.ledger;
+      if (ledger === undefined && options.ledgerFile !== undefined) {
         try {
           ledger = openLedger(options.ledgerFile, { ...(options.ledgerOwner !== undefined ? { owner: options.ledgerOwner } : {}), ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}) });
         } catch (cause) {
@@ -132,7 +157,8 @@ export class TerminalHandle extends EventEmitter {
         transport,
         pairingCode,
         paymentTimeoutMs: options.paymentTimeoutMs,
-        busyPolicy: options.busyPolicy,
+        ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+        busyPolicy: 'queue',
         resolveTimeoutMs: options.resolveTimeoutMs ?? Math.max(60_000, options.paymentTimeoutMs),
         ...(options.statusPollIntervalMs !== undefined ? { statusPollIntervalMs: options.statusPollIntervalMs } : {}),
         ...(options.clientDeviceSN ? { clientDeviceSN: options.clientDeviceSN } : {}),
@@ -158,19 +184,19 @@ export class TerminalHandle extends EventEmitter {
     this.kind = options.config.transport;
     this.config = options.config;
     // Its diagnosis changes the state shown; each new fault is emitted once as `diagnosis`.
-    this.monitor = session && new LineMonitor(session, this.trace).on('change', () => this.update()).on('fault', (d: Diagnosis) => this.emit('diagnosis', d));
+    this.monitor = session && new LineMonitor(session, this.trace, { clock }).on('change', () => this.update()).on('fault', (d: Diagnosis) => this.emit('diagnosis', d));
     this.counters = this.monitor?.counters ?? emptyLineCounters();
-    // The idle health check: DeviceInfo through the queue, only when nothing else is waiting or in flight.
+    // The idle health check: DeviceInfo as the scheduler's last job, only when nothing else is waiting or running.
     this.health = new HealthCheck(options.healthCheckMs ?? 0, {
-      idle: () => session !== undefined && !session.inFlight && session.queued === 0 && this.queuedRequests.size === 0,
+      idle: () => session !== undefined && this.scheduler.idle && !session.inFlight,
       closed: () => session === undefined || this.closing !== undefined,
-      check: () => session!.request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS }).then((answer) => this.learn(answer)),
+      check: () => this.scheduler.submit({ kind: 'health', run: () => session!.request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS }).then((answer) => this.learn(answer)) }),
       onResult: (err) => {
         this.link = err === undefined ? { ok: true } : { ok: false, cause: linkCause(err) };
         if (err !== undefined) this.emit('health', err);
         this.update(err instanceof Error ? err : undefined);
       },
-    });
+    }, clock);
     this.current =
       session !== undefined ? 'connecting' : options.refuse !== undefined ? 'same-terminal' : (configError as { field?: string } | undefined)?.field === 'transport' ? 'no-transport' : 'unconfigured';
     if (session !== undefined) {
@@ -192,12 +218,16 @@ export class TerminalHandle extends EventEmitter {
       this.update(err);
       // Back on line: settle what was left open before anything new is taken.
       if (state === 'connected') {
-        // Who answers on this line (another terminal may be behind it now): learnt before payments and recovery go on.
-        this.identity.connected(() => this.keyReady.then(() => this.health.running).then(() => this.session!.request('DeviceInfo', {}, { timeoutMs: HEALTH_CHECK_TIMEOUT_MS })));
+        // Who answers on this line (another terminal may be behind it now): learnt before payments and recovery go on (a job ahead of them).
+        // What it learns is learnt within the job, so the job after it (recovery: mayRecover) sees it.
+        const check = () => this.session!.request('DeviceInfo', {}, { timeoutMs: IDENTITY_CHECK_MS }).then((answer) => this.identity.observe(answer));
+        this.identity.connected(() => (this.identityCheck ??= this.scheduler.submit({ kind: 'identity', run: check }).finally(() => (this.identityCheck = undefined))));
         void this.recover();
       }
     });
     session?.on('activity', (a: SessionActivity) => this.onActivity(a));
+    // What waits and what runs changed: the nodes with a request waiting show how many wait.
+    this.scheduler.on('change', () => this.showQueued());
 
     session?.on('recovered', (recovery: Recovery) => this.emit('recovered', recovery));
     session?.on('unresolved', (recovery: Recovery) => this.emit('unresolved', recovery));
@@ -220,14 +250,11 @@ export class TerminalHandle extends EventEmitter {
     this.setState(this.derived(), err ?? this.transportError);
   }
 
+  /** The session's activity, passed on as this terminal's (`activity`), with the scheduler's own `queued`. */
   private onActivity(a: SessionActivity): void {
-    // Put in the queue behind others: still waiting, not under way.
-    if (a.kind === 'queued') {
-      this.showQueued();
-      return;
-    }
+    this.emit('activity', a);
     if (a.kind === 'done') {
-      this.lastExchangeMs = Date.now();
+      this.lastExchangeMs = this.clock.wall();
       if (this.link.ok !== true) {
         this.link = { ok: true };
         this.update();
@@ -237,16 +264,13 @@ export class TerminalHandle extends EventEmitter {
       this.link = { ok: false, cause: 'timeout' };
       this.update();
     }
-    // A request that started (or ended) no longer waits in the queue.
-    this.queuedRequests.activity(a);
-    this.showQueued();
   }
 
-  /** Each node with a request waiting in the queue (and none under way) shows how many wait. */
+  /** Each node with a request waiting behind another request (and none of its own running) shows how many requests wait. */
   private showQueued(): void {
-    const n = this.session?.queued ?? 0;
-    if (n === 0) return;
-    for (const origin of this.queuedRequests.waitingOrigins()) this.users.get(origin)?.(`queued:${n}`);
+    const n = this.scheduler.requestsWaiting;
+    if (n === 0 || this.closing !== undefined) return;
+    for (const origin of this.scheduler.waitingOrigins()) this.users.get(origin)?.(`queued:${n}`);
   }
 
   /**
@@ -258,13 +282,37 @@ export class TerminalHandle extends EventEmitter {
     if (this.recovering === undefined) {
       const done = () => (this.recovering = undefined);
       const session = this.session;
-      // Under the right key (after the stored pinCode2 is loaded), once the terminal has said who it is (its SN's journal),
-      // and after a health check under way, so that a terminal set to refuse when busy does not refuse it.
-      const run = () => (this.identity.mayRecover ? session.recover() : Promise.resolve([]));
-      this.recovering = this.keyReady.then(() => this.identity.ready()).then(() => this.health.running).then(run).finally(done);
+      // A job behind the key and the identity check (its SN's journal) and ahead of the callers' requests; not before the
+      // terminal has said who it is when an SN was seen at this place before.
+      const run = () => (this.identity.mayRecover ? session.recover() : Promise.resolve([])).then((recoveries) => this.afterRecovery(recoveries));
+      this.recovering = this.scheduler.submit({ kind: 'recovery', run }).finally(done);
       this.recovering.catch(() => undefined);
     }
     return this.recovering;
+  }
+
+  /**
+   * What recovery left open is asked about again with back-off (on the
+   * monotonic clock), and warned about (`unresolved`) with its reference;
+   * what it settled needs no more asking.
+   */
+  private afterRecovery(recoveries: Recovery[]): Recovery[] {
+    const open = new Set(this.openPayments().map((e) => `${e.action}:${e.referenceID}`));
+    for (const r of recoveries) {
+      const key = `${r.entry.action}:${r.entry.referenceID}`;
+      const before = this.askAgain.get(key);
+      if (r.error === undefined || !open.has(key)) {
+        before?.timer.cancel();
+        this.askAgain.delete(key);
+        continue;
+      }
+      if (this.closing !== undefined) continue;
+      this.emit('unresolved', r);
+      before?.timer.cancel();
+      const delayMs = before === undefined ? UNRESOLVED_RETRY_MS : Math.min(before.delayMs * 2, UNRESOLVED_RETRY_MAX_MS);
+      this.askAgain.set(key, { delayMs, timer: this.clock.setTimer(() => void this.recover(), delayMs, { background: true }) });
+    }
+    return recoveries;
   }
 
   get state(): ConnectionState {
@@ -290,16 +338,21 @@ export class TerminalHandle extends EventEmitter {
     if (this.session === undefined) return Promise.resolve();
     const opening = this.session.open();
     if (this.pairing !== undefined && this.pairing.identity === undefined) {
-      // Cloud with the device SN learnt by ConnectionInfo (under the pairing code): then the stored pinCode2.
-      this.keyLoaded = false;
-      const ready = (this.keyReady = opening.then(
-        () => {
-          this.pairing!.load();
-          if (this.pairing!.unreadable !== undefined) this.flagPairAgain();
-        },
-        () => undefined,
-      ));
-      ready.then(() => (this.keyLoaded ||= this.keyReady === ready));
+      // Cloud with the device SN learnt by ConnectionInfo (under the pairing code): then the stored pinCode2, the first job.
+      const pairing = this.pairing;
+      const load = () =>
+        opening.then(
+          () => {
+            pairing.load();
+            if (pairing.unreadable !== undefined) this.flagPairAgain();
+          },
+          () => undefined,
+        );
+      const loading = this.scheduler.submit({ kind: 'key', run: load }).catch(() => undefined);
+      this.keyLoading = loading;
+      void loading.then(() => {
+        if (this.keyLoading === loading) this.keyLoading = undefined;
+      });
     }
     // The first health check right after opening, the next ones while idle.
     opening.then(
@@ -323,100 +376,101 @@ export class TerminalHandle extends EventEmitter {
   }
 
   /**
-   * Sends a request through the session's queue. A node's request (options.origin)
-   * that waits in the queue shows `queued:<n>` on that node; a payment whose
-   * outcome stays unknown (E_PENDING) shows `unknown`, not an error. A request
-   * that arrives during a health check waits for it (at most
-   * HEALTH_CHECK_TIMEOUT_MS), whatever the busy policy: a check never makes a
-   * payment refused.
+   * Sends a request through this terminal's scheduler. It is validated first
+   * (bad input is refused at once: nothing queued, nothing sent), and a Sale
+   * or Refund gets its reference now, so that it can be named (an Abort) while
+   * it waits. A node's request (options.origin) that waits behind another
+   * request shows `queued:<n>` on that node; a payment whose outcome stays
+   * unknown (E_PENDING) shows `unknown`, not an error. A request that arrives
+   * during an internal job (a health or identity check, recovery, Pair) waits
+   * for it, whatever the busy policy: a check never makes a payment refused.
+   * An Abort goes out at once, beside the payment it aborts; one naming a
+   * payment still waiting takes it out, and nothing is sent.
    */
   request<A extends Action>(action: A, params?: RequestParams[A], options?: RequestOptions): Promise<Outcome<A>> {
     const session = this.session;
     const pairing = this.pairing;
     if (session === undefined || pairing === undefined) return Promise.reject(this.configError);
-    const named = action === 'Sale' || action === 'Refund' || action === 'Abort' ? (params as { referenceID?: unknown } | undefined)?.referenceID : undefined;
-    if (action === 'Abort' && typeof named === 'string' && named !== '') {
-      const waiting = this.beforeQueue.get(named);
-      if (waiting !== undefined) {
-        // Still waiting in front of the session's queue (with any repeat of the same order): taken out here, never sent.
-        this.beforeQueue.delete(named);
-        for (const gate of waiting) gate.abort(new WonderError('E_ABORTED', `${named} was taken out of the queue by an Abort; it was never sent`, { notSent: true, referenceID: named }));
-        // A copy already in the session's queue goes too; one already running is aborted at the terminal (below, as any named Abort).
-        session.cancelWaiting(named);
-        if (!session.runs(named)) {
-          const requestID = randomUUID();
-          options?.onQueued?.({ requestID, referenceID: named });
-          return Promise.resolve(takenOutOfQueue(requestID, named, Date.now()) as Outcome<A>);
-        }
-      }
+    if (action === 'Abort') return this.abort(params as RequestParams['Abort'], options) as Promise<Outcome<A>>;
+    let body: unknown;
+    try {
+      body = buildBody(action, params);
+    } catch (err) {
+      return Promise.reject(aboutPayment(err, undefined, true));
     }
-    let gate: AbortController | undefined;
-    if (action !== 'Abort' && typeof named === 'string' && named !== '') {
-      gate = new AbortController();
-      const waiting = this.beforeQueue.get(named) ?? new Set<AbortController>();
-      waiting.add(gate);
-      this.beforeQueue.set(named, waiting);
-    }
-    const handed = () => {
-      if (gate === undefined) return;
-      const waiting = this.beforeQueue.get(named as string);
-      if (waiting === undefined || !waiting.delete(gate)) return;
-      if (waiting.size === 0) this.beforeQueue.delete(named as string);
-    };
+    const named = action === 'Sale' || action === 'Refund' ? (body as { referenceID: string }).referenceID : undefined;
+    const requestID = randomUUID();
+    const { onQueued, signal, ...rest } = options ?? {};
+    // The reference a Sale or Refund got here is the one the session sends (its customer order follows it when not given).
+    const sent = (named !== undefined ? { ...params, referenceID: named } : params) as RequestParams[A];
+    const sessionOptions: RequestOptions = { ...rest, requestID };
+    onQueued?.(named !== undefined ? { requestID, referenceID: named } : { requestID });
     const origin = options?.origin;
-    let requestID: string | undefined;
-    const tracked: RequestOptions | undefined =
-      origin === undefined
-        ? options
-        : {
-            ...options,
-            onQueued: (info) => {
-              requestID = info.requestID;
-              this.queuedRequests.queued(origin, info.requestID);
-              options?.onQueued?.(info);
-              // Counted once the session has put it in its queue.
-              queueMicrotask(() => this.showQueued());
-            },
-          };
-    const send = async (): Promise<Outcome<A>> => {
-      // The key loaded and no identity check under way (the usual case): nothing to wait for.
-      if (!this.keyLoaded || this.identity.checkRunning) await this.keyReady.then(() => this.identity.ready());
-      // A pairing under way: what comes after it speaks with its new key.
-      while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
-      handed();
-      if (gate?.signal.aborted === true) throw gate.signal.reason;
+    const run = (): Promise<Outcome<A>> => {
       const unreadable = pairing.unreadable;
       if (unreadable !== undefined && action !== 'ConnectionInfo') {
         this.flagPairAgain();
-        throw unreadable;
+        return Promise.reject(unreadable);
       }
-      try {
-        return this.monitor!.noteOutcome(this.learn(await session.request(action, params, tracked)));
-      } catch (err) {
-        const mapped = pairing.mapError(err);
-        if (mapped !== err) this.flagPairAgain();
-        throw this.monitor!.explain(mapped);
-      }
+      return session.request(action, sent, sessionOptions).then(
+        (outcome) => this.monitor!.noteOutcome(this.learn(outcome)),
+        (err: unknown) => {
+          const mapped = pairing.mapError(err);
+          if (mapped !== err) this.flagPairAgain();
+          throw this.monitor!.explain(mapped);
+        },
+      );
     };
-    const result = this.health.running === undefined ? send() : this.health.running.then(send, send);
-    result.then(
-      () => {
-        handed();
-        this.queuedRequests.forget(requestID);
-      },
-      (err: unknown) => {
-        handed();
-        this.queuedRequests.forget(requestID);
-        this.showQueued();
-        if (origin !== undefined && err instanceof PendingError) {
-          // After the node has shown its error: the outcome is unknown, not failed.
-          setImmediate(() => {
-            if (this.closing === undefined) this.users.get(origin)?.('unknown');
-          });
-        }
-      },
-    );
+    const result = this.scheduler.submit({
+      kind: 'request',
+      action,
+      ...(origin !== undefined ? { origin } : {}),
+      ...(named !== undefined ? { referenceID: named } : {}),
+      // As long as the session would let it wait (a Void may wait for a supervisor: it gets the payment time-out too).
+      waitMs: options?.timeoutMs ?? (PAYMENT_ACTIONS.includes(action) ? this.paymentTimeoutMs : this.commandTimeoutMs),
+      ...(signal !== undefined ? { signal } : {}),
+      onWaiting: (position) => this.emit('activity', { kind: 'queued', action, requestID, ...(named !== undefined ? { referenceID: named } : {}), position } satisfies SessionActivity),
+      run,
+    });
+    result.catch((err: unknown) => {
+      if (origin !== undefined && err instanceof PendingError) {
+        // After the node has shown its error: the outcome is unknown, not failed.
+        setImmediate(() => {
+          if (this.closing === undefined) this.users.get(origin)?.('unknown');
+        });
+      }
+    });
     return result;
+  }
+
+  /**
+   * An Abort. Naming a Sale or Refund still waiting here: taken out (its
+   * caller gets E_ABORTED, notSent), nothing sent. Otherwise it goes to the
+   * session at once: the running payment named is aborted at the terminal,
+   * any other name answers E_NOT_FOUND; without a name, the payment running now.
+   */
+  private async abort(params: RequestParams['Abort'] | undefined, options: RequestOptions | undefined): Promise<Outcome<'Abort'>> {
+    const session = this.session!;
+    const pairing = this.pairing!;
+    const named = (params as { referenceID?: unknown } | undefined)?.referenceID;
+    if (typeof named === 'string' && named !== '') {
+      const taken = this.scheduler.take(named, () => new WonderError('E_ABORTED', `${named} was taken out of the queue by an Abort; it was never sent`, { notSent: true, referenceID: named }));
+      if (taken > 0 && !session.runs(named)) {
+        const requestID = randomUUID();
+        options?.onQueued?.({ requestID, referenceID: named });
+        this.emit('activity', { kind: 'done', action: 'Abort', requestID, result: 'Success' } satisfies SessionActivity);
+        return takenOutOfQueue(requestID, named, this.clock.wall()) as Outcome<'Abort'>;
+      }
+    }
+    // Under the right key: after the stored pinCode2 is loaded.
+    if (this.keyLoading !== undefined) await this.keyLoading;
+    try {
+      return this.monitor!.noteOutcome(this.learn(await session.request('Abort', params, options)));
+    } catch (err) {
+      const mapped = pairing.mapError(err);
+      if (mapped !== err) this.flagPairAgain();
+      throw this.monitor!.explain(mapped);
+    }
   }
 
   /**
@@ -426,21 +480,20 @@ export class TerminalHandle extends EventEmitter {
    */
   async pair(options: RequestOptions = {}): Promise<{ pair: Outcome<'Pair'>; ack: Outcome<'Ack'> }> {
     if (this.session === undefined || this.pairing === undefined) throw this.configError;
-    await this.keyReady.then(() => this.identity.ready());
-    if (this.health.running !== undefined) await this.health.running;
-    while (this.pairingRun !== undefined) await this.pairingRun.catch(() => undefined);
-    const run = this.pairing.pair(options);
-    this.pairingRun = run;
-    try {
-      const result = await run;
-      this.learn(result.pair);
-      this.learn(result.ack);
-      this.pairAgain = false;
-      this.update();
-      return result;
-    } finally {
-      this.pairingRun = undefined;
-    }
+    const pairing = this.pairing;
+    // A job of its own: what waits behind it speaks with its new key.
+    const result = await this.scheduler.submit({
+      kind: 'pair',
+      run: async () => {
+        const paired = await pairing.pair(options);
+        this.learn(paired.pair);
+        this.learn(paired.ack);
+        return paired;
+      },
+    });
+    this.pairAgain = false;
+    this.update();
+    return result;
   }
 
   /** Whether the terminal has to be paired again (the stored pairing is refused or unreadable). */
@@ -464,7 +517,11 @@ export class TerminalHandle extends EventEmitter {
     if (this.closing !== undefined) return this.closing;
     this.health.stop();
     this.monitor?.stop();
-    this.closing = this.session === undefined ? Promise.resolve() : settledWithin(this.session.close(), CLOSE_GRACE_MS);
+    for (const { timer } of this.askAgain.values()) timer.cancel();
+    this.askAgain.clear();
+    // What still waits was never sent: released so; what runs is ended by the session's close.
+    this.scheduler.close(closedBeforeSent);
+    this.closing = this.session === undefined ? Promise.resolve() : settledWithin(this.session.close(), CLOSE_GRACE_MS, this.clock);
     return this.closing.then(async () => {
       await this.identity.close();
       this.setState(final);
