@@ -218,6 +218,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const notSentAttempts: Attempt[] = [];
   const abortedQueued: Array<{ referenceID: string; terminal: number; at: number }> = [];
   const orders: Order[] = [];
+  /** Payments the flow was told (by a status lookup's answer) the ledger could not record. */
+  const behindTold = new Set<string>();
 
   const witness = (answer: string, via: string): void => {
     try {
@@ -443,7 +445,12 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       log(`order TransactionStatus t${target.terminal} ${target.referenceID}`);
       p.sessions[target.terminal]!.request('TransactionStatus', { targetReferenceID: target.referenceID }).then(
         // A payment this lookup settled reaches the flow through the session's one path (`recovered`), not as the lookup's answer.
-        (o) => p.alive && o.settledPayment !== undefined && log(`status ${target.referenceID} settled ${o.settledPayment.action} ${o.settledPayment.result}`),
+        // Its answer tells the flow when the ledger could not record that settlement (journalBehind).
+        (o) => {
+          if (!p.alive || o.settledPayment === undefined) return;
+          log(`status ${target.referenceID} settled ${o.settledPayment.action} ${o.settledPayment.result}${o.journalBehind !== undefined ? ' journal-behind' : ''}`);
+          if (o.journalBehind !== undefined) behindTold.add(journalKey(o.settledPayment.action, o.settledPayment.referenceID));
+        },
         (e: { code?: string }) => p.alive && log(`status ${target.referenceID} ${e.code ?? String(e)}`),
       );
     } else if (roll < 0.9) {
@@ -508,7 +515,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   proc!.alive = false;
   for (const box of terminals) box.device.stop();
 
-  const violations = check(seed, { received, left, heard, deliveries, attempts, notSentAttempts, abortedQueued, orders, store, trace });
+  const violations = check(seed, { received, left, heard, deliveries, attempts, notSentAttempts, abortedQueued, orders, store, trace, behindTold });
   const digest = createHash('sha256').update(trace.join('\n')).digest('hex');
   return { seed, violations, faults, digest, trace };
 }
@@ -524,6 +531,7 @@ interface Seen {
   orders: Order[];
   store: MemoryStore;
   trace: string[];
+  behindTold: Set<string>;
 }
 
 function cents(amount: string | undefined): number {
@@ -601,11 +609,11 @@ export function check(seed: number, s: Seen): Violation[] {
   // told the ledger could not record (journalBehind: disk full) is learnt again after a crash (recovery, a status lookup):
   // the flow's own once-only memory is what holds then.
   const firsts = new Map<string, number>();
-  const behind = new Set<string>();
+  const behind = new Set<string>(s.behindTold);
   for (const d of s.deliveries) {
     const key = journalKey(d.action, d.referenceID);
     if (d.duplicate || (d.result !== 'Success' && d.result !== 'Failed') || (d.action === 'Void' && d.result !== 'Success')) continue;
-    if (behind.has(key) && d.via !== 'answer') continue;
+    if (behind.has(key) && d.via !== 'answer' && (firsts.get(key) ?? 0) > 0) continue;
     if (d.behind === true) behind.add(key);
     firsts.set(key, (firsts.get(key) ?? 0) + 1);
   }
