@@ -75,7 +75,9 @@ export class Resolver {
       // A Pending answer is asked about after an interval; no answer, or one that settles nothing, at once.
       let wait = known.first?.reason === 'pending' ? this.opts.statusPollIntervalMs : 0;
       while ((queries === 0 || now() < deadline) && !this.closing.aborted) {
-        await pause(this.clock, Math.min(wait, Math.max(0, deadline - now())), wake);
+        const pauseMs = Math.min(wait, Math.max(0, deadline - now()));
+        // No wait asked (the first lookup after no answer): none taken, on any clock.
+        if (pauseMs > 0) await pause(this.clock, pauseMs, wake);
         wait = this.opts.statusPollIntervalMs;
         if (late !== undefined || this.closing.aborted) break;
         if (queries > 0 && now() >= deadline) break;
