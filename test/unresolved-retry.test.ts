@@ -8,7 +8,7 @@ import { Terminal, UNRESOLVED_RETRY_MAX_MS, UNRESOLVED_RETRY_MS } from '../lib/t
 import type { Recovery } from '../lib/session';
 import { fillLedger } from '../bench/ledger-fill';
 
-/** Polls `check` every 5 ms (real time: the session's exchange still runs on it) until it holds; fails naming `what` after `ms`. */
+/** Polls `check` every 5 ms until it holds (work between the manual clock's steps: a ledger on its writer thread); fails naming `what` after `ms`. */
 async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -29,12 +29,14 @@ describe('an old payment whose outcome stays unknown is asked about again with b
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('an old payment\'s lookup gets the whole command time-out: a slow terminal\'s approval is learnt (the exchange\'s own time-out is real time)', async () => {
+  it('an old payment\'s lookup gets the whole command time-out: a slow terminal\'s approval is learnt (its answer 1.5 s later on the manual clock, inside the 3 s time-out)', async () => {
     const file = path.join(dir, 'ledger.db');
     fillLedger(file, [
       { referenceID: 'SLOW-1', action: 'Sale', terminal: 'sim-1', requestID: 'r-slow', amount: '5.00', currency: 'HKD', customerOrderID: 'SLOW-1', state: 'open', openedAt: new Date(Date.now() - 3_600_000).toISOString() },
     ]);
-    const sim = new SimulatedTerminal({ cardDelayMs: 20 });
+    // Its wall reading starts at the real time the ledger's entry was written at (an hour ago: past its window).
+    const clock = new ManualClock({ wall: Date.now() });
+    const sim = new SimulatedTerminal({ cardDelayMs: 20, clock });
     sim.transactions.set('SLOW-1', {
       referenceID: 'SLOW-1',
       kind: 'Sale',
@@ -60,14 +62,18 @@ describe('an old payment whose outcome stays unknown is asked about again with b
       busyPolicy: 'queue',
       ledgerFile: file,
       terminalId: 'sim-1',
-      clock: new ManualClock(),
+      clock,
     });
     const recovered: Recovery[] = [];
     const unresolved: Recovery[] = [];
     terminal.on('recovered', (r: Recovery) => recovered.push(r));
     terminal.on('unresolved', (r: Recovery) => unresolved.push(r));
     await terminal.open();
-    await until('the slow lookup to settle it', () => recovered.length + unresolved.length > 0, 10_000);
+    await until('the lookup', () => sim.received.some((r) => r.action === 'TransactionStatus'));
+    await clock.advance(1_499);
+    assert.equal(recovered.length + unresolved.length, 0);
+    await clock.advance(1);
+    await until('the slow lookup to settle it', () => recovered.length + unresolved.length > 0);
     assert.deepEqual(unresolved, []);
     assert.equal(recovered[0]!.entry.referenceID, 'SLOW-1');
     assert.equal(recovered[0]!.outcome?.result, 'Success');
@@ -81,7 +87,8 @@ describe('an old payment whose outcome stays unknown is asked about again with b
       { referenceID: 'OLD-1', action: 'Sale', terminal: 'sim-1', requestID: 'r-old', amount: '5.00', currency: 'HKD', customerOrderID: 'OLD-1', state: 'open', openedAt: new Date(Date.now() - 3_600_000).toISOString() },
     ]);
     const sim = new SimulatedTerminal({ cardDelayMs: 20 });
-    const clock = new ManualClock();
+    // Its wall reading starts at the real time the ledger's entries were written at (an hour ago: past their window).
+    const clock = new ManualClock({ wall: Date.now() });
     terminal = new Terminal({
       config: { transport: 'simulator' },
       transport: new SimulatorTransport({ terminal: sim }),

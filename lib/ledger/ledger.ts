@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
+import { type Clock, systemClock } from '../clock';
 import { entryOfRow, journalKey, outcomeColumns, rowOfEntry, type JournalAction, type JournalEntry, type JournalOutcome, type JournalState, type PaymentRow } from './entries';
 import { LedgerBusyError, takeOwnerLock, type LedgerOwnerInfo } from './owner';
 import { checkPrivateFile, ensurePrivateDirectory } from './private-files';
@@ -38,6 +39,8 @@ export interface LedgerOptions {
   pruneBatch?: number;
   /** How often the writer looks for payments past the retention (default hourly). */
   pruneEveryMs?: number;
+  /** The timestamps it records (opened, closed, delivered, asked) are this clock's wall reading (default the system's). */
+  clock?: Clock;
 }
 
 /**
@@ -121,6 +124,7 @@ export class LedgerWriteError extends Error {
 
 export class Ledger {
   readonly file: string;
+  readonly #clock: Clock;
   readonly #db: DatabaseSync;
   readonly #lock: DatabaseSync;
   readonly #worker: Worker;
@@ -143,13 +147,14 @@ export class Ledger {
   /** Use openLedger (one ledger per file and owner). */
   constructor(file: string, options: LedgerOptions = {}) {
     this.file = file;
+    this.#clock = options.clock ?? systemClock;
     const db = new DatabaseSync(file);
     let lock: DatabaseSync | undefined;
     try {
       db.exec(`PRAGMA busy_timeout = 10000; ${WRITER_PRAGMAS}`);
       lock = takeOwnerLock(file, () => this.#ownerOf(db));
       migrate(db, file);
-      db.prepare('INSERT INTO owner (id, pid, host, started_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at').run(process.pid, os.hostname(), Date.now());
+      db.prepare('INSERT INTO owner (id, pid, host, started_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at').run(process.pid, os.hostname(), this.#clock.wall());
     } catch (err) {
       lock?.close();
       db.close();
@@ -350,7 +355,7 @@ export class Ledger {
 
   /** Records a payment about to be sent; resolves once it is committed. */
   async begin(entry: Omit<JournalEntry, 'state' | 'openedAt'> & { openedAt?: string }): Promise<JournalEntry> {
-    const full: JournalEntry = { ...entry, state: 'open', openedAt: entry.openedAt ?? new Date().toISOString() };
+    const full: JournalEntry = { ...entry, state: 'open', openedAt: entry.openedAt ?? new Date(this.#clock.wall()).toISOString() };
     const key = journalKey(full.action, full.referenceID);
     this.#overlay.set(key, full);
     try {
@@ -369,7 +374,7 @@ export class Ledger {
   async recordOutcome(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<JournalEntry | undefined> {
     const current = this.get(action, referenceID);
     if (current === undefined) return undefined;
-    const closedAt = Date.now();
+    const closedAt = this.#clock.wall();
     const next: JournalEntry = { ...current, state, closedAt: new Date(closedAt).toISOString() };
     if (outcome !== undefined) next.outcome = outcome;
     else delete next.outcome;
@@ -393,7 +398,7 @@ export class Ledger {
 
   /** Notes that a payment's outcome reached the flow (once; later calls change nothing). */
   markDelivered(action: JournalAction, referenceID: string): Promise<void> {
-    return this.#write({ op: 'delivered', key: journalKey(action, referenceID), at: Date.now() });
+    return this.#write({ op: 'delivered', key: journalKey(action, referenceID), at: this.#clock.wall() });
   }
 
   /** Records a TransactionStatus asked about a payment. */
@@ -403,7 +408,7 @@ export class Ledger {
       row: {
         payment_key: journalKey(l.action, l.referenceID),
         reference: l.referenceID,
-        asked_at: Date.now(),
+        asked_at: this.#clock.wall(),
         asked_by: l.askedBy,
         terminal: l.terminal ?? null,
         device_sn: l.deviceSn ?? null,
@@ -417,7 +422,7 @@ export class Ledger {
 
   /** Records that the terminal at `address` has serial number `deviceSn` now. */
   rememberTerminal(t: { address: string; deviceSn: string; configNode?: string; transport?: string }): Promise<void> {
-    return this.#write({ op: 'terminal', row: { address: t.address, device_sn: t.deviceSn, config_node: t.configNode ?? null, transport: t.transport ?? null, at: Date.now() } });
+    return this.#write({ op: 'terminal', row: { address: t.address, device_sn: t.deviceSn, config_node: t.configNode ?? null, transport: t.transport ?? null, at: this.#clock.wall() } });
   }
 
   /** Writes an EasyCard run's row (columns of easycard_runs). */

@@ -9,7 +9,7 @@ export interface RequestContext<A extends Action = Action> {
   body: unknown;
   requestID: string;
   options: RequestOptions;
-  /** When it started (ms since the epoch), for elapsedMs. */
+  /** When it started (the session clock's monotonic reading), for elapsedMs. */
   started: number;
 }
 

@@ -1,3 +1,4 @@
+import type { Clock, Timer } from '../clock';
 import type { Envelope, WonderCipher } from '../protocol';
 import { type Action, encodeRequest, isWonderError, parseResponse, PAYMENT_ACTIONS, ProtocolError, requestOf, type RequestBodies, type Response, type ResponseHeader, SecurityError, TimeoutError, TransportError, WonderError } from '../protocol';
 import { answersInline, type Transport } from '../transport';
@@ -27,6 +28,8 @@ export interface ExchangeDeps {
   /** The key in use now (the cloud's pinCode2 replaces the first one). */
   cipher: () => WonderCipher;
   clientDeviceSN: string;
+  /** Time-outs and the undecryptable grace run on it. */
+  clock: Clock;
   /** Fires when the session closes: every wait ends. */
   closing: AbortSignal;
   onStray: (info: { responseID?: string; reason: string }) => void;
@@ -163,12 +166,12 @@ export class Exchange {
       let settled = false;
       let sent = false;
       let undecryptable: SecurityError | undefined;
-      let grace: NodeJS.Timeout | undefined;
+      let grace: Timer | undefined;
       const finish = (err: unknown, res?: Response<A>) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        clearTimeout(grace);
+        timer.cancel();
+        grace?.cancel();
         this.onClose.delete(onClose);
         if (this.waiters.get(requestID) === waiter) this.waiters.delete(requestID);
         // Stop a send still under way (an HTTP request); aborting a finished one costs for nothing.
@@ -188,10 +191,10 @@ export class Exchange {
         onUndecryptable: (err) => {
           undecryptable ??= err;
           // On HTTP the reply was the only answer: decided when send() returns. On a stream, give the genuine answer a moment.
-          if (!inline && grace === undefined) grace = setTimeout(() => finish(undecryptable), UNDECRYPTABLE_GRACE_MS);
+          if (!inline && grace === undefined) grace = this.deps.clock.setTimer(() => finish(undecryptable), UNDECRYPTABLE_GRACE_MS);
         },
       };
-      const timer = setTimeout(() => {
+      const timer = this.deps.clock.setTimer(() => {
         if (!settled && undecryptable === undefined) this.deps.observe?.({ kind: 'timeout', action, requestID });
         finish(undecryptable ?? new TimeoutError(`${action}: no answer from the terminal within ${Math.round(timeoutMs / 100) / 10} s`));
       }, timeoutMs);

@@ -7,7 +7,7 @@ export * from './session';
 export * from './errors';
 export { checkRefund, RefundRefusedError, type KnownPayment, type RefundBasis, type RefundRule } from './refund-bound';
 export { UNDECRYPTABLE_GRACE_MS, type ExchangeEvent } from './exchange';
-export type { BusyPolicy, Outcome, Recovery, RequestOptions, ResultWord, SessionActivity, SessionOptions } from './types';
+export type { BusyPolicy, Outcome, PaymentStore, Recovery, RequestOptions, ResultWord, SessionActivity, SessionOptions } from './types';
 export * from './factory';
 export * from './device-sn';
 export * from './pairing-store';

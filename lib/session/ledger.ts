@@ -1,10 +1,11 @@
 import { canonicalAmount, decideLookup, isSettled, JournalError, lookupState, resultOf, ValidationError } from '../protocol';
-import { journalKey, journalOutcome, type JournalEntry, type Ledger, type LookupAskedBy } from '../ledger';
+import { type Clock, systemClock } from '../clock';
+import { journalKey, journalOutcome, type JournalEntry, type LookupAskedBy } from '../ledger';
 import { ReferenceInUseError } from './errors';
 import { checkRefund, type KnownPayment, type RefundBasis } from './refund-bound';
 import type { Asked, Decision, PaymentAction } from '../protocol';
 import type { PaymentContext } from './context';
-import type { Outcome, TerminalIdentityData } from './types';
+import type { Outcome, PaymentStore, TerminalIdentityData } from './types';
 
 export type Admission =
   /** Not seen before (or may be tried again): send it; `askOnly` when the journal holds it open (ask, never send). */
@@ -51,9 +52,10 @@ export class PaymentLedger {
   private readonly identity: TerminalIdentityData;
 
   constructor(
-    public journal: Ledger | undefined,
+    public journal: PaymentStore | undefined,
     private readonly terminalId: string,
     identity: TerminalIdentityData = {},
+    private readonly clock: Clock = systemClock,
   ) {
     this.identity = { ...identity };
   }
@@ -215,6 +217,7 @@ export class PaymentLedger {
         action: ctx.action,
         terminal: this.terminalId,
         requestID: ctx.requestID,
+        openedAt: new Date(this.clock.wall()).toISOString(),
         ...(asked.amount !== undefined ? { amount: asked.amount } : {}),
         ...(asked.currency !== undefined ? { currency: asked.currency } : {}),
         ...(asked.customerOrderID !== undefined ? { customerOrderID: asked.customerOrderID } : {}),

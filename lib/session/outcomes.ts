@@ -5,8 +5,8 @@ import type { PaymentContext } from './context';
 import type { Resolved } from './resolver';
 import type { Outcome } from './types';
 
-/** The outcome a caller gets for a settled payment. */
-export function outcomeOf(ctx: PaymentContext, resolved: Resolved): Outcome {
+/** The outcome a caller gets for a settled payment (`now`: the monotonic reading `ctx.started` was taken on). */
+export function outcomeOf(ctx: PaymentContext, resolved: Resolved, now: number): Outcome {
   const { decision, response } = resolved;
   const outcome: Outcome = {
     action: ctx.action,
@@ -18,7 +18,7 @@ export function outcomeOf(ctx: PaymentContext, resolved: Resolved): Outcome {
     verdict: decision.verdict,
     reason: decision.reason,
     statusQueries: resolved.queries,
-    elapsedMs: Date.now() - ctx.started,
+    elapsedMs: now - ctx.started,
   };
   if (resolved.resolvedBy !== undefined) outcome.resolvedBy = resolved.resolvedBy;
   return outcome;

@@ -1,3 +1,4 @@
+import { type Clock, systemClock, type Timer } from '../clock';
 import { BusyError, TimeoutError } from '../protocol';
 import type { Action } from '../protocol';
 import type { BusyPolicy } from './types';
@@ -14,7 +15,7 @@ export interface Job {
   reject: (err: unknown) => void;
   /** Told when the job has to wait behind others (its place, from 1). */
   onWaiting?: (position: number) => void;
-  timer?: NodeJS.Timeout;
+  timer?: Timer;
 }
 
 /**
@@ -26,7 +27,10 @@ export class RequestQueue {
   private readonly jobs: Job[] = [];
   private running = false;
 
-  constructor(private readonly opts: { maxQueue: number; busyPolicy: BusyPolicy }) {}
+  constructor(
+    private readonly opts: { maxQueue: number; busyPolicy: BusyPolicy },
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Jobs waiting behind the one in flight. */
   get length(): number {
@@ -61,10 +65,10 @@ export class RequestQueue {
       const at = this.jobs.indexOf(job);
       if (at < 0) return;
       this.jobs.splice(at, 1);
-      clearTimeout(job.timer);
+      job.timer?.cancel();
       job.reject(err);
     };
-    job.timer = setTimeout(
+    job.timer = this.clock.setTimer(
       () => release(new TimeoutError(`${job.action} waited ${Math.round(job.waitMs / 100) / 10} s in the queue behind other requests and was not sent`, { notSent: true })),
       job.waitMs,
     );
@@ -80,7 +84,7 @@ export class RequestQueue {
     const at = this.jobs.findIndex((job) => job.referenceID === referenceID && (job.action === 'Sale' || job.action === 'Refund'));
     if (at < 0) return false;
     const [job] = this.jobs.splice(at, 1);
-    clearTimeout(job!.timer);
+    job!.timer?.cancel();
     job!.reject(err(job!));
     return true;
   }
@@ -92,14 +96,14 @@ export class RequestQueue {
       this.running = false;
       return;
     }
-    clearTimeout(job.timer);
+    job.timer?.cancel();
     job.start();
   }
 
   /** Releases every waiting job with the error `reason` makes for it (nothing of them was sent). */
   releaseAll(reason: (job: Job) => unknown): void {
     for (const job of this.jobs.splice(0)) {
-      clearTimeout(job.timer);
+      job.timer?.cancel();
       job.reject(reason(job));
     }
   }

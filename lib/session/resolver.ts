@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Clock, sleep, systemClock } from '../clock';
 import { aboutPayment, buildBody, decideAnswer, decideLookup, type Decision, isSettled, isWonderError, type Reason } from '../protocol';
 import type { Response } from '../protocol';
 import type { PaymentContext } from './context';
@@ -28,17 +29,9 @@ export interface Resolved {
   queries: number;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms` on the clock, or less when `signal` fires (never rejects). */
+function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(clock, ms, signal).catch(() => undefined);
 }
 
 /**
@@ -52,12 +45,14 @@ export class Resolver {
     private readonly exchange: Exchange,
     private readonly closing: AbortSignal,
     private readonly opts: ResolverOptions,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** `timeoutMs`: how long to keep asking (default: the resolve time-out); 0 asks once. */
   async resolve(ctx: PaymentContext, known: Unresolved, timeoutMs = this.opts.resolveTimeoutMs): Promise<Resolved> {
     const { asked } = ctx;
-    const deadline = Date.now() + timeoutMs;
+    const now = () => this.clock.monotonic();
+    const deadline = now() + timeoutMs;
     let queries = 0;
     let heardFrom = known.heardFrom;
     let lastBody = known.lastBody;
@@ -79,16 +74,18 @@ export class Resolver {
     try {
       // A Pending answer is asked about after an interval; no answer, or one that settles nothing, at once.
       let wait = known.first?.reason === 'pending' ? this.opts.statusPollIntervalMs : 0;
-      while ((queries === 0 || Date.now() < deadline) && !this.closing.aborted) {
-        await sleep(Math.min(wait, Math.max(0, deadline - Date.now())), wake);
+      while ((queries === 0 || now() < deadline) && !this.closing.aborted) {
+        const pauseMs = Math.min(wait, Math.max(0, deadline - now()));
+        // No wait asked (the first lookup after no answer): none taken, on any clock.
+        if (pauseMs > 0) await pause(this.clock, pauseMs, wake);
         wait = this.opts.statusPollIntervalMs;
         if (late !== undefined || this.closing.aborted) break;
-        if (queries > 0 && Date.now() >= deadline) break;
+        if (queries > 0 && now() >= deadline) break;
         queries++;
         let res: Response<'TransactionStatus'>;
         try {
           // Asked once (an old payment): the whole command time-out, so a slow terminal's answer is learnt; else what is left, at least 1 s.
-          const timeout = timeoutMs === 0 ? this.opts.commandTimeoutMs : Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - Date.now()));
+          const timeout = timeoutMs === 0 ? this.opts.commandTimeoutMs : Math.min(this.opts.commandTimeoutMs, Math.max(1_000, deadline - now()));
           res = await this.exchange.send('TransactionStatus', buildBody('TransactionStatus', { targetReferenceID: asked.referenceID }), randomUUID(), timeout);
         } catch (err) {
           if (isWonderError(err) && err.code === 'E_SECURITY') throw aboutPayment(err, asked.referenceID, false);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { type Clock, systemClock } from '../clock';
 import { aboutPayment, type Action, buildBody, decideAnswer, isNotSent, isSettled, isWonderError, type PaymentAction, type RequestParams, SecurityError, type TransactionBody, TransportError, validateText, WonderCipher, WonderError } from '../protocol';
 import type { Envelope } from '../protocol';
 import { journalKey, referenceOfKey, type JournalEntry } from '../ledger';
@@ -40,6 +41,8 @@ interface CloudLike {
 export class TerminalSession extends EventEmitter {
   readonly transport: Transport;
   readonly clientDeviceSN: string;
+  /** Time-outs, card windows and polls on its monotonic reading; timestamps on its wall reading. */
+  readonly clock: Clock;
   private cipher: WonderCipher;
   private readonly opts: { paymentTimeoutMs: number; commandTimeoutMs: number };
   private readonly ledger: PaymentLedger;
@@ -50,6 +53,8 @@ export class TerminalSession extends EventEmitter {
   /** The running payment's kind and reference (what an Abort may name). */
   private currentAsked: { action: PaymentAction; referenceID: string } | undefined;
   private readonly abortRequested = new Set<string>();
+  /** When each open payment's card window ends (monotonic), from when this session first saw it: a wall clock stepped since changes none. */
+  private readonly windowEnds = new Map<string, number>();
   /** Payments whose settlement was handed to the flow in this process (the ledger keeps it across restarts). */
   private readonly deliveredHere = new Set<string>();
   private closed = false;
@@ -60,14 +65,16 @@ export class TerminalSession extends EventEmitter {
   constructor(options: SessionOptions) {
     super();
     this.transport = options.transport;
+    this.clock = options.clock ?? systemClock;
     this.cipher = new WonderCipher(options.pairingCode);
     this.clientDeviceSN = validateText(options.clientDeviceSN ?? defaultClientSN(), 'clientDeviceSN');
     this.opts = { paymentTimeoutMs: options.paymentTimeoutMs ?? 120_000, commandTimeoutMs: options.commandTimeoutMs ?? 10_000 };
-    this.ledger = new PaymentLedger(options.journal, options.terminalId ?? 'terminal', options.identity);
-    this.queue = new RequestQueue({ maxQueue: options.maxQueue ?? 256, busyPolicy: options.busyPolicy ?? 'queue' });
+    this.ledger = new PaymentLedger(options.journal, options.terminalId ?? 'terminal', options.identity, this.clock);
+    this.queue = new RequestQueue({ maxQueue: options.maxQueue ?? 256, busyPolicy: options.busyPolicy ?? 'queue' }, this.clock);
     this.exchange = new Exchange({
       transport: this.transport,
       cipher: () => this.cipher,
+      clock: this.clock,
       clientDeviceSN: this.clientDeviceSN,
       closing: this.closing.signal,
       onStray: (info) => this.emit('stray', info),
@@ -77,7 +84,7 @@ export class TerminalSession extends EventEmitter {
       statusPollIntervalMs: options.statusPollIntervalMs ?? 2_000,
       resolveTimeoutMs: options.resolveTimeoutMs ?? 120_000,
       commandTimeoutMs: this.opts.commandTimeoutMs,
-    });
+    }, this.clock);
     this.transport.on('message', this.onMessage);
     this.transport.on('state', this.onState);
   }
@@ -131,7 +138,7 @@ export class TerminalSession extends EventEmitter {
       return Promise.reject(aboutPayment(err, undefined, true));
     }
     if (this.closed) return Promise.reject(new TransportError('the terminal session is closed', { code: 'E_CLOSED', notSent: true }));
-    const ctx: RequestContext<A> = { action, body, requestID: options.requestID ?? randomUUID(), options, started: Date.now() };
+    const ctx: RequestContext<A> = { action, body, requestID: options.requestID ?? randomUUID(), options, started: this.clock.monotonic() };
     if (action === 'Abort') return this.abort(ctx, (params as { referenceID?: string } | undefined)?.referenceID || undefined) as Promise<Outcome<A>>;
     if (!isPayment(action)) return this.schedule(ctx, () => this.runCommand(ctx)) as Promise<Outcome<A>>;
     return this.requestPayment(ctx as unknown as RequestContext<PaymentAction>) as unknown as Promise<Outcome<A>>;
@@ -202,7 +209,7 @@ export class TerminalSession extends EventEmitter {
     if (this.cancelWaiting(named)) {
       options.onQueued?.({ requestID, referenceID: named });
       this.emit('activity', { kind: 'done', action: 'Abort', requestID, result: 'Success' });
-      return Promise.resolve(takenOutOfQueue(requestID, named, ctx.started));
+      return Promise.resolve(outcomeTakenOut(requestID, named, this.clock.monotonic() - ctx.started, this.clock.wall()));
     }
     if (!this.runs(named)) {
       return Promise.reject(
@@ -234,7 +241,7 @@ export class TerminalSession extends EventEmitter {
         if (action !== 'Abort') this.queue.next();
       };
       const start = () => {
-        ctx.started = Date.now();
+        ctx.started = this.clock.monotonic();
         run().then(
           (outcome) => {
             this.emit('activity', { kind: 'done', action, requestID, result: outcome.result ?? (outcome.body as { status?: string }).status });
@@ -274,7 +281,7 @@ export class TerminalSession extends EventEmitter {
     const { action, requestID, options } = ctx;
     this.emit('activity', { kind: 'sending', action, requestID });
     const res = await this.exchange.send(action, ctx.body, requestID, options.timeoutMs ?? this.timeoutFor(action));
-    const outcome: Outcome = { action, requestID, header: res.header, body: res.body, statusQueries: 0, elapsedMs: Date.now() - ctx.started };
+    const outcome: Outcome = { action, requestID, header: res.header, body: res.body, statusQueries: 0, elapsedMs: this.clock.monotonic() - ctx.started };
     if (action === 'TransactionStatus') {
       // A caller's lookup (the status node) settles the journal's open payment it describes.
       const target = (ctx.body as { targetReferenceID: string }).targetReferenceID;
@@ -321,6 +328,7 @@ export class TerminalSession extends EventEmitter {
     }
     // The request is built and encrypted while its journal line goes to disk; it leaves only once the line is there.
     const prepared = await this.ledger.begin(ctx, () => this.exchange.prepare(action, ctx.body, requestID));
+    this.windowEnds.set(ctx.key, this.clock.monotonic() + this.opts.paymentTimeoutMs);
     if (this.abortRequested.has(requestID)) {
       // Cancelled before it left: it is never sent.
       await this.ledger.notSent(action, asked.referenceID);
@@ -384,9 +392,10 @@ export class TerminalSession extends EventEmitter {
 
   /** Closes the journal entry with a settled outcome; a failed write is reported beside the outcome, never instead of it. */
   private async recordResolved(ctx: PaymentContext, resolved: Resolved): Promise<Outcome> {
-    const outcome = outcomeOf(ctx, resolved);
+    const outcome = outcomeOf(ctx, resolved, this.clock.monotonic());
     if (resolved.resolvedBy === 'TransactionStatus') this.ledger.lookedUp(ctx.action, ctx.asked.referenceID, ctx.options.origin === undefined && ctx.body === undefined ? 'recovery' : 'answer', resolved.response.body, resolved.decision);
     const behind = await this.ledger.close(ctx.action, ctx.asked.referenceID, outcome.result as 'Success' | 'Failed', resolved.response.body, resolved.resolvedBy, resolved.decision);
+    this.windowEnds.delete(ctx.key);
     if (behind !== undefined) {
       outcome.journalBehind = behind;
       this.emit('journal-behind', behind);
@@ -403,11 +412,13 @@ export class TerminalSession extends EventEmitter {
     for (const entry of this.ledger.openEntries()) {
       if (journalKey(entry.action, entry.referenceID) === except) continue;
       // Past its card window the terminal is no longer working on it: asked once, and it holds nothing back.
-      const stale = () => Date.now() - Date.parse(entry.openedAt) > this.opts.paymentTimeoutMs;
+      const windowEnd = this.windowEnd(entry);
+      const stale = () => this.clock.monotonic() >= windowEnd;
       const wasStale = stale();
       try {
         const outcome = await this.recoverEntry(entry, wasStale ? 0 : undefined);
         results.push({ entry, outcome });
+        this.windowEnds.delete(journalKey(entry.action, entry.referenceID));
         this.deliver(entry, outcome);
       } catch (error) {
         results.push({ entry, error });
@@ -430,13 +441,35 @@ export class TerminalSession extends EventEmitter {
     return results;
   }
 
+  /**
+   * When an open payment's card window ends, on the monotonic clock. A payment
+   * this session sent: its window from when it was sent. One opened before
+   * (another process, a restart): what was left of its window by the wall
+   * clock when this session first saw it, never more than a whole window and
+   * never less than none, counted on the monotonic clock from then. A wall
+   * clock stepped back or forward after that moves it by nothing; one stepped
+   * before it at most holds new payments back for one window.
+   */
+  private windowEnd(entry: JournalEntry): number {
+    const key = journalKey(entry.action, entry.referenceID);
+    let end = this.windowEnds.get(key);
+    if (end === undefined) {
+      const window = this.opts.paymentTimeoutMs;
+      const age = this.clock.wall() - Date.parse(entry.openedAt);
+      const left = Number.isFinite(age) ? Math.min(window, Math.max(0, window - age)) : 0;
+      end = this.clock.monotonic() + left;
+      this.windowEnds.set(key, end);
+    }
+    return end;
+  }
+
   private async recoverEntry(entry: JournalEntry, timeoutMs?: number): Promise<Outcome> {
     const ctx: PaymentContext = {
       action: entry.action,
       body: undefined,
       requestID: entry.requestID,
       options: {},
-      started: Date.now(),
+      started: this.clock.monotonic(),
       asked: this.ledger.askedOfEntry(entry),
       key: journalKey(entry.action, entry.referenceID),
       askOnly: true,
@@ -483,18 +516,27 @@ export class TerminalSession extends EventEmitter {
   }
 }
 
-/** What an Abort answers when the payment it names was taken out of a queue (nothing went to the terminal). */
-export function takenOutOfQueue(requestID: string, referenceID: string, started: number): Outcome<'Abort'> {
+/**
+ * What an Abort answers when the payment it names was taken out of a queue
+ * (nothing went to the terminal). `started`: when the Abort was asked, on the
+ * clock's wall reading (ms since the epoch); its elapsed time is never below 0.
+ */
+export function takenOutOfQueue(requestID: string, referenceID: string, started: number, clock: Clock = systemClock): Outcome<'Abort'> {
+  const now = clock.wall();
+  return outcomeTakenOut(requestID, referenceID, Math.max(0, now - started), now);
+}
+
+function outcomeTakenOut(requestID: string, referenceID: string, elapsedMs: number, wallNow: number): Outcome<'Abort'> {
   return {
     action: 'Abort',
     requestID,
     referenceID,
-    header: { responseID: requestID, serverDeviceSN: '', timestamp: new Date().toISOString() },
+    header: { responseID: requestID, serverDeviceSN: '', timestamp: new Date(wallNow).toISOString() },
     body: { status: 'Success', errorCode: '', errorMessage: '' },
     result: 'Success',
     takenOutOfQueue: true,
     statusQueries: 0,
-    elapsedMs: Date.now() - started,
+    elapsedMs,
   };
 }
 

@@ -1,6 +1,15 @@
+import type { Clock } from '../clock';
 import type { JournalEntry, Ledger } from '../ledger';
 import type { Action, Reason, ResponseBodies, ResponseHeader, TransactionBody, Verdict } from '../protocol';
 import type { Transport } from '../transport';
+
+/**
+ * What the session needs of the ledger: point reads and the payment writes.
+ * The ledger (lib/ledger's Ledger) is one; the simulation's in-memory store,
+ * with faults injected, is another. Reads see every write at once, committed
+ * or not; each write's promise resolves once it is durable.
+ */
+export type PaymentStore = Pick<Ledger, 'get' | 'byReference' | 'refundsOf' | 'openEntries' | 'begin' | 'recordOutcome' | 'markDelivered' | 'recordLookup'>;
 
 export type BusyPolicy = 'queue' | 'reject';
 
@@ -22,8 +31,10 @@ export interface SessionOptions {
   statusPollIntervalMs?: number;
   /** How long to keep asking TransactionStatus before reporting the outcome as still pending (default 120 s). */
   resolveTimeoutMs?: number;
-  /** The ledger: payments are recorded before they leave and never sent twice. */
-  journal?: Ledger;
+  /** The ledger (or another PaymentStore): payments are recorded before they leave and never sent twice. */
+  journal?: PaymentStore;
+  /** The clock (default the system's): time-outs, card windows and polls on its monotonic reading, recorded times on its wall reading. */
+  clock?: Clock;
   /** This terminal's name in the ledger (default "terminal"): its place (port, host, cloud device) or a caller's name. */
   terminalId?: string;
   /** The terminal's identity recorded on each payment: its config node, address (as shown), and serial number once known. */

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { type Clock, sleep, systemClock } from '../clock';
 import type { Envelope } from '../protocol';
 import { encodeFrame, MAX_ENVELOPE_BYTES } from '../protocol';
 import { SimulatedTerminal } from './terminal';
@@ -26,6 +27,8 @@ export interface SerialServerOptions {
   paceBaud?: number;
   /** Random source for the faults (seed it for a repeatable run). */
   random?: () => number;
+  /** The clock the pacing waits on (default the system's: a pty's bytes pace in real time). */
+  clock?: Clock;
 }
 
 export interface SerialServer {
@@ -33,9 +36,6 @@ export interface SerialServer {
   close(): Promise<void>;
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * Serves a simulated terminal on a serial port, optionally as a faulty line
@@ -47,7 +47,7 @@ export async function serveSerial(terminal: SimulatedTerminal, options: SerialSe
   const faults = options.faults ?? {};
   const hit = (p: number | undefined) => p !== undefined && p > 0 && random() < p;
   const write = async (bytes: Buffer) => {
-    if (options.paceBaud !== undefined) await pause((bytes.length * 10 * 1000) / options.paceBaud);
+    if (options.paceBaud !== undefined) await sleep(options.clock ?? systemClock, (bytes.length * 10 * 1000) / options.paceBaud);
     await transport.writeRaw(bytes);
   };
   // One response at a time on the wire, in the order they are ready.

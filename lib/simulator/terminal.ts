@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Clock, sleep, systemClock, type Timer } from '../clock';
 import { type Action, type CreditCard, formatTimestamp, isAction, parseEnvelope, WonderCipher } from '../protocol';
 
 /**
@@ -44,6 +45,10 @@ export interface SimulatorOptions {
   silent?: Action[];
   /** The card its approvals carry (default: a test Visa card, prefix 476173, last digits 0119). */
   card?: Partial<CreditCard>;
+  /** The clock its card waits, delays and pending times run on, and its timestamps are read from (default the system's). */
+  clock?: Clock;
+  /** Random source for its RRN and BRN digits (seed it for a repeatable run; default Math.random). */
+  random?: () => number;
 }
 
 /** The card a simulated approval carries unless told otherwise. */
@@ -80,9 +85,9 @@ function cents(amount: string): number {
   return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
 }
 
-function digits(n: number): string {
+function digits(n: number, random: () => number): string {
   let out = '';
-  for (let i = 0; i < n; i++) out += Math.floor(Math.random() * 10);
+  for (let i = 0; i < n; i++) out += Math.floor(random() * 10);
   return out.replace(/^0/, '1');
 }
 
@@ -97,7 +102,7 @@ export class SimulatedTerminal {
   private readonly cipher: WonderCipher;
   private readonly cipher2: WonderCipher | undefined;
   private readonly pinCode2: string | undefined;
-  private readonly opts: Required<Omit<SimulatorOptions, 'pairingCode' | 'serverDeviceSN' | 'pinCode2' | 'delays' | 'silent' | 'card'>>;
+  private readonly opts: Required<Omit<SimulatorOptions, 'pairingCode' | 'serverDeviceSN' | 'pinCode2' | 'delays' | 'silent' | 'card' | 'clock' | 'random'>>;
   /** The card its approvals carry; change at run time (tests look for its values where they must not be). */
   card: CreditCard;
   /** Per-action answer delays; change at run time to play a stalled terminal. */
@@ -106,10 +111,14 @@ export class SimulatedTerminal {
   silent: Set<Action>;
   private cardWait: CardWait | undefined;
   private readonly pendingAcks = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<Timer>();
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
   constructor(options: SimulatorOptions = {}) {
     this.cipher = new WonderCipher(options.pairingCode ?? SIMULATOR_DEFAULT_PAIRING_CODE);
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
     this.pinCode2 = options.pinCode2;
     this.delays = { ...options.delays };
     this.silent = new Set(options.silent);
@@ -165,14 +174,14 @@ export class SimulatedTerminal {
     }
     const answer = await this.answer(action, body);
     const delay = this.delays[action];
-    if (delay !== undefined && delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (delay !== undefined && delay > 0) await sleep(this.clock, delay);
     if (answer === null || this.silent.has(action)) return null;
     return this.respond(action, requestID, answer, cipher);
   }
 
   /** Clears pending timers (the pending-then-approve ones) so a process can exit. */
   stop(): void {
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     this.timers.clear();
     this.cardWait?.abort();
   }
@@ -181,7 +190,7 @@ export class SimulatedTerminal {
     const plaintext = JSON.stringify({
       // `simulated`: every answer says it comes from a simulator (no real terminal writes it), so an
       // approval from `wonder-ecr simulate` behind a serial or LAN line is never taken for a real one.
-      header: { responseID, serverDeviceSN: this.serverDeviceSN, timestamp: formatTimestamp(new Date()), simulated: true },
+      header: { responseID, serverDeviceSN: this.serverDeviceSN, timestamp: formatTimestamp(new Date(this.clock.wall())), simulated: true },
       body,
     });
     // Like the seeds' responses: version as the JSON number 2.0.
@@ -251,9 +260,9 @@ export class SimulatedTerminal {
       state: 'Pending',
       errorCode: '',
       errorMessage: '',
-      rrn: digits(19),
-      brn: digits(19),
-      transactionTime: formatTimestamp(new Date()),
+      rrn: digits(19, this.random),
+      brn: digits(19, this.random),
+      transactionTime: formatTimestamp(new Date(this.clock.wall())),
       refundedCents: 0,
     };
     if (typeof customerOrderID === 'string') tx.customerOrderID = customerOrderID;
@@ -273,7 +282,7 @@ export class SimulatedTerminal {
         this.conclude(tx, 'Failed', '05', 'Declined by issuer');
         return null;
       case SIMULATOR_AMOUNTS.pendingThenApprove: {
-        const timer = setTimeout(() => {
+        const timer = this.clock.setTimer(() => {
           this.timers.delete(timer);
           if (tx.state === 'Pending') this.conclude(tx, 'Success');
           if (original !== undefined && tx.state === 'Success') original.refundedCents += cents(amount);
@@ -290,14 +299,14 @@ export class SimulatedTerminal {
 
   private waitForCard(referenceID: string, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(() => {
         this.cardWait = undefined;
         resolve(true);
       }, ms);
       this.cardWait = {
         referenceID,
         abort: () => {
-          clearTimeout(timer);
+          timer.cancel();
           this.cardWait = undefined;
           resolve(false);
         },

@@ -156,6 +156,7 @@ export class Terminal extends EventEmitter {
         ...identity.sessionOptions(options.terminalId),
         transport,
         pairingCode,
+        clock: this.clock,
         paymentTimeoutMs: options.paymentTimeoutMs,
         ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
         busyPolicy: 'queue',
@@ -459,7 +460,7 @@ export class Terminal extends EventEmitter {
         const requestID = randomUUID();
         options?.onQueued?.({ requestID, referenceID: named });
         this.emit('activity', { kind: 'done', action: 'Abort', requestID, result: 'Success' } satisfies SessionActivity);
-        return takenOutOfQueue(requestID, named, this.clock.wall()) as Outcome<'Abort'>;
+        return takenOutOfQueue(requestID, named, this.clock.wall(), this.clock) as Outcome<'Abort'>;
       }
     }
     // Under the right key: after the stored pinCode2 is loaded.

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { SerialPort, type SerialPortOpenOptions } from 'serialport';
 // Type only: the same package serialport's own typings import from.
 import type { AutoDetectTypes, BindingInterface } from '@serialport/bindings-cpp';
+import { type Clock, systemClock, type Timer } from '../clock';
 import { CMD_FUNCTIONAL, encodeFrame, type Frame, FrameDecoder, type FrameDecoderStats, parseEnvelope, TransportError, ValidationError } from '../protocol';
 import type { SendOptions, Transport, TransportState } from './transport';
 import { serialBinding } from './serial-binding';
@@ -23,6 +24,10 @@ export interface SerialTransportOptions {
   interFrameTimeoutMs?: number;
   /** A serialport binding to use instead of the platform's (e.g. MockBinding in unit tests). */
   binding?: BindingInterface;
+  /** The clock the reconnect back-off, the inter-frame silence and close()'s wait run on (default the system's). */
+  clock?: Clock;
+  /** Random source for the back-off's jitter (default Math.random). */
+  random?: () => number;
 }
 
 /** How long close() waits for the port before giving up on it. */
@@ -54,6 +59,8 @@ export class SerialTransport extends EventEmitter implements Transport {
   private readonly maxDelayMs: number;
   private readonly interFrameTimeoutMs: number;
   private readonly binding: BindingInterface | undefined;
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
   private current: TransportState = 'closed';
   /** True between open() and close(): the transport should be connected. */
@@ -66,8 +73,8 @@ export class SerialTransport extends EventEmitter implements Transport {
   /** Closing of a lost port, still in progress. */
   private releasing: Promise<void> | undefined;
   private failures = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private interFrameTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: Timer | undefined;
+  private interFrameTimer: Timer | undefined;
   private readonly decoder = new FrameDecoder();
   /** Rejecters of sends in flight, called when the port goes away. */
   private readonly inFlight = new Set<(err: Error) => void>();
@@ -83,6 +90,8 @@ export class SerialTransport extends EventEmitter implements Transport {
     this.maxDelayMs = Math.max(this.initialDelayMs, positive('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, 10000));
     this.interFrameTimeoutMs = positive('interFrameTimeoutMs', options.interFrameTimeoutMs, 1000);
     this.binding = options.binding;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
   }
 
   get state(): TransportState {
@@ -133,6 +142,7 @@ export class SerialTransport extends EventEmitter implements Transport {
         if (releasing) await releasing;
       })(),
       CLOSE_TIMEOUT_MS,
+      this.clock,
     );
   }
 
@@ -251,9 +261,9 @@ export class SerialTransport extends EventEmitter implements Transport {
     this.setState('reconnecting', error);
     this.clearReconnectTimer();
     const base = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** Math.min(this.failures, 30));
-    const delay = Math.min(this.maxDelayMs, Math.round(base * (0.75 + Math.random() * 0.5)));
+    const delay = Math.min(this.maxDelayMs, Math.round(base * (0.75 + this.random() * 0.5)));
     this.failures++;
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.clock.setTimer(() => {
       this.reconnectTimer = undefined;
       if (this.wanted && !this.attempt) this.connect().catch(() => undefined);
     }, delay);
@@ -266,7 +276,7 @@ export class SerialTransport extends EventEmitter implements Transport {
     if (generation !== this.generation) return;
     this.clearInterFrameTimer();
     if (this.decoder.midFrame) {
-      this.interFrameTimer = setTimeout(() => this.onInterFrameTimeout(), this.interFrameTimeoutMs);
+      this.interFrameTimer = this.clock.setTimer(() => this.onInterFrameTimeout(), this.interFrameTimeoutMs);
     }
   }
 
@@ -312,12 +322,12 @@ export class SerialTransport extends EventEmitter implements Transport {
   }
 
   private clearReconnectTimer(): void {
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer?.cancel();
     this.reconnectTimer = undefined;
   }
 
   private clearInterFrameTimer(): void {
-    if (this.interFrameTimer) clearTimeout(this.interFrameTimer);
+    this.interFrameTimer?.cancel();
     this.interFrameTimer = undefined;
   }
 
@@ -346,11 +356,11 @@ function closePort(port: SerialPort): Promise<void> {
 }
 
 /** Waits for `work`, but no longer than `ms`; leaves no timer behind. */
-async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
+async function withTimeout(work: Promise<void>, ms: number, clock: Clock): Promise<void> {
+  let timer: Timer | undefined;
   try {
-    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    await Promise.race([work, new Promise<void>((resolve) => (timer = clock.setTimer(resolve, ms)))]);
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.cancel();
   }
 }
