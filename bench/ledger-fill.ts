@@ -21,7 +21,9 @@ export function fillLedger(file: string, entries: Iterable<JournalEntry>): numbe
     let n = 0;
     db.exec('BEGIN IMMEDIATE');
     for (const e of entries) {
-      insert.run(rowOfEntry(e));
+      // History: a settled payment was handed to its flow (unless the entry says otherwise).
+      const settled = e.state === 'Success' || e.state === 'Failed';
+      insert.run(rowOfEntry(settled && e.deliveredAt === undefined ? { ...e, deliveredAt: e.closedAt ?? e.openedAt } : e));
       n++;
     }
     db.exec('COMMIT');
