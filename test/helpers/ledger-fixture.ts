@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { amountToMinor, journalKey, migrate, WRITER_PRAGMAS, type LedgerEntry } from '../../lib/ledger';
 
 /** A payment to insert: a journal entry's fields, and the row's own columns. */
-export type FixtureEntry = LedgerEntry & { configNode?: string; deviceSn?: string; address?: string; deliveredAt?: string };
+export type FixtureEntry = LedgerEntry & { configNode?: string; deviceSn?: string; address?: string };
 
 /** Opens (creating) a ledger with the schema, as the writer does. */
 export function openFixtureLedger(file: string): DatabaseSync {
