@@ -21,9 +21,7 @@ export function fillLedger(file: string, entries: Iterable<JournalEntry>): numbe
     let n = 0;
     db.exec('BEGIN IMMEDIATE');
     for (const e of entries) {
-      // History: a settled payment was handed to its flow (unless the entry says otherwise).
-      const settled = e.state === 'Success' || e.state === 'Failed';
-      insert.run(rowOfEntry(settled && e.deliveredAt === undefined ? { ...e, deliveredAt: e.closedAt ?? e.openedAt } : e));
+      insert.run(rowOfEntry(e));
       n++;
     }
     db.exec('COMMIT');

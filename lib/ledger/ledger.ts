@@ -308,21 +308,6 @@ export class Ledger {
     return this.#merged(rows, matches).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
   }
 
-  /**
-   * A terminal's payments settled and never handed to the flow (its process
-   * stopped between the two), oldest first: from two partial indexes that hold
-   * only those.
-   */
-  undeliveredEntries(filter: TerminalFilter | string): JournalEntry[] {
-    const f: TerminalFilter = typeof filter === 'string' ? { terminal: filter } : filter;
-    const settled = (e: JournalEntry) => (e.state === 'Success' || e.state === 'Failed') && e.deliveredAt === undefined;
-    const matches = (e: JournalEntry) => settled(e) && ((f.terminal !== undefined && e.terminal === f.terminal) || (f.deviceSn !== undefined && e.deviceSn === f.deviceSn));
-    const rows = this.#stmt(
-      "SELECT * FROM payments WHERE delivered_at IS NULL AND state IN ('Success', 'Failed') AND terminal = :terminal UNION SELECT * FROM payments WHERE delivered_at IS NULL AND state IN ('Success', 'Failed') AND device_sn = :sn ORDER BY opened_at",
-    ).all({ terminal: f.terminal ?? null, sn: f.deviceSn ?? null }) as unknown as PaymentRow[];
-    return this.#merged(rows, matches).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
-  }
-
   /** Open payments of every terminal. */
   get openCount(): number {
     return this.openEntries().length;

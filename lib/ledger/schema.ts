@@ -140,14 +140,8 @@ const V2 = `
 CREATE INDEX payments_totals ON payments (terminal, config_node, currency, exponent, kind, state, verdict, opened_at, amount_minor);
 `;
 
-/** Payments settled and never handed to the flow (a process stopped between the two): delivered at the next start. */
-const V3 = `
-CREATE INDEX payments_undelivered ON payments (terminal) WHERE delivered_at IS NULL AND state IN ('Success', 'Failed');
-CREATE INDEX payments_undelivered_sn ON payments (device_sn) WHERE delivered_at IS NULL AND state IN ('Success', 'Failed');
-`;
-
 /** MIGRATIONS[i] takes the ledger from user_version i to i + 1 (each runs in one transaction). Only ever appended to. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+export const MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this package writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -107,10 +107,8 @@ function codeName(errcode: number): string {
   return names[errcode & 0xff] ?? `SQLITE_${errcode}`;
 }
 
-/** Outcomes, and notes that an outcome reached the flow, not committed yet: committed before anything else. */
-type Retained = Extract<WriteOp, { op: 'settle' } | { op: 'delivered' }>;
-let retained: Retained[] = [];
-const retains = (op: WriteOp): op is Retained => op.op === 'settle' || op.op === 'delivered';
+/** Outcomes not committed yet: committed before anything else. */
+let retained: Array<Extract<WriteOp, { op: 'settle' }>> = [];
 let queue: WriterRequest[] = [];
 let scheduled = false;
 let closing: WriterRequest | undefined;
@@ -132,7 +130,7 @@ function rollback(): void {
 /** Fails every operation of a batch with `error`; the outcomes among them are kept. */
 function failAll(batch: WriterRequest[], error: { message: string; code?: string }): void {
   for (const r of batch) {
-    if (retains(r.op)) retained.push(r.op);
+    if (r.op.op === 'settle') retained.push(r.op);
     post({ id: r.id, error });
   }
 }
@@ -154,7 +152,7 @@ function commit(batch: WriterRequest[]): void {
     return;
   }
   const answers: WriterReply[] = [];
-  const newlyRetained: Retained[] = [];
+  const newlyRetained: Array<Extract<WriteOp, { op: 'settle' }>> = [];
   for (const r of batch) {
     try {
       db.exec('SAVEPOINT op');
@@ -171,7 +169,7 @@ function commit(batch: WriterRequest[]): void {
         failAll(batch, errorOf(err));
         return;
       }
-      if (retains(r.op)) newlyRetained.push(r.op);
+      if (r.op.op === 'settle') newlyRetained.push(r.op);
       answers.push({ id: r.id, error: errorOf(err) });
     }
   }

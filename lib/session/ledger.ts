@@ -286,11 +286,6 @@ export class PaymentLedger {
     return this.journal?.openEntries({ terminal: this.terminalId, ...(this.identity.deviceSn !== undefined ? { deviceSn: this.identity.deviceSn } : {}) }) ?? [];
   }
 
-  /** This terminal's payments settled and never handed to the flow (a process stopped between the two). */
-  undeliveredEntries(): JournalEntry[] {
-    return this.journal?.undeliveredEntries({ terminal: this.terminalId, ...(this.identity.deviceSn !== undefined ? { deviceSn: this.identity.deviceSn } : {}) }) ?? [];
-  }
-
   /** Open payments whose outcome a lookup of `referenceID` tells: the transaction itself, and a Void of it. */
   openFor(referenceID: string): JournalEntry[] {
     if (this.journal === undefined) return [];

@@ -57,8 +57,6 @@ export class TerminalSession extends EventEmitter {
   private readonly windowEnds = new Map<string, number>();
   /** Payments whose settlement was handed to the flow in this process (the ledger keeps it across restarts). */
   private readonly deliveredHere = new Set<string>();
-  /** Payments whose own caller is still to be handed their outcome. */
-  private readonly handingOver = new Set<string>();
   private closed = false;
   private readonly closing = new AbortController();
   private readonly onMessage = (env: Envelope) => this.exchange.dispatch(env);
@@ -163,26 +161,16 @@ export class TerminalSession extends EventEmitter {
     if (admission.kind === 'recorded') {
       base.options.onQueued?.({ requestID: admission.entry.requestID, referenceID: asked.referenceID });
       if (admission.entry.outcome?.reason === 'reference-taken') return Promise.reject(new ReferenceTakenError(base.action, asked.referenceID, undefined));
-      // Handed to this caller now: a settlement no one was told of before is not delivered again at the next start.
-      if (admission.entry.deliveredAt === undefined) this.markDelivered(journalKey(base.action, asked.referenceID), base.action, asked.referenceID);
       return Promise.resolve(outcomeFromEntry(admission.entry));
     }
     const ctx: PaymentContext = { ...base, asked, key: journalKey(base.action, asked.referenceID), askOnly: admission.askOnly };
     const promise = this.schedule(ctx, () => this.runPayment(ctx));
     this.ledger.track(ctx.key, asked, promise);
-    // From here until its caller has it, the payment is this caller's to hand over (never delivered as recovered meanwhile).
-    this.handingOver.add(ctx.key);
     // Handed to the caller (the flow): noted, so a restart does not emit it again.
     promise.then(
-      (o) => {
-        this.handingOver.delete(ctx.key);
-        if (o.result === 'Success' || o.result === 'Failed') this.markDelivered(ctx.key, ctx.action, asked.referenceID);
-      },
-      (err: unknown) => {
-        this.handingOver.delete(ctx.key);
-        // Its caller was told "unknown", and a lookup meanwhile settled it: the flow is told now, once.
-        if (err instanceof PendingError) queueMicrotask(() => this.deliverIfSettled(base.action, asked.referenceID));
-      },
+      (o) => (o.result === 'Success' || o.result === 'Failed') && this.markDelivered(ctx.key, ctx.action, asked.referenceID),
+      // Its caller was told "unknown", and a lookup meanwhile settled it: the flow is told now, once.
+      (err: unknown) => err instanceof PendingError && queueMicrotask(() => this.deliverIfSettled(base.action, asked.referenceID)),
     );
     return promise;
   }
@@ -192,7 +180,6 @@ export class TerminalSession extends EventEmitter {
    * in the queue like any request. Emits `recovered` for each settled one.
    */
   recover(): Promise<Recovery[]> {
-    this.deliverUndelivered();
     if (this.ledger.openEntries().length === 0) return Promise.resolve([]);
     return new Promise<Recovery[]>((resolve, reject) => {
       this.queue.admit({
@@ -502,19 +489,6 @@ export class TerminalSession extends EventEmitter {
     if (this.deliveredHere.has(key)) return;
     this.markDelivered(key, entry.action, entry.referenceID);
     this.emit('recovered', { entry, outcome });
-  }
-
-  /**
-   * Payments of this terminal settled in the journal and never handed to the
-   * flow (the process stopped between the two): delivered now, once, as
-   * recovered. Not one whose caller here still waits for it.
-   */
-  private deliverUndelivered(): void {
-    for (const entry of this.ledger.undeliveredEntries()) {
-      const key = journalKey(entry.action, entry.referenceID);
-      if (this.ledger.isRunning(key) || this.handingOver.has(key)) continue;
-      this.deliverIfSettled(entry.action as PaymentAction, entry.referenceID);
-    }
   }
 
   /** A payment settled in the journal and not yet delivered: delivered now, from what the journal recorded. */

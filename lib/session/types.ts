@@ -9,7 +9,7 @@ import type { Transport } from '../transport';
  * with faults injected, is another. Reads see every write at once, committed
  * or not; each write's promise resolves once it is durable.
  */
-export type PaymentStore = Pick<Ledger, 'get' | 'byReference' | 'refundsOf' | 'openEntries' | 'undeliveredEntries' | 'begin' | 'recordOutcome' | 'markDelivered' | 'recordLookup'>;
+export type PaymentStore = Pick<Ledger, 'get' | 'byReference' | 'refundsOf' | 'openEntries' | 'begin' | 'recordOutcome' | 'markDelivered' | 'recordLookup'>;
 
 export type BusyPolicy = 'queue' | 'reject';
 

@@ -23,7 +23,7 @@ export function openFixtureLedger(file: string): DatabaseSync {
 const COLUMNS = [
   'key', 'reference', 'kind', 'terminal', 'config_node', 'device_sn', 'address', 'node', 'request_id', 'amount_minor', 'currency', 'exponent',
   'org_reference_id', 'state', 'opened_at', 'closed_at', 'status', 'error_code', 'error_message', 'transaction_status', 'answer_amount',
-  'answer_currency', 'rrn', 'brn', 'transaction_time', 'resolved_by', 'verdict', 'reason', 'delivered_at',
+  'answer_currency', 'rrn', 'brn', 'transaction_time', 'resolved_by', 'verdict', 'reason',
 ] as const;
 
 const INSERT = `INSERT OR REPLACE INTO payments (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
@@ -63,8 +63,6 @@ function valuesOf(e: FixtureEntry): Value[] {
     o.resolvedBy ?? null,
     o.verdict ?? null,
     o.reason ?? null,
-    // History: a settled payment was handed to its flow (unless the fixture says otherwise).
-    e.deliveredAt !== undefined ? ms(e.deliveredAt) : e.state === 'Success' || e.state === 'Failed' ? ms(e.closedAt ?? e.openedAt) : null,
   ];
 }
 
@@ -150,11 +148,11 @@ export function bulkLedger(file: string, options: BulkOptions): { expected: (fro
       const verdict = state === 'Success' ? 'approved' : state === 'Failed' ? 'declined' : null;
       const kind = refund ? 'Refund' : 'Sale';
       const closed = state === 'open' ? null : at + 1_000;
-      stmt.run(ref, ref, kind, t.name, t.configNode ?? null, null, null, null, `r${i}`, minor, currency, 2, null, state, at, closed, null, null, null, null, null, null, null, null, null, null, verdict, verdict, verdict === null ? null : closed);
+      stmt.run(ref, ref, kind, t.name, t.configNode ?? null, null, null, null, `r${i}`, minor, currency, 2, null, state, at, closed, null, null, null, null, null, null, null, null, null, null, verdict, verdict);
       keep(ti, kind, state, minor, at);
       if (voided && state === 'Success') {
         // The void: opened a second after its sale, within the same period but for the last second of a span.
-        stmt.run(journalKey('Void', ref), ref, 'Void', t.name, t.configNode ?? null, null, null, null, `v${i}`, null, null, null, null, 'Success', at + 1, at + 2_000, null, null, null, null, null, null, null, null, null, null, 'approved', 'approved', at + 2_000);
+        stmt.run(journalKey('Void', ref), ref, 'Void', t.name, t.configNode ?? null, null, null, null, `v${i}`, null, null, null, null, 'Success', at + 1, at + 2_000, null, null, null, null, null, null, null, null, null, null, 'approved', 'approved');
         keep(ti, 'Void', 'Success', minor, at + 1);
       }
     }

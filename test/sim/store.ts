@@ -27,9 +27,8 @@ export type StorePlant = 'forget-outcome-on-crash' | 'lose-open-on-crash' | 'dro
  * The ledger as the session sees it (PaymentStore), in memory: reads see
  * every write at once; a write's promise resolves once it is "committed",
  * and only committed state survives crash(). A write that fails (disk full)
- * rejects: a begin leaves nothing behind, an outcome (or the note that it
- * reached the flow) is kept in memory and committed with the next write that
- * succeeds (as lib/ledger's Ledger does).
+ * rejects: a begin leaves nothing behind, an outcome is kept in memory and
+ * committed with the next write that succeeds (as lib/ledger's Ledger does).
  */
 export class MemoryStore implements PaymentStore {
   /** What survives a crash. */
@@ -98,13 +97,6 @@ export class MemoryStore implements PaymentStore {
       .sort((a, b) => a.openedAt.localeCompare(b.openedAt));
   }
 
-  undeliveredEntries(filter: TerminalFilter | string): JournalEntry[] {
-    const f: TerminalFilter = typeof filter === 'string' ? { terminal: filter } : filter;
-    return [...this.visible.values()]
-      .filter((e) => (e.state === 'Success' || e.state === 'Failed') && e.deliveredAt === undefined && ((f.terminal !== undefined && e.terminal === f.terminal) || (f.deviceSn !== undefined && e.deviceSn === f.deviceSn)))
-      .sort((a, b) => a.openedAt.localeCompare(b.openedAt));
-  }
-
   async begin(entry: Omit<JournalEntry, 'state' | 'openedAt'> & { openedAt?: string }): Promise<JournalEntry> {
     const full: JournalEntry = { ...entry, state: 'open', openedAt: entry.openedAt ?? new Date(0).toISOString() };
     const key = journalKey(full.action, full.referenceID);
@@ -143,23 +135,12 @@ export class MemoryStore implements PaymentStore {
 
   async markDelivered(action: JournalAction, referenceID: string): Promise<void> {
     const key = journalKey(action, referenceID);
-    const mark = (map: Map<string, JournalEntry>) => {
-      const e = map.get(key);
-      if (e !== undefined && e.deliveredAt === undefined) map.set(key, { ...e, deliveredAt: 'delivered' });
-    };
-    try {
-      await this.write('delivered', key, () => {
-        mark(this.durable);
-        mark(this.visible);
-      });
-    } catch (err) {
-      // Kept in memory and committed with the next write that succeeds, as lib/ledger's writer keeps it.
-      if (err instanceof StoreWriteError) {
-        mark(this.visible);
-        this.behind.add(key);
+    await this.write('delivered', key, () => {
+      for (const map of [this.durable, this.visible]) {
+        const e = map.get(key);
+        if (e !== undefined && e.deliveredAt === undefined) map.set(key, { ...e, deliveredAt: 'delivered' });
       }
-      throw err;
-    }
+    });
   }
 
   async recordLookup(l: LookupRecord): Promise<void> {
@@ -180,7 +161,6 @@ export function processView(store: MemoryStore, alive: () => boolean): PaymentSt
     byReference: (referenceID) => store.byReference(referenceID),
     refundsOf: (ref) => store.refundsOf(ref),
     openEntries: (filter) => store.openEntries(filter),
-    undeliveredEntries: (filter) => store.undeliveredEntries(filter),
     begin: (entry) => (alive() ? store.begin(entry) : never()),
     recordOutcome: (action, referenceID, state, outcome) => (alive() ? store.recordOutcome(action, referenceID, state, outcome) : never()),
     markDelivered: (action, referenceID) => (alive() ? store.markDelivered(action, referenceID) : never()),
