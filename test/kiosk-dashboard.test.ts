@@ -4,24 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
+import { DASHBOARD_EXAMPLE, userDirWithDashboard } from './helpers/dashboard';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { serveLan, SimulatedTerminal, type LanServer } from '../lib/simulator';
 
-const root = path.resolve(__dirname, '..', '..');
-const example = path.join(root, 'examples', 'kiosk-dashboard.json');
-
-/**
- * A user directory whose node_modules holds this repository's own
- * @flowfuse/node-red-dashboard (a devDependency), so the Node-RED under test
- * (4.1 here, or 5 through WONDER_NODE_RED_DIR) loads it as a user would have
- * installed it.
- */
-function userDirWithDashboard(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-kiosk-'));
-  fs.mkdirSync(path.join(dir, 'node_modules', '@flowfuse'), { recursive: true });
-  fs.symlinkSync(path.dirname(require.resolve('@flowfuse/node-red-dashboard/package.json')), path.join(dir, 'node_modules', '@flowfuse', 'node-red-dashboard'), 'dir');
-  return dir;
-}
+const example = DASHBOARD_EXAMPLE;
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -61,7 +48,7 @@ describe('kiosk example on FlowFuse Dashboard 2.0 in a real browser (Debian chro
 
   before(async () => {
     const flows = JSON.parse(fs.readFileSync(example, 'utf8')) as Array<Record<string, unknown>>;
-    red = await startNodeRed({ flows, userDir: userDirWithDashboard() });
+    red = await startNodeRed({ flows, userDir: userDirWithDashboard('wonder-kiosk-') });
     // The example as imported, its terminal moved to the LAN simulator here (with the pairing code, as a user would set it).
     lan = await serveLan(terminal);
     const t = flows.find((n) => n.type === 'wonder-terminal')!;

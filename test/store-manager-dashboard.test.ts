@@ -4,21 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
+import { DASHBOARD_EXAMPLE, userDirWithDashboard } from './helpers/dashboard';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { serveLan, SimulatedTerminal, type LanServer } from '../lib/simulator';
 import { until } from './helpers/wait';
 
-const root = path.resolve(__dirname, '..', '..');
 // The store manager page is a page of the kiosk's dashboard (one ui-base per Node-RED), watching its terminal.
-const example = path.join(root, 'examples', 'kiosk-dashboard.json');
-
-/** A user directory whose node_modules holds this repository's own @flowfuse/node-red-dashboard (a devDependency). */
-function userDirWithDashboard(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-store-'));
-  fs.mkdirSync(path.join(dir, 'node_modules', '@flowfuse'), { recursive: true });
-  fs.symlinkSync(path.dirname(require.resolve('@flowfuse/node-red-dashboard/package.json')), path.join(dir, 'node_modules', '@flowfuse', 'node-red-dashboard'), 'dir');
-  return dir;
-}
+const example = DASHBOARD_EXAMPLE;
 
 type Node = Record<string, unknown> & { id: string; type: string };
 type Totals = { terminalName?: string; terminal: string; currency: string; sales: { count: number; amount: string }; refunds: { count: number; amount: string }; voids: { count: number; amount: string }; declined: { count: number }; unknown: { count: number }; net: string };
@@ -127,7 +119,7 @@ describe('store manager page on FlowFuse Dashboard 2.0 in a real browser (Debian
   before(async () => {
     lanA = await serveLan(simA);
     lanB = await serveLan(simB);
-    red = await startNodeRed({ flows: [], userDir: userDirWithDashboard() });
+    red = await startNodeRed({ flows: [], userDir: userDirWithDashboard('wonder-store-') });
     // Deployed as from the editor, with the terminals' pairing codes (credentials go in through the admin API).
     const deploy = await fetch(`${red.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows(lanA.port, lanB.port)) });
     assert.equal(deploy.status, 204);
