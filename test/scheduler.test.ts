@@ -3,6 +3,7 @@ import { ManualClock } from '../lib/clock';
 import { isWonderError } from '../lib/protocol';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal, SimulatorTransport } from '../lib/simulator';
 import { closedBeforeSent, Scheduler, Terminal, type JobKind, type JobSpec } from '../lib/terminal';
+import { until } from './helpers/wait';
 
 /** A job whose end the test decides: `finish()` (or `fail(err)`) settles it. */
 function gate<T = string>(value?: T) {
@@ -287,15 +288,6 @@ describe('Scheduler: one queue per terminal, on a ManualClock', () => {
   });
 });
 
-/** Polls `check` every 10 ms until it holds; fails naming `what` after `ms`. */
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('Terminal: every request and internal job through its scheduler (simulated terminal)', () => {
   const terminals: Terminal[] = [];
   afterEach(async () => {
@@ -335,6 +327,26 @@ describe('Terminal: every request and internal job through its scheduler (simula
     await terminal.request('DeviceInfo');
     assert.equal(sent(sim, 'Sale', 'KIOSK-1'), 0);
     assert.equal(sent(sim, 'Abort'), 0);
+  });
+
+  it('marked simulated only while a simulator answers: a real terminal answering on the same line afterwards is never called simulated', async () => {
+    const terminal = new Terminal({
+      config: { transport: 'lan', host: '127.0.0.1', port: 1 },
+      transport: new SimulatorTransport({ terminal: new SimulatedTerminal({ cardDelayMs: 20 }) }),
+      pairingCode: '260880',
+      paymentTimeoutMs: 5_000,
+      busyPolicy: 'queue',
+    });
+    terminals.push(terminal);
+    await terminal.open();
+    assert.equal(terminal.simulated, false, 'nothing answered yet');
+    await terminal.request('DeviceInfo');
+    assert.equal(terminal.simulated, true);
+    // The session's report of the next answer, from a terminal that does not mark its answers (a real one plugged in).
+    terminal.session!.emit('exchange', { kind: 'answered', action: 'DeviceInfo', requestID: 'real-1', bytes: 300 });
+    assert.equal(terminal.simulated, false, 'a real answer after a simulated one is still called simulated');
+    await terminal.request('DeviceInfo');
+    assert.equal(terminal.simulated, true);
   });
 
   it('a Sale without a reference gets it when it is queued: told at once, and the one sent', async () => {

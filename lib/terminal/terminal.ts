@@ -98,7 +98,7 @@ export class Terminal extends EventEmitter {
   /** ISO time of the terminal's last answer (kept as a number: formatted only when read). */
   get lastExchangeAt(): string | undefined { return this.lastExchangeMs === undefined ? undefined : new Date(this.lastExchangeMs).toISOString(); }
   private lastExchangeMs: number | undefined;
-  /** A simulated terminal answered on this line (`wonder-ecr simulate` behind a serial or LAN transport). */
+  /** The last answer on this line came from a simulated terminal (`wonder-ecr simulate` behind a serial or LAN transport). */
   private simulatedAnswer = false;
   /**
    * Whether this terminal is a simulator: the simulator transport, or a line
@@ -176,9 +176,10 @@ export class Terminal extends EventEmitter {
     this.configError = configError;
     // Before the line monitor's listener (below): a state it changes on this answer is shown already as simulated.
     session?.on('exchange', (e: ExchangeEvent) => {
-      if (e.kind !== 'answered' || e.simulated !== true || this.simulatedAnswer) return;
-      this.simulatedAnswer = true;
-      // The nodes showing "ready" now show "simulated".
+      // The last answer says it: a real terminal answering on the line a simulator answered on is not simulated.
+      if (e.kind !== 'answered' || (e.simulated === true) === this.simulatedAnswer) return;
+      this.simulatedAnswer = e.simulated === true;
+      // The nodes showing "ready" show "simulated" now, or no longer.
       for (const listener of this.users.values()) listener(this.current);
     });
     this.identity = identity?.attach(session!) ?? DeviceIdentity.none();
