@@ -333,6 +333,18 @@ describe('EasyCard (intella Scan2Pay) retry', function () {
       const err = thrown(() => decryptResponseField(b64, crypto.randomBytes(16), parseAesIv(IV)));
       assert.ok(err instanceof EasyCardError);
       assert.ok(['E_EASYCARD_DECRYPT'].includes(err.code));
+      // A wrong key under which the padding happens to be valid (about one in 256): refused all the same, never garbage.
+      let lucky: Buffer | undefined;
+      for (let i = 0; lucky === undefined && i < 100_000; i++) {
+        const k = crypto.randomBytes(16);
+        const d = crypto.createDecipheriv('aes-128-cbc', k, Buffer.from(IV, 'ascii')).setAutoPadding(false);
+        const plain = Buffer.concat([d.update(Buffer.from(b64, 'base64')), d.final()]);
+        const pad = plain[plain.length - 1]!;
+        if (pad >= 1 && pad <= 16 && plain.subarray(plain.length - pad).every((b) => b === pad)) lucky = k;
+      }
+      assert.ok(lucky !== undefined, 'no key with valid padding found');
+      const luckyErr = thrown(() => decryptResponseField(b64, lucky!, parseAesIv(IV)));
+      assert.ok(luckyErr instanceof EasyCardError && luckyErr.code === 'E_EASYCARD_DECRYPT', String(luckyErr));
     });
   });
 

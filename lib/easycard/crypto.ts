@@ -131,6 +131,8 @@ export function normalizeResponseBase64(text: string): string {
 }
 
 /** Decrypt a reply's `Response` field to its UTF-8 text. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function decryptResponseField(response: string, key: Buffer, iv: Buffer): string {
   const b64 = normalizeResponseBase64(response);
   if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) {
@@ -142,7 +144,8 @@ export function decryptResponseField(response: string, key: Buffer, iv: Buffer):
   }
   try {
     const decipher = createDecipheriv(SCAN2PAY_AES_ALGORITHM, key, iv);
-    return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
+    // Under a wrong key the padding is still valid about once in 256 tries: what comes out must also be UTF-8.
+    return STRICT_UTF8.decode(Buffer.concat([decipher.update(data), decipher.final()]));
   } catch (err) {
     throw new EasyCardError('E_EASYCARD_DECRYPT', 'decrypting the reply failed: it does not decrypt under this request\'s AES key and the configured IV (wrong aesIv?)', {
       cause: err,
