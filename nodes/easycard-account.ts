@@ -5,6 +5,7 @@ import { credentialMissing, EasyCardAccountHandle, type EasyCardAccountCredentia
 import { describeError, EC_NS, ect } from './common/i18n';
 import { LEDGER_FILE_NAME } from '../lib/ledger';
 import { ledgerOwnerOf } from './common/ledger-owner';
+import { onFlowsStarted } from './common/flows-started';
 
 interface AccountDef extends NodeDef, EasyCardAccountDef {}
 
@@ -37,9 +38,9 @@ export = function register(RED: NodeAPI): void {
         node.warn(ect(RED, 'log.recoveredOrphan', { storeOrderNo: r.storeOrderNo, state: r.result?.reason ?? r.state }));
       }
     };
-    RED.events.on('flows:started', onStarted);
+    const stopOnStarted = onFlowsStarted(RED.events, onStarted);
     node.on('close', (_removed: boolean, done: () => void) => {
-      RED.events.off('flows:started', onStarted);
+      stopOnStarted();
       // The retry nodes let a request already sent finish: its end is still recorded.
       const drained = handle.retry?.drain() ?? Promise.resolve();
       void drained.then(() => handle.close()).then(done, done);

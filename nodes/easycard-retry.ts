@@ -4,6 +4,7 @@ import { failedResponseOf, isEasyCardError, redactError, type RetryAttemptEvent,
 import { credentialMissing, type EasyCardAccountHandle } from './common/easycard-account-handle';
 import { describeError, EC_NS, ect, translatedError } from './common/i18n';
 import { reportRecovered } from './common/easycard-recovered';
+import { onFlowsStarted } from './common/flows-started';
 
 interface RetryDef extends NodeDef {
   account?: string;
@@ -196,7 +197,7 @@ export = function register(RED: NodeAPI): void {
       if (handle === undefined) return;
       for (const record of handle.takeRecovered((r) => r.node === node.id)) reportRecovered(RED, node, record);
     };
-    RED.events.on('flows:started', onStarted);
+    const stopOnStarted = onFlowsStarted(RED.events, onStarted);
 
     node.on('input', (msg: Msg, send: Send, done: Done) => {
       if (msg.topic === CARD_BACK_TOPIC) {
@@ -214,7 +215,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      RED.events.off('flows:started', onStarted);
+      stopOnStarted();
       closing = true;
       // Waits end now (nothing is sent for them); a request already sent may finish.
       waitAbort.abort();

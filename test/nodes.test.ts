@@ -42,6 +42,25 @@ describe('Node-RED nodes on the simulator transport', function () {
     }
   });
 
+  it('twelve action nodes on one terminal: one flows:started listener serves them all (no leak warning), and each shows its terminal once started', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const ids = Array.from({ length: 12 }, (_, i) => `s${i}`);
+      const events = (helper._RED as { events: { listenerCount(e: string): number } }).events;
+      const before = events.listenerCount('flows:started');
+      await helper.load(allNodes, [terminal(), ...ids.map((id) => action(id, 'wonder-sale')), ...sinks]);
+      assert.ok(events.listenerCount('flows:started') - before <= 2, `${events.listenerCount('flows:started') - before} listeners added`);
+      for (const id of ids) await until(`${id} shows its terminal`, () => lastText(id) !== undefined);
+      // Node.js says a possible leak on its next turn: give it one before looking.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('sale: payload in, decrypted body and msg.wonder out', async () => {
     await helper.load(allNodes, [terminal(), action('s', 'wonder-sale'), ...sinks]);
     const out = nextMessage('out');

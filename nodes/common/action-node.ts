@@ -8,6 +8,7 @@ import { receiptFor, receiptWidth } from './receipt-node';
 import { statusSetter } from './shown-status';
 import { activityStatus, connectionStatus, type ActivityKind } from './status';
 import type { Terminal } from '../../lib/terminal';
+import { onFlowsStarted } from './flows-started';
 
 export interface ActionNodeDef extends NodeDef {
   terminal: string;
@@ -133,7 +134,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     const showAgain = () => {
       if (lastStatus !== undefined) node.status(lastStatus);
     };
-    RED.events.on('flows:started', showAgain);
+    const stopShowingAgain = onFlowsStarted(RED.events, showAgain);
     /** A simulator's results are said to be simulated: in the status, and in msg.wonder.simulated. */
     const simulated = () => handle?.simulated === true;
     const show = (kind: ActivityKind) => {
@@ -259,7 +260,7 @@ export function registerActionNode(RED: NodeAPI, spec: ActionSpec): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      RED.events.off('flows:started', showAgain);
+      stopShowingAgain();
       handle?.deregister(node.id);
       handle?.off('recovered', onRecovered);
       handle?.off('activity', onActivity);
