@@ -1,15 +1,17 @@
 /**
  * The deterministic simulation of a gateway (docs/simulation.md): 1–5
- * terminals, each driven by the product's own TerminalSession (its queue,
- * exchange, resolver, outcome rules and ledger access) over a simulated link
- * to a simulated terminal, with an in-memory ledger, all on one ManualClock
- * and one seeded random source. Faults are injected on the link (answers
+ * terminals, each driven by the product's own Terminal (lib/terminal: its
+ * scheduler, recovery on connect and asked-again back-off) and the
+ * TerminalSession under it (its queue, exchange, resolver, outcome rules and
+ * ledger access) over a simulated link to a simulated terminal, with an
+ * in-memory ledger, all on one ManualClock and one seeded random source. The
+ * operator's Check now is run as the admin API runs it (checkOne, checkAll). Faults are injected on the link (answers
  * lost, late, doubled, contradictory, undecryptable, about another
  * transaction; lookups failing, slow or naming other payments; disconnects),
  * in the ledger (disk full), on the clock (steps both ways), on the terminal
  * (swapped for another) and on the process (crash and restart at any point:
- * the session objects dropped, rebuilt from the ledger's committed state,
- * recovery run). After the run the invariants (INVARIANTS) are checked
+ * the Terminals dropped, new ones built on the ledger's committed state and
+ * opened, each recovering on connect). After the run the invariants (INVARIANTS) are checked
  * against what the terminals received and what the flow was told.
  *
  * No real time, no real I/O and no Math.random inside a run: the same seed
@@ -22,7 +24,7 @@ import { journalKey } from '../../lib/ledger';
 import { formatTimestamp, parseEnvelope, TransportError, WonderCipher } from '../../lib/protocol';
 import type { Outcome } from '../../lib/session';
 import { Terminal, UNRESOLVED_RETRY_MS } from '../../lib/terminal';
-import { checkOne } from '../../nodes/common/admin-check';
+import { checkAll, checkOne } from '../../nodes/common/admin-check';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../../lib/simulator';
 import type { SendOptions, Transport, TransportState } from '../../lib/transport';
 import { Rng } from './random';
@@ -495,8 +497,17 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         (e: { code?: string }) => p.alive && log(`status ${target.referenceID} ${e.code ?? String(e)}`),
       );
     } else if (roll < 0.86) {
-      // The operator's Check now of a payment (the admin API's checkOne), mostly of one the ledger holds open (shown "unknown"):
-      // a lookup that settles an open payment reaches the flow once, as recovered.
+      // The operator's Check now (the admin API): a lookup that settles an open payment reaches the flow once, as recovered.
+      if (rng.chance(0.2)) {
+        // Check now without a reference: every open payment of the terminal (checkAll, the recovery a reconnect runs).
+        log(`order CheckNow t${terminal} all`);
+        checkAll(p.terminals[terminal]!).then(
+          (checked) => p.alive && log(`checked t${terminal} all: ${checked.map((c) => `${c.referenceID} ${c.state}${c.settled ? ' settled' : ''}`).join(', ')}`),
+          (e: { code?: string }) => p.alive && log(`checked t${terminal} all ${e.code ?? String(e)}`),
+        );
+        return;
+      }
+      // Of one payment (checkOne), mostly of one the ledger holds open (shown "unknown").
       const open = store.openEntries().filter((e) => e.action !== 'Void');
       const shown = open.length > 0 && rng.chance(0.7) ? earlier.find((o) => o.referenceID === rng.pick(open).referenceID) : undefined;
       const target = shown ?? rng.pick(earlier);
