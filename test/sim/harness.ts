@@ -84,7 +84,10 @@ interface Attempt {
   order: Order;
   requestID?: string;
   gen: number;
+  /** When it was ordered. */
   at: number;
+  /** When it was reported notSent (a try waits in the Terminal's scheduler behind earlier ones, so it may be well after `at`). */
+  notSentAt?: number;
 }
 
 interface Received {
@@ -445,7 +448,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         (e: { code?: string; notSent?: boolean }) => {
           if (!p.alive) return;
           log(`error ${order.action} ${order.referenceID} ${rid(attempt.requestID)} ${e.code ?? String(e)} notSent=${e.notSent === true}`);
-          if (e.notSent === true) notSentAttempts.push(attempt);
+          if (e.notSent === true) notSentAttempts.push({ ...attempt, notSentAt: clock.monotonic() });
         },
       );
   };
@@ -710,7 +713,8 @@ export function check(seed: number, s: Seen): Violation[] {
     if ((r.action !== 'Sale' && r.action !== 'Refund' && r.action !== 'Void') || r.referenceID === undefined) continue;
     const e = s.store.durable.get(journalKey(r.action as PaymentKind, r.referenceID));
     // A refused Void tried again keeps one entry, the last try's: one not sent says NotSent (docs/simulation.md, what it does not check).
-    const retriedVoid = r.action === 'Void' && s.notSentAttempts.some((a) => a.order.action === 'Void' && a.order.referenceID === r.referenceID && a.at > r.at);
+    // A later try: another request, reported not sent after this one reached the terminal (it may have been ordered before, and waited).
+    const retriedVoid = r.action === 'Void' && s.notSentAttempts.some((a) => a.order.action === 'Void' && a.order.referenceID === r.referenceID && a.requestID !== r.requestID && (a.notSentAt ?? a.at) > r.at);
     if (e === undefined || (e.state === 'NotSent' && !retriedVoid)) report('none-lost', r.referenceID, `${r.action} ${r.referenceID} reached a terminal but the ledger ${e === undefined ? 'has no entry for it' : 'says it was never sent'}`);
   }
 
