@@ -696,9 +696,15 @@ export function check(seed: number, s: Seen): Violation[] {
   const behind = new Set<string>(s.behindTold);
   for (const d of s.deliveries) {
     const key = journalKey(d.action, d.referenceID);
-    if (d.duplicate || (d.result !== 'Success' && d.result !== 'Failed') || (d.action === 'Void' && d.result !== 'Success')) continue;
+    // Told with journalBehind, a redelivered order's answer (duplicate) too.
+    const toldBehind = d.behind === true && (d.result === 'Success' || d.result === 'Failed');
+    if (d.duplicate) {
+      if (toldBehind) behind.add(key);
+      continue;
+    }
+    if ((d.result !== 'Success' && d.result !== 'Failed') || (d.action === 'Void' && d.result !== 'Success')) continue;
     if (behind.has(key) && d.via !== 'answer' && (firsts.get(key) ?? 0) > 0) continue;
-    if (d.behind === true) behind.add(key);
+    if (toldBehind) behind.add(key);
     firsts.set(key, (firsts.get(key) ?? 0) + 1);
   }
   for (const [key, n] of firsts) if (n > 1) report('delivered-once', key.replace(/^Void[:/]/, ''), `${key} was delivered to the flow ${n} times`);
