@@ -131,7 +131,7 @@ export = function register(RED: NodeAPI): void {
       }
       const handle = terminal.handle;
       if (handle.session === undefined) throw new CheckRefused(409, 'E_CONFIG', 'the terminal is not configured; nothing can be asked');
-      if (handle.journal === undefined) throw new CheckRefused(409, 'E_JOURNAL', 'the terminal has no journal');
+      if (handle.payments === undefined) throw new CheckRefused(409, 'E_JOURNAL', 'the terminal has no journal');
       const referenceID = body.referenceID as string | undefined;
       const audit = (outcome: string) =>
         RED.log.audit({ event: 'wonder-ecr.check', terminal: terminal.id, ...(referenceID !== undefined ? { referenceID } : {}), outcome } as never, req as never);

@@ -284,6 +284,33 @@ describe('outcomes against odd but legal terminals', () => {
       await journal.close();
     });
 
+    it('a lookup (an operator\'s Check now) that settles an unknown payment the ledger then cannot record (disk full): recovered carries E_JOURNAL (simulation seed 2135)', async () => {
+      let full = false;
+      class FillingDisk extends Ledger {
+        override async recordOutcome(action: JournalAction, referenceID: string, state: Exclude<JournalState, 'open'>, outcome?: JournalOutcome): Promise<never> {
+          if (!full) return super.recordOutcome(action, referenceID, state, outcome) as Promise<never>;
+          await super.recordOutcome(action, referenceID, state, outcome).catch(() => undefined);
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        }
+      }
+      const journal = new FillingDisk(path.join(dir, 'j.db'));
+      let books: Record<string, unknown> = { status: 'Pending', errorCode: '', errorMessage: '' };
+      const t = new ScriptedTransport(cipher, (tr, id, action) => tr.answer(id, action, action === 'Sale' ? { status: 'Pending', errorCode: '', errorMessage: '' } : { ...books }));
+      const s = await open(session(t, { journal, terminalId: 'T1' }));
+      const recovered: Array<{ entry: { referenceID: string }; outcome: { result?: string; journalBehind?: { code: string } } }> = [];
+      s.on('recovered', (r) => recovered.push(r));
+      await assert.rejects(s.request('Sale', { amount: '10.20', currency: 'HKD', referenceID: 'DF1' }, { origin: 'sale-node' }), PendingError);
+      books = approved('10.20');
+      full = true;
+      await s.request('TransactionStatus', { targetReferenceID: 'DF1' });
+      // The flow is told, once, and told the ledger is behind: a restart may learn (and deliver) it again.
+      assert.equal(recovered.length, 1);
+      assert.equal(recovered[0]!.entry.referenceID, 'DF1');
+      assert.equal(recovered[0]!.outcome.result, 'Success');
+      assert.equal(recovered[0]!.outcome.journalBehind?.code, 'E_JOURNAL');
+      await journal.close();
+    });
+
     it('a lookup that settles a payment whose caller was told "unknown" emits it once as recovered, delivered in the ledger; asked again, nothing more', async () => {
       const journal = openLedger(path.join(dir, 'j.db'));
       let books: Record<string, unknown> = { status: 'Pending', errorCode: '', errorMessage: '' };

@@ -289,9 +289,10 @@ export class TerminalSession extends EventEmitter {
       const read = await this.ledger.readLookup(outcome, target);
       if (read.journalBehind !== undefined) this.emit('journal-behind', read.journalBehind);
       // A payment this lookup settled (a status node's, an operator's Check now) reaches the flow as recovered, once,
-      // unless its own caller still waits for it here (its own outcome will tell it).
+      // unless its own caller still waits for it here (its own outcome will tell it); with journalBehind when the ledger
+      // could not record the settlement (after a restart it may be learnt, and delivered, again).
       for (const entry of open) {
-        if (!this.ledger.isRunning(journalKey(entry.action, entry.referenceID))) this.deliverIfSettled(entry.action, entry.referenceID);
+        if (!this.ledger.isRunning(journalKey(entry.action, entry.referenceID))) this.deliverIfSettled(entry.action, entry.referenceID, read.journalBehind);
       }
       return read;
     }
@@ -491,12 +492,15 @@ export class TerminalSession extends EventEmitter {
     this.emit('recovered', { entry, outcome });
   }
 
-  /** A payment settled in the journal and not yet delivered: delivered now, from what the journal recorded. */
-  private deliverIfSettled(action: PaymentAction, referenceID: string): void {
+  /**
+   * A payment settled in the journal and not yet delivered: delivered now, from what the journal recorded;
+   * `behind`: the ledger could not record that settlement (carried as the outcome's journalBehind).
+   */
+  private deliverIfSettled(action: PaymentAction, referenceID: string, behind?: Outcome['journalBehind']): void {
     const entry = this.ledger.journal?.get(action, referenceID);
     if (entry === undefined || (entry.state !== 'Success' && entry.state !== 'Failed') || entry.deliveredAt !== undefined) return;
     const { duplicate: _recorded, ...outcome } = outcomeFromEntry(entry);
-    this.deliver(entry, outcome);
+    this.deliver(entry, behind !== undefined ? { ...outcome, journalBehind: behind } : outcome);
   }
 
   private markDelivered(key: string, action: PaymentAction, referenceID: string): void {

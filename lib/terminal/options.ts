@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import type { WonderError } from '../protocol';
 import type { Ledger } from '../ledger';
 import type { Transport } from '../transport';
-import type { BusyPolicy, PairingStore, TerminalConfig } from '../session';
+import type { BusyPolicy, PairingStore, PaymentStore, TerminalConfig } from '../session';
 
 /** What a Terminal is made from: a wonder-terminal config node's settings and credentials, or the command line's flags. */
 export interface TerminalOptions {
@@ -23,6 +23,13 @@ export interface TerminalOptions {
   ledgerFile?: string;
   /** A ledger already open (instead of `ledgerFile`): the Terminal closes it when it closes. */
   ledger?: Ledger;
+  /**
+   * Where its session records payments when it has no ledger (no `ledger`, no
+   * `ledgerFile`): the session's narrow view of a ledger (the deterministic
+   * simulation's in-memory store). No serial number is followed or recorded,
+   * and the Terminal does not close it.
+   */
+  store?: PaymentStore;
   /** Who opens the ledger (the runtime): terminals of one owner share it, another owner is refused. */
   ledgerOwner?: unknown;
   /** Settled payments kept this many days (default 396: 13 months). */

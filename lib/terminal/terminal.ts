@@ -14,6 +14,7 @@ import {
   type Diagnosis,
   type ExchangeEvent,
   type Outcome,
+  type PaymentStore,
   type Recovery,
   type RequestOptions,
   type SessionActivity,
@@ -62,6 +63,8 @@ export class Terminal extends EventEmitter {
   private readonly identity: DeviceIdentity;
   private current: ConnectionState;
   private recovering: Promise<Recovery[]> | undefined;
+  /** The store its session records payments in when it has no ledger (TerminalOptions.store). */
+  private storeGiven: PaymentStore | undefined;
   /**
    * The one queue of this terminal: every caller's request and every internal
    * job (the key, the identity check, Pair, recovery, the health check), one
@@ -152,8 +155,11 @@ export class Terminal extends EventEmitter {
         ledger?.close().catch(() => undefined);
         throw err;
       }
+      // Without a ledger, the store given (if any) records the payments.
+      if (ledger === undefined && options.store !== undefined) this.storeGiven = options.store;
       session = new TerminalSession({
         ...identity.sessionOptions(options.terminalId),
+        ...(ledger === undefined && options.store !== undefined ? { journal: options.store } : {}),
         transport,
         pairingCode,
         clock: this.clock,
@@ -280,7 +286,7 @@ export class Terminal extends EventEmitter {
    * on reconnecting). Each settled one is emitted as `recovered`.
    */
   recover(): Promise<Recovery[]> {
-    if (this.session === undefined || this.journal === undefined || this.session.openPayments().length === 0) return Promise.resolve([]);
+    if (this.session === undefined || this.payments === undefined || this.session.openPayments().length === 0) return Promise.resolve([]);
     if (this.recovering === undefined) {
       const done = () => (this.recovering = undefined);
       const session = this.session;
@@ -323,6 +329,9 @@ export class Terminal extends EventEmitter {
 
   /** The ledger this terminal writes (shared by every terminal of the runtime). */
   get journal(): Ledger | undefined { return this.identity.journal; }
+
+  /** Where its payments are recorded: the ledger, or the store given instead of one (TerminalOptions.store). */
+  get payments(): PaymentStore | undefined { return this.identity.journal ?? this.storeGiven; }
 
   /** This terminal's open payments (made under its place's name, or by its serial number). */
   openPayments(): JournalEntry[] { return this.session?.openPayments() ?? []; }

@@ -33,13 +33,13 @@ function codeOf(err: unknown): string {
 
 /** The journal entry of this reference, an open one first: its own Sale or Refund, or a Void of it. */
 function entryFor(handle: Terminal, referenceID: string): JournalEntry | undefined {
-  const own = handle.journal?.byReference(referenceID);
-  const voided = handle.journal?.get('Void', referenceID);
+  const own = handle.payments?.byReference(referenceID);
+  const voided = handle.payments?.get('Void', referenceID);
   return [own, voided].find((e) => e?.state === 'open') ?? own ?? voided;
 }
 
 function after(handle: Terminal, entry: JournalEntry): string {
-  return handle.journal?.get(entry.action, entry.referenceID)?.state ?? entry.state;
+  return handle.payments?.get(entry.action, entry.referenceID)?.state ?? entry.state;
 }
 
 /**

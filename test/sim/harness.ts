@@ -1,15 +1,17 @@
 /**
  * The deterministic simulation of a gateway (docs/simulation.md): 1–5
- * terminals, each driven by the product's own TerminalSession (its queue,
- * exchange, resolver, outcome rules and ledger access) over a simulated link
- * to a simulated terminal, with an in-memory ledger, all on one ManualClock
- * and one seeded random source. Faults are injected on the link (answers
+ * terminals, each driven by the product's own Terminal (lib/terminal: its
+ * scheduler, recovery on connect and asked-again back-off) and the
+ * TerminalSession under it (its queue, exchange, resolver, outcome rules and
+ * ledger access) over a simulated link to a simulated terminal, with an
+ * in-memory ledger, all on one ManualClock and one seeded random source. The
+ * operator's Check now is run as the admin API runs it (checkOne, checkAll). Faults are injected on the link (answers
  * lost, late, doubled, contradictory, undecryptable, about another
  * transaction; lookups failing, slow or naming other payments; disconnects),
  * in the ledger (disk full), on the clock (steps both ways), on the terminal
  * (swapped for another) and on the process (crash and restart at any point:
- * the session objects dropped, rebuilt from the ledger's committed state,
- * recovery run). After the run the invariants (INVARIANTS) are checked
+ * the Terminals dropped, new ones built on the ledger's committed state and
+ * opened, each recovering on connect). After the run the invariants (INVARIANTS) are checked
  * against what the terminals received and what the flow was told.
  *
  * No real time, no real I/O and no Math.random inside a run: the same seed
@@ -17,10 +19,12 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type Clock, ManualClock, type Timer } from '../../lib/clock';
+import { type Clock, ManualClock, type Timer, type TimerOptions } from '../../lib/clock';
 import { journalKey } from '../../lib/ledger';
 import { formatTimestamp, parseEnvelope, TransportError, WonderCipher } from '../../lib/protocol';
-import { type Outcome, TerminalSession } from '../../lib/session';
+import type { Outcome } from '../../lib/session';
+import { Terminal, UNRESOLVED_RETRY_MS } from '../../lib/terminal';
+import { checkAll, checkOne } from '../../nodes/common/admin-check';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../../lib/simulator';
 import type { SendOptions, Transport, TransportState } from '../../lib/transport';
 import { Rng } from './random';
@@ -80,7 +84,10 @@ interface Attempt {
   order: Order;
   requestID?: string;
   gen: number;
+  /** When it was ordered. */
   at: number;
+  /** When it was reported notSent (a try waits in the Terminal's scheduler behind earlier ones, so it may be well after `at`). */
+  notSentAt?: number;
 }
 
 interface Received {
@@ -110,12 +117,23 @@ interface Delivery {
   behind?: boolean;
 }
 
-/** A process's clock: the world's, with monotonic time from the process's start, and timers that die with it. */
+/** The background timers set on the world's clock and not yet fired or cancelled (the line monitor's sampling, the asked-again back-off). */
+interface Background {
+  pending: number;
+}
+
+/**
+ * A process's clock: the world's, with monotonic time from the process's
+ * start, and timers that die with it. Background timers (Node's unref: they
+ * keep no process alive) are counted, so that a run can tell when nothing
+ * but them is left to do.
+ */
 class ProcessClock implements Clock {
   private readonly start: number;
   constructor(
     private readonly world: ManualClock,
     private readonly alive: () => boolean,
+    private readonly background: Background,
   ) {
     this.start = world.monotonic() - 1_000;
   }
@@ -125,10 +143,24 @@ class ProcessClock implements Clock {
   wall(): number {
     return this.world.wall();
   }
-  setTimer(fn: () => void, ms: number): Timer {
-    return this.world.setTimer(() => {
+  setTimer(fn: () => void, ms: number, options?: TimerOptions): Timer {
+    const background = options?.background === true;
+    let counted = background;
+    if (counted) this.background.pending++;
+    const uncount = (): void => {
+      if (counted) this.background.pending--;
+      counted = false;
+    };
+    const timer = this.world.setTimer(() => {
+      uncount();
       if (this.alive()) fn();
     }, ms);
+    return {
+      cancel: () => {
+        uncount();
+        timer.cancel();
+      },
+    };
   }
 }
 
@@ -142,7 +174,7 @@ interface Proc {
   gen: number;
   alive: boolean;
   clock: ProcessClock;
-  sessions: TerminalSession[];
+  terminals: Terminal[];
 }
 
 export async function simulate(options: SimOptions): Promise<SimResult> {
@@ -150,6 +182,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const crashAfterOutcome = options.crashAfterOutcome === true;
   const rng = new Rng(seed);
   const clock = new ManualClock({ monotonic: 0, wall: WALL_START });
+  const background: Background = { pending: 0 };
   const cipher = new WonderCipher(PIN);
   const trace: string[] = [];
   const faults: Record<string, number> = {};
@@ -349,7 +382,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     }
   }
 
-  // The process: sessions on its clock, the flow's callbacks only while it lives.
+  // The process: terminals on its clock, the flow's callbacks only while it lives.
   let proc: Proc | undefined;
   const sessionOptions = {
     paymentTimeoutMs: rng.pick([30_000, 60_000, 120_000]),
@@ -364,19 +397,32 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   };
   const start = async (): Promise<void> => {
     const gen = (proc?.gen ?? 0) + 1;
-    const p: Proc = { gen, alive: true, clock: undefined as unknown as ProcessClock, sessions: [] };
-    p.clock = new ProcessClock(clock, () => p.alive);
+    const p: Proc = { gen, alive: true, clock: undefined as unknown as ProcessClock, terminals: [] };
+    p.clock = new ProcessClock(clock, () => p.alive, background);
     proc = p;
     log(`process ${gen} starts`);
     for (const box of terminals) {
-      const session = new TerminalSession({ transport: new SimLink(box, p), pairingCode: PIN, clientDeviceSN: 'SIM-GW', journal: processView(store, () => p.alive), terminalId: `t${box.index}`, clock: p.clock, ...sessionOptions });
-      session.on('recovered', ({ entry, outcome }: { entry: { action: PaymentKind; referenceID: string }; outcome: Outcome }) =>
+      // The runtime's Terminal: its scheduler, recovery on connect and its asked-again back-off. The identity check (serial and
+      // LAN only) and the idle health check (healthCheckMs absent) are off for a simulator transport.
+      const terminal = new Terminal({
+        config: { transport: 'simulator' },
+        transport: new SimLink(box, p),
+        pairingCode: PIN,
+        clientDeviceSN: 'SIM-GW',
+        store: processView(store, () => p.alive),
+        terminalId: `t${box.index}`,
+        clock: p.clock,
+        busyPolicy: 'queue',
+        ...sessionOptions,
+      });
+      terminal.on('recovered', ({ entry, outcome }: { entry: { action: PaymentKind; referenceID: string }; outcome: Outcome }) =>
         deliver({ action: entry.action, referenceID: entry.referenceID, result: String(outcome.result), ...(outcome.verdict !== undefined ? { verdict: outcome.verdict } : {}), via: 'recovered', duplicate: false, ...(outcome.journalBehind !== undefined ? { behind: true } : {}) }, gen),
       );
-      p.sessions.push(session);
+      terminal.on('unresolved', ({ entry }: { entry: { action: PaymentKind; referenceID: string } }) => p.alive && log(`unresolved ${entry.action} ${entry.referenceID} asked again later`));
+      p.terminals.push(terminal);
     }
-    for (const s of p.sessions) await s.open();
-    for (const s of p.sessions) s.recover().catch(() => undefined);
+    // Opening connects each link: the Terminal recovers what the ledger holds open (a job of its scheduler).
+    for (const t of p.terminals) await t.open();
   };
   const crash = (where = ''): void => {
     if (proc === undefined) return;
@@ -387,7 +433,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
 
   const pay = (order: Order): void => {
     const p = proc!;
-    const session = p.sessions[order.terminal]!;
+    const terminal = p.terminals[order.terminal]!;
     const attempt: Attempt = { order, gen: p.gen, at: clock.monotonic() };
     attempts.push(attempt);
     const params =
@@ -395,14 +441,14 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         ? { orgReferenceID: order.referenceID }
         : { referenceID: order.referenceID, amount: order.amount!, currency: CURRENCY, ...(order.customerOrderID !== undefined ? { customerOrderID: order.customerOrderID } : {}), ...(order.orgReferenceID !== undefined ? { orgReferenceID: order.orgReferenceID } : {}) };
     log(`order ${order.action} t${order.terminal} ${order.referenceID} ${order.amount ?? ''}${order.orgReferenceID !== undefined ? ` of ${order.orgReferenceID}` : ''}`);
-    session
+    terminal
       .request(order.action, params as never, { origin: 'flow', refundUnknownSale: true, onQueued: (info) => (attempt.requestID = info.requestID) })
       .then(
         (o) => deliver({ action: order.action, referenceID: order.referenceID, result: String(o.result), ...(o.verdict !== undefined ? { verdict: o.verdict } : {}), via: 'answer', duplicate: o.duplicate === true, ...(o.journalBehind !== undefined ? { behind: true } : {}) }, p.gen),
         (e: { code?: string; notSent?: boolean }) => {
           if (!p.alive) return;
           log(`error ${order.action} ${order.referenceID} ${rid(attempt.requestID)} ${e.code ?? String(e)} notSent=${e.notSent === true}`);
-          if (e.notSent === true) notSentAttempts.push(attempt);
+          if (e.notSent === true) notSentAttempts.push({ ...attempt, notSentAt: clock.monotonic() });
         },
       );
   };
@@ -432,7 +478,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     } else if (roll < 0.7) {
       const target = rng.pick(earlier.slice(-4));
       log(`order Abort t${target.terminal} ${target.referenceID}`);
-      p.sessions[target.terminal]!.request('Abort', { referenceID: target.referenceID }).then(
+      p.terminals[target.terminal]!.request('Abort', { referenceID: target.referenceID }).then(
         (o) => {
           if (!p.alive) return;
           log(`abort ${target.referenceID} ${String(o.result)}${o.takenOutOfQueue === true ? ' taken-out-of-queue' : ''}`);
@@ -443,7 +489,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     } else if (roll < 0.82) {
       const target = rng.pick(earlier);
       log(`order TransactionStatus t${target.terminal} ${target.referenceID}`);
-      p.sessions[target.terminal]!.request('TransactionStatus', { targetReferenceID: target.referenceID }).then(
+      p.terminals[target.terminal]!.request('TransactionStatus', { targetReferenceID: target.referenceID }).then(
         // A payment this lookup settled reaches the flow through the session's one path (`recovered`), not as the lookup's answer.
         // Its answer tells the flow when the ledger could not record that settlement (journalBehind).
         (o) => {
@@ -453,7 +499,27 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         },
         (e: { code?: string }) => p.alive && log(`status ${target.referenceID} ${e.code ?? String(e)}`),
       );
-    } else if (roll < 0.9) {
+    } else if (roll < 0.86) {
+      // The operator's Check now (the admin API): a lookup that settles an open payment reaches the flow once, as recovered.
+      if (rng.chance(0.2)) {
+        // Check now without a reference: every open payment of the terminal (checkAll, the recovery a reconnect runs).
+        log(`order CheckNow t${terminal} all`);
+        checkAll(p.terminals[terminal]!).then(
+          (checked) => p.alive && log(`checked t${terminal} all: ${checked.map((c) => `${c.referenceID} ${c.state}${c.settled ? ' settled' : ''}`).join(', ')}`),
+          (e: { code?: string }) => p.alive && log(`checked t${terminal} all ${e.code ?? String(e)}`),
+        );
+        return;
+      }
+      // Of one payment (checkOne), mostly of one the ledger holds open (shown "unknown").
+      const open = store.openEntries().filter((e) => e.action !== 'Void');
+      const shown = open.length > 0 && rng.chance(0.7) ? earlier.find((o) => o.referenceID === rng.pick(open).referenceID) : undefined;
+      const target = shown ?? rng.pick(earlier);
+      log(`order CheckNow t${target.terminal} ${target.referenceID}`);
+      checkOne(p.terminals[target.terminal]!, target.referenceID).then(
+        (c) => p.alive && log(`checked ${target.referenceID} ${c.action} ${c.state}${c.settled ? ' settled' : ''}${c.error !== undefined ? ` ${c.error}` : ''}`),
+        (e: { code?: string }) => p.alive && log(`checked ${target.referenceID} ${e.code ?? String(e)}`),
+      );
+    } else if (roll < 0.92) {
       // Two sales at once on one terminal; the second customer cancels at once (the kiosk's Cancel, by its reference), and the flow asks what became of it.
       const first: Order = { action: 'Sale', terminal, referenceID: `S${++refs.n}`, amount: rng.pick(amounts) };
       const second: Order = { action: 'Sale', terminal, referenceID: `S${++refs.n}`, amount: rng.pick(amounts) };
@@ -461,12 +527,12 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       pay(first);
       pay(second);
       log(`order Abort t${terminal} ${second.referenceID}`);
-      p.sessions[terminal]!.request('Abort', { referenceID: second.referenceID }).then(
+      p.terminals[terminal]!.request('Abort', { referenceID: second.referenceID }).then(
         (o) => {
           if (!p.alive) return;
           log(`abort ${second.referenceID} ${String(o.result)}${o.takenOutOfQueue === true ? ' taken-out-of-queue' : ''}`);
           if (o.takenOutOfQueue === true) abortedQueued.push({ referenceID: second.referenceID, terminal, at: clock.monotonic() });
-          p.sessions[terminal]!.request('TransactionStatus', { targetReferenceID: second.referenceID }).catch(() => undefined);
+          p.terminals[terminal]!.request('TransactionStatus', { targetReferenceID: second.referenceID }).catch(() => undefined);
         },
         (e: { code?: string }) => p.alive && log(`abort ${second.referenceID} ${e.code ?? String(e)}`),
       );
@@ -474,6 +540,24 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       // The same order delivered again (a retried HTTP call, a replayed message).
       const again = rng.pick(orders);
       pay(again);
+    }
+  };
+
+  /**
+   * Runs time until nothing but background timers is left (at most 6 hours);
+   * `rounds`: then, while the ledger holds open payments, through that many
+   * rounds of the Terminal's asked-again back-off (30 s, 60 s, 120 s, …),
+   * each run to quiet the same way.
+   */
+  const settleDown = async (rounds = 0): Promise<void> => {
+    const begin = clock.monotonic();
+    const quiet = async (): Promise<void> => {
+      for (let due = clock.nextDue(); due !== undefined && clock.timers > background.pending && due - begin <= 6 * 3_600_000; due = clock.nextDue()) await clock.advance(due - clock.monotonic());
+    };
+    await quiet();
+    for (let round = 0, wait = UNRESOLVED_RETRY_MS; round < rounds && proc!.alive && store.openEntries().length > 0; round++, wait *= 2) {
+      await clock.advance(wait);
+      await quiet();
     }
   };
 
@@ -505,13 +589,13 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       operate();
     }
   }
-  await clock.runAll(6 * 3_600_000);
+  await settleDown();
   faultsOn = false;
   crash();
   faults.crash = (faults.crash ?? 1) - 1;
   log('final restart (faults off)');
   await start();
-  await clock.runAll(6 * 3_600_000);
+  await settleDown(3);
   proc!.alive = false;
   for (const box of terminals) box.device.stop();
 
@@ -612,9 +696,15 @@ export function check(seed: number, s: Seen): Violation[] {
   const behind = new Set<string>(s.behindTold);
   for (const d of s.deliveries) {
     const key = journalKey(d.action, d.referenceID);
-    if (d.duplicate || (d.result !== 'Success' && d.result !== 'Failed') || (d.action === 'Void' && d.result !== 'Success')) continue;
+    // Told with journalBehind, a redelivered order's answer (duplicate) too.
+    const toldBehind = d.behind === true && (d.result === 'Success' || d.result === 'Failed');
+    if (d.duplicate) {
+      if (toldBehind) behind.add(key);
+      continue;
+    }
+    if ((d.result !== 'Success' && d.result !== 'Failed') || (d.action === 'Void' && d.result !== 'Success')) continue;
     if (behind.has(key) && d.via !== 'answer' && (firsts.get(key) ?? 0) > 0) continue;
-    if (d.behind === true) behind.add(key);
+    if (toldBehind) behind.add(key);
     firsts.set(key, (firsts.get(key) ?? 0) + 1);
   }
   for (const [key, n] of firsts) if (n > 1) report('delivered-once', key.replace(/^Void[:/]/, ''), `${key} was delivered to the flow ${n} times`);
@@ -629,7 +719,8 @@ export function check(seed: number, s: Seen): Violation[] {
     if ((r.action !== 'Sale' && r.action !== 'Refund' && r.action !== 'Void') || r.referenceID === undefined) continue;
     const e = s.store.durable.get(journalKey(r.action as PaymentKind, r.referenceID));
     // A refused Void tried again keeps one entry, the last try's: one not sent says NotSent (docs/simulation.md, what it does not check).
-    const retriedVoid = r.action === 'Void' && s.notSentAttempts.some((a) => a.order.action === 'Void' && a.order.referenceID === r.referenceID && a.at > r.at);
+    // A later try: another request, reported not sent after this one reached the terminal (it may have been ordered before, and waited).
+    const retriedVoid = r.action === 'Void' && s.notSentAttempts.some((a) => a.order.action === 'Void' && a.order.referenceID === r.referenceID && a.requestID !== r.requestID && (a.notSentAt ?? a.at) > r.at);
     if (e === undefined || (e.state === 'NotSent' && !retriedVoid)) report('none-lost', r.referenceID, `${r.action} ${r.referenceID} reached a terminal but the ledger ${e === undefined ? 'has no entry for it' : 'says it was never sent'}`);
   }
 
