@@ -79,6 +79,8 @@ function addressOf(def: Partial<TerminalDef>): string {
 }
 
 let registered: { events: NodeAPI['events']; listener: () => void } | undefined;
+/** References named in the one warning of the payments a recovery left unknown (the rest are counted). */
+const UNRESOLVED_LISTED = 20;
 
 /** An HTTP status a terminal or gateway answered with, where an error (or its causes) says so ("answered HTTP 404"). */
 function answeredHttpStatus(err: unknown): number | undefined {
@@ -224,9 +226,20 @@ export = function register(RED: NodeAPI): void {
           node.warn(t(RED, 'log.recoveredOrphan', { referenceID: r.entry.referenceID, result: r.outcome?.result ?? '?' }));
         }
       });
-      // An old payment still unknown: it no longer holds new ones back, and stays open to be checked.
+      // An old payment still unknown: it no longer holds new ones back, and stays open to be checked. Those one
+      // recovery leaves are warned in one line (a terminal with hundreds open logs one line a round, not hundreds).
+      let unresolved: Array<{ referenceID: string; action: string }> = [];
+      const warnUnresolved = () => {
+        const entries = unresolved;
+        unresolved = [];
+        if (entries.length === 1) node.warn(t(RED, 'log.unresolved', { referenceID: entries[0]!.referenceID, action: entries[0]!.action }));
+        else {
+          const shown = entries.slice(0, UNRESOLVED_LISTED).map((e) => `${e.action} ${e.referenceID}`).join(', ');
+          node.warn(t(RED, 'log.unresolvedMany', { count: entries.length, references: entries.length > UNRESOLVED_LISTED ? `${shown}, …` : shown }));
+        }
+      };
       handle.on('unresolved', (r: { entry: { referenceID: string; action: string } }) => {
-        node.warn(t(RED, 'log.unresolved', { referenceID: r.entry.referenceID, action: r.entry.action }));
+        if (unresolved.push({ referenceID: r.entry.referenceID, action: r.entry.action }) === 1) setImmediate(warnUnresolved);
       });
       // The terminal said its SN: recorded in the ledger, its open payments made elsewhere are this terminal's too.
       handle.on('journal', (to: { sn: string }) => {

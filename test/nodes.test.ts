@@ -337,6 +337,21 @@ describe('Node-RED nodes on the simulator transport', function () {
     assert.ok(JSON.stringify(helper.log().args).includes('orphanedJournal'), 'no warning about the orphaned journal');
   });
 
+  it('the old payments a recovery leaves unknown are warned in one line, each named, not one line each', async () => {
+    const ledgerFile = path.join(userDir, 'wonder-ecr', 'ledger.db');
+    const refs = ['OLD-1', 'OLD-2', 'OLD-3'];
+    fillLedger(ledgerFile, refs.map((referenceID): JournalEntry => ({ referenceID, action: 'Sale', terminal: `simulator-${T}`, requestID: `r-${referenceID}`, amount: '5.00', currency: 'HKD', state: 'open', openedAt: '2026-01-01T00:00:00Z' })));
+    await helper.load(allNodes, [terminal(T, { resolveTimeout: '0.3', pollInterval: '0.1' }), action('s', 'wonder-sale'), ...sinks]);
+    const warned = () => helper.log().args.filter((a: unknown[]) => JSON.stringify(a).includes('log.unresolved'));
+    await until('the unknown payments warned', () => warned().length > 0, 15_000);
+    // The round's warnings come together: give the next turn a chance to add a second line.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const lines = warned().map((a: unknown[]) => JSON.stringify(a));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.ok(lines[0]!.includes('log.unresolvedMany'), lines[0]);
+    for (const ref of refs) assert.ok(lines[0]!.includes(ref), `${ref} not named: ${lines[0]}`);
+  });
+
   it('the Pair endpoint pairs against the simulator and reports a wrong code clearly', async () => {
     await helper.load(allNodes, [terminal()]);
     const ok = await helper.request().post('/wonder-ecr/pair').send({ id: 'new-node', config: { transport: 'simulator' }, pairingCode: '260880' }).expect(200);
