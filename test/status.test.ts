@@ -203,6 +203,9 @@ describe('status that tells the truth', function () {
       const alone = await listSerialPorts(() => Promise.reject(new Error('udevadm: not found')), dir);
       assert.deepEqual(alone, [{ path: path.join(dir, 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0'), target, manufacturer: 'FTDI FT232R USB UART', serialNumber: 'A50285BI', stable: true }]);
       assert.deepEqual(await listSerialPorts(async () => [], path.join(dir, 'missing')), []);
+      // udevadm that never answers (a busy machine): the links alone once the wait is over, not a list that never comes.
+      const stuck = await listSerialPorts(() => new Promise(() => undefined), dir, 50);
+      assert.deepEqual(stuck, alone);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       await pty.stop();

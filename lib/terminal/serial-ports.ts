@@ -55,14 +55,36 @@ function fromName(name: string): { manufacturer?: string; serialNumber?: string 
   return { manufacturer: parts.join(' '), serialNumber };
 }
 
+/** How long the system's list (udevadm) is waited for before the by-id links are offered alone. */
+export const SYSTEM_LIST_WAIT_MS = 3_000;
+
+/** The system's list, or none when it fails or takes longer than `waitMs`. */
+function systemList(list: () => Promise<ListedPort[]>, waitMs: number): Promise<ListedPort[]> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve([]), waitMs);
+    timer.unref();
+    list().then(
+      (ports) => {
+        clearTimeout(timer);
+        resolve(ports);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve([]);
+      },
+    );
+  });
+}
+
 /**
  * The serial ports to offer: /dev/serial/by-id links first (stable names,
  * with maker and serial number), then the other ports the system lists.
  * `list` is SerialPort.list(), which needs udevadm and never lists ptys; its
- * failure leaves the by-id links.
+ * failure, or a wait past SYSTEM_LIST_WAIT_MS (udevadm on a busy machine),
+ * leaves the by-id links.
  */
-export async function listSerialPorts(list: () => Promise<ListedPort[]>, byIdDir: string = SERIAL_BY_ID_DIR): Promise<SerialPortEntry[]> {
-  const [links, listed] = await Promise.all([byIdLinks(byIdDir), list().catch(() => [] as ListedPort[])]);
+export async function listSerialPorts(list: () => Promise<ListedPort[]>, byIdDir: string = SERIAL_BY_ID_DIR, waitMs = SYSTEM_LIST_WAIT_MS): Promise<SerialPortEntry[]> {
+  const [links, listed] = await Promise.all([byIdLinks(byIdDir), systemList(list, waitMs)]);
   const byDevice = new Map<string, ListedPort>();
   for (const p of listed) {
     const real = await fs.realpath(p.path).catch(() => p.path);
