@@ -41,7 +41,12 @@ export interface LedgerOptions {
   pruneEveryMs?: number;
   /** The timestamps it records (opened, closed, delivered, asked) are this clock's wall reading (default the system's). */
   clock?: Clock;
+  /** A delivery note waits at most this long for a transaction to ride in before it is committed alone (default 1,000 ms). */
+  noteDelayMs?: number;
 }
+
+/** Rows this ledger wrote lately, kept to answer reads of the payments in hand without a query. */
+const RECENT_ROWS = 512;
 
 /**
  * Every open payment, oldest first. `+opened_at` keeps SQLite from walking the
@@ -109,7 +114,8 @@ export function openLedger(file: string, options: LedgerOptions = {}): Ledger {
   return ledger;
 }
 
-type Waiter = { resolve: () => void; reject: (err: Error) => void };
+/** A write waiting for its answer; `holds`: it keeps the process alive meanwhile (a delivery note does not). */
+type Waiter = { resolve: () => void; reject: (err: Error) => void; holds: boolean };
 
 /** A write the ledger could not commit: the disk is full, say. */
 export class LedgerWriteError extends Error {
@@ -130,6 +136,22 @@ export class Ledger {
   readonly #worker: Worker;
   readonly #statements = new Map<string, StatementSync>();
   readonly #waiting = new Map<number, Waiter>();
+  /** Waiters that keep the writer referenced. */
+  #holding = 0;
+  /**
+   * The rows of payments this ledger wrote lately, as committed (least recently
+   * written first; at most RECENT_ROWS): a payment in hand (its outcome, its
+   * receipt) is read from here, not queried. This ledger is the file's only
+   * writer, so a row here is the row on disk; dropped when a write of it fails,
+   * and all of them when the writer prunes.
+   */
+  readonly #recent = new Map<string, PaymentRow>();
+  /**
+   * Every payment that may be open (key → terminal and serial number): each
+   * one open on disk, and any this ledger began. A terminal none of them names
+   * has no open payment, and is answered without a query.
+   */
+  readonly #openKeys = new Map<string, { terminal: string; deviceSn: string | null }>();
   /** Payments written and not committed yet, or whose outcome could not be committed yet: what reads see first. */
   readonly #overlay = new Map<string, JournalEntry>();
   /** Keys whose outcome is kept in memory after a failed write (committed before anything else). */
@@ -169,9 +191,18 @@ export class Ledger {
     }
     this.#db = db;
     this.#lock = lock;
+    for (const r of db.prepare("SELECT key, terminal, device_sn FROM payments WHERE state = 'open'").all() as Array<{ key: string; terminal: string; device_sn: string | null }>) {
+      this.#openKeys.set(r.key, { terminal: r.terminal, deviceSn: r.device_sn });
+    }
     const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
     this.#worker = new Worker(path.join(__dirname, 'writer.js'), {
-      workerData: { file, retentionMs: retentionDays * 86_400_000, pruneBatch: options.pruneBatch ?? 500, pruneEveryMs: options.pruneEveryMs ?? 3_600_000 },
+      workerData: {
+        file,
+        retentionMs: retentionDays * 86_400_000,
+        pruneBatch: options.pruneBatch ?? 500,
+        pruneEveryMs: options.pruneEveryMs ?? 3_600_000,
+        noteDelayMs: options.noteDelayMs ?? 1_000,
+      },
       // Its output is passed on only if it writes any: the process's own stdout and stderr are not opened for nothing.
       stdout: true,
       stderr: true,
@@ -216,6 +247,7 @@ export class Ledger {
     if ('ready' in reply) return;
     if ('pruned' in reply) {
       this.stats.pruned += reply.pruned;
+      if (reply.pruned > 0) this.#recent.clear();
       return;
     }
     if ('batch' in reply) {
@@ -238,7 +270,7 @@ export class Ledger {
     const w = this.#waiting.get(reply.id);
     if (w === undefined) return;
     this.#waiting.delete(reply.id);
-    if (this.#waiting.size === 0) this.#worker.unref();
+    if (w.holds && --this.#holding === 0) this.#worker.unref();
     if (reply.error !== undefined) w.reject(new LedgerWriteError(`the ledger ${this.file} could not be written: ${reply.error.message}`, reply.error.code));
     else w.resolve();
   }
@@ -247,17 +279,26 @@ export class Ledger {
     this.#broken ??= err;
     for (const w of this.#waiting.values()) w.reject(err);
     this.#waiting.clear();
+    this.#holding = 0;
   }
 
-  /** Posts a write; resolves once it has committed. */
+  /** Posts a write; resolves once it has committed. A delivery note does not keep the process alive while it waits. */
   #write(op: WriteOp): Promise<void> {
     if (this.#broken !== undefined || this.#closing !== undefined) return Promise.reject(this.#broken ?? new Error(`the ledger ${this.file} is closed`));
     const id = this.#nextId++;
+    const holds = op.op !== 'delivered';
     return new Promise<void>((resolve, reject) => {
-      if (this.#waiting.size === 0) this.#worker.ref();
-      this.#waiting.set(id, { resolve, reject });
+      if (holds && this.#holding++ === 0) this.#worker.ref();
+      this.#waiting.set(id, { resolve, reject, holds });
       this.#worker.postMessage({ id, op });
     });
+  }
+
+  /** Keeps `row` as the committed row of its payment (the most recent last). */
+  #remember(row: PaymentRow): void {
+    this.#recent.delete(row.key);
+    this.#recent.set(row.key, row);
+    if (this.#recent.size > RECENT_ROWS) this.#recent.delete(this.#recent.keys().next().value!);
   }
 
   // Reads --------------------------------------------------------------------
@@ -269,7 +310,10 @@ export class Ledger {
 
   /** A payment by its key (journalKey). */
   getByKey(key: string): JournalEntry | undefined {
-    return this.#overlay.get(key) ?? this.#row(key);
+    const overlaid = this.#overlay.get(key);
+    if (overlaid !== undefined) return overlaid;
+    const recent = this.#recent.get(key);
+    return recent !== undefined ? entryOfRow(recent) : this.#row(key);
   }
 
   get(action: JournalAction, referenceID: string): JournalEntry | undefined {
@@ -299,6 +343,7 @@ export class Ledger {
     const f: TerminalFilter = typeof filter === 'string' ? { terminal: filter } : (filter ?? {});
     const matches = (e: JournalEntry) =>
       e.state === 'open' && ((f.terminal === undefined && f.deviceSn === undefined) || (f.terminal !== undefined && e.terminal === f.terminal) || (f.deviceSn !== undefined && e.deviceSn === f.deviceSn));
+    if (!this.#mayBeOpen(f)) return [];
     let rows: PaymentRow[];
     if (f.terminal === undefined && f.deviceSn === undefined) rows = this.#stmt(OPEN_PAYMENTS_SQL).all() as unknown as PaymentRow[];
     else
@@ -306,6 +351,13 @@ export class Ledger {
         "SELECT * FROM payments WHERE state = 'open' AND terminal = :terminal UNION SELECT * FROM payments WHERE state = 'open' AND device_sn = :sn ORDER BY opened_at",
       ).all({ terminal: f.terminal ?? null, sn: f.deviceSn ?? null }) as unknown as PaymentRow[];
     return this.#merged(rows, matches).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+  }
+
+  /** Whether a payment the filter names may be open (false: certainly none is). */
+  #mayBeOpen(f: TerminalFilter): boolean {
+    if (f.terminal === undefined && f.deviceSn === undefined) return this.#openKeys.size > 0;
+    for (const o of this.#openKeys.values()) if (o.terminal === f.terminal || (f.deviceSn !== undefined && o.deviceSn === f.deviceSn)) return true;
+    return false;
   }
 
   /** Open payments of every terminal. */
@@ -357,9 +409,13 @@ export class Ledger {
   async begin(entry: Omit<JournalEntry, 'state' | 'openedAt'> & { openedAt?: string }): Promise<JournalEntry> {
     const full: JournalEntry = { ...entry, state: 'open', openedAt: entry.openedAt ?? new Date(this.#clock.wall()).toISOString() };
     const key = journalKey(full.action, full.referenceID);
+    const row = rowOfEntry(full);
     this.#overlay.set(key, full);
+    this.#recent.delete(key);
+    this.#openKeys.set(key, { terminal: full.terminal, deviceSn: full.deviceSn ?? null });
     try {
-      await this.#write({ op: 'payment', row: rowOfEntry(full) });
+      await this.#write({ op: 'payment', row });
+      if (this.#overlay.get(key) === full) this.#remember(row as unknown as PaymentRow);
     } finally {
       if (this.#overlay.get(key) === full) this.#overlay.delete(key);
     }
@@ -379,15 +435,23 @@ export class Ledger {
     if (outcome !== undefined) next.outcome = outcome;
     else delete next.outcome;
     const key = journalKey(action, referenceID);
+    const columns = outcomeColumns(outcome);
+    const before = this.#recent.get(key);
     this.#overlay.set(key, next);
+    this.#recent.delete(key);
+    this.#openKeys.delete(key);
     try {
-      await this.#write({ op: 'settle', key, state, closedAt, outcome: outcomeColumns(outcome) });
+      await this.#write({ op: 'settle', key, state, closedAt, outcome: columns });
     } catch (err) {
       // Kept: the writer commits it before anything else; reads see it closed meanwhile.
       if (this.#overlay.get(key) === next) this.#behind.add(key);
       throw err;
     }
-    if (this.#overlay.get(key) === next) this.#overlay.delete(key);
+    if (this.#overlay.get(key) === next) {
+      this.#overlay.delete(key);
+      // The row as the UPDATE left it, when the row before it was in hand.
+      if (before !== undefined) this.#remember({ ...before, state, closed_at: closedAt, ...columns } as PaymentRow);
+    }
     return next;
   }
 
@@ -398,7 +462,10 @@ export class Ledger {
 
   /** Notes that a payment's outcome reached the flow (once; later calls change nothing). */
   markDelivered(action: JournalAction, referenceID: string): Promise<void> {
-    return this.#write({ op: 'delivered', key: journalKey(action, referenceID), at: this.#clock.wall() });
+    const key = journalKey(action, referenceID);
+    const at = this.#clock.wall();
+    // Once on disk, the row in hand is not the row there any more: read again when asked.
+    return this.#write({ op: 'delivered', key, at }).then(() => void this.#recent.delete(key));
   }
 
   /** Records a TransactionStatus asked about a payment. */
@@ -445,8 +512,9 @@ export class Ledger {
 
   /** Resolves once every write posted so far is answered. */
   async settled(): Promise<void> {
-    const pending = [...this.#waiting.values()];
-    if (pending.length === 0) return;
+    if (this.#waiting.size === 0) return;
+    // Delivery notes waiting for a transaction are committed now.
+    this.#write({ op: 'flush' }).catch(() => undefined);
     await new Promise<void>((resolve) => {
       const check = () => (this.#waiting.size === 0 ? resolve() : setImmediate(check));
       check();

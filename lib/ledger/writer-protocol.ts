@@ -7,7 +7,14 @@ export type WriteOp =
   | { op: 'payment'; row: Record<string, SqlValue> }
   /** A payment's outcome: its state, when, and the outcome columns. */
   | { op: 'settle'; key: string; state: string; closedAt: number; outcome: Record<string, SqlValue> }
+  /**
+   * A note that the payment's outcome reached the flow. Not urgent: it rides
+   * in the next transaction, or is committed alone once the writer has been
+   * idle for `noteDelayMs`, or at close (see writer.ts).
+   */
   | { op: 'delivered'; key: string; at: number }
+  /** Commits the notes waiting (nothing else to write). */
+  | { op: 'flush' }
   | { op: 'lookup'; row: Record<string, SqlValue> }
   | { op: 'terminal'; row: Record<string, SqlValue> }
   | { op: 'easycard'; row: Record<string, SqlValue> }

@@ -5,6 +5,12 @@
  * operation is answered once its transaction has committed, or with the
  * error that kept it out.
  *
+ * A delivery note (`delivered`) need not be on disk before anything else
+ * happens: it waits for the next transaction (a payment's row, an outcome)
+ * and is committed in it, or alone once the writer has had nothing else for
+ * `noteDelayMs`, or at close. So a sale's outcome, delivered, does not put a
+ * third sync between it and the next sale's row.
+ *
  * An outcome (`settle`) that could not be committed (disk full, say) is kept
  * here and committed before anything else in every later transaction, and at
  * close: until it is, nothing else is written. Settled payments older than
@@ -15,7 +21,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WriteOp, WriterReply, WriterRequest } from './writer-protocol';
 
-const { file, retentionMs, pruneBatch, pruneEveryMs } = workerData as { file: string; retentionMs: number; pruneBatch: number; pruneEveryMs: number };
+const { file, retentionMs, pruneBatch, pruneEveryMs, noteDelayMs } = workerData as { file: string; retentionMs: number; pruneBatch: number; pruneEveryMs: number; noteDelayMs: number };
 const port = parentPort!;
 
 const db = new DatabaseSync(file);
@@ -91,6 +97,8 @@ function apply(op: WriteOp): void {
     case 'meta':
       stmt(SQL.meta).run({ name: op.name, value: op.value });
       return;
+    case 'flush':
+      return;
   }
 }
 
@@ -110,6 +118,9 @@ function codeName(errcode: number): string {
 /** Outcomes not committed yet: committed before anything else. */
 let retained: Array<Extract<WriteOp, { op: 'settle' }>> = [];
 let queue: WriterRequest[] = [];
+/** Delivery notes waiting for the next transaction (or for noteTimer). */
+let notes: WriterRequest[] = [];
+let noteTimer: NodeJS.Timeout | undefined;
 let scheduled = false;
 let closing: WriterRequest | undefined;
 let lastPrune = 0;
@@ -188,8 +199,12 @@ function commit(batch: WriterRequest[]): void {
 
 function flush(): void {
   scheduled = false;
-  const batch = queue;
+  if (noteTimer !== undefined) clearTimeout(noteTimer);
+  noteTimer = undefined;
+  // In the order they were posted.
+  const batch = notes.length === 0 ? queue : queue.concat(notes).sort((x, y) => x.id - y.id);
   queue = [];
+  notes = [];
   if (batch.length > 0 || retained.length > 0) commit(batch);
   if (closing !== undefined) {
     finish();
@@ -233,7 +248,9 @@ function schedulePrune(): void {
 
 function finish(): void {
   if (pruneTimer !== undefined) clearTimeout(pruneTimer);
-  if (retained.length > 0) commit([]);
+  if (noteTimer !== undefined) clearTimeout(noteTimer);
+  if (retained.length > 0 || notes.length > 0) commit(notes);
+  notes = [];
   const left = retained.length;
   try {
     db.close();
@@ -245,6 +262,11 @@ function finish(): void {
 }
 
 port.on('message', (request: WriterRequest) => {
+  if (request.op.op === 'delivered' && closing === undefined) {
+    notes.push(request);
+    if (!scheduled && noteTimer === undefined) noteTimer = setTimeout(flush, noteDelayMs);
+    return;
+  }
   if (request.op.op === 'close') closing = request;
   else queue.push(request);
   if (!scheduled) {
