@@ -130,9 +130,9 @@ export = function register(RED: NodeAPI): void {
       const places = new Set(deployed.map((r) => r.identity));
       const sns = new Set(deployed.map((r) => r.handle.device.sn).filter((sn): sn is string => sn !== undefined));
       const orphaned = new Map<string, number>();
-      for (const e of ledger.openEntries()) {
-        if ((e.deviceSn !== undefined) !== bySn || places.has(e.terminal) || (e.deviceSn !== undefined && sns.has(e.deviceSn))) continue;
-        orphaned.set(e.terminal, (orphaned.get(e.terminal) ?? 0) + 1);
+      for (const p of ledger.openPlaces()) {
+        if ((p.deviceSn !== undefined) !== bySn || places.has(p.terminal) || (p.deviceSn !== undefined && sns.has(p.deviceSn))) continue;
+        orphaned.set(p.terminal, (orphaned.get(p.terminal) ?? 0) + p.count);
       }
       for (const [terminal, count] of orphaned) RED.log.warn(t(RED, 'log.orphanedJournal', { file: terminal, count }));
     };

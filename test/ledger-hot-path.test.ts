@@ -118,6 +118,9 @@ describe('ledger hot path: delivery notes and the payments in hand (real files)'
               }
             }
             assert.deepEqual(openHere(ledger.openEntries()), openOnDisk(() => true));
+            const places = new Map<string, number>();
+            for (const e of disk.values()) if (e.state === 'open') places.set(`${e.terminal}|${e.deviceSn ?? ''}`, (places.get(`${e.terminal}|${e.deviceSn ?? ''}`) ?? 0) + 1);
+            assert.deepEqual(new Map(ledger.openPlaces().map((p) => [`${p.terminal}|${p.deviceSn ?? ''}`, p.count])), places, 'open payments by place');
           }
         } finally {
           await ledger.close();
