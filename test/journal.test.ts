@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { openLedger, type JournalEntry, type Ledger } from '../lib/ledger';
 import { TerminalSession, type Recovery } from '../lib/session';
-import { committed, ledgerBytes, tempLedgerFile } from './helpers/ledger-files';
+import { committed, ledgerBytes, tempLedgerFile, useLedgers } from './helpers/ledger-files';
 import { SIMULATOR_AMOUNTS, SimulatedTerminal } from '../lib/simulator/terminal';
 import { SimulatorTransport } from '../lib/simulator/transport';
 import { until } from './helpers/wait';
@@ -9,15 +9,8 @@ import { until } from './helpers/wait';
 const tempFile = () => tempLedgerFile('wonder-journal-');
 
 /** Ledgers the tests opened: closed after each. */
-const opened: Ledger[] = [];
-function ledgerAt(file: string): Ledger {
-  const ledger = openLedger(file);
-  opened.push(ledger);
-  return ledger;
-}
-afterEach(async () => {
-  for (const l of opened.splice(0)) await l.close();
-});
+const openLedgerAt = useLedgers();
+const ledgerAt = (file: string): Ledger => openLedgerAt(file);
 
 function sessionWith(journal: Ledger, terminal: SimulatedTerminal, extra: Partial<ConstructorParameters<typeof TerminalSession>[0]> = {}) {
   return new TerminalSession({

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { journalKey, openLedger, type JournalEntry, type Ledger } from '../lib/ledger';
-import { committed, tempLedgerFile } from './helpers/ledger-files';
+import { journalKey, openLedger, type JournalEntry } from '../lib/ledger';
+import { committed, tempLedgerFile, useLedgers } from './helpers/ledger-files';
 
 /**
  * What a sale asks of the ledger, without a query or a sync it does not need:
@@ -13,15 +13,7 @@ import { committed, tempLedgerFile } from './helpers/ledger-files';
 const sale = (ref: string, terminal = 'T1', over: Partial<JournalEntry> = {}) => ({ referenceID: ref, action: 'Sale' as const, amount: '10.00', currency: 'TWD', terminal, requestID: `q-${ref}`, ...over });
 
 describe('ledger hot path: delivery notes and the payments in hand (real files)', () => {
-  const opened: Ledger[] = [];
-  const open = (file: string, options: Parameters<typeof openLedger>[1] = {}) => {
-    const l = openLedger(file, options);
-    opened.push(l);
-    return l;
-  };
-  afterEach(async () => {
-    for (const l of opened.splice(0)) await l.close();
-  });
+  const open = useLedgers();
 
   it('a delivery note rides in the next sale\'s transaction: a sale, its outcome, its note and the next sale make three transactions, not four', async () => {
     const file = tempLedgerFile();

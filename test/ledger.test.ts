@@ -7,11 +7,11 @@ import {
   deviceSnOf,
 } from '../lib/session';
 import {
-  amountToMinorUnits, LedgerBusyError, LedgerVersionError, minorUnitsToAmount, OPEN_PAYMENTS_SQL, openLedger, SCHEMA_VERSION, type JournalEntry, type Ledger,
+  amountToMinorUnits, LedgerBusyError, LedgerVersionError, minorUnitsToAmount, OPEN_PAYMENTS_SQL, openLedger, SCHEMA_VERSION, type JournalEntry,
 } from '../lib/ledger';
 import { fillLedger } from '../bench/ledger-fill';
 import { until } from './helpers/wait';
-import { committed, tempLedgerFile } from './helpers/ledger-files';
+import { committed, tempLedgerFile, useLedgers } from './helpers/ledger-files';
 
 const LEDGER_MODULE = path.join(__dirname, '..', 'lib', 'ledger', 'index.js');
 
@@ -41,15 +41,7 @@ async function holder(file: string): Promise<{ child: ChildProcess; kill: () => 
 const sale = (ref: string, over: Partial<JournalEntry> = {}) => ({ referenceID: ref, action: 'Sale' as const, amount: '10.00', currency: 'TWD', terminal: 'T1', requestID: `q-${ref}`, ...over });
 
 describe('ledger (SQLite through node:sqlite, real files)', () => {
-  const opened: Ledger[] = [];
-  const open = (file: string, options: Parameters<typeof openLedger>[1] = {}) => {
-    const l = openLedger(file, options);
-    opened.push(l);
-    return l;
-  };
-  afterEach(async () => {
-    for (const l of opened.splice(0)) await l.close();
-  });
+  const open = useLedgers();
 
   it('is a WAL database of STRICT tables at the current schema version, private to this user', async () => {
     const file = tempLedgerFile();

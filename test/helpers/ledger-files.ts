@@ -2,11 +2,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { journalKey, readLedgerFile, type JournalEntry } from '../../lib/ledger';
+import { journalKey, openLedger, readLedgerFile, type JournalEntry, type Ledger, type LedgerOptions } from '../../lib/ledger';
 
 /** A ledger file's path in a new temporary directory. */
 export function tempLedgerFile(prefix = 'wonder-ledger-'): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), prefix)), 'ledger.db');
+}
+
+/** Opens ledgers for the tests of the block it is called in, and closes each after its test. */
+export function useLedgers(): (file: string, options?: LedgerOptions) => Ledger {
+  const opened: Ledger[] = [];
+  afterEach(async () => {
+    for (const l of opened.splice(0)) await l.close();
+  });
+  return (file, options = {}) => {
+    const ledger = openLedger(file, options);
+    opened.push(ledger);
+    return ledger;
+  };
 }
 
 /** What is committed in a ledger file, read through a connection of its own: each payment by its key. */
