@@ -59,6 +59,17 @@ describe('ledger hot path: delivery notes and the payments in hand (real files)'
     assert.notEqual(committed(file).get('F1')!.deliveredAt, undefined);
   });
 
+  it('a payment whose first row is refused is not open: no place counts it', async () => {
+    const file = tempLedgerFile();
+    const ledger = open(file);
+    await ledger.begin(sale('OPEN-1', 'T1'));
+    // A kind the table's CHECK refuses: the write fails, nothing is committed.
+    await assert.rejects(ledger.begin({ ...sale('BAD-1', 'T2'), action: 'Bogus' as never }));
+    assert.deepEqual(ledger.openPlaces(), [{ terminal: 'T1', count: 1 }]);
+    assert.deepEqual(ledger.openEntries('T2'), []);
+    assert.equal(committed(file).has('BAD-1'), false);
+  });
+
   type Op =
     | { kind: 'begin'; ref: number; terminal: number; sn: number | null }
     | { kind: 'settle'; ref: number; state: 'Success' | 'Failed' | 'NotSent' }

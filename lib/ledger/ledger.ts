@@ -147,9 +147,10 @@ export class Ledger {
    */
   readonly #recent = new Map<string, PaymentRow>();
   /**
-   * Every payment that may be open (key → terminal and serial number): each
-   * one open on disk, and any this ledger began. A terminal none of them names
-   * has no open payment, and is answered without a query.
+   * Every open payment (key → terminal and serial number): those open on disk
+   * at start, and those this ledger began since, until their outcome (or a
+   * failed first write) closes them. A terminal none of them names has no open
+   * payment, and is answered without a query.
    */
   readonly #openKeys = new Map<string, { terminal: string; deviceSn: string | null }>();
   /** Payments written and not committed yet, or whose outcome could not be committed yet: what reads see first. */
@@ -363,13 +364,18 @@ export class Ledger {
 
   /**
    * How many payments are open at each place (terminal name) and serial
-   * number, as committed: counted by SQLite, no payment read (a ledger with
-   * thousands open answers in a few milliseconds).
+   * number: counted from the open payments' keys in hand, no payment read (a
+   * query would read each one's row: thousands of pages for thousands open).
    */
   openPlaces(): Array<{ terminal: string; deviceSn?: string; count: number }> {
-    if (this.#openKeys.size === 0) return [];
-    const rows = this.#stmt("SELECT terminal, device_sn, count(*) AS n FROM payments WHERE state = 'open' GROUP BY terminal, device_sn").all() as Array<{ terminal: string; device_sn: string | null; n: number }>;
-    return rows.map((r) => ({ terminal: r.terminal, ...(r.device_sn !== null ? { deviceSn: r.device_sn } : {}), count: Number(r.n) }));
+    const places = new Map<string, { terminal: string; deviceSn?: string; count: number }>();
+    for (const o of this.#openKeys.values()) {
+      const id = `${o.terminal}\u0000${o.deviceSn ?? ''}`;
+      const place = places.get(id);
+      if (place !== undefined) place.count++;
+      else places.set(id, { terminal: o.terminal, ...(o.deviceSn !== null ? { deviceSn: o.deviceSn } : {}), count: 1 });
+    }
+    return [...places.values()];
   }
 
   /** Open payments of every terminal. */
@@ -428,6 +434,10 @@ export class Ledger {
     try {
       await this.#write({ op: 'payment', row });
       if (this.#overlay.get(key) === full) this.#remember(row as unknown as PaymentRow);
+    } catch (err) {
+      // Not written: the payment is not open (the row before it, if any, stays as it was).
+      if (this.#overlay.get(key) === full) this.#openKeys.delete(key);
+      throw err;
     } finally {
       if (this.#overlay.get(key) === full) this.#overlay.delete(key);
     }
