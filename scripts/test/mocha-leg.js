@@ -27,7 +27,15 @@ function count(text, word) {
   return all.length === 0 ? 0 : Number(all[all.length - 1][1]);
 }
 
-/** Resolves with { status, passing, failing, pending, seconds }. */
+/** The spec reporter's failure list (from "N failing" to the end), at most 8,000 characters, for the run's summary. */
+function failures(text) {
+  const at = text.search(/^\s*\d+ failing\b/m);
+  if (at < 0) return '';
+  const list = text.slice(at).replace(/\u001b\[[0-9;]*m/g, '').trimEnd();
+  return list.length > 8000 ? `${list.slice(0, 8000)}\n  …` : list;
+}
+
+/** Resolves with { status, passing, failing, pending, seconds, failures }. */
 function runMocha(leg, specFiles) {
   const config = configFor(specFiles);
   const mocha = require.resolve('mocha/bin/mocha.js', { paths: [root] });
@@ -59,6 +67,7 @@ function runMocha(leg, specFiles) {
         passing: count(tail, 'passing'),
         failing: count(tail, 'failing'),
         pending: count(tail, 'pending'),
+        failures: failures(tail),
         seconds: Number(process.hrtime.bigint() - started) / 1e9,
       });
     };

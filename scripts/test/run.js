@@ -78,6 +78,8 @@ async function main() {
     (r) => `  leg ${r.leg}  Node ${r.node.padEnd(8)} Node-RED ${r.nodeRed.padEnd(7)} ${r.ok ? 'pass' : 'FAIL'}  ${r.passing} passing, ${r.failing} failing, ${r.pending} pending  ${minutes(r.seconds)}`,
   );
   const total = (Date.now() - started) / 1000;
+  // Each failing leg's failures again, just above the summary, so that the output's end names them.
+  for (const r of results.filter((x) => x.failures)) log(`\nleg ${r.leg}: ${r.failures}`);
   log(`\nTest legs (set-up ${minutes(setupSeconds)}, total ${minutes(total)}):\n${lines.join('\n')}`);
   if (results.some((r) => r.pending > 0)) log('A pending (skipped) test fails its leg: no test may be skipped.');
   fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
