@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import {
-  amountToMinor, csvCell, csvLine, isoBound, JOURNAL_CSV_COLUMNS, LedgerReader, migrate, minorToAmount, periodBounds, READ_OPS, paymentResult, totalsRows,
+  amountToMinor, csvCell, csvLine, isoBound, JOURNAL_CSV_COLUMNS, LedgerReader, migrate, MIGRATIONS, minorToAmount, periodBounds, READ_OPS, paymentResult, totalsRows,
   validateJournalQuery, type JournalQuery, type ReadQuery, type TotalsRow,
 } from '../lib/ledger';
 import { insertEntries, ledgerWith, openFixtureLedger, type FixtureEntry } from './helpers/ledger-fixture';
@@ -300,6 +300,186 @@ describe('ledger reads: exact sums (property)', () => {
   it('0.10 + 0.20 is 0.30 (not 0.30000000000000004)', () => {
     const [r] = totalsOf([entry({ amount: '0.10' }), entry({ amount: '0.20' })]);
     assert.equal(r!.sales.amount, '0.30');
+  });
+});
+
+describe('ledger reads: totals by day (payment_days)', () => {
+  const DAY = 86_400_000;
+  const BASE = Date.UTC(2026, 10, 20);
+  /** A payment's group (few of them, so that many payments share one): terminal, config node, SN, currency, kind, state, verdict. */
+  const group = fc.record({
+    kind: fc.constantFrom('Sale', 'Refund', 'Void'),
+    terminal: fc.constantFrom('A', 'B'),
+    configNode: fc.constantFrom(null, 'n1', 'n2'),
+    sn: fc.constantFrom(null, 'SN1', 'SN2'),
+    currency: fc.constantFrom(null, 'TWD', 'USD'),
+    exponent: fc.constantFrom(null, 0, 2),
+    state: fc.constantFrom('open', 'Success', 'Failed', 'NotSent'),
+    verdict: fc.constantFrom(null, 'approved', 'declined', 'voided'),
+    answerAmount: fc.constantFrom(null, '10.50', 'x'),
+    answerCurrency: fc.constantFrom(null, 'TWD'),
+  });
+  /** Payments of up to four groups over five days (and the day before), with their amounts and references (a Void voids the Sale or Refund of its reference). */
+  const payments = fc
+    .tuple(
+      fc.array(group, { minLength: 1, maxLength: 4 }),
+      fc.array(fc.record({ g: fc.nat(), ref: fc.integer({ min: 0, max: 7 }), amount: fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: null }), at: fc.integer({ min: -DAY, max: 5 * DAY }) }), { maxLength: 30 }),
+    )
+    .map(([groups, rows]) => rows.map(({ g, ...r }) => ({ ...groups[g % groups.length]!, ...r })));
+  const payment = fc.record({ ref: fc.integer({ min: 0, max: 7 }), amount: fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: null }), at: fc.integer({ min: -DAY, max: 5 * DAY }) }).chain((r) => group.map((g) => ({ ...g, ...r })));
+  type Payment = typeof payment extends fc.Arbitrary<infer T> ? T : never;
+  const change = fc.record({
+    which: fc.nat(),
+    what: fc.constantFrom('settle', 'verdict', 'sn', 'amount', 'opened', 'delivered', 'delete'),
+    value: payment,
+  });
+  const bound = fc.oneof(
+    fc.constant(undefined),
+    fc.integer({ min: -2, max: 6 }).map((d) => BASE + d * DAY),
+    fc.integer({ min: -2 * DAY, max: 6 * DAY }).map((ms) => BASE + ms),
+  );
+  const terminals = fc.constantFrom<ReadQuery['terminals']>(undefined, { configNodes: ['n1'], names: [] }, { configNodes: [], names: ['B'] }, { configNodes: [], names: [], sns: ['SN2'] });
+
+  function ledgerOf(rows: Payment[], changes: Array<{ which: number; what: string; value: Payment }>): DatabaseSync {
+    const db = new DatabaseSync(':memory:');
+    migrate(db);
+    const insert = db.prepare(`INSERT INTO payments (key, reference, kind, terminal, config_node, device_sn, request_id, amount_minor, currency, exponent, state, opened_at, verdict,
+      answer_amount, answer_currency) VALUES (?, ?, ?, ?, ?, ?, 'q', ?, ?, ?, ?, ?, ?, ?, ?)`);
+    rows.forEach((r, i) =>
+      insert.run(`k${i}`, `R-${r.ref}`, r.kind, r.terminal, r.configNode, r.sn, r.amount, r.currency, r.exponent, r.state, BASE + r.at, r.verdict, r.answerAmount, r.answerCurrency),
+    );
+    for (const c of changes) {
+      if (rows.length === 0) break;
+      const key = `k${c.which % rows.length}`;
+      const v = c.value;
+      const sql: Record<string, [string, unknown[]]> = {
+        settle: ['UPDATE payments SET state = ?, closed_at = 1, verdict = ? WHERE key = ?', [v.state, v.verdict, key]],
+        verdict: ['UPDATE payments SET verdict = ? WHERE key = ?', [v.verdict, key]],
+        sn: ['UPDATE payments SET device_sn = ?, config_node = ? WHERE key = ?', [v.sn, v.configNode, key]],
+        amount: ['UPDATE payments SET amount_minor = ?, currency = ?, exponent = ? WHERE key = ?', [v.amount, v.currency, v.exponent, key]],
+        opened: ['UPDATE payments SET opened_at = ? WHERE key = ?', [BASE + v.at, key]],
+        delivered: ['UPDATE payments SET delivered_at = 2 WHERE key = ?', [key]],
+        delete: ['DELETE FROM payments WHERE key = ?', [key]],
+      };
+      const [text, args] = sql[c.what]!;
+      db.prepare(text).run(...(args as Array<string | number | null>));
+    }
+    return db;
+  }
+
+  const DAYS_AGAIN = `SELECT opened_at / 86400000 AS day, terminal, ifnull(config_node, '') AS config_node, ifnull(device_sn, '') AS device_sn, ifnull(currency, '') AS currency,
+    ifnull(exponent, -1) AS exponent, kind, state, ifnull(verdict, '') AS verdict, count(*) AS n, count(amount_minor) AS priced, ifnull(sum(amount_minor), 0) AS minor
+    FROM payments GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
+
+  it('after any inserts, changes and deletions, payment_days holds exactly the payments counted per day and group again', () => {
+    fc.assert(
+      fc.property(payments, fc.array(change, { maxLength: 30 }), (rows, changes) => {
+        const db = ledgerOf(rows, changes);
+        try {
+          const kept = db.prepare(`SELECT * FROM payment_days ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9`).all();
+          assert.deepEqual(kept, db.prepare(DAYS_AGAIN).all());
+        } finally {
+          db.close();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('totals of any period and terminals read by day equal those read from the payments (part-days at both ends, voids, answer-only amounts)', () => {
+    fc.assert(
+      fc.property(payments, fc.array(change, { maxLength: 10 }), bound, bound, terminals, (rows, changes, a, b, who) => {
+        const db = ledgerOf(rows, changes);
+        try {
+          const [from, to] = a !== undefined && b !== undefined && b < a ? [b, a] : [a, b];
+          const query: ReadQuery = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(who !== undefined ? { terminals: who } : {}) };
+          assert.deepEqual(READ_OPS.totals(db, { query }), READ_OPS.totals(db, { query, byDays: false }));
+        } finally {
+          db.close();
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('voids of one group in a part-day and in a whole day are each counted once', () => {
+    const db = new DatabaseSync(':memory:');
+    try {
+      migrate(db);
+      const insert = db.prepare(`INSERT INTO payments (key, reference, kind, terminal, request_id, amount_minor, currency, exponent, state, opened_at, verdict)
+        VALUES (?, ?, 'Void', 'A', 'q', 100, 'TWD', 2, 'Success', ?, 'approved')`);
+      insert.run('a', 'R1', BASE + DAY / 2);
+      insert.run('b', 'R2', BASE + DAY + 5);
+      const [row] = READ_OPS.totals(db, { query: { from: BASE + DAY / 4, to: BASE + 3 * DAY } });
+      assert.deepEqual([row!.voidsCount, row!.voids, row!.net], [2, '200', '-200']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('an approved sale without an amount in a part-day and a priced one of its group in a whole day: each counted once', () => {
+    // Found by the property above: the group is read row by row for the whole period once, not also added from the days.
+    const db = new DatabaseSync(':memory:');
+    try {
+      migrate(db);
+      const insert = db.prepare(`INSERT INTO payments (key, reference, kind, terminal, request_id, amount_minor, currency, exponent, state, opened_at, verdict)
+        VALUES (?, 'R', 'Sale', 'A', 'q', ?, 'TWD', NULL, 'Failed', ?, 'approved')`);
+      insert.run('a', null, BASE + 73_321_911);
+      insert.run('b', 1, BASE + DAY);
+      const query: ReadQuery = { from: BASE + 1, to: BASE + 2 * DAY };
+      const [row] = READ_OPS.totals(db, { query });
+      assert.deepEqual([row!.salesCount, row!.sales, row!.unpriced], [2, '1', 1]);
+      assert.deepEqual(READ_OPS.totals(db, { query }), READ_OPS.totals(db, { query, byDays: false }));
+    } finally {
+      db.close();
+    }
+  });
+
+  it("docs/ledger.md's ready queries run on a ledger; its month by day gives what the operator tools' totals give", () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'ledger.md'), 'utf8');
+    const sql = /```sql\n([\s\S]*?)```/.exec(doc)![1]!;
+    const statements = sql.split(/;\s*\n/).map((t) => t.replace(/^--.*$/gm, '').trim()).filter((t) => t !== '');
+    assert.ok(statements.length >= 8, `${statements.length} queries`);
+    const db = new DatabaseSync(':memory:');
+    try {
+      migrate(db);
+      const insert = db.prepare(`INSERT INTO payments (key, reference, kind, terminal, request_id, amount_minor, currency, exponent, state, opened_at, verdict)
+        VALUES (?, ?, ?, 'T1', 'q', ?, 'TWD', 2, ?, ?, ?)`);
+      insert.run('a', 'ORDER-1001', 'Sale', 1050, 'Success', Date.UTC(2026, 10, 1, 3), 'approved');
+      insert.run('b', 'b', 'Sale', 2000, 'Success', Date.UTC(2026, 10, 30, 23), 'approved');
+      insert.run('c', 'c', 'Refund', 500, 'Success', Date.UTC(2026, 10, 12), 'approved');
+      insert.run('d', 'd', 'Sale', 700, 'Failed', Date.UTC(2026, 10, 12), 'declined');
+      insert.run('e', 'e', 'Sale', 900, 'Success', Date.UTC(2026, 11, 1), 'approved');
+      insert.run('f', 'f', 'Sale', 300, 'open', Date.UTC(2026, 10, 2), null);
+      for (const text of statements) db.prepare(text).all();
+      const month = statements.find((t) => t.includes('FROM payment_days'))!;
+      const byDay = db.prepare(month).all().map((r) => ({ ...r }));
+      const [tools] = READ_OPS.totals(db, { query: { from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 11, 1) } });
+      assert.deepEqual(byDay, [
+        { terminal: 'T1', currency: 'TWD', kind: 'Refund', n: tools!.refundsCount, minor: Number(tools!.refunds), exponent: 2 },
+        { terminal: 'T1', currency: 'TWD', kind: 'Sale', n: tools!.salesCount, minor: Number(tools!.sales), exponent: 2 },
+      ]);
+      assert.deepEqual([tools!.salesCount, tools!.sales, tools!.refundsCount, tools!.refunds], [2, '3050', 1, '500']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a ledger of schema version 2 gets payment_days from its payments when it is migrated', () => {
+    const db = new DatabaseSync(':memory:');
+    try {
+      for (const step of MIGRATIONS.slice(0, 2)) db.exec(step);
+      db.exec('PRAGMA user_version = 2');
+      db.exec(`INSERT INTO payments (key, reference, kind, terminal, request_id, amount_minor, currency, exponent, state, opened_at, verdict)
+        VALUES ('a', 'R1', 'Sale', 'T1', 'q', 1050, 'TWD', 2, 'Success', ${BASE + 5}, 'approved'), ('b', 'R2', 'Sale', 'T1', 'q', 950, 'TWD', 2, 'Success', ${BASE + 9}, 'approved')`);
+      migrate(db);
+      assert.deepEqual(
+        db.prepare('SELECT day, terminal, n, priced, minor FROM payment_days').all().map((r) => ({ ...r })),
+        [{ day: BASE / DAY, terminal: 'T1', n: 2, priced: 2, minor: 2000 }],
+      );
+    } finally {
+      db.close();
+    }
   });
 });
 

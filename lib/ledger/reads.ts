@@ -240,31 +240,20 @@ const blankSums = (): Sums => ({ salesCount: 0, sales: '0', refundsCount: 0, ref
 /**
  * Totals per terminal (name and config node) and currency of the payments
  * the query matches (its state and result aside), summed by SQLite. First
- * the totals index's groups (terminal, config node, currency, exponent,
- * kind, state, verdict: counted and summed in the index's order, no sort, no
- * seek into the table); most groups are Sales and Refunds with their own
- * amount and currency, added up as they are. The rest (Voids, counted at
- * their transaction's amount; payments found voided; an amount or currency
- * known only from the terminal's answer) are read row by row, along the same
- * index, group by group. Groups of one currency at two exponents are added
- * at the larger, exactly.
+ * the groups (terminal, config node, currency, exponent, kind, state,
+ * verdict) with their counts and sums: from `payment_days` for the period's
+ * whole days, by time for its part-days (indexGroups). Most groups are Sales
+ * and Refunds with their own amount and currency, added up as they are. The
+ * rest (Voids, counted at their transaction's amount; payments found voided;
+ * an amount or currency known only from the terminal's answer) are read row
+ * by row along the totals index, group by group, over the whole period.
+ * Groups of one currency at two exponents are added at the larger, exactly.
+ * `byDays: false` reads every group from `payments` (the tests compare both).
  */
-function totals(db: DatabaseSync | undefined, args: { query: ReadQuery }): TotalsGroup[] {
+function totals(db: DatabaseSync | undefined, args: { query: ReadQuery; byDays?: boolean }): TotalsGroup[] {
   if (db === undefined) return [];
   functions(db);
   const { state: _s, result: _r, ...period } = args.query;
-  // A short period (today) is read by time; a long one along the totals index, whatever the ledger holds.
-  const by = smallPeriod(db, period) ? '' : 'INDEXED BY payments_totals';
-  const params: Record<string, string | number> = {};
-  const clause = where(period, params);
-  const indexSql = `
-SELECT p.terminal AS terminal, p.config_node AS config_node, p.currency AS currency, p.exponent AS exponent, p.kind AS kind, p.state AS state,
-  p.verdict AS verdict, count(*) AS n, count(p.amount_minor) AS priced, sum(p.amount_minor) AS minor
-FROM payments p ${by}
-${clause}
-GROUP BY p.terminal, p.config_node, p.currency, p.exponent, p.kind, p.state, p.verdict`;
-  const stmt = statement(db, indexSql);
-  stmt.setReadBigInts(true);
   const groups = new Map<string, TotalsGroup>();
   const add = (g: TotalsGroup) => {
     const key = `${g.terminal}\u0000${g.configNode ?? ''}\u0000${g.configNode === null ? 'n' : 'c'}\u0000${g.currency}`;
@@ -272,7 +261,7 @@ GROUP BY p.terminal, p.config_node, p.currency, p.exponent, p.kind, p.state, p.v
     groups.set(key, known === undefined ? g : addGroups(known, g));
   };
   const special: Array<[string, string | null, string | null, number | null, string, string, string | null]> = [];
-  for (const r of stmt.all(params) as unknown as IndexGroup[]) {
+  for (const r of indexGroups(db, period, args.byDays !== false)) {
     const result = paymentResult(r.kind, r.state, r.verdict);
     // Never sent: in no total (left out here rather than in SQL: a condition per row costs more than a group).
     if (result === 'not-sent') continue;
@@ -361,6 +350,79 @@ GROUP BY 1, 2, 3, 4, 5`;
     }
   }
   return [...groups.values()].sort((a, b) => cmp(a.terminal, b.terminal) || cmp(a.currency, b.currency) || cmp(a.configNode ?? '', b.configNode ?? ''));
+}
+
+/** Milliseconds in a day of `payment_days` (UTC). */
+const DAY_MS = 86_400_000;
+
+/** Connections whose ledger has `payment_days` (schema version 3 or later). */
+const withDays = new WeakMap<DatabaseSync, boolean>();
+
+/**
+ * The totals index's groups of the payments in a period. A period holding
+ * whole days (UTC) is read from `payment_days` for those days and along
+ * `payments_opened` for the part-days at its ends (a group found in both is
+ * one group); a shorter one by time when it holds at most SMALL_PERIOD
+ * payments, else along the totals index.
+ */
+function indexGroups(db: DatabaseSync, period: ReadQuery, byDays: boolean): IndexGroup[] {
+  const firstDay = period.from === undefined ? undefined : Math.ceil(period.from / DAY_MS);
+  const endDay = period.to === undefined ? undefined : Math.floor(period.to / DAY_MS);
+  let days = withDays.get(db);
+  if (days === undefined) {
+    days = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version) >= 3;
+    withDays.set(db, days);
+  }
+  if (!byDays || !days || (firstDay !== undefined && endDay !== undefined && endDay <= firstDay)) {
+    return groupsOf(db, period, smallPeriod(db, period) ? '' : 'INDEXED BY payments_totals');
+  }
+  const params: Record<string, string | number> = {};
+  const clause = where({ terminals: period.terminals }, params);
+  const range = [...(firstDay !== undefined ? ['p.day >= :firstDay'] : []), ...(endDay !== undefined ? ['p.day < :endDay'] : [])];
+  if (firstDay !== undefined) params.firstDay = firstDay;
+  if (endDay !== undefined) params.endDay = endDay;
+  const conditions = [...(clause === '' ? [] : [clause.slice('WHERE '.length)]), ...range];
+  const daysSql = `
+SELECT p.terminal AS terminal, nullif(p.config_node, '') AS config_node, nullif(p.currency, '') AS currency, nullif(p.exponent, -1) AS exponent, p.kind AS kind,
+  p.state AS state, nullif(p.verdict, '') AS verdict, sum(p.n) AS n, sum(p.priced) AS priced, sum(p.minor) AS minor
+FROM payment_days p
+${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
+GROUP BY p.terminal, p.config_node, p.currency, p.exponent, p.kind, p.state, p.verdict`;
+  const stmt = statement(db, daysSql);
+  stmt.setReadBigInts(true);
+  const parts = [stmt.all(params) as unknown as IndexGroup[]];
+  // The part-days before the first whole day and after the last, by time.
+  if (firstDay !== undefined && period.from! < firstDay * DAY_MS) parts.push(groupsOf(db, { ...period, to: firstDay * DAY_MS }, 'INDEXED BY payments_opened'));
+  if (endDay !== undefined && period.to! > endDay * DAY_MS) parts.push(groupsOf(db, { ...period, from: endDay * DAY_MS }, 'INDEXED BY payments_opened'));
+  if (parts.length === 1) return parts[0]!;
+  // A group in the whole days and a part-day is one group: how its payments are counted depends on all of them.
+  const merged = new Map<string, IndexGroup>();
+  for (const g of parts.flat()) {
+    const key = JSON.stringify([g.terminal, g.config_node, g.currency, g.exponent === null ? null : Number(g.exponent), g.kind, g.state, g.verdict]);
+    const known = merged.get(key);
+    if (known === undefined) merged.set(key, { ...g });
+    else {
+      known.n += g.n;
+      known.priced += g.priced;
+      known.minor = known.minor === null && g.minor === null ? null : (known.minor ?? 0n) + (g.minor ?? 0n);
+    }
+  }
+  return [...merged.values()];
+}
+
+/** The totals index's groups of the payments in a period, read from `payments` as `by` says. */
+function groupsOf(db: DatabaseSync, period: ReadQuery, by: string): IndexGroup[] {
+  const params: Record<string, string | number> = {};
+  const clause = where(period, params);
+  const sql = `
+SELECT p.terminal AS terminal, p.config_node AS config_node, p.currency AS currency, p.exponent AS exponent, p.kind AS kind, p.state AS state,
+  p.verdict AS verdict, count(*) AS n, count(p.amount_minor) AS priced, sum(p.amount_minor) AS minor
+FROM payments p ${by}
+${clause}
+GROUP BY p.terminal, p.config_node, p.currency, p.exponent, p.kind, p.state, p.verdict`;
+  const stmt = statement(db, sql);
+  stmt.setReadBigInts(true);
+  return stmt.all(params) as unknown as IndexGroup[];
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -140,8 +140,58 @@ const V2 = `
 CREATE INDEX payments_totals ON payments (terminal, config_node, currency, exponent, kind, state, verdict, opened_at, amount_minor);
 `;
 
+/** A payment's day and group in `payment_days`, from `row` (new or old): a missing value is '' (-1 for the exponent). */
+const dayKey = (row: 'new' | 'old') =>
+  `${row}.opened_at / 86400000, ${row}.terminal, ifnull(${row}.config_node, ''), ifnull(${row}.device_sn, ''), ifnull(${row}.currency, ''), ` +
+  `ifnull(${row}.exponent, -1), ${row}.kind, ${row}.state, ifnull(${row}.verdict, '')`;
+const DAY_COLUMNS = 'day, terminal, config_node, device_sn, currency, exponent, kind, state, verdict';
+const DAY_MATCH = (row: 'old') => `(${DAY_COLUMNS}) = (${dayKey(row)})`;
+const addDay = (row: 'new') => `
+  INSERT INTO payment_days (${DAY_COLUMNS}, n, priced, minor) VALUES (${dayKey(row)}, 1, ${row}.amount_minor IS NOT NULL, ifnull(${row}.amount_minor, 0))
+  ON CONFLICT DO UPDATE SET n = n + 1, priced = priced + excluded.priced, minor = minor + excluded.minor;`;
+const takeDay = (row: 'old') => `
+  UPDATE payment_days SET n = n - 1, priced = priced - (${row}.amount_minor IS NOT NULL), minor = minor - ifnull(${row}.amount_minor, 0) WHERE ${DAY_MATCH(row)};
+  DELETE FROM payment_days WHERE ${DAY_MATCH(row)} AND n = 0;`;
+
+/**
+ * Version 3: the payments counted and summed per day (UTC: opening time in
+ * whole days since 1970) and group: what the totals index's groups give,
+ * kept by triggers in the same transaction as each payment's insert, change
+ * and deletion (whoever writes it). A long period's totals are read from
+ * its whole days here and from its first and last part-days along
+ * `payments_opened`.
+ */
+const V3 = `
+CREATE TABLE payment_days (
+  day INTEGER NOT NULL,
+  terminal TEXT NOT NULL,
+  config_node TEXT NOT NULL,
+  device_sn TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  exponent INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  priced INTEGER NOT NULL,
+  minor INTEGER NOT NULL,
+  PRIMARY KEY (${DAY_COLUMNS})
+) STRICT, WITHOUT ROWID;
+INSERT INTO payment_days (${DAY_COLUMNS}, n, priced, minor)
+  SELECT opened_at / 86400000, terminal, ifnull(config_node, ''), ifnull(device_sn, ''), ifnull(currency, ''), ifnull(exponent, -1), kind, state, ifnull(verdict, ''),
+    count(*), count(amount_minor), ifnull(sum(amount_minor), 0)
+  FROM payments GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+CREATE TRIGGER payment_days_insert AFTER INSERT ON payments BEGIN${addDay('new')}
+END;
+CREATE TRIGGER payment_days_delete AFTER DELETE ON payments BEGIN${takeDay('old')}
+END;
+CREATE TRIGGER payment_days_update AFTER UPDATE OF opened_at, terminal, config_node, device_sn, currency, exponent, kind, state, verdict, amount_minor ON payments
+WHEN (${dayKey('old')}, old.amount_minor) IS NOT (${dayKey('new')}, new.amount_minor) BEGIN${takeDay('old')}${addDay('new')}
+END;
+`;
+
 /** MIGRATIONS[i] takes the ledger from user_version i to i + 1 (each runs in one transaction). Only ever appended to. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 /** The schema version this package writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
