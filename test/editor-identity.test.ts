@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser';
+import { editNode, launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { startPtyPair, type PtyPair } from './helpers/pty';
 
@@ -46,10 +46,7 @@ describe('the terminal dialog suggests the stable /dev/serial/by-id path (Debian
     const page = await context.newPage();
     await page.goto(red.url, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="wonder-sale"]', { timeout: 60_000 });
-    await page.evaluate(() => {
-      const RED = (globalThis as any).RED;
-      RED.editor.edit(RED.nodes.node('sale'));
-    });
+    await editNode(page, 'sale');
     await page.waitForSelector('#node-input-terminal', { state: 'attached' });
     await page.click('#node-input-btn-terminal-edit');
     await page.waitForSelector('#node-config-input-serialPort', { state: 'visible' });

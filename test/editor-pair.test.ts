@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser';
+import { editNode, launchChromium } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -70,14 +70,7 @@ describe('Pair in the terminal dialog: permission and translated errors (Debian 
     await page.fill('#node-dialog-login-password', password);
     await page.click('#node-dialog-login-submit');
     await page.waitForSelector('.red-ui-palette-node', { timeout: 45_000 });
-    await page.waitForFunction(() => {
-      const RED = (globalThis as unknown as { RED?: { nodes?: { node(id: string): unknown } } }).RED;
-      return RED?.nodes?.node('wonder_checkout_sale') != null;
-    }, undefined, { timeout: 20_000 });
-    await page.evaluate(() => {
-      const RED = (globalThis as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
-      RED.editor.edit(RED.nodes.node('wonder_checkout_sale'));
-    });
+    await editNode(page, 'wonder_checkout_sale');
     await page.waitForSelector('#node-input-terminal', { state: 'attached' });
     await page.click('#node-input-btn-terminal-edit');
     await page.waitForSelector('#node-config-input-transport', { state: 'visible' });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser';
+import { editNode, launchChromium } from './helpers/browser';
 import { nodeRedVersion } from './helpers/node-red-install';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 
@@ -54,10 +54,7 @@ describe('editor in a real browser (Debian chromium)', function () {
   });
 
   it('the terminal dialog opens from the sale node, and Pair against the simulator shows the device SN', async () => {
-    await page.evaluate(() => {
-      const RED = (globalThis as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
-      RED.editor.edit(RED.nodes.node('wonder_checkout_sale'));
-    });
+    await editNode(page, 'wonder_checkout_sale');
     await page.waitForSelector('#node-input-terminal', { state: 'attached' });
     await page.click('#node-input-btn-terminal-edit');
     await page.waitForSelector('#node-config-input-transport', { state: 'visible' });
@@ -110,10 +107,7 @@ describe('editor in a real browser (Debian chromium)', function () {
     // A fresh editor: the dialogs the tests above left open are gone.
     await page.reload({ waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.red-ui-palette-node', { timeout: 45_000 });
-    await page.evaluate(() => {
-      const RED = (globalThis as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
-      RED.editor.edit(RED.nodes.node('wonder_checkout_sale'));
-    });
+    await editNode(page, 'wonder_checkout_sale');
     // "Add new wonder-terminal config node", as a person does: the + beside the terminal list.
     await page.click('#node-input-btn-terminal-add');
     await page.waitForSelector('#node-config-input-transport', { state: 'visible' });

@@ -195,6 +195,7 @@ describe('kiosk example on FlowFuse Dashboard 2.0 in a real browser (Debian chro
     try {
       await editor.goto(red.url, { waitUntil: 'domcontentloaded' });
       await editor.waitForSelector('.red-ui-palette-node', { timeout: 45_000 });
+      await editor.waitForFunction(() => (globalThis as unknown as { RED: { nodes: { node(id: string): unknown } } }).RED.nodes.node('wonder_dash_sale') != null, undefined, { timeout: 60_000 });
       type R = { editor: { edit(n: unknown): void }; nodes: { node(id: string): { outputs: number; progress: boolean; receiptWidth: string } } };
       const node = () => editor.evaluate(() => {
         const n = (globalThis as unknown as { RED: R }).RED.nodes.node('wonder_dash_sale');

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's chromium (CHROMIUM_PATH to use another). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -10,3 +10,17 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }
+
+/**
+ * Opens the edit dialog of the flow node `id` in a Node-RED editor page, once
+ * the editor has loaded the flows (its palette can be drawn before them).
+ */
+export async function editNode(page: Page, id: string): Promise<void> {
+  await page.waitForFunction((nodeId) => (globalThis as unknown as { RED?: InPage }).RED?.nodes?.node(nodeId) != null, id, { timeout: 60_000 });
+  await page.evaluate((nodeId) => {
+    const RED = (globalThis as unknown as { RED: InPage }).RED;
+    RED.editor.edit(RED.nodes.node(nodeId));
+  }, id);
+}
+
+type InPage = { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } };
