@@ -52,8 +52,8 @@ describe('ledger (SQLite through node:sqlite, real files)', () => {
       assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
       assert.equal((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
       const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string; sql: string }>;
-      assert.deepEqual(tables.map((t) => t.name).sort(), ['cloud_pairing', 'easycard_runs', 'lookups', 'meta', 'owner', 'payments', 'terminals']);
-      for (const t of tables) assert.match(t.sql, /\) STRICT$/, t.name);
+      assert.deepEqual(tables.map((t) => t.name).sort(), ['cloud_pairing', 'easycard_runs', 'lookups', 'meta', 'owner', 'payment_days', 'payments', 'terminals']);
+      for (const t of tables) assert.match(t.sql, /\) STRICT(, WITHOUT ROWID)?$/, t.name);
       // Integer minor units and the exponent: the amount prints back exactly.
       assert.deepEqual({ ...(db.prepare("SELECT amount_minor, exponent, currency FROM payments WHERE key = 'S1'").get() as object) }, { amount_minor: 1000, exponent: 2, currency: 'TWD' });
     } finally {
