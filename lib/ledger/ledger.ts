@@ -18,7 +18,7 @@ import { entryOfRow, journalKey, outcomeColumns, rowOfEntry, type JournalAction,
 import { LedgerBusyError, takeOwnerLock, type LedgerOwnerInfo } from './owner';
 import { checkPrivateFile, ensurePrivateDirectory } from './private-files';
 import { migrate, WRITER_PRAGMAS } from './schema';
-import type { SqlValue, WriteOp, WriterReply } from './writer-protocol';
+import type { SqlValue, WriteOp, WriterAnswer, WriterReply, WriterRequest } from './writer-protocol';
 
 /** Settled payments are kept this long by default: 13 months (a year and the month before it, for year-on-year figures). */
 export const DEFAULT_RETENTION_DAYS = 396;
@@ -158,6 +158,8 @@ export class Ledger {
   /** Keys whose outcome is kept in memory after a failed write (committed before anything else). */
   readonly #behind = new Set<string>();
   #nextId = 1;
+  /** Requests not yet sent to the writer (see #post). */
+  #outbox: WriterRequest[] = [];
   #broken: Error | undefined;
   #closing: Promise<void> | undefined;
   #exited: Promise<void>;
@@ -251,28 +253,30 @@ export class Ledger {
       if (reply.pruned > 0) this.#recent.clear();
       return;
     }
-    if ('batch' in reply) {
-      this.stats.transactions++;
-      this.stats.operations += reply.batch;
-      return;
-    }
-    if ('committed' in reply) {
-      for (const key of reply.committed) {
-        this.#behind.delete(key);
-        this.#overlay.delete(key);
+    if ('answers' in reply) {
+      if (reply.batch !== undefined) {
+        this.stats.transactions++;
+        this.stats.operations += reply.batch;
       }
-      this.onCaughtUp?.(reply.committed);
+      if (reply.committed !== undefined) {
+        for (const key of reply.committed) {
+          this.#behind.delete(key);
+          this.#overlay.delete(key);
+        }
+        this.onCaughtUp?.(reply.committed);
+      }
+      for (const a of reply.answers) this.#answer(a);
       return;
     }
-    if (reply.closed === true) {
-      this.#closedReply?.(reply.retained);
-      return;
-    }
-    const w = this.#waiting.get(reply.id);
+    this.#closedReply?.(reply.retained);
+  }
+
+  #answer(a: WriterAnswer): void {
+    const w = this.#waiting.get(a.id);
     if (w === undefined) return;
-    this.#waiting.delete(reply.id);
+    this.#waiting.delete(a.id);
     if (w.holds && --this.#holding === 0) this.#worker.unref();
-    if (reply.error !== undefined) w.reject(new LedgerWriteError(`the ledger ${this.file} could not be written: ${reply.error.message}`, reply.error.code));
+    if (a.error !== undefined) w.reject(new LedgerWriteError(`the ledger ${this.file} could not be written: ${a.error.message}`, a.error.code));
     else w.resolve();
   }
 
@@ -291,9 +295,26 @@ export class Ledger {
     return new Promise<void>((resolve, reject) => {
       if (holds && this.#holding++ === 0) this.#worker.ref();
       this.#waiting.set(id, { resolve, reject, holds });
-      this.#worker.postMessage({ id, op });
+      this.#post({ id, op });
     });
   }
+
+  /**
+   * Writes asked for in one turn of the event loop (the answers of many
+   * terminals read in one poll, say) go to the writer in one message, sent
+   * once those callbacks have run.
+   */
+  #post(request: WriterRequest): void {
+    this.#outbox.push(request);
+    if (this.#outbox.length === 1) setImmediate(this.#send);
+  }
+
+  readonly #send = (): void => {
+    if (this.#outbox.length === 0) return;
+    const requests = this.#outbox;
+    this.#outbox = [];
+    this.#worker.postMessage(requests);
+  };
 
   /** Keeps `row` as the committed row of its payment (the most recent last). */
   #remember(row: PaymentRow): void {
@@ -569,7 +590,8 @@ export class Ledger {
     if (this.#broken === undefined) {
       this.#worker.ref();
       const done = new Promise<number>((resolve) => (this.#closedReply = resolve));
-      this.#worker.postMessage({ id: this.#nextId++, op: { op: 'close' } });
+      this.#post({ id: this.#nextId++, op: { op: 'close' } });
+      this.#send();
       await Promise.race([done, this.#exited]);
     }
     await this.#worker.terminate();

@@ -28,13 +28,20 @@ export interface WriterRequest {
   op: WriteOp;
 }
 
+/** An operation's answer: committed, or the error that kept it out. */
+export interface WriterAnswer {
+  id: number;
+  error?: { message: string; code?: string };
+}
+
 export type WriterReply =
   | { ready: true }
-  /** An operation's answer: committed, or the error that kept it out. */
-  | { id: number; error?: { message: string; code?: string }; closed?: undefined }
-  /** Outcomes kept after a failed write, committed now (their keys). */
-  | { committed: string[] }
+  /**
+   * The answers of one transaction (or of a batch that failed), in one
+   * message: `batch` operations committed together (group commit; absent
+   * when nothing was committed), and first the keys of outcomes kept after
+   * a failed write that are committed now.
+   */
+  | { answers: WriterAnswer[]; batch?: number; committed?: string[] }
   | { pruned: number }
-  /** A transaction committed with this many operations (group commit). */
-  | { batch: number }
   | { id: number; closed: true; retained: number };

@@ -19,7 +19,7 @@
 import './quiet-warning';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { WriteOp, WriterReply, WriterRequest } from './writer-protocol';
+import type { WriteOp, WriterAnswer, WriterReply, WriterRequest } from './writer-protocol';
 
 const { file, retentionMs, pruneBatch, pruneEveryMs, noteDelayMs } = workerData as { file: string; retentionMs: number; pruneBatch: number; pruneEveryMs: number; noteDelayMs: number };
 const port = parentPort!;
@@ -140,10 +140,8 @@ function rollback(): void {
 
 /** Fails every operation of a batch with `error`; the outcomes among them are kept. */
 function failAll(batch: WriterRequest[], error: { message: string; code?: string }): void {
-  for (const r of batch) {
-    if (r.op.op === 'settle') retained.push(r.op);
-    post({ id: r.id, error });
-  }
+  for (const r of batch) if (r.op.op === 'settle') retained.push(r.op);
+  if (batch.length > 0) post({ answers: batch.map((r) => ({ id: r.id, error })) });
 }
 
 /** Commits the retained outcomes and `batch` in one transaction; answers each. */
@@ -162,7 +160,7 @@ function commit(batch: WriterRequest[]): void {
     failAll(batch, { ...errorOf(err), message: `an earlier outcome is still not written (${errorOf(err).message}): nothing else is written before it` });
     return;
   }
-  const answers: WriterReply[] = [];
+  const answers: WriterAnswer[] = [];
   const newlyRetained: Array<Extract<WriteOp, { op: 'settle' }>> = [];
   for (const r of batch) {
     try {
@@ -192,9 +190,7 @@ function commit(batch: WriterRequest[]): void {
     return;
   }
   retained = newlyRetained;
-  post({ batch: batch.length });
-  if (wasRetained.length > 0) post({ committed: wasRetained.map((op) => op.key) });
-  for (const a of answers) post(a);
+  post({ answers, batch: batch.length, ...(wasRetained.length > 0 ? { committed: wasRetained.map((op) => op.key) } : {}) });
 }
 
 function flush(): void {
@@ -261,14 +257,20 @@ function finish(): void {
   port.close();
 }
 
-port.on('message', (request: WriterRequest) => {
-  if (request.op.op === 'delivered' && closing === undefined) {
-    notes.push(request);
-    if (!scheduled && noteTimer === undefined) noteTimer = setTimeout(flush, noteDelayMs);
+port.on('message', (requests: WriterRequest[]) => {
+  for (const request of requests) {
+    if (request.op.op === 'delivered' && closing === undefined) {
+      notes.push(request);
+      continue;
+    }
+    if (request.op.op === 'close') closing = request;
+    else queue.push(request);
+  }
+  if (queue.length === 0 && closing === undefined) {
+    // Notes alone: committed with the next transaction, or after noteDelayMs.
+    if (!scheduled && noteTimer === undefined && notes.length > 0) noteTimer = setTimeout(flush, noteDelayMs);
     return;
   }
-  if (request.op.op === 'close') closing = request;
-  else queue.push(request);
   if (!scheduled) {
     scheduled = true;
     setImmediate(flush);
