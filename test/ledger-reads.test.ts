@@ -330,7 +330,7 @@ describe('ledger reads: totals by day (payment_days)', () => {
   type Payment = typeof payment extends fc.Arbitrary<infer T> ? T : never;
   const change = fc.record({
     which: fc.nat(),
-    what: fc.constantFrom('settle', 'verdict', 'sn', 'amount', 'opened', 'delivered', 'delete'),
+    what: fc.constantFrom('settle', 'state', 'verdict', 'sn', 'amount', 'opened', 'delivered', 'delete'),
     value: payment,
   });
   const bound = fc.oneof(
@@ -354,6 +354,7 @@ describe('ledger reads: totals by day (payment_days)', () => {
       const v = c.value;
       const sql: Record<string, [string, unknown[]]> = {
         settle: ['UPDATE payments SET state = ?, closed_at = 1, verdict = ? WHERE key = ?', [v.state, v.verdict, key]],
+        state: ['UPDATE payments SET state = ? WHERE key = ?', [v.state, key]],
         verdict: ['UPDATE payments SET verdict = ? WHERE key = ?', [v.verdict, key]],
         sn: ['UPDATE payments SET device_sn = ?, config_node = ? WHERE key = ?', [v.sn, v.configNode, key]],
         amount: ['UPDATE payments SET amount_minor = ?, currency = ?, exponent = ? WHERE key = ?', [v.amount, v.currency, v.exponent, key]],
@@ -369,9 +370,9 @@ describe('ledger reads: totals by day (payment_days)', () => {
 
   const DAYS_AGAIN = `SELECT opened_at / 86400000 AS day, terminal, ifnull(config_node, '') AS config_node, ifnull(device_sn, '') AS device_sn, ifnull(currency, '') AS currency,
     ifnull(exponent, -1) AS exponent, kind, state, ifnull(verdict, '') AS verdict, count(*) AS n, count(amount_minor) AS priced, ifnull(sum(amount_minor), 0) AS minor
-    FROM payments GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
+    FROM payments WHERE state <> 'open' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
 
-  it('after any inserts, changes and deletions, payment_days holds exactly the payments counted per day and group again', () => {
+  it('after any inserts, settlements, changes and deletions, payment_days holds exactly the settled payments counted per day and group again', () => {
     fc.assert(
       fc.property(payments, fc.array(change, { maxLength: 30 }), (rows, changes) => {
         const db = ledgerOf(rows, changes);
@@ -465,13 +466,14 @@ describe('ledger reads: totals by day (payment_days)', () => {
     }
   });
 
-  it('a ledger of schema version 2 gets payment_days from its payments when it is migrated', () => {
+  it('a ledger of schema version 2 gets payment_days from its settled payments when it is migrated', () => {
     const db = new DatabaseSync(':memory:');
     try {
       for (const step of MIGRATIONS.slice(0, 2)) db.exec(step);
       db.exec('PRAGMA user_version = 2');
       db.exec(`INSERT INTO payments (key, reference, kind, terminal, request_id, amount_minor, currency, exponent, state, opened_at, verdict)
-        VALUES ('a', 'R1', 'Sale', 'T1', 'q', 1050, 'TWD', 2, 'Success', ${BASE + 5}, 'approved'), ('b', 'R2', 'Sale', 'T1', 'q', 950, 'TWD', 2, 'Success', ${BASE + 9}, 'approved')`);
+        VALUES ('a', 'R1', 'Sale', 'T1', 'q', 1050, 'TWD', 2, 'Success', ${BASE + 5}, 'approved'), ('b', 'R2', 'Sale', 'T1', 'q', 950, 'TWD', 2, 'Success', ${BASE + 9}, 'approved'),
+          ('c', 'R3', 'Sale', 'T1', 'q', 700, 'TWD', 2, 'open', ${BASE + 12}, NULL)`);
       migrate(db);
       assert.deepEqual(
         db.prepare('SELECT day, terminal, n, priced, minor FROM payment_days').all().map((r) => ({ ...r })),

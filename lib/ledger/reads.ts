@@ -360,9 +360,10 @@ const withDays = new WeakMap<DatabaseSync, boolean>();
 
 /**
  * The totals index's groups of the payments in a period. A period holding
- * whole days (UTC) is read from `payment_days` for those days and along
- * `payments_opened` for the part-days at its ends (a group found in both is
- * one group); a shorter one by time when it holds at most SMALL_PERIOD
+ * whole days (UTC) is read from `payment_days` for those days' settled
+ * payments, along `payments_open` for their open ones, and along
+ * `payments_opened` for the part-days at its ends (a group found in more
+ * than one is one group); a shorter one by time when it holds at most SMALL_PERIOD
  * payments, else along the totals index.
  */
 function indexGroups(db: DatabaseSync, period: ReadQuery, byDays: boolean): IndexGroup[] {
@@ -390,11 +391,14 @@ ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
 GROUP BY p.terminal, p.config_node, p.currency, p.exponent, p.kind, p.state, p.verdict`;
   const stmt = statement(db, daysSql);
   stmt.setReadBigInts(true);
-  const parts = [stmt.all(params) as unknown as IndexGroup[]];
+  // payment_days counts the settled payments; the whole days' open ones (few: an open payment is asked about until it settles) are read here.
+  const open: ReadQuery = { ...period, state: 'open' };
+  if (firstDay !== undefined) open.from = firstDay * DAY_MS;
+  if (endDay !== undefined) open.to = endDay * DAY_MS;
+  const parts = [stmt.all(params) as unknown as IndexGroup[], groupsOf(db, open, 'INDEXED BY payments_open')];
   // The part-days before the first whole day and after the last, by time.
   if (firstDay !== undefined && period.from! < firstDay * DAY_MS) parts.push(groupsOf(db, { ...period, to: firstDay * DAY_MS }, 'INDEXED BY payments_opened'));
   if (endDay !== undefined && period.to! > endDay * DAY_MS) parts.push(groupsOf(db, { ...period, from: endDay * DAY_MS }, 'INDEXED BY payments_opened'));
-  if (parts.length === 1) return parts[0]!;
   // A group in the whole days and a part-day is one group: how its payments are counted depends on all of them.
   const merged = new Map<string, IndexGroup>();
   for (const g of parts.flat()) {

@@ -145,21 +145,27 @@ const dayKey = (row: 'new' | 'old') =>
   `${row}.opened_at / 86400000, ${row}.terminal, ifnull(${row}.config_node, ''), ifnull(${row}.device_sn, ''), ifnull(${row}.currency, ''), ` +
   `ifnull(${row}.exponent, -1), ${row}.kind, ${row}.state, ifnull(${row}.verdict, '')`;
 const DAY_COLUMNS = 'day, terminal, config_node, device_sn, currency, exponent, kind, state, verdict';
-const DAY_MATCH = (row: 'old') => `(${DAY_COLUMNS}) = (${dayKey(row)})`;
-const addDay = (row: 'new') => `
-  INSERT INTO payment_days (${DAY_COLUMNS}, n, priced, minor) VALUES (${dayKey(row)}, 1, ${row}.amount_minor IS NOT NULL, ifnull(${row}.amount_minor, 0))
+/** Counts the payment `new` in (`when`: if it holds). */
+const addDay = (when = '') => `
+  INSERT INTO payment_days (${DAY_COLUMNS}, n, priced, minor)
+  SELECT ${dayKey('new')}, 1, new.amount_minor IS NOT NULL, ifnull(new.amount_minor, 0)${when === '' ? ' WHERE true' : ` WHERE ${when}`}
   ON CONFLICT DO UPDATE SET n = n + 1, priced = priced + excluded.priced, minor = minor + excluded.minor;`;
-const takeDay = (row: 'old') => `
-  UPDATE payment_days SET n = n - 1, priced = priced - (${row}.amount_minor IS NOT NULL), minor = minor - ifnull(${row}.amount_minor, 0) WHERE ${DAY_MATCH(row)};
-  DELETE FROM payment_days WHERE ${DAY_MATCH(row)} AND n = 0;`;
+/** Counts the payment `old` out; a group left with none goes. */
+const takeDay = () => `
+  UPDATE payment_days SET n = n - 1, priced = priced - (old.amount_minor IS NOT NULL), minor = minor - ifnull(old.amount_minor, 0)
+  WHERE (${DAY_COLUMNS}) = (${dayKey('old')});
+  DELETE FROM payment_days WHERE (${DAY_COLUMNS}) = (${dayKey('old')}) AND n = 0;`;
 
 /**
- * Version 3: the payments counted and summed per day (UTC: opening time in
- * whole days since 1970) and group: what the totals index's groups give,
- * kept by triggers in the same transaction as each payment's insert, change
- * and deletion (whoever writes it). A long period's totals are read from
- * its whole days here and from its first and last part-days along
- * `payments_opened`.
+ * Version 3: the payments settled (every state but open: Success, Failed,
+ * NotSent) counted and summed per day (UTC: opening time in whole days since
+ * 1970) and group, what the totals index's groups give. Triggers keep it in
+ * the same transaction as each payment's insert, settlement, change and
+ * deletion, whoever writes it; a payment's row written while it is open, as
+ * every payment's first row is, costs it nothing, and its settlement one
+ * upsert. A long period's totals are read from its whole days here (with
+ * the few payments still open, along `payments_open`) and from its first and
+ * last part-days along `payments_opened`.
  */
 const V3 = `
 CREATE TABLE payment_days (
@@ -180,13 +186,15 @@ CREATE TABLE payment_days (
 INSERT INTO payment_days (${DAY_COLUMNS}, n, priced, minor)
   SELECT opened_at / 86400000, terminal, ifnull(config_node, ''), ifnull(device_sn, ''), ifnull(currency, ''), ifnull(exponent, -1), kind, state, ifnull(verdict, ''),
     count(*), count(amount_minor), ifnull(sum(amount_minor), 0)
-  FROM payments GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
-CREATE TRIGGER payment_days_insert AFTER INSERT ON payments BEGIN${addDay('new')}
+  FROM payments WHERE state <> 'open' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+CREATE TRIGGER payment_days_insert AFTER INSERT ON payments WHEN new.state <> 'open' BEGIN${addDay()}
 END;
-CREATE TRIGGER payment_days_delete AFTER DELETE ON payments BEGIN${takeDay('old')}
+CREATE TRIGGER payment_days_settle AFTER UPDATE OF state ON payments WHEN old.state = 'open' AND new.state <> 'open' BEGIN${addDay()}
 END;
 CREATE TRIGGER payment_days_update AFTER UPDATE OF opened_at, terminal, config_node, device_sn, currency, exponent, kind, state, verdict, amount_minor ON payments
-WHEN (${dayKey('old')}, old.amount_minor) IS NOT (${dayKey('new')}, new.amount_minor) BEGIN${takeDay('old')}${addDay('new')}
+WHEN old.state <> 'open' AND (${dayKey('old')}, old.amount_minor) IS NOT (${dayKey('new')}, new.amount_minor) BEGIN${takeDay()}${addDay("new.state <> 'open'")}
+END;
+CREATE TRIGGER payment_days_delete AFTER DELETE ON payments WHEN old.state <> 'open' BEGIN${takeDay()}
 END;
 `;
 
