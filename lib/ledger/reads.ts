@@ -241,8 +241,8 @@ const blankSums = (): Sums => ({ salesCount: 0, sales: '0', refundsCount: 0, ref
  * Totals per terminal (name and config node) and currency of the payments
  * the query matches (its state and result aside), summed by SQLite. First
  * the groups (terminal, config node, currency, exponent, kind, state,
- * verdict) with their counts and sums: from `payment_days` for the period's
- * whole days, by time for its part-days (indexGroups). Most groups are Sales
+ * verdict) with their counts and sums, from `payment_days` for the period's
+ * whole days where it can (indexGroups). Most groups are Sales
  * and Refunds with their own amount and currency, added up as they are. The
  * rest (Voids, counted at their transaction's amount; payments found voided;
  * an amount or currency known only from the terminal's answer) are read row
@@ -363,8 +363,8 @@ const withDays = new WeakMap<DatabaseSync, boolean>();
  * whole days (UTC) is read from `payment_days` for those days' settled
  * payments, along `payments_open` for their open ones, and along
  * `payments_opened` for the part-days at its ends (a group found in more
- * than one is one group); a shorter one by time when it holds at most SMALL_PERIOD
- * payments, else along the totals index.
+ * than one is one group). A period holding no whole day is read by time
+ * when it holds at most SMALL_PERIOD payments, else along the totals index.
  */
 function indexGroups(db: DatabaseSync, period: ReadQuery, byDays: boolean): IndexGroup[] {
   const firstDay = period.from === undefined ? undefined : Math.ceil(period.from / DAY_MS);

@@ -1,9 +1,10 @@
 /**
  * The ledger's writer: a worker thread that owns the only connection that
- * writes. The main thread posts operations; everything pending is committed
- * in one transaction (group commit: one sync for all of them), and each
- * operation is answered once its transaction has committed, or with the
- * error that kept it out.
+ * writes. The main thread posts operations (those of one turn of its event
+ * loop in one message); everything pending is committed in one transaction
+ * (group commit: one sync for all of them), and each operation is answered
+ * once its transaction has committed, or with the error that kept it out
+ * (a transaction's answers in one message).
  *
  * A delivery note (`delivered`) need not be on disk before anything else
  * happens: it waits for the next transaction (a payment's row, an outcome)
