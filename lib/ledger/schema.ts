@@ -140,8 +140,8 @@ const V2 = `
 CREATE INDEX payments_totals ON payments (terminal, config_node, currency, exponent, kind, state, verdict, opened_at, amount_minor);
 `;
 
-/** A payment's day and group in `payment_days`, from `row` (new or old): a missing value is '' (-1 for the exponent). */
-const dayKey = (row: 'new' | 'old') =>
+/** A payment's day and group in `payment_days`, from `row` (a trigger's new or old, or a row of payments): a missing value is '' (-1 for the exponent). */
+const dayKey = (row: 'new' | 'old' | 'payments') =>
   `${row}.opened_at / 86400000, ${row}.terminal, ifnull(${row}.config_node, ''), ifnull(${row}.device_sn, ''), ifnull(${row}.currency, ''), ` +
   `ifnull(${row}.exponent, -1), ${row}.kind, ${row}.state, ifnull(${row}.verdict, '')`;
 const DAY_COLUMNS = 'day, terminal, config_node, device_sn, currency, exponent, kind, state, verdict';
@@ -184,8 +184,7 @@ CREATE TABLE payment_days (
   PRIMARY KEY (${DAY_COLUMNS})
 ) STRICT, WITHOUT ROWID;
 INSERT INTO payment_days (${DAY_COLUMNS}, n, priced, minor)
-  SELECT opened_at / 86400000, terminal, ifnull(config_node, ''), ifnull(device_sn, ''), ifnull(currency, ''), ifnull(exponent, -1), kind, state, ifnull(verdict, ''),
-    count(*), count(amount_minor), ifnull(sum(amount_minor), 0)
+  SELECT ${dayKey('payments')}, count(*), count(amount_minor), ifnull(sum(amount_minor), 0)
   FROM payments WHERE state <> 'open' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
 CREATE TRIGGER payment_days_insert AFTER INSERT ON payments WHEN new.state <> 'open' BEGIN${addDay()}
 END;
