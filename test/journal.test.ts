@@ -9,8 +9,7 @@ import { until } from './helpers/wait';
 const tempFile = () => tempLedgerFile('wonder-journal-');
 
 /** Ledgers the tests opened: closed after each. */
-const openLedgerAt = useLedgers();
-const ledgerAt = (file: string): Ledger => openLedgerAt(file);
+const ledgerAt = useLedgers();
 
 function sessionWith(journal: Ledger, terminal: SimulatedTerminal, extra: Partial<ConstructorParameters<typeof TerminalSession>[0]> = {}) {
   return new TerminalSession({
