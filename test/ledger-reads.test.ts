@@ -319,14 +319,13 @@ describe('ledger reads: totals by day (payment_days)', () => {
     answerAmount: fc.constantFrom(null, '10.50', 'x'),
     answerCurrency: fc.constantFrom(null, 'TWD'),
   });
-  /** Payments of up to four groups over five days (and the day before), with their amounts and references (a Void voids the Sale or Refund of its reference). */
+  /** A payment's own fields: its reference (a Void voids the Sale or Refund of its reference), amount and opening time over five days and the day before. */
+  const own = fc.record({ ref: fc.integer({ min: 0, max: 7 }), amount: fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: null }), at: fc.integer({ min: -DAY, max: 5 * DAY }) });
+  /** Payments of up to four groups. */
   const payments = fc
-    .tuple(
-      fc.array(group, { minLength: 1, maxLength: 4 }),
-      fc.array(fc.record({ g: fc.nat(), ref: fc.integer({ min: 0, max: 7 }), amount: fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: null }), at: fc.integer({ min: -DAY, max: 5 * DAY }) }), { maxLength: 30 }),
-    )
-    .map(([groups, rows]) => rows.map(({ g, ...r }) => ({ ...groups[g % groups.length]!, ...r })));
-  const payment = fc.record({ ref: fc.integer({ min: 0, max: 7 }), amount: fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: null }), at: fc.integer({ min: -DAY, max: 5 * DAY }) }).chain((r) => group.map((g) => ({ ...g, ...r })));
+    .tuple(fc.array(group, { minLength: 1, maxLength: 4 }), fc.array(fc.tuple(fc.nat(), own), { maxLength: 30 }))
+    .map(([groups, rows]) => rows.map(([g, r]) => ({ ...groups[g % groups.length]!, ...r })));
+  const payment = fc.tuple(group, own).map(([g, r]) => ({ ...g, ...r }));
   type Payment = typeof payment extends fc.Arbitrary<infer T> ? T : never;
   const change = fc.record({
     which: fc.nat(),
