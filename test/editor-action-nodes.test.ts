@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser';
+import { launchChromium, waitForNode } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 
 // The seven action nodes' editor definitions and help pages are generated at build
@@ -141,6 +141,7 @@ describe('the action nodes\' generated editor definitions and help in a real bro
     page.on('pageerror', (err) => assert.fail(`editor error: ${err.message}`));
     await page.goto(red.url, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="wonder-status"]', { timeout: 60_000 });
+    for (const type of TYPES) await waitForNode(page, `n-${type}`);
     return page;
   }
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Browser } from 'playwright-core';
-import { launchChromium } from './helpers/browser';
+import { launchChromium, waitForNode } from './helpers/browser';
 import { startNodeRed, type NodeRedProcess } from './helpers/node-red-process';
 import { until } from './helpers/wait';
 
@@ -77,6 +77,7 @@ describe('wonder-journal in a real Node-RED and in the editor (Debian chromium)'
     await page.evaluate(() => (globalThis as unknown as { RED: { sidebar: { help: { show(t: string): void } } } }).RED.sidebar.help.show('wonder-journal'));
     await page.waitForFunction(() => /讀取已部署終端機的交易日誌/.test(document.querySelector('.red-ui-sidebar-help-stack')?.textContent ?? ''), undefined, { timeout: 20_000 });
     // The dialog: its labels in zh-TW, the terminal optional (the node is valid with none).
+    await waitForNode(page, 'wonder_journal_list');
     const valid = await page.evaluate(() => {
       const R = (globalThis as unknown as { RED: { nodes: { node(id: string): { valid?: boolean } | null } } }).RED;
       return R.nodes.node('wonder_journal_list')?.valid;

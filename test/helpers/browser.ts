@@ -11,12 +11,14 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }
 
-/**
- * Opens the edit dialog of the flow node `id` in a Node-RED editor page, once
- * the editor has loaded the flows (its palette can be drawn before them).
- */
-export async function editNode(page: Page, id: string): Promise<void> {
+/** Waits until a Node-RED editor page has loaded the flow node `id` (its palette can be drawn before the flows are). */
+export async function waitForNode(page: Page, id: string): Promise<void> {
   await page.waitForFunction((nodeId) => (globalThis as unknown as { RED?: InPage }).RED?.nodes?.node(nodeId) != null, id, { timeout: 60_000 });
+}
+
+/** Opens the edit dialog of the flow node `id` in a Node-RED editor page, once the editor has it. */
+export async function editNode(page: Page, id: string): Promise<void> {
+  await waitForNode(page, id);
   await page.evaluate((nodeId) => {
     const RED = (globalThis as unknown as { RED: InPage }).RED;
     RED.editor.edit(RED.nodes.node(nodeId));
