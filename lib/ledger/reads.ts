@@ -252,6 +252,17 @@ const blankSums = (): Sums => ({ salesCount: 0, sales: '0', refundsCount: 0, ref
  */
 function totals(db: DatabaseSync | undefined, args: { query: ReadQuery; byDays?: boolean }): TotalsGroup[] {
   if (db === undefined) return [];
+  // Its queries read one snapshot: a payment settled between two of them is counted once, never missed or twice.
+  if (db.isTransaction) return totalsOf(db, args);
+  db.exec('BEGIN');
+  try {
+    return totalsOf(db, args);
+  } finally {
+    db.exec('COMMIT');
+  }
+}
+
+function totalsOf(db: DatabaseSync, args: { query: ReadQuery; byDays?: boolean }): TotalsGroup[] {
   functions(db);
   const { state: _s, result: _r, ...period } = args.query;
   const groups = new Map<string, TotalsGroup>();
