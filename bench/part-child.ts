@@ -2,7 +2,7 @@
  * Runs one part of the benchmark in a fresh process (so no part inherits
  * another's heap or JIT state) and sends its result back over IPC.
  *
- * Usage: node part-child.js micro|decoder|journal|ledger-reads|flow|progress
+ * Usage: node part-child.js micro|decoder|redact|journal|ledger-reads|flow|progress
  */
 async function run(part: string | undefined): Promise<unknown> {
   switch (part) {
@@ -10,6 +10,8 @@ async function run(part: string | undefined): Promise<unknown> {
       return (await import('./micro')).runMicro();
     case 'decoder':
       return (await import('./decoder')).runDecoder();
+    case 'redact':
+      return (await import('./redact')).runRedact();
     case 'journal':
       return (await import('./journal')).runJournal();
     case 'ledger-reads':

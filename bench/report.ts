@@ -6,6 +6,7 @@ import type { LedgerReadsResult } from './ledger-reads';
 import type { LedgerStartResult } from './ledger-start';
 import type { MicroResult } from './micro';
 import type { ProgressResult } from './progress';
+import type { RedactResult } from './redact';
 import { cpuMsPerSale, type ScaleResult } from './scale';
 import { nodeRedVersion } from '../test/helpers/node-red-install';
 import { round } from './stats';
@@ -23,7 +24,7 @@ export interface Goal {
 export interface Results {
   environment: Record<string, string | number>;
   repeats: Record<string, string>;
-  figures: { encodeDecode: MicroResult; decoder: DecoderResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult; ledgerReads: LedgerReadsResult; ledgerStart: LedgerStartResult; progress: ProgressResult };
+  figures: { encodeDecode: MicroResult; decoder: DecoderResult; redact: RedactResult; flow: FlowResult; scale: ScaleResult; journal: JournalResult; ledgerReads: LedgerReadsResult; ledgerStart: LedgerStartResult; progress: ProgressResult };
   goals: Record<string, Goal>;
   /** The machine's load averages when the run ended (see environment.loadAverage). */
   loadAverageAtEnd: string;
@@ -65,6 +66,8 @@ export function goals(f: Results['figures']): Record<string, Goal> {
     decoder4kChunks: atLeast(f.decoder.mbPerSecond4k, 200, 'MB/s'),
     decoder1ByteChunks: atLeast(f.decoder.mbPerSecond1byte, 20, 'MB/s'),
     decoderLinearity: atMost(f.decoder.ratio8to1, 9, '× (8 MB time / 1 MB time)'),
+    // A Scan2Pay reply is redacted on the event loop: linear in its length, whatever its shape.
+    redactLinearity: atMost(f.redact.worstRatio, 9, '× (1 MB reply time / 128 KB reply time, worst shape)'),
     journal100k: atMost(f.journal.ratio, 1.05, '× (sale with 100,000 journal entries / with an empty journal)'),
     // Issue 22: a month's totals over 500,000 payments, the event loop never held more than 20 ms.
     ledgerMonthTotals500k: atMost(f.ledgerReads.monthTotalsMs, 200, "ms (a month's totals over 500,000 payments, reader worker)"),
@@ -96,7 +99,7 @@ const fix = (n: number, d = 1) => n.toFixed(d);
 
 /** Markdown tables: the figures, then the goals. */
 export function tables(r: Results): string {
-  const { encodeDecode: m, decoder: d, flow: fl, scale: s, journal: j, ledgerReads: q, ledgerStart: ls, progress: p } = r.figures;
+  const { encodeDecode: m, decoder: d, redact: rd, flow: fl, scale: s, journal: j, ledgerReads: q, ledgerStart: ls, progress: p } = r.figures;
   const us = m.usPerOp;
   const n = s.paced.nodeRed;
   const b = s.paced.bare;
@@ -113,6 +116,7 @@ export function tables(r: Results): string {
     `| Frame decoder, 4 KB chunks, ${fix(100 * d.noiseShare)} % noise | ${fix(d.mbPerSecond4k, 0)} MB/s | |`,
     `| Frame decoder, 1-byte chunks | ${fix(d.mbPerSecond1byte)} MB/s | |`,
     `| Frame decoder, 1 MB / 8 MB in one push | ${fix(d.ms1MB, 2)} ms / ${fix(d.ms8MB, 2)} ms = ${fix(d.ratio8to1, 2)}× | in 64 KB chunks: ${fix(d.ratio8to1By64k, 2)}× |`,
+    `| EasyCard redaction of a 1 MB reply, worst shape, ms | ${fix(rd.worstFullMs, 0)} | worst 1 MB / 128 KB: ${fix(rd.worstRatio, 2)}× (${Object.entries(rd.shapes).map(([k, v]) => `${k} ${fix(v.ratio, 2)}×`).join(' · ')}) |`,
     `| Sale through Node-RED over a pty at 115,200 baud, ms | ${fix(fl.endToEndMs, 2)} | wire ${fix(fl.wireMs, 2)} (${fl.requestBytes} + ${fl.responseBytes} bytes) · bare client ${fix(fl.bareEndToEndMs, 2)} |`,
     `| … end to end − wire time, ms | ${fix(fl.overheadMs, 2)} (${fix(fl.overheadPct, 2)} %) | bare client ${fix(fl.bareOverheadMs, 2)} (${fix(fl.bareOverheadPct, 2)} %) |`,
     `| … Node-RED flow − bare client, ms | ${fix(fl.packageOnlyMs, 2)} (${fix(fl.packageOnlyPct, 2)} %) | |`,

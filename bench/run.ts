@@ -11,6 +11,7 @@ import type { JournalResult } from './journal';
 import type { LedgerReadsResult } from './ledger-reads';
 import type { MicroResult } from './micro';
 import type { ProgressResult } from './progress';
+import type { RedactResult } from './redact';
 import { repoRoot, resultsFile } from './paths';
 import { runLedgerStart } from './ledger-start';
 import { runScale } from './scale';
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
   const encodeDecode = await runChild<MicroResult>('part-child.js', ['micro']);
   log('2/4 frame decoder');
   const decoder = await runChild<DecoderResult>('part-child.js', ['decoder']);
+  log('EasyCard redaction: a reply as long as a reply may be, beside an eighth of it');
+  const redact = await runChild<RedactResult>('part-child.js', ['redact']);
   log('journal: a sale with 100,000 journal entries beside an empty journal');
   const journal = await runChild<JournalResult>('part-child.js', ['journal']);
   log('ledger reads: a month\'s totals, lists and a CSV of a 500,000-payment ledger, on the reader worker');
@@ -59,13 +62,14 @@ async function main(): Promise<void> {
   fs.writeFileSync(resultsFile().replace(/\.json$/, '-sidebar.json'), `${JSON.stringify(tidy(sidebar), null, 2)}\n`);
   console.log(`${sidebarTable(sidebar)}\n`);
 
-  const figures = { encodeDecode, decoder, flow, scale, journal, ledgerReads, ledgerStart, progress };
+  const figures = { encodeDecode, decoder, redact, flow, scale, journal, ledgerReads, ledgerStart, progress };
   const results: Results = {
     environment: env,
     repeats: {
       encodeDecode: `median of ${encodeDecode.rounds} rounds of ~40 ms each, cases interleaved`,
       decoder: `median of ${decoder.rounds.chunked} runs (throughput) and ${decoder.rounds.linearity} runs (1 MB, 8 MB)`,
       flow: `median of ${flow.sales} sales (${flow.rounds} rounds of ${flow.salesPerRound}, after 3 warm-up sales each)`,
+      redact: `median of ${redact.rounds} interleaved runs per shape and length`,
       journal: `median of ${journal.rounds} interleaved rounds of ${journal.salesPerRound} sales per case`,
       ledgerReads: `median of ${ledgerReads.rounds} runs per case, after one warm-up; the loop's longest hold over all of them`,
       progress: `${progress.sales} sales after 10 warm-up ones; every step's delay (median, p95, max)`,

@@ -19,11 +19,17 @@ const MAX_DEPTH = 3;
 const BASE64_RUN = /[A-Za-z0-9+/_-]{6,}={0,2}/g;
 /** Runs that may be hex (4 bytes or more). */
 const HEX_RUN = /[0-9A-Fa-f]{8,}/g;
-/** Base64, base64url or hex wrapped over lines or split by spaces: runs of their characters with whitespace between. */
-const WRAPPED_RUN = /[A-Za-z0-9+/_-]+={0,2}(?:\s+[A-Za-z0-9+/_-]+={0,2})+/g;
+/**
+ * Base64, base64url or hex wrapped over lines or split by spaces: runs of
+ * their characters with whitespace between. A match starts only where a run
+ * starts, so a long run with no whitespace after it is read once, not once
+ * from each of its characters.
+ */
+const WRAPPED_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]+={0,2}(?:\s+[A-Za-z0-9+/_-]+={0,2})+/g;
 const WHITESPACE = /\s+/g;
-/** A token holding URL-encoded bytes: up to the separators of a query, a header or a sentence. */
-const PERCENT_TOKEN = /[^\s&=?#"',;<>]*%[0-9A-Fa-f]{2}[^\s&=?#"',;<>]*/g;
+/** A token, up to the separators of a query, a header or a sentence; one holding `%XX` may hold URL-encoded bytes. */
+const TOKEN = /[^\s&=?#"',;<>]+/g;
+const PERCENT_BYTE = /%[0-9A-Fa-f]{2}/;
 
 /** The forms a secret can take inside a text. */
 function formsOf(secret: string): string[] {
@@ -49,14 +55,18 @@ function textsOf(bytes: Buffer): string[] {
   return utf8 === latin1 ? [utf8] : [utf8, latin1];
 }
 
-/** Mostly printable text: worth decoding further (random bytes, what most runs decode to, are not). */
-function looksLikeText(text: string): boolean {
-  let printable = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d || c > 0xa0) printable++;
-  }
-  return printable >= text.length * 0.9;
+/** Anything but printable ASCII and line breaks: no encoding (base64, hex, URL, JSON) writes it. */
+const NOT_ENCODED_TEXT = /[^\x20-\x7e\t\n\r]+/;
+
+/**
+ * The stretches of a decoded view that may hold a further encoding, worth
+ * decoding in turn. Text glued to the front or back of an encoded run (`0b1a`
+ * before a hex run) decodes to stray bytes there; an encoded secret still
+ * sits whole in one stretch between them. Random bytes, what most runs
+ * decode to, give only short stretches.
+ */
+function textParts(view: string): string[] {
+  return view.split(NOT_ENCODED_TEXT).filter((part) => part.length >= MIN_SECRET);
 }
 
 /**
@@ -86,7 +96,7 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
   const pattern = forms.length === 0 ? undefined : new RegExp(forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
   const holds = (text: string) => pattern !== undefined && pattern.test(text);
   /** True when a secret shows in one of these decoded views (at any depth). */
-  const revealed = (views: string[], depth: number) => views.some((view) => holds(view) || (depth < MAX_DEPTH && looksLikeText(view) && hidden(view, depth + 1)));
+  const revealed = (views: string[], depth: number) => views.some((view) => holds(view) || (depth < MAX_DEPTH && textParts(view).some((part) => hidden(part, depth + 1))));
   /** True when a base64 or hex run of the text reveals a secret. */
   const runsReveal = (text: string, depth: number): boolean => {
     for (const m of text.matchAll(BASE64_RUN)) if (revealed(base64Views(m[0]), depth)) return true;
@@ -107,7 +117,7 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
     for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
     if (holds(out)) return REDACTED;
     // Encoded secrets: the run (or URL-encoded token) that reveals one goes, the text around it stays.
-    out = out.replace(PERCENT_TOKEN, (token) => (revealed([percentDecoded(token)], 0) ? REDACTED : token));
+    out = out.replace(TOKEN, (token) => (PERCENT_BYTE.test(token) && revealed([percentDecoded(token)], 0) ? REDACTED : token));
     out = out.replace(BASE64_RUN, (run) => (revealed(base64Views(run), 0) ? REDACTED : run));
     out = out.replace(HEX_RUN, (run) => (revealed(hexViews(run), 0) ? REDACTED : run));
     // Encodings wrapped over lines: the wrapped run goes when its characters, joined, reveal one.
