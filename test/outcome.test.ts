@@ -342,13 +342,20 @@ describe('outcome module (pure, table-driven)', () => {
       }
 
       it('a field that was not sent (no customerOrderID on a sale, no orgReferenceID on a sale) is named by no answer that settles it', () => {
+        // A sale sent without a customer order (a payment recorded before every sale carried one).
+        const unordered: Asked = { action: 'Sale', referenceID: 'R1', amount: '10.20', currency: 'HKD' };
+        const describes = { referenceID: 'R1', transactionType: 'Sale', amount: '10.20', currency: 'HKD' };
         fc.assert(
           fc.property(fc.constantFrom<IdentifyingField>('customerOrderID', 'orgReferenceID'), text, fc.boolean(), (field, value, approved) => {
-            const d = decideAnswer(SALE, { action: 'Sale', body: answerBody({ amount: '10.20', currency: 'HKD', [field]: value }, approved) });
+            // The same answer without the field settles the sale: the field alone leaves it unknown.
+            assert.equal(decideAnswer(unordered, { action: 'Sale', body: answerBody(describes, approved) }).verdict, approved ? 'approved' : 'declined');
+            const d = decideAnswer(unordered, { action: 'Sale', body: answerBody({ ...describes, [field]: value }, approved) });
             assert.equal(d.verdict, 'unknown');
           }),
           { numRuns: 500 },
         );
+        // Even the sale's own reference as its customer order: none was sent, so the answer names another payment.
+        assert.equal(decideAnswer(unordered, { action: 'Sale', body: answerBody({ ...describes, customerOrderID: 'R1' }, true) }).verdict, 'unknown');
       });
     });
 
