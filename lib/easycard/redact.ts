@@ -55,8 +55,8 @@ function textsOf(bytes: Buffer): string[] {
   return utf8 === latin1 ? [utf8] : [utf8, latin1];
 }
 
-/** Anything but printable ASCII and line breaks: no encoding (base64, hex, URL, JSON) writes it. */
-const NOT_ENCODED_TEXT = /[^\x20-\x7e\t\n\r]+/;
+/** Anything but printable ASCII and whitespace: no encoding (base64, hex, URL, JSON) writes it. */
+const NOT_ENCODED_TEXT = /[^\x20-\x7e\t\n\v\f\r]+/;
 
 /**
  * The stretches of a decoded view that may hold a further encoding, worth
