@@ -67,12 +67,16 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
       'base64 as a URL parameter': (s) => encodeURIComponent(Buffer.from(s, 'utf8').toString('base64')),
       'base64 of JSON': (s) => Buffer.from(JSON.stringify({ TradeKey: s }), 'utf8').toString('base64'),
       'hex of base64': (s) => Buffer.from(Buffer.from(s, 'utf8').toString('base64'), 'utf8').toString('hex'),
+      'JSON in ASCII only (\\u escapes)': (s) => JSON.stringify(s).slice(1, -1).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+      'base64 of every byte URL-encoded': (s) => Buffer.from([...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')).toString('base64'),
     };
     /** Text around the secret: words, digits, punctuation of logs and URLs, non-ASCII. */
     const around = fc.string({ unit: fc.constantFrom(...'abcXYZ019 :;,.=&?/+-_%"\'[]{}\n\té中'.split('')), maxLength: 40 });
     const secretArb = fc.oneof(
       fc.constantFrom(PASSWORD, REFUND, sha(PASSWORD), sha(REFUND)),
       fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$*+/=-_'.split('')), minLength: 8, maxLength: 24 }),
+      // Not only ASCII: a password may hold letters of other scripts.
+      fc.string({ unit: fc.constantFrom(...'abcXYZ0123!#äöüéñ€中文'.split('')), minLength: 6, maxLength: 16 }),
     );
 
     for (const [name, encode] of Object.entries(ENCODINGS)) {

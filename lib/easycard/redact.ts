@@ -35,7 +35,10 @@ const PERCENT_BYTE = /%[0-9A-Fa-f]{2}/;
 function formsOf(secret: string): string[] {
   const once = JSON.stringify(secret).slice(1, -1);
   const twice = JSON.stringify(once).slice(1, -1);
-  const forms = new Set([secret, once, twice, encodeURIComponent(secret), encodeURIComponent(once)]);
+  // JSON written in ASCII only (`\u00f1`: Python's json.dumps, Jackson's ESCAPE_NON_ASCII), once and twice.
+  const asciiOnce = once.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const asciiTwice = JSON.stringify(asciiOnce).slice(1, -1);
+  const forms = new Set([secret, once, twice, asciiOnce, asciiTwice, encodeURIComponent(secret), encodeURIComponent(once)]);
   if (/^[0-9a-f]+$/i.test(secret)) {
     forms.add(secret.toLowerCase());
     forms.add(secret.toUpperCase());
@@ -43,9 +46,16 @@ function formsOf(secret: string): string[] {
   return [...forms].filter((f) => f.length >= MIN_SECRET).sort((a, b) => b.length - a.length);
 }
 
-/** `%XX` sequences decoded as UTF-8 bytes, `+` as a space; anything else kept (never throws, unlike decodeURIComponent). */
-function percentDecoded(text: string): string {
-  return text.replace(/\+/g, ' ').replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('latin1'));
+/** `%XX` sequences decoded as bytes in this encoding, `+` as a space; anything else kept (never throws, unlike decodeURIComponent). */
+function percentDecoded(text: string, encoding: 'utf8' | 'latin1'): string {
+  return text.replace(/\+/g, ' ').replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString(encoding));
+}
+
+/** A text with its `%XX` bytes read as UTF-8 and as Latin-1 (a secret's bytes show in one or the other). */
+function percentViews(text: string): string[] {
+  const utf8 = percentDecoded(text, 'utf8');
+  const latin1 = percentDecoded(text, 'latin1');
+  return utf8 === latin1 ? [utf8] : [utf8, latin1];
 }
 
 /** A byte string read as UTF-8 and as Latin-1 (a secret's bytes show in one or the other). */
@@ -108,8 +118,7 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
   /** True when the text holds a secret in any form, plain or encoded, anywhere in it. */
   const hidden = (text: string, depth: number): boolean => {
     if (holds(text)) return true;
-    const percent = text.includes('%') || text.includes('+') ? percentDecoded(text) : text;
-    if (percent !== text && revealed([percent], depth)) return true;
+    if ((text.includes('%') || text.includes('+')) && revealed(percentViews(text).filter((view) => view !== text), depth)) return true;
     return runsReveal(text, depth) || wrappedReveals(text, depth);
   };
   const scrub = (text: string): string => {
@@ -117,13 +126,13 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
     for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
     if (holds(out)) return REDACTED;
     // Encoded secrets: the run (or URL-encoded token) that reveals one goes, the text around it stays.
-    out = out.replace(TOKEN, (token) => (PERCENT_BYTE.test(token) && revealed([percentDecoded(token)], 0) ? REDACTED : token));
+    out = out.replace(TOKEN, (token) => (PERCENT_BYTE.test(token) && revealed(percentViews(token), 0) ? REDACTED : token));
     out = out.replace(BASE64_RUN, (run) => (revealed(base64Views(run), 0) ? REDACTED : run));
     out = out.replace(HEX_RUN, (run) => (revealed(hexViews(run), 0) ? REDACTED : run));
     // Encodings wrapped over lines: the wrapped run goes when its characters, joined, reveal one.
     out = out.replace(WRAPPED_RUN, (run) => (wrappedReveals(run, 0) ? REDACTED : run));
     // Whatever still reveals one (URL-encoding split across tokens): the whole text goes.
-    if (holds(out) || ((out.includes('%') || out.includes('+')) && holds(percentDecoded(out)))) return REDACTED;
+    if (holds(out) || ((out.includes('%') || out.includes('+')) && percentViews(out).some(holds))) return REDACTED;
     return out;
   };
   const walk = (value: unknown, depth: number): unknown => {
