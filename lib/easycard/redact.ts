@@ -2,9 +2,10 @@
  * Redaction by value: the trade password, its SHA-256 TradeKey, the refund
  * password and its hash must not reach a flow, a log or an error, whatever
  * key they sit under and however Scan2Pay encoded its echo (JSON strings
- * inside strings, twice; URL-encoded; base64, base64url, hex), alone or
- * anywhere inside a longer text (`"echo: <base64>"`, a base64 value as a URL
- * parameter), also wrapped over several lines or split by spaces (MIME, PEM).
+ * inside strings, twice, also in ASCII only; URL-encoded; base64, base64url,
+ * hex), alone or anywhere inside a longer text (`"echo: <base64>"`, a base64
+ * value as a URL parameter), also wrapped over several lines or split by
+ * spaces (MIME, PEM).
  * Key-name redaction (withoutCredentials) runs as well.
  */
 import { REDACTED, withoutCredentials } from './response';
