@@ -7,7 +7,7 @@ import { easycard } from '../lib';
 import { LONG_REPLY_SHAPES } from './helpers/long-replies';
 import { Scan2PayTestServer } from './helpers/scan2pay-server';
 
-const { Scan2PayClient, makeRedactor, MAX_REPLY_BYTES } = easycard;
+const { Scan2PayClient, makeRedactor, redactError, MAX_REPLY_BYTES } = easycard;
 const IV = '8651731586517315';
 const PASSWORD = 'trade-Pa55"w\\rd';
 const REFUND = 'refund-K3y/+=';
@@ -54,7 +54,22 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
     assert.equal(value.Data.list[0]![0]!.deep[0], PASSWORD);
   });
 
+  it("takes the secrets out of an error's message and stack and its causes, a cause that leads back to the error included", () => {
+    const redact = makeRedactor([PASSWORD]);
+    const inner = new Error(`socket said ${Buffer.from(PASSWORD).toString('base64')}`);
+    const outer = new Error(`bad key ${PASSWORD}`, { cause: inner });
+    (inner as Error & { cause?: unknown }).cause = outer;
+    assert.equal(redactError(redact, outer), outer);
+    for (const err of [outer, inner]) {
+      assert.deepEqual(leaks(`${err.message}\n${err.stack}`, [PASSWORD]), [], err.message);
+      assert.match(err.message, /\[redacted\]/);
+    }
+    assert.match(outer.stack!, /^Error: bad key \[redacted\]\n {4}at /);
+  });
+
   describe('a secret anywhere inside a longer text, in each encoding (property tests)', () => {
+    /** An encoding wrapped every `width` characters by `separator` (MIME and PEM wrap at 76 and 64; a log may at 16). */
+    const wrap = (encoded: string, width: number, separator: string) => encoded.match(new RegExp(`.{1,${width}}`, 'g'))!.join(separator);
     /** The encodings a Scan2Pay echo, a proxy or a log line may give a secret. */
     const ENCODINGS: Record<string, (s: string) => string> = {
       plain: (s) => s,
@@ -69,6 +84,12 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
       'hex of base64': (s) => Buffer.from(Buffer.from(s, 'utf8').toString('base64'), 'utf8').toString('hex'),
       'JSON in ASCII only (\\u escapes)': (s) => JSON.stringify(s).slice(1, -1).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
       'base64 of every byte URL-encoded': (s) => Buffer.from([...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')).toString('base64'),
+      'JSON as PHP writes it (\\/)': (s) => JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/'),
+      'JSON as .NET and Go write it (\\u002B, \\u0026, …)': (s) => JSON.stringify(s).slice(1, -1).replace(/[+&'<>]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`),
+      'base64 of JSON inside a JSON string as .NET writes it': (s) => JSON.stringify(Buffer.from(JSON.stringify({ TradeKey: s })).toString('base64')).slice(1, -1).replace(/[+]/g, '\\u002B'),
+      'HTML character references': (s) => s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : `&#${c.charCodeAt(0)};`)).replace(/\//g, '&#x2F;'),
+      'URL as encodeURI and new URL write it (+ kept)': (s) => encodeURI(s),
+      'base64 of JSON wrapped at 20 columns inside a JSON string (\\n)': (s) => JSON.stringify(wrap(Buffer.from(JSON.stringify({ TradeKey: s })).toString('base64'), 20, '\n')).slice(1, -1),
     };
     /** Text around the secret: words, digits, punctuation of logs and URLs, non-ASCII. */
     const around = fc.string({ unit: fc.constantFrom(...'abcXYZ019 :;,.=&?/+-_%"\'[]{}\n\té中'.split('')), maxLength: 40 });
@@ -87,13 +108,35 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
             const text = spaced ? `${before} ${encoded} ${after}` : `${before}${encoded}${after}`;
             const out = makeRedactor([secret])({ Header: { StatusDesc: text }, Data: { [`k ${encoded}`]: 1 } });
             const flat = JSON.stringify(out);
-            assert.ok(!flat.includes(encoded), `${name} of ${JSON.stringify(secret)} left in ${flat}`);
-            assert.ok(!flat.includes(secret), `${JSON.stringify(secret)} left in ${flat}`);
+            // The strings themselves, not only their JSON (which doubles an encoding's backslashes).
+            for (const left of [out.Header.StatusDesc, ...Object.keys(out.Data), flat]) {
+              assert.ok(!left.includes(encoded), `${name} of ${JSON.stringify(secret)} left in ${JSON.stringify(left)}`);
+              assert.ok(!left.includes(secret), `${JSON.stringify(secret)} left in ${JSON.stringify(left)}`);
+            }
           }),
           { numRuns: 300 },
         );
       });
     }
+
+    it('a digest printed in groups (of 8, byte by byte, colon-separated) or as its raw bytes in base64 is taken out', () => {
+      const digest = sha(PASSWORD);
+      const redact = makeRedactor([PASSWORD, digest]);
+      const forms = [
+        digest.match(/.{8}/g)!.join(' '),
+        digest.toUpperCase().match(/.{2}/g)!.join(' '),
+        digest.match(/.{2}/g)!.join(':'),
+        digest.match(/.{32}/g)!.join('\n'),
+        Buffer.from(digest, 'hex').toString('base64'),
+        Buffer.from(digest, 'hex').toString('base64url'),
+      ];
+      for (const form of forms) {
+        const out = redact({ Header: { StatusDesc: `key ${form} end` } }).Header.StatusDesc;
+        assert.ok(out.includes('[redacted]') && !out.includes(form), `${form} left in ${out}`);
+      }
+      // The raw bytes of a digest in base64 as its own run: the text around it stays.
+      assert.equal(redact({ k: `k=${forms[4]!}&n=1` }).k, 'k=[redacted]&n=1');
+    });
 
     it('an encoding glued to text that decodes to stray bytes around it (hex of base64 after "0b1a") is still taken out', () => {
       // Found by the property above: "0b1a" + hex decodes to two control bytes before the base64 of the secret.
@@ -108,8 +151,6 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
       assert.equal(out.Header.StatusDesc, 'ref: [redacted] ok');
     });
 
-    /** An encoding wrapped every `width` characters by `separator` (MIME and PEM wrap at 76 and 64; a log may at 16). */
-    const wrap = (encoded: string, width: number, separator: string) => encoded.match(new RegExp(`.{1,${width}}`, 'g'))!.join(separator);
     const WRAPPED: Record<string, (s: string) => string> = {
       'base64 of JSON': (s) => Buffer.from(JSON.stringify({ TradePassword: s }), 'utf8').toString('base64'),
       'base64url of JSON': (s) => Buffer.from(JSON.stringify({ TradePassword: s }), 'utf8').toString('base64url'),
