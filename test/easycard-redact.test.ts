@@ -145,10 +145,13 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
         const out = makeRedactor(['aaaaaaaa'])({ Header: { StatusDesc: text } });
         assert.equal(out.Header.StatusDesc, '[redacted]');
       }
-      // Base64 glued to letters that decode to stray bytes, and the text around a run stays.
-      const b64 = Buffer.from('aaaaaaaa').toString('base64');
+      // Base64 of JSON glued to letters that decode to stray bytes: the run goes, the text around it stays.
+      const b64 = Buffer.from(JSON.stringify({ key: 'aaaaaaaa' })).toString('base64');
       const out = makeRedactor(['aaaaaaaa'])({ Header: { StatusDesc: `ref: zzz${b64} ok` } });
       assert.equal(out.Header.StatusDesc, 'ref: [redacted] ok');
+      // The secret's own base64 is found as text, glued or not: only it goes.
+      const own = makeRedactor(['aaaaaaaa'])({ Header: { StatusDesc: `ref: zzz${Buffer.from('aaaaaaaa').toString('base64')} ok` } });
+      assert.equal(own.Header.StatusDesc, 'ref: zzz[redacted] ok');
     });
 
     const WRAPPED: Record<string, (s: string) => string> = {

@@ -51,6 +51,11 @@ function formsOf(secret: string): string[] {
   // URL-encoded as encodeURIComponent, encodeURI and a form (a space as `+`) write it.
   const url = uriEncoded(encodeURIComponent, secret);
   const forms = new Set([secret, once, twice, asciiOnce, asciiTwice, url, url.replace(/%20/g, '+'), uriEncoded(encodeURI, secret), uriEncoded(encodeURIComponent, once)]);
+  // The secret's own base64, base64url and hex, and its base64 URL-encoded, as text: found whatever stands glued to them
+  // (text glued to a run shifts how it decodes; a stray `%a` before a URL-encoded value takes its first character).
+  const bytes = Buffer.from(secret, 'utf8');
+  const base64 = bytes.toString('base64');
+  for (const form of [base64, bytes.toString('base64url'), bytes.toString('hex'), encodeURIComponent(base64)]) forms.add(form);
   if (/^[0-9a-f]+$/i.test(secret)) {
     forms.add(secret.toLowerCase());
     forms.add(secret.toUpperCase());
