@@ -136,6 +136,8 @@ describe('EasyCard secrets redacted by value, at any depth and in any encoding (
       }
       // The raw bytes of a digest in base64 as its own run: the text around it stays.
       assert.equal(redact({ k: `k=${forms[4]!}&n=1` }).k, 'k=[redacted]&n=1');
+      // A short secret is not read out of words joined by chance: a refund key 1234 beside a time of 12:34.
+      assert.equal(makeRedactor(['1234'])({ t: 'paid at 12:34, 12 34 left' }).t, 'paid at 12:34, 12 34 left');
     });
 
     it('an encoding glued to text that decodes to stray bytes around it (hex of base64 after "0b1a") is still taken out', () => {

@@ -15,6 +15,8 @@ export type Redactor = <T>(value: T) => T;
 const MIN_SECRET = 4;
 /** How deep encodings are undone (base64 of URL-encoded JSON of …). */
 const MAX_DEPTH = 3;
+/** The shortest form looked for in a text joined across its whitespace and colons. */
+const MIN_GROUPED = 16;
 /** The longest base64 run read as a digest's raw bytes: a SHA-256 (44 characters) with text glued to it. */
 const MAX_DIGEST_RUN = 64;
 
@@ -143,12 +145,20 @@ function hexViews(run: string): string[] {
   return views;
 }
 
+/** One case-blind pattern of these texts (hex digests come in either case); none for none. */
+function anyOf(texts: readonly string[]): RegExp | undefined {
+  return texts.length === 0 ? undefined : new RegExp(texts.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+}
+
 /** A redactor for these secrets (empty ones ignored). Holds them in a closure only. */
 export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
   const forms = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET).flatMap(formsOf))];
   // One case-blind pattern of every form (hex digests come in either case).
-  const pattern = forms.length === 0 ? undefined : new RegExp(forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
+  const pattern = anyOf(forms);
   const holds = (text: string) => pattern !== undefined && pattern.test(text);
+  // Forms long enough to be read out of a text joined across its separators without joining words by chance (a key
+  // `1234` in `12:34`): a digest printed in groups.
+  const groupedPattern = anyOf(forms.filter((form) => form.length >= MIN_GROUPED));
   /** True when a secret shows in one of these decoded views (at any depth). */
   const revealed = (views: string[], depth: number) => views.some((view) => holds(view) || (depth < MAX_DEPTH && textParts(view).some((part) => hidden(part, depth + 1))));
   // A digest (the TradeKey, the refund key's hash) may also travel as its raw bytes, base64-encoded:
@@ -171,7 +181,7 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
   const wrappedReveals = (text: string, depth: number): boolean => {
     if (!SEPARATED.test(text)) return false;
     const joined = text.replace(SEPARATORS, '');
-    return holds(joined) || runsReveal(joined, depth);
+    return (groupedPattern !== undefined && groupedPattern.test(joined)) || runsReveal(joined, depth);
   };
   /** True when the text holds a secret in any form, plain or encoded, anywhere in it. */
   const hidden = (text: string, depth: number): boolean => {
