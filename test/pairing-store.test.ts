@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { LedgerBusyError, openLedger, openLedgerOf } from '../lib/ledger';
@@ -9,9 +8,10 @@ import { SimulatedTerminal } from '../lib/simulator/terminal';
 import { nodeRedCredentialSecret } from '../lib/terminal';
 import { cloudGateway } from './helpers/cloud-gateway';
 import { runCli } from './helpers/cli-run';
+import { tempDir } from './helpers/temp';
 
 const ID = { businessId: 'biz-1', deviceSn: 'NEXGO-N96-1170270945' };
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-store-'));
+const tmp = () => tempDir('wonder-store-');
 
 describe('pairing store (pinCode2 at rest, in the ledger)', () => {
   /** The ledger's cloud_pairing rows, read with SQLite itself (the ledger closed). */

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { journalKey, openLedger, readLedgerFile, type JournalEntry, type Ledger, type LedgerOptions } from '../../lib/ledger';
+import { tempDir } from './temp';
 
 /** A ledger file's path in a new temporary directory. */
 export function tempLedgerFile(prefix = 'wonder-ledger-'): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), prefix)), 'ledger.db');
+  return path.join(tempDir(prefix), 'ledger.db');
 }
 
 /** Opens ledgers for the tests of the block it is called in, and closes each after its test. */

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { nodeRedScript } from './node-red-install';
+import { tempDir } from './temp';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -21,7 +21,7 @@ export interface NodeRedProcess {
  * and the given flows, on a free port.
  */
 export async function startNodeRed(options: { flows: unknown[]; credentials?: Record<string, unknown>; userDir?: string; env?: Record<string, string>; settings?: string }): Promise<NodeRedProcess> {
-  const userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-nr-'));
+  const userDir = options.userDir ?? tempDir('wonder-nr-');
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows));
   const child = spawn(process.execPath, [nodeRedScript(), '--settings', options.settings ?? path.join(root, 'demo', 'settings.js')], {
     cwd: root,

@@ -1,12 +1,12 @@
 import helper from 'node-red-node-test-helper';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { coreNode, nodeRedMain } from './node-red-install';
 import { nextEvent } from './wait';
+import { tempDir } from './temp';
 
 /** A user directory of the tests' own: journals never touch ~/.node-red. */
-export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wonder-helper-'));
+export const userDir = tempDir('wonder-helper-');
 helper.init(nodeRedMain(), { userDir });
 /** The examples' once-only records (docs/kiosk.md) go in the helper's user directory, never the home directory. */
 process.env.WONDER_ONCE_DIR = path.join(userDir, 'wonder-once');
