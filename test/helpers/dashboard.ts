@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempDir } from './temp';
 
 /** The dashboard example (the kiosk screen and the store manager page). */
 export const DASHBOARD_EXAMPLE = path.resolve(__dirname, '..', '..', '..', 'examples', 'kiosk-dashboard.json');
@@ -11,7 +11,7 @@ export const DASHBOARD_EXAMPLE = path.resolve(__dirname, '..', '..', '..', 'exam
  * loads it as a user would have installed it.
  */
 export function userDirWithDashboard(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = tempDir(prefix);
   fs.mkdirSync(path.join(dir, 'node_modules', '@flowfuse'), { recursive: true });
   fs.symlinkSync(path.dirname(require.resolve('@flowfuse/node-red-dashboard/package.json')), path.join(dir, 'node_modules', '@flowfuse', 'node-red-dashboard'), 'dir');
   return dir;
